@@ -1,0 +1,20 @@
+"""Entry point: ``flask --app app <command>`` for commands, ``python app.py`` to serve."""
+
+if __name__ == "__main__":
+    # Serving runs on gevent: patch the standard library before anything else is imported.
+    from gevent import monkey
+
+    monkey.patch_all()
+
+import os  # noqa: E402
+
+from deliberation import create_app  # noqa: E402
+from deliberation.extensions import socketio  # noqa: E402
+
+app = create_app()
+
+if __name__ == "__main__":
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "5000"))
+    print(f"Serving on http://{host}:{port}  (Ctrl+C to stop)", flush=True)
+    socketio.run(app, host=host, port=port, log_output=bool(os.environ.get("ACCESS_LOG")))

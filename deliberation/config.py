@@ -1,0 +1,35 @@
+"""Configuration read from the environment; tests pass overrides to ``create_app``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def _database_url(instance_path: str) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        # Heroku-style URLs and bare postgresql:// both go through psycopg 3.
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://") :]
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        return url
+    return "sqlite:///" + str(Path(instance_path) / "deliberation.sqlite")
+
+
+def from_environment(instance_path: str, root_path: str) -> dict:
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-change-me"),
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
+        "EXPORTS_DIR": os.environ.get("EXPORTS_DIR", str(Path(root_path) / "exports")),
+        "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LANGUAGE", "fr"),
+        "LANGUAGES": ("fr", "en"),
+        # Seconds; at most 4 tally pushes per second to projector and facilitator rooms.
+        "TALLY_PUSH_INTERVAL": 0.25,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        # Participants' proposals: at most this many per participant per minute.
+        "PROPOSAL_RATE_PER_MINUTE": 5,
+    }

@@ -1,0 +1,1 @@
+"""Socket.IO layer: thin handlers, rooms, and the broadcast-after-commit helper."""

@@ -1,0 +1,1 @@
+"""Socket.IO event handlers (placeholder: filled by the live layer)."""

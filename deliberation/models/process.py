@@ -1,0 +1,271 @@
+"""The authored tree of a process: fields, questions, hypotheses, expert inputs, findings."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import TITLE_MAX, Timestamped
+
+DEFAULT_CONSENSUS_LABELS: dict[str, dict[str, str]] = {
+    "fr": {
+        "full": "Tout à fait d'accord",
+        "reservations": "D'accord avec réserves",
+        "mixed": "Partagé",
+        "disagree": "Pas d'accord",
+        "block": "Opposition ferme (blocage)",
+    },
+    "en": {
+        "full": "Fully agree",
+        "reservations": "Agree with reservations",
+        "mixed": "Mixed",
+        "disagree": "Disagree",
+        "block": "Block",
+    },
+}
+
+DEFAULT_GROUPS: list[str] = [
+    "service_user",
+    "social_worker",
+    "employer",
+    "public_official",
+    "expert",
+    "other",
+]
+
+STANCES = ("supports", "nuances", "contradicts")
+EXPERT_ROLES = ("academic", "field_worker", "service_user", "institution", "other")
+
+
+class Process(Timestamped, db.Model):
+    __tablename__ = "process"
+    __table_args__ = (
+        CheckConstraint("length(title) > 0", name="process_title_not_empty"),
+        CheckConstraint("length(slug) > 0", name="process_slug_not_empty"),
+        CheckConstraint(
+            "threshold_rework <= threshold_validated", name="process_thresholds_ordered"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    language: Mapped[str] = mapped_column(String(5), default="fr")
+    subtitle: Mapped[str] = mapped_column(Text, default="")
+    introduction: Mapped[str] = mapped_column(Text, default="")
+    steering_committee: Mapped[str] = mapped_column(Text, default="")
+    # Outcome rule, in percent of ballots cast: support = fully agree + with reservations.
+    threshold_validated: Mapped[int] = mapped_column(Integer, default=70)
+    threshold_rework: Mapped[int] = mapped_column(Integer, default=50)
+    threshold_block: Mapped[int] = mapped_column(Integer, default=5)
+    divergence_points: Mapped[int] = mapped_column(Integer, default=25)
+    # Labels of the consensus scale keyed by option (full, reservations, mixed, disagree, block);
+    # empty means the defaults for the process language.
+    consensus_labels: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Participant groups offered on the phone, as keys (labels are translated) or free labels.
+    groups: Mapped[list] = mapped_column(JSON, default=lambda: list(DEFAULT_GROUPS))
+    # Second grid (États généraux): the two axes' names and values.
+    grid: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    fields: Mapped[list[Field]] = relationship(
+        back_populates="process", order_by="Field.position", cascade="all, delete-orphan"
+    )
+    territories: Mapped[list[Territory]] = relationship(
+        back_populates="process", order_by="Territory.name", cascade="all, delete-orphan"
+    )
+
+    def labels(self) -> dict[str, str]:
+        base = dict(DEFAULT_CONSENSUS_LABELS.get(self.language, DEFAULT_CONSENSUS_LABELS["en"]))
+        base.update({k: v for k, v in (self.consensus_labels or {}).items() if v})
+        return base
+
+
+class Territory(db.Model):
+    __tablename__ = "territory"
+    __table_args__ = (UniqueConstraint("process_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[int] = mapped_column(ForeignKey("process.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(TITLE_MAX))
+    process: Mapped[Process] = relationship(back_populates="territories")
+
+
+class Field(Timestamped, db.Model):
+    __tablename__ = "field"
+    __table_args__ = (CheckConstraint("length(title) > 0", name="field_title_not_empty"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[int] = mapped_column(ForeignKey("process.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    description: Mapped[str] = mapped_column(Text, default="")
+    illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    process: Mapped[Process] = relationship(back_populates="fields")
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="field", order_by="Question.position", cascade="all, delete-orphan"
+    )
+    findings: Mapped[list[Finding]] = relationship(
+        back_populates="field", order_by="Finding.position", cascade="all, delete-orphan"
+    )
+    expert_inputs: Mapped[list[ExpertInput]] = relationship(
+        back_populates="field", order_by="ExpertInput.position", cascade="all, delete-orphan"
+    )
+
+
+class Question(Timestamped, db.Model):
+    __tablename__ = "question"
+    __table_args__ = (CheckConstraint("length(text) > 0", name="question_text_not_empty"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    field_id: Mapped[int] = mapped_column(ForeignKey("field.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(Text)
+    illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    field: Mapped[Field] = relationship(back_populates="questions")
+    hypotheses: Mapped[list[Hypothesis]] = relationship(
+        back_populates="question", order_by="Hypothesis.position", cascade="all, delete-orphan"
+    )
+
+
+class Hypothesis(Timestamped, db.Model):
+    __tablename__ = "hypothesis"
+    __table_args__ = (CheckConstraint("length(text) > 0", name="hypothesis_text_not_empty"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(Text)
+    # Second-grid tags (axis value names), optional.
+    grid_row: Mapped[str] = mapped_column(String(TITLE_MAX), default="")
+    grid_col: Mapped[str] = mapped_column(String(TITLE_MAX), default="")
+
+    question: Mapped[Question] = relationship(back_populates="hypotheses")
+    stances: Mapped[list[ExpertStance]] = relationship(
+        back_populates="hypothesis", cascade="all, delete-orphan"
+    )
+
+
+class ExpertInput(Timestamped, db.Model):
+    __tablename__ = "expert_input"
+    __table_args__ = (CheckConstraint("length(author) > 0", name="expert_author_not_empty"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    field_id: Mapped[int] = mapped_column(ForeignKey("field.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX), default="")
+    author: Mapped[str] = mapped_column(String(TITLE_MAX))
+    role: Mapped[str] = mapped_column(String(40), default="other")
+    affiliation: Mapped[str] = mapped_column(String(TITLE_MAX), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    references: Mapped[str] = mapped_column(Text, default="")
+    illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    field: Mapped[Field] = relationship(back_populates="expert_inputs")
+    stances: Mapped[list[ExpertStance]] = relationship(
+        back_populates="expert_input", cascade="all, delete-orphan"
+    )
+
+
+class ExpertStance(db.Model):
+    """How one expert input stands towards one hypothesis."""
+
+    __tablename__ = "expert_stance"
+    __table_args__ = (
+        UniqueConstraint("expert_input_id", "hypothesis_id"),
+        CheckConstraint(
+            "stance IN ('supports', 'nuances', 'contradicts')", name="expert_stance_kind"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_input_id: Mapped[int] = mapped_column(ForeignKey("expert_input.id", ondelete="CASCADE"))
+    hypothesis_id: Mapped[int] = mapped_column(ForeignKey("hypothesis.id", ondelete="CASCADE"))
+    stance: Mapped[str] = mapped_column(String(20))
+
+    expert_input: Mapped[ExpertInput] = relationship(back_populates="stances")
+    hypothesis: Mapped[Hypothesis] = relationship(back_populates="stances")
+
+
+class Finding(Timestamped, db.Model):
+    """A numbered statement ("constat"); its number runs across the process in field order."""
+
+    __tablename__ = "finding"
+    __table_args__ = (CheckConstraint("length(text) > 0", name="finding_text_not_empty"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    field_id: Mapped[int] = mapped_column(ForeignKey("field.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(Text)
+    # Question this finding answers, for traceability (optional).
+    question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("question.id", ondelete="SET NULL"), nullable=True
+    )
+
+    field: Mapped[Field] = relationship(back_populates="findings")
+    question: Mapped[Question | None] = relationship()
+    recommendations: Mapped[list[Recommendation]] = relationship(
+        back_populates="finding", order_by="Recommendation.position", cascade="all, delete-orphan"
+    )
+    action_paths: Mapped[list[ActionPath]] = relationship(
+        back_populates="finding", order_by="ActionPath.position", cascade="all, delete-orphan"
+    )
+    conditions: Mapped[list[ImplementationCondition]] = relationship(
+        back_populates="finding",
+        order_by="ImplementationCondition.position",
+        cascade="all, delete-orphan",
+    )
+    notes: Mapped[list[Note]] = relationship(
+        back_populates="finding", order_by="Note.position", cascade="all, delete-orphan"
+    )
+
+
+class _FindingChild:
+    """Columns shared by the ordered text items under a finding."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(Text)
+    grid_row: Mapped[str] = mapped_column(String(TITLE_MAX), default="")
+    grid_col: Mapped[str] = mapped_column(String(TITLE_MAX), default="")
+
+
+class Recommendation(_FindingChild, Timestamped, db.Model):
+    __tablename__ = "recommendation"
+    __table_args__ = (CheckConstraint("length(text) > 0", name="recommendation_text_not_empty"),)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("finding.id", ondelete="CASCADE"))
+    finding: Mapped[Finding] = relationship(back_populates="recommendations")
+
+
+class ActionPath(_FindingChild, Timestamped, db.Model):
+    __tablename__ = "action_path"
+    __table_args__ = (CheckConstraint("length(text) > 0", name="action_path_text_not_empty"),)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("finding.id", ondelete="CASCADE"))
+    finding: Mapped[Finding] = relationship(back_populates="action_paths")
+
+
+class ImplementationCondition(_FindingChild, Timestamped, db.Model):
+    __tablename__ = "implementation_condition"
+    __table_args__ = (CheckConstraint("length(text) > 0", name="condition_text_not_empty"),)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("finding.id", ondelete="CASCADE"))
+    finding: Mapped[Finding] = relationship(back_populates="conditions")
+
+
+class Note(_FindingChild, Timestamped, db.Model):
+    """A footnote of a finding. Item texts refer to it with a ``[^n]`` marker (n = position+1)."""
+
+    __tablename__ = "note"
+    __table_args__ = (CheckConstraint("length(text) > 0", name="note_text_not_empty"),)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("finding.id", ondelete="CASCADE"))
+    finding: Mapped[Finding] = relationship(back_populates="notes")

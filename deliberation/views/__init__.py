@@ -1,0 +1,17 @@
+"""One blueprint per audience, registered by :func:`register`."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from . import auth, exports, facilitate, organize, participate, public, published
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(organize.bp)
+    app.register_blueprint(exports.bp)
+    app.register_blueprint(facilitate.bp)
+    app.register_blueprint(participate.bp)
+    app.register_blueprint(published.bp)

@@ -1,0 +1,5 @@
+"""Blueprint placeholder: filled by its owner."""
+
+from flask import Blueprint
+
+bp = Blueprint("facilitate", __name__)

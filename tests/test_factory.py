@@ -1,0 +1,36 @@
+from deliberation import create_app
+from deliberation.extensions import db, socketio
+
+
+def test_config_from_test_config(app):
+    assert app.testing
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+
+
+def test_default_config_uses_instance_sqlite(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/deliberation.sqlite")
+    assert not app.testing
+
+
+def test_database_url_postgres_goes_through_psycopg(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
+    app = create_app({"TESTING": True})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+
+
+def test_socketio_runs_on_gevent(app):
+    assert socketio.async_mode == "gevent"
+
+
+def test_sqlite_pragmas(app):
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+def test_home_page(client):
+    response = client.get("/")
+    assert response.status_code == 200
