@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test install install-test lint format translations demo clean
+.PHONY: run test install install-test lint format translations demo clean schema
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,3 +45,9 @@ test: lint
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite* .pytest_cache
+
+# Until the first release there is one migration: regenerate it after a model change.
+schema: install
+	rm -f migrations/versions/*_initial_schema.py
+	tmp=$$(mktemp -d) && DATABASE_URL=sqlite:///$$tmp/schema.sqlite $(FLASK) db migrate -m "initial schema" >/dev/null && rm -rf $$tmp
+	$(BIN)/ruff format -q migrations

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 00f6cfcbd478
+Revision ID: 15b9d94e93fe
 Revises: 
-Create Date: 2026-11-22 10:07:57.724759
+Create Date: 2026-11-22 10:08:45.235583
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '00f6cfcbd478'
+revision = '15b9d94e93fe'
 down_revision = None
 branch_labels = None
 depends_on = None
