@@ -59,7 +59,13 @@ class LiveSession(Timestamped, db.Model):
     place: Mapped[str] = mapped_column(String(TITLE_MAX), default="")
     join_code: Mapped[str] = mapped_column(String(6), unique=True)
     current_item_id: Mapped[int | None] = mapped_column(
-        ForeignKey("agenda_item.id", ondelete="SET NULL", use_alter=True), nullable=True
+        ForeignKey(
+            "agenda_item.id",
+            ondelete="SET NULL",
+            use_alter=True,
+            name="fk_live_session_current_item",
+        ),
+        nullable=True,
     )
     # Demonstration data shipped with the demo process is flagged so.
     demo: Mapped[bool] = mapped_column(Boolean, default=False)

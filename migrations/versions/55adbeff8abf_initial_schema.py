@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 15b9d94e93fe
+Revision ID: 55adbeff8abf
 Revises: 
-Create Date: 2026-11-22 10:08:45.235583
+Create Date: 2026-11-22 10:11:40.503911
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '15b9d94e93fe'
+revision = '55adbeff8abf'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -105,7 +105,7 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.CheckConstraint("kind IN ('workshop', 'assembly')", name='live_session_kind'),
     sa.CheckConstraint('length(title) > 0', name='live_session_title_not_empty'),
-    sa.ForeignKeyConstraint(['current_item_id'], ['agenda_item.id'], ondelete='SET NULL', use_alter=True),
+    sa.ForeignKeyConstraint(['current_item_id'], ['agenda_item.id'], name='fk_live_session_current_item', ondelete='SET NULL', use_alter=True),
     sa.ForeignKeyConstraint(['field_id'], ['field.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['territory_id'], ['territory.id'], ondelete='SET NULL'),
