@@ -1,0 +1,102 @@
+"""The second grid: axes, tags and the cross-table."""
+
+from __future__ import annotations
+
+import pytest
+from consolidation_data import build_tree
+
+from deliberation.extensions import db
+from deliberation.services import grid
+
+
+def test_axes_are_checked_and_stored(app):
+    with app.app_context():
+        tree = build_tree()
+        stored = grid.set_axes(
+            tree.process, "Theme", [" Participation ", "", "Housing"], "Policy", ["Employment"]
+        )
+        assert stored.rows.values == ("Participation", "Housing")
+        assert tree.process.grid["cols"] == {"name": "Policy", "values": ["Employment"]}
+        assert grid.get_grid(tree.process).is_set
+
+        with pytest.raises(grid.GridError, match="twice"):
+            grid.set_axes(tree.process, "Theme", ["A", "a"], "Policy", ["X"])
+        with pytest.raises(grid.GridError, match="needs a name"):
+            grid.set_axes(tree.process, "", ["A"], "Policy", ["X"])
+        # A refused change leaves the stored axes as they were.
+        db.session.rollback()
+        assert grid.get_grid(tree.process).rows.values == ("Participation", "Housing")
+
+
+def test_parse_values_one_per_line():
+    assert grid.parse_values("A\r\n\n  B  \nC") == ["A", "B", "C"]
+
+
+def test_cross_table_counts_cells_totals_and_leftovers(app):
+    with app.app_context():
+        tree = build_tree()
+        grid.set_axes(tree.process, "Theme", ["T1", "T2"], "Policy", ["P1", "P2"])
+        changed = grid.tag_items(
+            tree.process,
+            [
+                ("recommendation", tree.recommendations[0].id, "T1", "P1"),
+                ("action_path", tree.action_paths[0].id, "T1", "P1"),
+                ("action_path", tree.action_paths[1].id, "T2", "P1"),
+                ("hypothesis", tree.hypotheses[0].id, "T2", ""),
+            ],
+        )
+        assert changed == 4
+        table = grid.cross_table(tree.process)
+        assert table.count("T1", "P1") == 2
+        assert table.count("T2", "P1") == 1
+        assert table.count("T2", "P2") == 0
+        assert table.row_totals == {"T1": 2, "T2": 1}
+        assert table.col_totals == {"P1": 3, "P2": 0}
+        assert [i.item_id for i in table.partly_tagged] == [tree.hypotheses[0].id]
+        # 2 hypotheses + 3 recommendations + 2 action paths + 1 condition in the tree.
+        assert table.total == 8
+        assert len(table.untagged) == 8 - 4
+        # Cells list items in field order with labels numbered across the process.
+        assert [i.label for i in table.cells[("T1", "P1")]] == ["R1.1", "A1.1"]
+
+
+def test_removing_a_value_keeps_the_tag_off_grid(app):
+    with app.app_context():
+        tree = build_tree()
+        grid.set_axes(tree.process, "Theme", ["T1", "T2"], "Policy", ["P1"])
+        grid.tag_item(tree.process, "recommendation", tree.recommendations[0].id, "T2", "P1")
+        grid.set_axes(tree.process, "Theme", ["T1"], "Policy", ["P1"])
+        table = grid.cross_table(tree.process)
+        assert [i.item_id for i in table.off_grid] == [tree.recommendations[0].id]
+        assert tree.recommendations[0].grid_row == "T2"
+        # Saving the outdated tag unchanged is allowed; a new unknown value is not.
+        grid.tag_item(tree.process, "recommendation", tree.recommendations[0].id, "T2", "P1")
+        with pytest.raises(grid.GridError, match="not a value"):
+            grid.tag_item(tree.process, "recommendation", tree.recommendations[0].id, "T9", "P1")
+
+
+def test_bulk_tagging_is_all_or_nothing(app):
+    with app.app_context():
+        tree = build_tree()
+        grid.set_axes(tree.process, "Theme", ["T1"], "Policy", ["P1"])
+        with pytest.raises(grid.GridError):
+            grid.tag_items(
+                tree.process,
+                [
+                    ("recommendation", tree.recommendations[0].id, "T1", "P1"),
+                    ("recommendation", tree.recommendations[1].id, "nope", "P1"),
+                ],
+            )
+        db.session.rollback()
+        assert tree.recommendations[0].grid_row == ""
+
+
+def test_items_of_another_process_or_type_are_refused(app):
+    with app.app_context():
+        tree = build_tree()
+        other = build_tree(slug="other", territories=())
+        grid.set_axes(tree.process, "Theme", ["T1"], "Policy", ["P1"])
+        with pytest.raises(grid.GridError, match="No such item"):
+            grid.tag_item(tree.process, "recommendation", other.recommendations[0].id, "T1", "")
+        with pytest.raises(grid.GridError, match="cannot be tagged"):
+            grid.tag_item(tree.process, "finding", tree.findings[0].id, "T1", "")
