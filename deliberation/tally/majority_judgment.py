@@ -167,7 +167,7 @@ def summarize_counts(
         "base": ballots,
         "base_note": "ballots_cast",
         "answers": answers,
-        "outcome": single["outcome"] if single else None,
+        "outcome": "no_votes" if ballots == 0 else (single["outcome"] if single else None),
         "support_percent": single["support_percent"] if single else None,
         "block_percent": None,
         "majority_grade": ranking[0]["majority_grade"] if ranking else None,
