@@ -1,0 +1,323 @@
+"""Proposals from the floor: proposing, limits, moderation, merging, voting and adoption."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from deliberation.extensions import db
+from deliberation.models import (
+    ActionPath,
+    AgendaItem,
+    Field,
+    Finding,
+    Hypothesis,
+    LiveSession,
+    Participant,
+    Process,
+    Proposal,
+    Question,
+    TextVersion,
+)
+from deliberation.services import amendments
+from deliberation.services.amendments import ProposalError
+
+HYPOTHESIS = "L'accompagnement doit partir des besoins de la personne."
+FINDING = "Les dispositifs se sont empilés sans évaluation."
+
+
+def build_session(code: str = "ACDEFH") -> LiveSession:
+    process = Process(slug=f"assises-{code.lower()}", title="Assises de l'insertion")
+    field = Field(title="Dispositifs d'accompagnement", position=0)
+    process.fields.append(field)
+    question = Question(text="Quel accompagnement ?", position=0)
+    field.questions.append(question)
+    question.hypotheses.append(Hypothesis(text=HYPOTHESIS, position=0))
+    finding = Finding(text=FINDING, position=0)
+    field.findings.append(finding)
+    finding.action_paths.append(ActionPath(text="Évaluer les dispositifs.", position=0))
+    session = LiveSession(process=process, title="Atelier 1", join_code=code)
+    db.session.add(session)
+    db.session.flush()
+    for position, (item_type, item_id) in enumerate(
+        [("hypothesis", question.hypotheses[0].id), ("finding", finding.id)]
+    ):
+        session.agenda.append(AgendaItem(item_type=item_type, item_id=item_id, position=position))
+    db.session.flush()
+    session.current_item_id = session.agenda[0].id
+    db.session.commit()
+    return session
+
+
+def add_participant(session: LiveSession, name: str = "") -> Participant:
+    participant = Participant(
+        session_id=session.id,
+        token_id=f"tok-{name or 'anon'}-{session.id}-{db.session.query(Participant).count()}",
+        display_name=name,
+    )
+    db.session.add(participant)
+    db.session.commit()
+    return participant
+
+
+def show(session: LiveSession, index: int) -> None:
+    session.current_item_id = session.agenda[index].id
+    db.session.commit()
+
+
+@pytest.fixture
+def room(app):
+    # A request context, as in a page or a socket handler (the templates need a locale).
+    with app.test_request_context():
+        session = build_session()
+        yield session, add_participant(session, "Ana"), add_participant(session, "")
+
+
+def hypothesis_of(session: LiveSession) -> Hypothesis:
+    return session.process.fields[0].questions[0].hypotheses[0]
+
+
+def test_amendment_of_the_item_on_screen(room):
+    session, ana, _ = room
+    proposal, duplicate = amendments.propose(
+        ana, "amendment", "L'accompagnement **part** des besoins de la personne.", client_id="c1"
+    )
+    assert not duplicate
+    stored = db.session.get(Proposal, proposal.id)
+    assert stored.status == "pending"
+    assert (stored.item_type, stored.item_id) == ("hypothesis", hypothesis_of(session).id)
+    assert stored.participant_id == ana.id and stored.supporters == 1
+    queue = amendments.queue(session)
+    assert [p["id"] for p in queue] == [proposal.id]
+    assert "<strong>part</strong>" in queue[0]["text_html"]
+    assert queue[0]["author"] == "Ana"
+    assert "<ins>" in queue[0]["diff_html"]
+
+
+def test_resend_with_same_client_id_is_stored_once(room):
+    _, ana, _ = room
+    first, _dup = amendments.propose(ana, "comment", "Un commentaire.", client_id="same")
+    again, duplicate = amendments.propose(ana, "comment", "Un commentaire.", client_id="same")
+    assert duplicate and again.id == first.id
+    assert db.session.query(Proposal).count() == 1
+
+
+def test_new_action_path_attaches_to_the_finding_on_screen(room):
+    session, ana, _ = room
+    show(session, 1)
+    proposal, _dup = amendments.propose(ana, "action_path", "Créer un observatoire.")
+    assert proposal.item_type == "finding"
+    assert proposal.item_id == session.agenda[1].item_id
+
+
+def test_new_action_path_needs_a_finding(room):
+    _, ana, _ = room
+    with pytest.raises(ProposalError) as error:
+        amendments.propose(ana, "action_path", "Une piste.")
+    assert error.value.code == "no_finding"
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "code"),
+    [
+        ("amendment", "", "empty"),
+        ("amendment", "   \n\t ", "empty"),
+        ("amendment", "x" * 2001, "too_long"),
+        ("amendment", None, "bad_request"),
+        ("amendment", {"text": "no"}, "bad_request"),
+        ("petition", "Un texte.", "invalid_kind"),
+        ("amendment", HYPOTHESIS, "unchanged"),
+    ],
+)
+def test_bad_proposals_are_refused_and_nothing_stored(room, kind, text, code):
+    _, ana, _ = room
+    with pytest.raises(ProposalError) as error:
+        amendments.propose(ana, kind, text)
+    assert error.value.code == code
+    assert error.value.message
+    assert db.session.query(Proposal).count() == 0
+
+
+def test_longest_allowed_text_is_kept_whole(room):
+    _, ana, _ = room
+    text = "mot " * 499 + "fin"  # 1999 characters
+    proposal, _dup = amendments.propose(ana, "comment", text)
+    assert db.session.get(Proposal, proposal.id).text == text
+
+
+def test_unknown_or_foreign_item_is_refused(room, app):
+    session, ana, _ = room
+    other = build_session("HJKMNP")
+    foreign = hypothesis_of(other)
+    for item_type, item_id in (("hypothesis", foreign.id), ("hypothesis", 9999), ("poll", 1)):
+        with pytest.raises(ProposalError) as error:
+            amendments.propose(ana, "amendment", "Autre texte.", item_type, item_id)
+        assert error.value.code == "unknown_item"
+
+
+def only_safe_markup(html: str, allowed: set[str]) -> bool:
+    """Every tag in ``html`` is an allowed one and none carries an event handler or a
+    javascript: URL (escaped text such as ``&lt;script&gt;`` is harmless and allowed)."""
+    tags = re.findall(r"<\s*/?\s*([a-zA-Z0-9]+)", html)
+    inside = re.findall(r"<[^>]*>", html)
+    return (
+        set(tags) <= allowed
+        and not any(re.search(r"\son\w+\s*=", tag, re.I) for tag in inside)
+        and not any("javascript:" in tag.lower() for tag in inside)
+    )
+
+
+def test_script_injection_is_stored_but_never_rendered(room):
+    session, ana, _ = room
+    text = (
+        'Texte <script>alert("x")</script> <img src=x onerror=alert(1)> [lien](javascript:alert(1))'
+    )
+    proposal, _dup = amendments.propose(ana, "amendment", text)
+    assert db.session.get(Proposal, proposal.id).text == text  # nothing lost
+    described = amendments.queue(session)[0]
+    assert only_safe_markup(described["text_html"], {"p", "a"})
+    assert "alert" not in described["text_html"].split("lien")[0]  # script body dropped
+    assert only_safe_markup(described["diff_html"], {"del", "ins"})
+    assert "alert" not in described["diff_html"]  # compared as plain text: markup dropped
+    agenda_item = amendments.accept_for_vote(proposal)
+    shown = amendments.present(db.session.get(AgendaItem, agenda_item.id))["text_html"]
+    assert only_safe_markup(shown, {"section", "div", "figure", "figcaption", "p", "span",
+                                    "del", "ins"})  # fmt: skip
+
+
+def test_flooding_is_rate_limited_per_participant(room, app):
+    _, ana, other = room
+    limit = app.config["PROPOSAL_RATE_PER_MINUTE"]
+    for n in range(limit):
+        amendments.propose(ana, "comment", f"Commentaire {n}.")
+    with pytest.raises(ProposalError) as error:
+        amendments.propose(ana, "comment", "Un de trop.")
+    assert error.value.code == "rate_limited"
+    assert str(limit) in error.value.message
+    # A resend of an accepted one is still acknowledged, and others may still speak.
+    amendments.propose(other, "comment", "Moi aussi.")
+    assert db.session.query(Proposal).filter_by(participant_id=ana.id).count() == limit
+
+
+def test_rate_limit_counts_only_the_last_minute(room, app):
+    from datetime import timedelta
+
+    _, ana, _ = room
+    for n in range(app.config["PROPOSAL_RATE_PER_MINUTE"]):
+        amendments.propose(ana, "comment", f"Commentaire {n}.")
+    for proposal in db.session.query(Proposal).all():
+        proposal.created_at -= timedelta(seconds=61)
+    db.session.commit()
+    amendments.propose(ana, "comment", "Une minute plus tard.")
+
+
+def test_accept_for_vote_adds_an_amendment_item_after_the_current_one(room):
+    session, ana, _ = room
+    proposal, _dup = amendments.propose(ana, "amendment", "Partir des besoins exprimés.")
+    agenda_item = amendments.accept_for_vote(proposal)
+    db.session.expire_all()
+    order = [(i.item_type, i.item_id) for i in session.agenda]
+    assert order == [
+        ("hypothesis", hypothesis_of(session).id),
+        ("amendment", proposal.id),
+        ("finding", session.process.fields[0].findings[0].id),
+    ]
+    assert [i.position for i in session.agenda] == [0, 1, 2]
+    assert db.session.get(Proposal, proposal.id).status == "accepted"
+    shown = amendments.present(db.session.get(AgendaItem, agenda_item.id))
+    assert shown["amendment"]["original"] == HYPOTHESIS
+    assert "<del>" in shown["text_html"] and "<ins>" in shown["text_html"]
+    assert "exprimés" in shown["amendment"]["proposed_html"]
+    with pytest.raises(ProposalError) as error:
+        amendments.accept_for_vote(proposal)
+    assert error.value.code == "invalid_transition"
+
+
+def test_comment_cannot_be_voted_but_is_kept(room):
+    session, ana, _ = room
+    proposal, _dup = amendments.propose(ana, "comment", "Penser aux transports.")
+    with pytest.raises(ProposalError):
+        amendments.accept_for_vote(proposal)
+    amendments.keep_as_comment(proposal)
+    assert db.session.get(Proposal, proposal.id).status == "kept_as_comment"
+    assert amendments.queue(session)[0]["status"] == "kept_as_comment"
+
+
+def test_send_back_needs_a_reason_and_tells_the_author(room):
+    _, ana, _ = room
+    proposal, _dup = amendments.propose(ana, "amendment", "Autre chose.")
+    with pytest.raises(ProposalError) as error:
+        amendments.send_back(proposal, "  ")
+    assert error.value.code == "reason_required"
+    amendments.send_back(proposal, "Hors sujet   pour cet item")
+    stored = db.session.get(Proposal, proposal.id)
+    assert (stored.status, stored.reason) == ("returned", "Hors sujet pour cet item")
+    assert amendments.status_message(stored) == {
+        "proposal_id": proposal.id,
+        "status": "returned",
+        "reason": "Hors sujet pour cet item",
+    }
+    mine = amendments.own_proposals(ana)
+    assert [p["status"] for p in mine] == ["returned"] and "author" not in mine[0]
+
+
+def test_merge_sums_supporters_and_keeps_the_merged(room):
+    session, ana, bob = room
+    carla = add_participant(session, "Carla")
+    first, _d = amendments.propose(ana, "amendment", "Partir des besoins exprimés.")
+    second, _d = amendments.propose(bob, "amendment", "Partir des besoins qu'elle exprime.")
+    third, _d = amendments.propose(carla, "amendment", "Partir de ses besoins.")
+    comment, _d = amendments.propose(carla, "comment", "Un avis.")
+    amendments.merge([second], first)
+    amendments.merge([third], first)
+    db.session.expire_all()
+    kept = db.session.get(Proposal, first.id)
+    assert kept.supporters == 3
+    for merged in (second, third):
+        stored = db.session.get(Proposal, merged.id)
+        assert (stored.status, stored.merged_into_id) == ("merged", first.id)
+    assert {p.id for p in amendments.authors(kept)} == {ana.id, bob.id, carla.id}
+    assert "Ana" in amendments.authors_label(kept) and "Carla" in amendments.authors_label(kept)
+    with pytest.raises(ProposalError) as error:
+        amendments.merge([comment], first)
+    assert error.value.code == "not_mergeable"
+    with pytest.raises(ProposalError) as error:
+        amendments.merge([second], first)
+    assert error.value.code == "invalid_transition"
+
+
+def test_moderate_dispatches_console_payloads(room):
+    session, ana, bob = room
+    a, _d = amendments.propose(ana, "amendment", "Version A.")
+    b, _d = amendments.propose(bob, "amendment", "Version B.")
+    changed = amendments.moderate(session, {"action": "merge", "proposal_id": b.id, "into": a.id})
+    assert {p.id for p in changed} == {a.id, b.id}
+    amendments.moderate(session, {"action": "accept", "proposal_id": a.id})
+    assert db.session.get(Proposal, a.id).status == "accepted"
+    for payload, code in (
+        ("nope", "bad_request"),
+        ({"action": "delete", "proposal_id": a.id}, "bad_request"),
+        ({"action": "accept", "proposal_id": "x"}, "bad_request"),
+        ({"action": "accept", "proposal_id": 999}, "unknown_proposal"),
+        ({"action": "accept", "proposal_id": a.id}, "invalid_transition"),
+    ):
+        with pytest.raises(ProposalError) as error:
+            amendments.moderate(session, payload)
+        assert error.value.code == code
+
+
+def test_proposal_of_another_session_cannot_be_moderated(room):
+    session, ana, _ = room
+    other = build_session("HJKMNP")
+    proposal, _d = amendments.propose(ana, "comment", "Ici.")
+    with pytest.raises(ProposalError) as error:
+        amendments.moderate(other, {"action": "keep_as_comment", "proposal_id": proposal.id})
+    assert error.value.code == "not_in_session"
+
+
+def test_versions_are_untouched_until_adoption(room):
+    _, ana, _ = room
+    proposal, _d = amendments.propose(ana, "amendment", "Nouveau texte.")
+    amendments.accept_for_vote(proposal)
+    assert db.session.query(TextVersion).count() == 0
