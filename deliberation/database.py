@@ -51,7 +51,7 @@ def write_transaction() -> Iterator[None]:
     Commits on success, rolls back on any exception. Any transaction already open in the
     scoped session is committed first, so the lock is taken before anything is read.
     """
-    session = db.session
+    session = db.session()  # the scoped session's current Session (has in_transaction)
     if session.in_transaction():
         session.commit()
     token = _immediate.set(True)
