@@ -1,0 +1,174 @@
+"""The process file's format: its keys, and YAML that remembers lines and dumps readably.
+
+The loader turns every plain scalar into text (``yes``, ``2015`` and ``1.10`` stay what the
+organiser typed); the schema in :mod:`.process_file` converts the few numbers and flags
+itself. Mappings and sequences come back as :class:`LineMap` and :class:`LineList`, which
+know the line of each of their values, so every message can name the line to fix.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from ..models import ActionPath, ImplementationCondition, Note, Recommendation
+
+FORMAT_VERSION = "1"
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_MAX = 80
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,59}$")
+LANGUAGES = ("fr", "en")
+CONSENSUS_KEYS = ("full", "reservations", "mixed", "disagree", "block")
+THRESHOLDS = {  # file key -> (model attribute, default)
+    "validated": ("threshold_validated", 70),
+    "rework": ("threshold_rework", 50),
+    "block": ("threshold_block", 5),
+    "divergence_points": ("divergence_points", 25),
+}
+GROUP_MAX, GROUPS_MAX = 80, 20
+GRID_AXES, GRID_VALUES_MAX = ("rows", "cols"), 40
+TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on"), ("false", "no", "off", "")
+
+PROCESS_KEYS = (
+    "format", "slug", "title", "subtitle", "language", "introduction", "steering_committee",
+    "thresholds", "labels", "groups", "grid", "territories", "fields",
+)  # fmt: skip
+FIELD_KEYS = ("title", "description", "illustrative", "questions", "expert_inputs", "findings")
+QUESTION_KEYS = ("id", "text", "illustrative", "hypotheses")
+HYPOTHESIS_KEYS = ("id", "text", "grid_row", "grid_col")
+EXPERT_KEYS = (
+    "title", "author", "role", "affiliation", "illustrative", "text", "references", "stances",
+)  # fmt: skip
+FINDING_KEYS = ("text", "question", "recommendations", "action_paths", "conditions", "notes")
+ITEM_KEYS = ("text", "grid_row", "grid_col")
+FINDING_ITEMS = {  # file key -> (model, relationship, name in messages)
+    "recommendations": (Recommendation, "recommendations", "recommendation"),
+    "action_paths": (ActionPath, "action_paths", "action path"),
+    "conditions": (ImplementationCondition, "conditions", "implementation condition"),
+    "notes": (Note, "notes", "note"),
+}
+
+
+class ProcessFileError(ValueError):
+    """A process file refused; the message names the line and the reason."""
+
+    def __init__(self, reason: str, line: int | None = None):
+        super().__init__(f"line {line}: {reason}" if line else reason)
+        self.reason = reason
+        self.line = line
+
+
+class LineMap(dict):
+    """A YAML mapping with the line of the mapping and of each value (1-based)."""
+
+    line: int
+    lines: dict[str, int]
+
+    def line_of(self, key: str) -> int:
+        return self.lines.get(key, self.line)
+
+
+class LineList(list):
+    """A YAML sequence with the line of the sequence and of each item (1-based)."""
+
+    line: int
+    lines: list[int]
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+class _Loader(yaml.SafeLoader):
+    # No implicit types: every plain scalar is text (see the module docstring).
+    yaml_implicit_resolvers: dict = {}
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        # Aliases let a small file expand enormously; a hand-written process never needs one.
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise ProcessFileError(
+                "aliases (*name) are not supported: write the value out",
+                event.start_mark.line + 1,
+            )
+        return super().compose_node(parent, index)
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LineMap:
+    result = LineMap()
+    result.line = _line(node)
+    result.lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            raise ProcessFileError("a key must be a plain name such as title:", _line(key_node))
+        if key in result:
+            raise ProcessFileError(
+                f"the key {key!r} appears twice here (first on line {result.lines[key]})",
+                _line(key_node),
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.lines[key] = _line(value_node)
+    return result
+
+
+def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(item, deep=True) for item in node.value)
+    result.line = _line(node)
+    result.lines = [_line(item) for item in node.value]
+    return result
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+
+_HINTS = {
+    "mapping values are not allowed here": (
+        " (a text containing ': ' must be put in quotes, or written as a block after '|')"
+    ),
+    "found character '\\t' that cannot start any token": " (indent with spaces, not tabs)",
+}
+
+
+def load_yaml(text: str) -> Any:
+    """Parse ``text``; a syntax error becomes a :class:`ProcessFileError` with its line."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        problem = error.problem or error.context or "not valid YAML"
+        hint = _HINTS.get(problem, "")
+        raise ProcessFileError(
+            f"YAML syntax error: {problem}{hint}", mark.line + 1 if mark else None
+        ) from None
+    except yaml.YAMLError as error:
+        raise ProcessFileError(f"YAML syntax error: {error}") from None
+
+
+class _Dumper(yaml.SafeDumper):
+    def increase_indent(self, flow: bool = False, indentless: bool = False):  # type: ignore[override]
+        # Indent list items under their key: easier to read and to edit by hand.
+        return super().increase_indent(flow, False)
+
+
+def _represent_str(dumper: _Dumper, value: str) -> yaml.ScalarNode:
+    # Multi-line texts (Markdown) as literal blocks; PyYAML falls back to quotes when a
+    # block cannot hold the text exactly (e.g. trailing spaces on a line).
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def dump_yaml(data: Any) -> str:
+    return yaml.dump(
+        data,
+        Dumper=_Dumper,
+        allow_unicode=True,
+        sort_keys=False,
+        width=100_000,
+        default_flow_style=False,
+    )
