@@ -1,5 +1,451 @@
-"""Blueprint placeholder: filled by its owner."""
+"""The organisers' screens: processes, the outline of one process, and every item's form."""
 
-from flask import Blueprint
+from __future__ import annotations
 
-bp = Blueprint("organize", __name__)
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from ..extensions import db
+from ..models import STANCES, TEXT_MAX, ExpertInput, Process, Territory
+from ..services import authoring
+from ..services.authoring import KINDS, ConfirmationRequired, ValidationError
+from ..services.text import render_inline, render_markdown
+from ..services.textdiff import diff_words, render_html
+from ..services.versions import decode, history
+from . import organize_errors
+from .organize_forms import (
+    FORMS,
+    ConfirmForm,
+    ExpertInputForm,
+    FindingForm,
+    ProcessCreateForm,
+    ProcessSettingsForm,
+    TerritoryForm,
+)
+
+bp = Blueprint("organize", __name__, url_prefix="/organize")
+organize_errors.register(bp)
+
+KIND_LABELS = {
+    "process": _l("Process"),
+    "field": _l("Field"),
+    "question": _l("Burning question"),
+    "hypothesis": _l("Hypothesis"),
+    "expert_input": _l("Expert input"),
+    "finding": _l("Finding"),
+    "recommendation": _l("Recommendation"),
+    "action_path": _l("Action path"),
+    "implementation_condition": _l("Implementation condition"),
+    "note": _l("Note"),
+}
+STANCE_LABELS = {
+    "supports": _l("supports"),
+    "nuances": _l("nuances"),
+    "contradicts": _l("contradicts"),
+}
+CONSENSUS_KEYS = ("full", "reservations", "mixed", "disagree", "block")
+
+
+@bp.before_request
+@login_required
+def _organisers_only() -> None:
+    """Every page here is for logged-in organisers."""
+
+
+@bp.app_context_processor
+def _template_helpers() -> dict[str, Any]:
+    return {
+        "has_endpoint": lambda name: name in current_app.view_functions,
+        "markdown": render_markdown,
+        "markdown_inline": render_inline,
+        "kind_labels": KIND_LABELS,
+        "stance_labels": STANCE_LABELS,
+    }
+
+
+def _author() -> str:
+    return current_user.email
+
+
+def _process(slug: str) -> Process:
+    process = db.session.scalar(db.select(Process).filter_by(slug=slug))
+    if process is None:
+        abort(404)
+    return process
+
+
+def _item(process: Process, kind: str, item_id: int) -> Any:
+    if kind != "process" and kind not in KINDS:
+        abort(404)
+    item = authoring.get_item(kind, item_id)
+    if item is None or authoring.process_of(item).id != process.id:
+        abort(404)
+    return item
+
+
+def _anchor(item: Any) -> str:
+    return f"{authoring.kind_of(item)}-{item.id}"
+
+
+def _outline_url(process: Process, item: Any | None = None) -> str:
+    anchor = _anchor(item) if item is not None and not isinstance(item, Process) else None
+    return url_for("organize.outline", slug=process.slug, _anchor=anchor)
+
+
+def _form_values(form: FlaskForm) -> dict[str, Any]:
+    return {name: value for name, value in form.data.items() if name not in ("csrf_token",)}
+
+
+# -- processes ---------------------------------------------------------------------------
+
+
+@bp.get("/")
+def index():
+    processes = db.session.scalars(db.select(Process).order_by(Process.title)).all()
+    return render_template("organize/index.html", processes=processes)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new_process():
+    form = ProcessCreateForm()
+    if form.validate_on_submit():
+        try:
+            process = authoring.create_process(_author(), **_form_values(form))
+        except ValidationError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("Process created."), "success")
+            return redirect(url_for("organize.outline", slug=process.slug))
+    status = 400 if request.method == "POST" else 200
+    return render_template("organize/process_new.html", form=form), status
+
+
+@bp.get("/<slug>")
+def outline(slug: str):
+    process = _process(slug)
+    return render_template(
+        "organize/outline.html",
+        process=process,
+        numbers=authoring.finding_numbers(process),
+        move_form=ConfirmForm(),
+    )
+
+
+@bp.route("/<slug>/settings", methods=["GET", "POST"])
+def settings(slug: str):
+    process = _process(slug)
+    form = ProcessSettingsForm(obj=process)
+    if request.method == "GET":
+        labels = process.consensus_labels or {}
+        for key in CONSENSUS_KEYS:
+            getattr(form, f"label_{key}").data = labels.get(key, "")
+        form.groups.data = "\n".join(process.groups or [])
+    if form.validate_on_submit():
+        values = _form_values(form)
+        values["consensus_labels"] = {key: values.pop(f"label_{key}") for key in CONSENSUS_KEYS}
+        try:
+            authoring.update_process(process, _author(), **values)
+        except ValidationError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("Settings saved."), "success")
+            return redirect(url_for("organize.outline", slug=process.slug))
+    return render_template(
+        "organize/settings.html",
+        process=process,
+        form=form,
+        territory_form=TerritoryForm(formdata=None),
+        defaults=process.labels() if not process.consensus_labels else {},
+        delete_form=ConfirmForm(),
+    ), (400 if request.method == "POST" else 200)
+
+
+@bp.post("/<slug>/territories")
+def add_territory(slug: str):
+    process = _process(slug)
+    form = TerritoryForm()
+    if form.validate_on_submit():
+        try:
+            authoring.add_territory(process, form.name.data or "")
+            flash(_("Territory added."), "success")
+        except ValidationError as error:
+            flash(error.message, "error")
+    return redirect(url_for("organize.settings", slug=slug, _anchor="territories"))
+
+
+@bp.post("/<slug>/territories/<int:territory_id>")
+def rename_territory(slug: str, territory_id: int):
+    territory = _territory(slug, territory_id)
+    form = TerritoryForm()
+    if form.validate_on_submit():
+        try:
+            authoring.rename_territory(territory, form.name.data or "")
+            flash(_("Territory renamed."), "success")
+        except ValidationError as error:
+            flash(error.message, "error")
+    return redirect(url_for("organize.settings", slug=slug, _anchor="territories"))
+
+
+@bp.route("/<slug>/territories/<int:territory_id>/delete", methods=["GET", "POST"])
+def delete_territory(slug: str, territory_id: int):
+    territory = _territory(slug, territory_id)
+    form = ConfirmForm()
+    impact = authoring.Impact(sessions=authoring.territory_sessions(territory))
+    if form.validate_on_submit():
+        authoring.delete_territory(territory, confirm=True)
+        flash(_("Territory deleted."), "success")
+        return redirect(url_for("organize.settings", slug=slug, _anchor="territories"))
+    return render_template(
+        "organize/delete.html",
+        process=territory.process,
+        item=territory,
+        kind_label=_("Territory"),
+        name=territory.name,
+        impact=impact,
+        form=form,
+        cancel_url=url_for("organize.settings", slug=slug),
+    )
+
+
+def _territory(slug: str, territory_id: int) -> Territory:
+    process = _process(slug)
+    territory = db.session.get(Territory, territory_id)
+    if territory is None or territory.process_id != process.id:
+        abort(404)
+    return territory
+
+
+# -- items -------------------------------------------------------------------------------
+
+
+def _parent_for_new(process: Process, kind: str) -> Any:
+    spec = KINDS[kind]
+    if spec.parent == "process":
+        return process
+    parent_id = request.values.get("parent", type=int)
+    if parent_id is None:
+        abort(404)
+    return _item(process, spec.parent, parent_id)
+
+
+def _prepare_form(form: FlaskForm, kind: str, field_: Any) -> None:
+    if isinstance(form, FindingForm):
+        form.question_id.choices = [("", _("(none)"))] + [
+            (str(q.id), authoring.label(q, 100)) for q in field_.questions
+        ]
+
+
+def _field_of(parent_or_item: Any) -> Any:
+    current = parent_or_item
+    while current is not None and authoring.kind_of(current) not in ("field", "process"):
+        current = authoring.parent_of(current)
+    return current
+
+
+def _stances_from_request() -> dict[int, str]:
+    return {
+        int(key.removeprefix("stance-")): value
+        for key, value in request.form.items()
+        if key.startswith("stance-") and key.removeprefix("stance-").isdigit()
+    }
+
+
+@bp.route("/<slug>/<kind>/new", methods=["GET", "POST"])
+def new_item(slug: str, kind: str):
+    process = _process(slug)
+    if kind not in KINDS:
+        abort(404)
+    parent = _parent_for_new(process, kind)
+    form = FORMS[kind]()
+    _prepare_form(form, kind, _field_of(parent))
+    if form.validate_on_submit():
+        try:
+            item = authoring.create_item(kind, parent, _author(), **_form_values(form))
+            if isinstance(item, ExpertInput):
+                authoring.set_stances(item, _stances_from_request())
+        except ValidationError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("%(kind)s added.", kind=KIND_LABELS[kind]), "success")
+            return redirect(_outline_url(process, item))
+    return _render_item_form(process, kind, form, parent=parent, item=None)
+
+
+@bp.route("/<slug>/<kind>/<int:item_id>/edit", methods=["GET", "POST"])
+def edit_item(slug: str, kind: str, item_id: int):
+    process = _process(slug)
+    if kind == "process":
+        return redirect(url_for("organize.settings", slug=slug))
+    item = _item(process, kind, item_id)
+    form = FORMS[kind](obj=item)
+    _prepare_form(form, kind, _field_of(item))
+    if request.method == "GET" and isinstance(form, FindingForm):
+        form.question_id.data = str(item.question_id or "")
+    if form.validate_on_submit():
+        try:
+            authoring.update_item(item, _author(), **_form_values(form))
+            if isinstance(item, ExpertInput):
+                authoring.set_stances(item, _stances_from_request())
+        except ValidationError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("Saved."), "success")
+            return redirect(_outline_url(process, item))
+    return _render_item_form(process, kind, form, parent=authoring.parent_of(item), item=item)
+
+
+def _render_item_form(process: Process, kind: str, form: FlaskForm, parent: Any, item: Any):
+    hypotheses, stances = [], {}
+    if isinstance(form, ExpertInputForm):
+        field_ = _field_of(parent if item is None else item)
+        hypotheses = [h for q in field_.questions for h in q.hypotheses]
+        stances = {s.hypothesis_id: s.stance for s in item.stances} if item else {}
+        if request.method == "POST":
+            stances = _stances_from_request()
+    return render_template(
+        "organize/item_form.html",
+        process=process,
+        kind=kind,
+        form=form,
+        parent=parent,
+        item=item,
+        hypotheses=hypotheses,
+        stances=stances,
+        stance_choices=STANCES,
+        label=authoring.label,
+    ), (400 if request.method == "POST" else 200)
+
+
+@bp.post("/<slug>/<kind>/<int:item_id>/move")
+def move_item(slug: str, kind: str, item_id: int):
+    process = _process(slug)
+    if kind not in KINDS:
+        abort(404)
+    item = _item(process, kind, item_id)
+    if ConfirmForm().validate_on_submit():
+        authoring.move(item, -1 if request.form.get("direction") == "up" else 1)
+    return redirect(_outline_url(process, item))
+
+
+@bp.post("/<slug>/<kind>/reorder")
+def reorder(slug: str, kind: str):
+    process = _process(slug)
+    if kind not in KINDS:
+        abort(404)
+    payload = request.get_json(silent=True) or {}
+    spec = KINDS[kind]
+    if spec.parent == "process":
+        parent = process
+    else:
+        parent_id = payload.get("parent_id")
+        if not isinstance(parent_id, int):
+            return jsonify(ok=False, error=_("The new order is not a list of items.")), 400
+        parent = _item(process, spec.parent, parent_id)
+    ids = payload.get("ids")
+    if not isinstance(ids, list):
+        return jsonify(ok=False, error=_("The new order is not a list of items.")), 400
+    try:
+        authoring.reorder(parent, kind, ids)
+    except ValidationError as error:
+        return jsonify(ok=False, error=error.message), 409
+    return jsonify(ok=True)
+
+
+@bp.route("/<slug>/<kind>/<int:item_id>/delete", methods=["GET", "POST"])
+def delete_item(slug: str, kind: str, item_id: int):
+    process = _process(slug)
+    item = _item(process, kind, item_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        parent = None if kind == "process" else authoring.parent_of(item)
+        try:
+            authoring.delete_item(item, confirm=request.form.get("confirm") == "yes")
+        except ConfirmationRequired:
+            flash(_("Please confirm the deletion below."), "error")
+        else:
+            flash(_("%(kind)s deleted.", kind=KIND_LABELS[kind]), "success")
+            if kind == "process":
+                return redirect(url_for("organize.index"))
+            return redirect(_outline_url(process, parent))
+    return render_template(
+        "organize/delete.html",
+        process=process,
+        item=item,
+        kind_label=KIND_LABELS[kind],
+        name=authoring.label(item, 200),
+        impact=authoring.deletion_impact(item),
+        form=form,
+        cancel_url=_outline_url(process, item),
+    )
+
+
+@bp.get("/<slug>/<kind>/<int:item_id>/history")
+def item_history(slug: str, kind: str, item_id: int):
+    process = _process(slug)
+    item = _item(process, kind, item_id)
+    versions = history(item)
+    entries = []
+    previous: dict[str, str] = {}
+    for version in versions:
+        values = decode(version)
+        changes = {
+            name: render_html(diff_words(previous.get(name, ""), value))
+            for name, value in values.items()
+            if value != previous.get(name, "")
+        }
+        entries.append({"version": version, "fields": values, "changes": changes})
+        previous = values
+    return render_template(
+        "organize/history.html",
+        process=process,
+        kind=kind,
+        item=item,
+        name=authoring.label(item, 200),
+        entries=list(reversed(entries)),
+        form=ConfirmForm(),
+    )
+
+
+@bp.post("/<slug>/<kind>/<int:item_id>/rollback/<int:number>")
+def rollback(slug: str, kind: str, item_id: int, number: int):
+    process = _process(slug)
+    item = _item(process, kind, item_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            authoring.rollback(item, number, _author())
+        except ValidationError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("Version %(n)d is back, as a new version.", n=number), "success")
+    return redirect(url_for("organize.item_history", slug=process.slug, kind=kind, item_id=item.id))
+
+
+@bp.post("/preview")
+def preview():
+    payload = request.get_json(silent=True) or {}
+    text = payload.get("text", "")
+    if not isinstance(text, str):
+        return jsonify(error=_("Nothing to preview.")), 400
+    too_long = len(text) > TEXT_MAX
+    return jsonify(
+        html=str(render_markdown(text[: TEXT_MAX * 2])),
+        length=len(text),
+        warning=_("Too long: %(count)d characters, at most %(max)d.", count=len(text), max=TEXT_MAX)
+        if too_long
+        else "",
+    )

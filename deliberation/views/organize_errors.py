@@ -1,0 +1,61 @@
+"""Error pages for the whole site (registered through the organize blueprint): a clear
+message instead of a bare status, and JSON for the pages' scripts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ..extensions import db
+
+
+def _wants_json() -> bool:
+    return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+def _render(status: int, title: str, message: str):
+    if _wants_json():
+        return jsonify(error=message), status
+    return render_template(f"errors/{status}.html", title=title, message=message), status
+
+
+def csrf_failed(error: CSRFError):
+    return _render(
+        400,
+        _("The form could not be accepted"),
+        _(
+            "This form has expired or did not come from this site (security check failed). "
+            "Nothing was saved: go back, reload the page and send it again."
+        ),
+    )
+
+
+def bad_request(error: HTTPException):
+    return _render(400, _("Bad request"), _("The request could not be understood."))
+
+
+def forbidden(error: HTTPException):
+    return _render(403, _("Not allowed"), _("You are not allowed to see this page."))
+
+
+def not_found(error: HTTPException):
+    return _render(404, _("Page not found"), _("There is nothing at this address."))
+
+
+def server_error(error: Exception):
+    db.session.rollback()
+    return _render(
+        500,
+        _("Something went wrong"),
+        _("An unexpected error occurred. It has been logged; please try again."),
+    )
+
+
+def register(bp: Blueprint) -> None:
+    bp.app_errorhandler(CSRFError)(csrf_failed)
+    bp.app_errorhandler(400)(bad_request)
+    bp.app_errorhandler(403)(forbidden)
+    bp.app_errorhandler(404)(not_found)
+    bp.app_errorhandler(500)(server_error)

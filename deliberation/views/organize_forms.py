@@ -1,0 +1,113 @@
+"""The organiser's forms. They carry the CSRF token and render the inputs; the rules (empty,
+too long, slug format…) live in the authoring services, which give the messages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+
+from ..models import EXPERT_ROLES, TEXT_MAX, TITLE_MAX
+
+# Generous browser-side limits: the services give the exact message when they are exceeded.
+TITLE_ATTRS = {"maxlength": TITLE_MAX * 2}
+TEXT_ATTRS = {"rows": 6, "data-preview": "1", "maxlength": TEXT_MAX * 2}
+
+ROLE_LABELS = {
+    "academic": _l("Academic"),
+    "field_worker": _l("Field worker"),
+    "service_user": _l("Service user"),
+    "institution": _l("Institution"),
+    "other": _l("Other"),
+}
+
+
+class ProcessCreateForm(FlaskForm):
+    title = StringField(_l("Title"), render_kw=TITLE_ATTRS)
+    slug = StringField(
+        _l("Address (slug)"),
+        description=_l("Lower-case letters, digits and hyphens, e.g. assises-2025."),
+        render_kw={"maxlength": 160, "pattern": "[a-z0-9]+(-[a-z0-9]+)*"},
+    )
+    language = SelectField(_l("Language"), choices=[("fr", "Français"), ("en", "English")])
+
+
+class ProcessSettingsForm(FlaskForm):
+    title = StringField(_l("Title"), render_kw=TITLE_ATTRS)
+    subtitle = StringField(_l("Subtitle"), render_kw=TITLE_ATTRS)
+    language = SelectField(_l("Language"), choices=[("fr", "Français"), ("en", "English")])
+    introduction = TextAreaField(
+        _l("Introduction (the socio-political stakes)"),
+        render_kw={**TEXT_ATTRS, "rows": 10},
+    )
+    steering_committee = TextAreaField(_l("Steering committee"), render_kw=TEXT_ATTRS)
+    threshold_validated = StringField(
+        _l("Validated when support reaches (%)"), render_kw={"inputmode": "numeric"}
+    )
+    threshold_rework = StringField(
+        _l("To be reworked when support reaches (%)"), render_kw={"inputmode": "numeric"}
+    )
+    threshold_block = StringField(
+        _l("Rejected when blocks reach (%)"), render_kw={"inputmode": "numeric"}
+    )
+    divergence_points = StringField(
+        _l("Groups diverge when their support differs by (points)"),
+        render_kw={"inputmode": "numeric"},
+    )
+    label_full = StringField(_l("Fully agree"), render_kw=TITLE_ATTRS)
+    label_reservations = StringField(_l("Agree with reservations"), render_kw=TITLE_ATTRS)
+    label_mixed = StringField(_l("Mixed"), render_kw=TITLE_ATTRS)
+    label_disagree = StringField(_l("Disagree"), render_kw=TITLE_ATTRS)
+    label_block = StringField(_l("Block"), render_kw=TITLE_ATTRS)
+    groups = TextAreaField(
+        _l("Participant groups, one per line"), render_kw={"rows": 6, "maxlength": 4000}
+    )
+
+
+class FieldForm(FlaskForm):
+    title = StringField(_l("Title"), render_kw=TITLE_ATTRS)
+    description = TextAreaField(_l("Description (Markdown)"), render_kw=TEXT_ATTRS)
+    illustrative = BooleanField(_l("Illustrative (not from the source text)"))
+
+
+class TextItemForm(FlaskForm):
+    text = TextAreaField(_l("Text (Markdown)"), render_kw=TEXT_ATTRS)
+
+
+class QuestionForm(TextItemForm):
+    illustrative = BooleanField(_l("Illustrative (not from the source text)"))
+
+
+class FindingForm(TextItemForm):
+    question_id = SelectField(_l("Answers the question"), choices=[], validate_choice=False)
+
+
+class ExpertInputForm(FlaskForm):
+    author = StringField(_l("Author"), render_kw=TITLE_ATTRS)
+    role = SelectField(_l("Role"), choices=[(role, ROLE_LABELS[role]) for role in EXPERT_ROLES])
+    affiliation = StringField(_l("Affiliation"), render_kw=TITLE_ATTRS)
+    title = StringField(_l("Title"), render_kw=TITLE_ATTRS)
+    text = TextAreaField(_l("Text (Markdown)"), render_kw={**TEXT_ATTRS, "rows": 10})
+    references = TextAreaField(_l("References (Markdown)"), render_kw=TEXT_ATTRS)
+    illustrative = BooleanField(_l("Illustrative (not from the source text)"))
+
+
+class TerritoryForm(FlaskForm):
+    name = StringField(_l("Territory"), render_kw=TITLE_ATTRS)
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: only the CSRF token, for buttons that change something."""
+
+
+FORMS: dict[str, type[FlaskForm]] = {
+    "field": FieldForm,
+    "question": QuestionForm,
+    "hypothesis": TextItemForm,
+    "expert_input": ExpertInputForm,
+    "finding": FindingForm,
+    "recommendation": TextItemForm,
+    "action_path": TextItemForm,
+    "implementation_condition": TextItemForm,
+    "note": TextItemForm,
+}
