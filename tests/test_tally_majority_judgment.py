@@ -6,11 +6,14 @@ integers 0 (worst) … 6 (best) for the 7-grade French scale (À rejeter, Insuff
 Passable, Assez bien, Bien, Très bien, Excellent).
 """
 
+import random
+
 import pytest
 
 from deliberation.tally import OutcomeRule, summarize
 from deliberation.tally.majority_judgment import (
     GRADES,
+    compare,
     majority_gauge,
     majority_grade,
     majority_value,
@@ -212,3 +215,19 @@ def test_an_option_left_ungraded_counts_as_reject() -> None:
     assert b["count"] == 2 and b["not_graded"] == 2
     assert b["majority_grade"] == "reject"  # lower median of E, E, R, R
     assert result["ranking"][0]["key"] == "a"
+
+
+def test_property_lazy_comparison_agrees_with_the_full_majority_value() -> None:
+    rng = random.Random(2011)
+    for _ in range(2000):
+        size = rng.choice([4, 6, 7])
+        first = [rng.randint(0, 5) for _ in range(size)]
+        second = [rng.randint(0, 5) for _ in range(size)]
+        full_first, full_second = majority_value(first), majority_value(second)
+        expected = (full_first > full_second) - (full_first < full_second)
+        assert compare(first, second) == expected == -compare(second, first)
+        # The majority value is a reordering of all the grades: a tie means same grades.
+        assert (expected == 0) == (first == second)
+        assert sorted(full_first) == sorted(
+            len(first) - 1 - grade for grade, n in enumerate(first) for _ in range(n)
+        )

@@ -24,11 +24,11 @@ Passable, À rejeter).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from fractions import Fraction
+from itertools import zip_longest
 from typing import Any
 
-from .dots import competition_ranks
 from .rules import BALLOTS_KEY, ballots_cast, count, label_for, percent, points, share
 
 GRADES = ("excellent", "very_good", "good", "fair", "poor", "reject")
@@ -58,29 +58,52 @@ def majority_gauge(distribution: Sequence[int]) -> tuple[int | None, int, int]:
     return grade, sum(distribution[:grade]), sum(distribution[grade + 1 :])
 
 
-def majority_value(distribution: Sequence[int]) -> tuple[int, ...]:
-    """The Balinski–Laraki majority value, as scores (higher is better).
+def majority_grades(distribution: Sequence[int]) -> Iterator[int]:
+    """The Balinski–Laraki majority value, lazily, as scores (higher is better).
 
     The sequence of majority grades obtained by removing, one at a time, a copy of the
-    current majority grade. Comparing two options' majority values lexicographically gives
-    the majority ranking.
+    current majority grade. Comparing two options' sequences lexicographically gives the
+    majority ranking; they usually differ after a few grades, hence the lazy generator.
     """
     remaining = list(distribution)
     worst = len(remaining) - 1
-    sequence: list[int] = []
-    for _ in range(sum(remaining)):
+    while True:
         grade = majority_grade(remaining)
-        assert grade is not None
-        sequence.append(worst - grade)
+        if grade is None:
+            return
+        yield worst - grade
         remaining[grade] -= 1
-    return tuple(sequence)
+
+
+def majority_value(distribution: Sequence[int]) -> tuple[int, ...]:
+    """The whole majority value (see :func:`majority_grades`)."""
+    return tuple(majority_grades(distribution))
+
+
+def compare(first: Sequence[int], second: Sequence[int]) -> int:
+    """1 if ``first`` is ranked above ``second`` by majority value, -1 if below, 0 if tied."""
+    if list(first) == list(second):
+        return 0
+    for a, b in zip_longest(majority_grades(first), majority_grades(second)):
+        if a is None or b is None:  # only when the numbers of grades differ
+            return -1 if a is None else 1
+        if a != b:
+            return 1 if a > b else -1
+    return 0
 
 
 def rank(distributions: Mapping[str, Sequence[int]]) -> dict[str, int]:
     """Competition rank (1 = best, ties share a rank) of each option by majority value."""
     keys = list(distributions)
-    values = [majority_value(distributions[key]) for key in keys]
-    return dict(zip(keys, competition_ranks(values), strict=True))
+    better = dict.fromkeys(keys, 0)
+    for i, first in enumerate(keys):
+        for second in keys[i + 1 :]:
+            outcome = compare(distributions[first], distributions[second])
+            if outcome > 0:
+                better[second] += 1
+            elif outcome < 0:
+                better[first] += 1
+    return {key: 1 + better[key] for key in keys}
 
 
 def option_keys(counts: Mapping[str, int], options: Sequence[Mapping[str, Any]]) -> list[str]:
