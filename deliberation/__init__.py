@@ -51,7 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from flask_babel import get_locale
 
     from . import cli, views
-    from .live import handlers  # noqa: F401  (registers the Socket.IO event handlers)
+    from .live import handlers, proposals  # noqa: F401  (register the Socket.IO handlers)
 
     app.jinja_env.globals["get_locale"] = get_locale
     views.register(app)
