@@ -33,7 +33,7 @@ def workshops(tree):
         tree.process,
         "Namur",
         [Vote("action_path", path1.id, ballots(mixed=3)), Vote("recommendation", rec1.id, None)],
-        territory=tree.territories[2],
+        territory=tree.territories[1],
     )
     db.session.add(
         Proposal(

@@ -33,6 +33,8 @@ class Vote:
     ballots: Sequence[tuple[str, dict]] | None
     method: str = "consensus"
     publish: bool = True
+    # Options of a majority-judgment or dot vote ({"key", "label"}); None: the item's own.
+    options: Sequence[dict] | None = None
 
 
 def record_session(
@@ -68,7 +70,13 @@ def record_session(
         agenda_item = sessions.add_agenda_item(session, vote.item_type, vote.item_id)
         if vote.ballots is None:
             continue
-        poll = voting.open_poll(session, agenda_item, vote.method, actor="demo")
+        poll = voting.open_poll(
+            session,
+            agenda_item,
+            vote.method,
+            options=list(vote.options) if vote.options is not None else None,
+            actor="demo",
+        )
         seen: dict[str, int] = {}
         for index, (group, choice) in enumerate(vote.ballots):
             rank = seen.get(group, 0)
