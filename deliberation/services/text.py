@@ -53,7 +53,7 @@ def render_markdown(text: str | None) -> Markup:
     if not text:
         return Markup("")
     rendered = markdown.markdown(text, extensions=MARKDOWN_EXTENSIONS, output_format="html")
-    clean = sanitize_html(rendered)
+    clean = sanitize_html(rendered).strip()
     # Safe after sanitising: the pattern only ever captures digits.
     clean = NOTE_MARKER.sub(r'<sup class="note-ref">\1</sup>', clean)
     return Markup(clean)  # noqa: S704 - sanitised by nh3 just above
