@@ -41,6 +41,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     csrf.init_app(app)
+    # Imported BEFORE init_app: handlers declared while no server exists are kept by the
+    # SocketIO object and attached to every server init_app creates (one per app, in tests);
+    # declared after, they would be attached to the first app's server only.
+    from .live import handlers, proposals  # noqa: F401  (register the Socket.IO handlers)
+
     socketio.init_app(
         app,
         async_mode="gevent",
@@ -51,7 +56,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     from flask_babel import get_locale
 
     from . import cli, views
-    from .live import handlers, proposals  # noqa: F401  (register the Socket.IO handlers)
 
     app.jinja_env.globals["get_locale"] = get_locale
     views.register(app)
