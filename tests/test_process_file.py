@@ -18,6 +18,7 @@ from deliberation.services.process_file import (
     import_process_file,
     load_process_text,
 )
+from tests.conftest import ROOT
 
 SMALL = dedent(
     """\
@@ -405,3 +406,15 @@ def test_cli_import_export_and_errors(app, runner, tmp_path):
 
         result = runner.invoke(args=["export-process", "nope", "-o", str(exported)])
         assert result.exit_code == 1 and "No process with slug 'nope'" in result.output
+
+
+def test_the_documented_example_imports(app):
+    doc = (ROOT / "docs" / "process-format.md").read_text(encoding="utf-8")
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    with app.app_context():
+        process = load_process_text(example)
+        finding = process.fields[0].findings[0]
+        assert finding.question is process.fields[0].questions[0]
+        assert finding.conditions[0].text.endswith("[^1].")
+        assert len(process.fields[0].expert_inputs[0].stances) == 2
+        assert process.fields[1].illustrative
