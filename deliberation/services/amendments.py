@@ -19,7 +19,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, has_request_context, render_template
+from flask import current_app, has_request_context
 from flask_babel import gettext
 from sqlalchemy import func, select
 
@@ -35,8 +35,22 @@ from ..models import (
     Proposal,
     utcnow,
 )
-from . import authoring, textdiff
-from .text import excerpt, plain_text, render_markdown
+from . import authoring
+from .proposal_display import (  # noqa: F401  (part of this module's API)
+    authors,
+    authors_label,
+    comparison,
+    describe,
+    item_label,
+    kind_label,
+    own_proposals,
+    present,
+    proposal_for,
+    queue,
+    status_message,
+    target_item,
+)
+from .text import plain_text
 
 PROPOSAL_KINDS = ("amendment", "action_path", "implementation_condition", "comment")
 # Items whose wording the floor may amend.
@@ -89,139 +103,6 @@ def get_proposal(session: LiveSession, proposal_id: Any) -> Proposal:
     if proposal.session_id != session.id:
         raise ProposalError("not_in_session", _("This proposal belongs to another session."))
     return proposal
-
-
-def target_item(proposal: Proposal) -> Any:
-    """The authored item a proposal amends or attaches to (a finding for new items)."""
-    if not proposal.item_type or proposal.item_id is None:
-        return None
-    return authoring.get_item(proposal.item_type, proposal.item_id)
-
-
-def item_label(item_type: str, item: Any) -> str:
-    names = {
-        "hypothesis": _("Hypothesis"),
-        "finding": _("Finding"),
-        "recommendation": _("Recommendation"),
-        "action_path": _("Action path"),
-        "implementation_condition": _("Implementation condition"),
-    }
-    if item is None:
-        return ""
-    if item_type == "finding":
-        number = authoring.finding_numbers(authoring.process_of(item)).get(item.id)
-        if number:
-            return _("Finding %(n)d", n=number)
-    return names.get(item_type, item_type)
-
-
-def kind_label(kind: str) -> str:
-    return {
-        "amendment": _("Amendment"),
-        "action_path": _("New action path"),
-        "implementation_condition": _("New implementation condition"),
-        "comment": _("Comment"),
-    }.get(kind, kind)
-
-
-def authors(proposal: Proposal) -> list[Participant]:
-    """The participants behind a proposal: its author and those of the proposals merged in."""
-    found: list[Participant] = []
-    stack, seen = [proposal], set()
-    while stack:
-        current = stack.pop()
-        if current.id in seen:
-            continue
-        seen.add(current.id)
-        if current.participant_id is not None:
-            participant = db.session.get(Participant, current.participant_id)
-            if participant is not None:
-                found.append(participant)
-        stack.extend(db.session.scalars(select(Proposal).filter_by(merged_into_id=current.id)))
-    return found
-
-
-def authors_label(proposal: Proposal) -> str:
-    names = sorted({p.display_name for p in authors(proposal) if p.display_name})
-    count = proposal.supporters
-    anonymous = max(0, count - len(names))
-    parts = list(names)
-    if anonymous:
-        parts.append(_("%(n)d participant(s)", n=anonymous))
-    return ", ".join(parts) or _("the floor")
-
-
-def comparison(proposal: Proposal) -> dict[str, Any]:
-    """Original and proposed wording, plain and word-by-word marked (HTML, escaped)."""
-    item = target_item(proposal)
-    proposed = plain_text(proposal.text)
-    if proposal.kind == "amendment" and item is not None:
-        original = plain_text(item.text)
-        original_html, proposed_html = textdiff.side_by_side(original, proposed)
-    else:
-        original = ""
-        original_html, proposed_html = textdiff.side_by_side("", proposed)
-    return {
-        "original": original,
-        "proposed": proposed,
-        "original_html": str(original_html),
-        "proposed_html": str(proposed_html),
-        "inline_html": str(textdiff.render_html(textdiff.diff_words(original, proposed))),
-    }
-
-
-def describe(proposal: Proposal, for_facilitator: bool = True) -> dict[str, Any]:
-    """A proposal as JSON for the console queue (or, without authors, for its phone)."""
-    item = target_item(proposal)
-    body: dict[str, Any] = {
-        "id": proposal.id,
-        "kind": proposal.kind,
-        "kind_label": kind_label(proposal.kind),
-        "status": proposal.status,
-        "text": proposal.text,
-        "text_html": str(render_markdown(proposal.text)),
-        "reason": proposal.reason,
-        "item_type": proposal.item_type,
-        "item_id": proposal.item_id,
-        "item_label": item_label(proposal.item_type, item),
-        "item_excerpt": excerpt(getattr(item, "text", ""), 160) if item is not None else "",
-        "supporters": proposal.supporters,
-        "merged_into_id": proposal.merged_into_id,
-        "created_at": proposal.created_at.isoformat(timespec="seconds"),
-    }
-    if for_facilitator:
-        body["author"] = authors_label(proposal)
-        if proposal.kind != "comment":
-            body["diff_html"] = comparison(proposal)["inline_html"]
-        agenda_item = db.session.scalar(
-            select(AgendaItem).filter_by(
-                session_id=proposal.session_id, item_type="amendment", item_id=proposal.id
-            )
-        )
-        body["agenda_item_id"] = agenda_item.id if agenda_item else None
-    return body
-
-
-def queue(session: LiveSession) -> list[dict[str, Any]]:
-    """Every proposal of the session for the console: pending first, then newest first."""
-    proposals = db.session.scalars(
-        select(Proposal).filter_by(session_id=session.id).order_by(Proposal.id.desc())
-    ).all()
-    ordered = [p for p in proposals if p.status == "pending"]
-    ordered += [p for p in proposals if p.status != "pending"]
-    return [describe(p) for p in ordered]
-
-
-def own_proposals(participant: Participant) -> list[dict[str, Any]]:
-    proposals = db.session.scalars(
-        select(Proposal).filter_by(participant_id=participant.id).order_by(Proposal.id)
-    )
-    return [describe(p, for_facilitator=False) for p in proposals]
-
-
-def status_message(proposal: Proposal) -> dict[str, Any]:
-    """What the author's phone is told when its proposal moves on."""
-    return {"proposal_id": proposal.id, "status": proposal.status, "reason": proposal.reason}
 
 
 # -- proposing ---------------------------------------------------------------------------
@@ -508,48 +389,6 @@ def moderate(session: LiveSession, payload: Any) -> list[Proposal]:
 # -- voting and adoption -----------------------------------------------------------------
 
 
-def proposal_for(agenda_item: AgendaItem | None) -> Proposal | None:
-    if agenda_item is None or agenda_item.item_type != "amendment" or agenda_item.item_id is None:
-        return None
-    return db.session.get(Proposal, agenda_item.item_id)
-
-
-def present(agenda_item: AgendaItem) -> dict[str, Any]:
-    """How an ``amendment`` agenda item is shown: both wordings, the changes marked."""
-    proposal = proposal_for(agenda_item)
-    if proposal is None:
-        return {"title": _("Amendment"), "text": agenda_item.text, "context": ""}
-    item = target_item(proposal)
-    compared = comparison(proposal)
-    if proposal.kind == "amendment":
-        title = _("Amendment to %(item)s", item=item_label(proposal.item_type, item))
-    else:
-        title = _("%(kind)s for %(item)s", kind=kind_label(proposal.kind),
-                  item=item_label(proposal.item_type, item))  # fmt: skip
-    compare_html = render_template(
-        "live/_amendment_compare.html", proposal=proposal, compared=compared, title=title,
-        item_label=item_label(proposal.item_type, item), kind_label=kind_label(proposal.kind),
-        item_excerpt=excerpt(getattr(item, "text", ""), 200) if item is not None else "",
-    )  # fmt: skip
-    return {
-        "title": title,
-        "text": proposal.text,
-        "text_html": compare_html,
-        "context": excerpt(getattr(item, "text", ""), 120) if item is not None else "",
-        "suggested_method": "consensus",
-        "options": [],
-        "amendment": {
-            "proposal_id": proposal.id,
-            "kind": proposal.kind,
-            "status": proposal.status,
-            "supporters": proposal.supporters,
-            "target_type": proposal.item_type,
-            "target_id": proposal.item_id,
-            **compared,
-        },
-    }
-
-
 def outcome_of(results: dict[str, Any] | None) -> str | None:
     """The overall outcome of a tally (``validated``, ``rework``, ``rejected``…), if any."""
     if not results:
@@ -597,6 +436,9 @@ def adopt(proposal: Proposal, poll: Poll) -> Any:
 def settle(poll: Poll, results: dict[str, Any] | None) -> Proposal | None:
     """After a poll is published: adopt the amendment it voted on, or mark it rejected.
 
+    ``validated`` adopts; ``rework`` and ``rejected`` reject; no verdict (``no_votes``, a dot
+    vote) leaves the proposal accepted, to be voted again.
+
     Call inside the transaction that publishes the poll. Returns the proposal when the poll
     was about one, else None. An adopted proposal is never adopted twice.
     """
@@ -607,7 +449,7 @@ def settle(poll: Poll, results: dict[str, Any] | None) -> Proposal | None:
     if outcome == "validated":
         adopt(proposal, poll)
         proposal.reason = ""
-    elif outcome is not None:
+    elif outcome in ("rework", "rejected"):
         proposal.status = "rejected"
         proposal.reason = _("Vote #%(poll)d: %(outcome)s", poll=poll.id, outcome=outcome)
     db.session.flush()
