@@ -279,7 +279,6 @@ def line_of(text: str, needle: str) -> int:
         (("- id: non", "- id: oui"), "- id: oui\n", "id 'oui' is used twice"),
         (("  - Bassin de Liège", "  - Bassin de Namur"), "  - Bassin de Namur\n", "twice"),
         (("    description:", "    descriptio:"), "descriptio:", "unknown key 'descriptio'"),
-        (("- Une condition[^2].", "- Une condition[^3]."), "[^3]", "footnote marker [^3]"),
         (("slug: petit-test", "slug: Petit Test"), "slug:", "lower-case letters"),
         (("language: fr", "language: klingon"), "language:", "unknown language 'klingon'"),
         (("author: Jeanne Test", "author: ''"), "author:", "expert input author is empty"),

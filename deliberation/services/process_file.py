@@ -23,17 +23,14 @@ from ..models import (
     STANCES,
     TEXT_MAX,
     TITLE_MAX,
-    ActionPath,
     ExpertInput,
     ExpertStance,
     Field,
     Finding,
     Hypothesis,
-    ImplementationCondition,
     LiveSession,
     Process,
     Question,
-    Recommendation,
     Territory,
     TextVersion,
 )
@@ -65,7 +62,6 @@ from .process_format import (
     ProcessFileError,
     load_yaml,
 )
-from .text import NOTE_MARKER
 from .versions import record_version
 
 __all__ = ["ProcessFileError", "dump_process", "import_process_file", "load_process_text"]
@@ -362,7 +358,6 @@ class _Reader:
         finding = Finding(position=len(field_.findings), text=entry.text("text", required=True))
         if ref := entry.title("question"):
             self.question_refs.append((finding, field_, ref, entry.line_of("question")))
-        markers: list[tuple[int, int]] = [(int(n), entry.line_of("text")) for n in _notes(finding)]
         for key, (model, relation, what) in FINDING_ITEMS.items():
             items = getattr(finding, relation)
             for item_entry in entry.entries(key, what, ITEM_KEYS):
@@ -373,15 +368,8 @@ class _Reader:
                     grid_col=item_entry.title("grid_col"),
                 )
                 items.append(item)
-                if key != "notes":
-                    markers += [(int(n), item_entry.line_of("text")) for n in _notes(item)]
-        for number, line in markers:
-            if not 1 <= number <= len(finding.notes):
-                raise ProcessFileError(
-                    f"footnote marker [^{number}] but this finding has "
-                    f"{len(finding.notes)} note(s) under notes:",
-                    line,
-                )
+        # A [^n] marker without its note is kept, not refused: the authoring screens allow
+        # it, and an export must always import again.
         return finding
 
     def _resolve(self) -> None:
@@ -402,10 +390,6 @@ class _Reader:
                     f"question {ref!r} is in another field than this finding", line
                 )
             finding.question = target
-
-
-def _notes(item: Finding | Recommendation | ActionPath | ImplementationCondition) -> list[str]:
-    return NOTE_MARKER.findall(item.text)
 
 
 # -- writing -----------------------------------------------------------------------------
