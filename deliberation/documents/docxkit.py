@@ -1,0 +1,504 @@
+"""A small toolkit over python-docx shared by the Synthèse and the Actes.
+
+Why not plain ``document.add_paragraph(text, style=name)``: looking a style up by name walks
+the whole style list each time, and a large Actes has tens of thousands of paragraphs. Here
+styles are resolved once to their ids and paragraphs are built at the XML level, which is
+what python-docx does underneath anyway. The writer also owns what python-docx lacks: real
+footnotes, fields (table of contents, page numbers) and Markdown rendered into Word runs and
+list styles — with every string passed through :func:`clean_text` first, so no user text can
+produce an invalid document.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from io import BytesIO
+from xml.sax.saxutils import escape as xml_escape
+
+import lxml.html
+import markdown
+from docx.document import Document as DocumentObject
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.opc.constants import CONTENT_TYPE as CT
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.packuri import PackURI
+from docx.opc.part import XmlPart
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.oxml.shape import CT_Inline
+from docx.oxml.text.paragraph import CT_P
+from docx.shared import Cm, Pt, RGBColor
+from docx.table import Table
+from lxml.etree import SubElement
+
+from ..services.text import MARKDOWN_EXTENSIONS, NOTE_MARKER, sanitize_html
+from ..services.text import excerpt as plain_excerpt
+
+# Everything XML 1.0 forbids: C0 controls but tab/newline/CR, lone surrogates, U+FFFE/U+FFFF.
+_XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Text without any of these characters cannot hold Markdown: it becomes one run directly.
+_MARKDOWN_HINT = re.compile(r"[*_`#<>&|!\[\]\\\n]|^\s*(?:[-+]|\d+[.)])\s")
+
+# Styles the documents add to python-docx's default template (name, type, base, setup).
+CUSTOM_PARAGRAPH_STYLES = {
+    "Finding": ("Normal", {"bold": True, "size": 12, "space_before": 14, "keep_next": True}),
+    "Finding Subheading": ("Normal", {"bold": True, "italic": True, "keep_next": True}),
+    "Outcome": ("Normal", {"italic": True, "size": 10, "color": (0x1F, 0x5F, 0x3F)}),
+    "Footnote Text": ("Normal", {"size": 9}),
+    "Cover Note": ("Normal", {"size": 11, "italic": True}),
+}
+# A4 with 2.5 cm margins: 16 cm of text width.
+TEXT_WIDTH_TWIPS = 9070
+_VAL = qn("w:val")
+_P, _PPR, _PSTYLE = qn("w:p"), qn("w:pPr"), qn("w:pStyle")
+_R, _RPR, _RSTYLE, _I = qn("w:r"), qn("w:rPr"), qn("w:rStyle"), qn("w:i")
+_T, _TAB, _BR = qn("w:t"), qn("w:tab"), qn("w:br")
+_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+_BREAKS = re.compile(r"(\t|\n)")
+
+CUSTOM_CHARACTER_STYLES = {"Footnote Reference": {"superscript": True}}
+
+
+def clean_text(value: object) -> str:
+    """Any value as text that is legal in XML: forbidden characters dropped, newlines unified."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    return _XML_ILLEGAL.sub("", text.replace("\r\n", "\n"))
+
+
+def _apply_font(style, setup: dict) -> None:
+    font = style.font
+    if "bold" in setup:
+        font.bold = setup["bold"]
+    if "italic" in setup:
+        font.italic = setup["italic"]
+    if "size" in setup:
+        font.size = Pt(setup["size"])
+    if "color" in setup:
+        font.color.rgb = RGBColor(*setup["color"])
+    if "superscript" in setup:
+        font.superscript = setup["superscript"]
+
+
+class Footnotes:
+    """The footnotes part, created on first use (python-docx 1.2 has no footnote API)."""
+
+    def __init__(self, document: DocumentObject) -> None:
+        self._document = document
+        self._root = None
+        self._next_id = 1
+
+    def _ensure(self):
+        if self._root is not None:
+            return self._root
+        xml = (
+            f"<w:footnotes {nsdecls('w', 'r')}>"
+            '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p>'
+            "</w:footnote>"
+            '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r>'
+            "<w:continuationSeparator/></w:r></w:p></w:footnote></w:footnotes>"
+        )
+        document_part = self._document.part
+        part = XmlPart(
+            PackURI("/word/footnotes.xml"), CT.WML_FOOTNOTES, parse_xml(xml), document_part.package
+        )
+        document_part.relate_to(part, RT.FOOTNOTES)
+        settings = self._document.settings.element
+        footnote_pr = parse_xml(
+            f'<w:footnotePr {nsdecls("w")}><w:footnote w:id="-1"/><w:footnote w:id="0"/>'
+            "</w:footnotePr>"
+        )
+        _insert_setting(settings, footnote_pr)
+        self._root = part.element
+        return self._root
+
+    def new(self) -> tuple[int, object]:
+        """A new empty ``w:footnote`` element and its id."""
+        root = self._ensure()
+        footnote = OxmlElement("w:footnote")
+        footnote.set(qn("w:id"), str(self._next_id))
+        root.append(footnote)
+        self._next_id += 1
+        return self._next_id - 1, footnote
+
+    @property
+    def count(self) -> int:
+        return self._next_id - 1
+
+
+# Elements of w:settings that must come after updateFields/footnotePr (schema order).
+_SETTINGS_AFTER = ("w:endnotePr", "w:compat", "w:docVars", "w:rsids", "m:mathPr")
+
+
+def _insert_setting(settings, element) -> None:
+    tag = element.tag
+    existing = settings.find(tag)
+    if existing is not None:
+        settings.replace(existing, element)
+        return
+    for name in _SETTINGS_AFTER:
+        anchor = settings.find(qn(name))
+        if anchor is not None:
+            anchor.addprevious(element)
+            return
+    settings.append(element)
+
+
+class DocWriter:
+    """Builds one document: styles resolved once, paragraphs appended to the body or a footnote.
+
+    ``note_resolver`` (set by the caller while it writes a finding) turns a ``[^n]`` marker
+    into a footnote id, creating the footnote on first use.
+    """
+
+    def __init__(self, document: DocumentObject, language: str = "fr") -> None:
+        self.document = document
+        self.language = language
+        self.body = document.element.body
+        self._sect_pr = self.body.get_or_add_sectPr()
+        self._picture_id = 0
+        self._markdown = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
+        self._ensure_styles()
+        for section in document.sections:
+            section.page_width, section.page_height = Cm(21), Cm(29.7)
+            section.left_margin = section.right_margin = Cm(2.5)
+        self.style_ids = {s.name: s.style_id for s in document.styles}
+        self.footnotes = Footnotes(document)
+        self.note_resolver: Callable[[int], int | None] | None = None
+
+    # -- styles -------------------------------------------------------------------------
+    def _ensure_styles(self) -> None:
+        styles = self.document.styles
+        names = {s.name for s in styles}
+        for name, (base, setup) in CUSTOM_PARAGRAPH_STYLES.items():
+            if name in names:
+                continue
+            style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+            style.base_style = styles[base]
+            style.quick_style = True
+            _apply_font(style, setup)
+            fmt = style.paragraph_format
+            if "space_before" in setup:
+                fmt.space_before = Pt(setup["space_before"])
+            if setup.get("keep_next"):
+                fmt.keep_with_next = True
+        for name, setup in CUSTOM_CHARACTER_STYLES.items():
+            if name not in names:
+                _apply_font(styles.add_style(name, WD_STYLE_TYPE.CHARACTER), setup)
+        # Page numbers centred by the footer style itself, not by direct formatting.
+        styles["Footer"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        language_tag = {"fr": "fr-BE", "en": "en-GB"}.get(self.language, self.language)
+        rpr = styles["Normal"].element.get_or_add_rPr()
+        lang = rpr.find(qn("w:lang"))
+        if lang is None:
+            lang = OxmlElement("w:lang")
+            rpr.append(lang)
+        lang.set(qn("w:val"), language_tag)
+
+    def sid(self, name: str) -> str:
+        return self.style_ids[name]
+
+    # -- paragraphs and runs ------------------------------------------------------------
+    # Built with plain lxml appends: python-docx's generic "insert in schema order" helpers
+    # search the children for every insertion, which dominates the time of a large document.
+    def paragraph(self, text: str = "", style: str | None = None, container=None) -> CT_P:
+        """A plain-text paragraph (no Markdown), ``[^n]`` markers still become footnotes."""
+        p = self._new_p(style, container)
+        if text:
+            self.inline(p, clean_text(text))
+        return p
+
+    def _new_p(self, style: str | None, container=None) -> CT_P:
+        if container is None:
+            p = SubElement(self.body, _P)
+            self._sect_pr.addprevious(p)  # the body's section properties stay last
+        else:
+            p = SubElement(container, _P)
+        if style:
+            SubElement(SubElement(p, _PPR), _PSTYLE, {_VAL: self.style_ids[style]})
+        return p
+
+    def run(self, p: CT_P, text: str, char_style: str | None = None, italic: bool = False):
+        r = SubElement(p, _R)
+        if char_style or italic:
+            rpr = SubElement(r, _RPR)
+            if char_style:
+                SubElement(rpr, _RSTYLE, {_VAL: self.style_ids[char_style]})
+            if italic:
+                SubElement(rpr, _I)
+        for piece in _BREAKS.split(text) if ("\t" in text or "\n" in text) else (text,):
+            if piece == "\t":
+                SubElement(r, _TAB)
+            elif piece == "\n":
+                SubElement(r, _BR)
+            elif piece:
+                t = SubElement(r, _T)
+                t.text = piece
+                if piece[0] == " " or piece[-1] == " ":
+                    t.set(_SPACE, "preserve")
+        return r
+
+    def inline(self, p: CT_P, text: str, char_style: str | None = None, italic=False) -> None:
+        """Runs for a text, with ``[^n]`` markers turned into footnote references."""
+        if "[^" not in text:
+            self.run(p, text, char_style, italic)
+            return
+        position = 0
+        for match in NOTE_MARKER.finditer(text):
+            if match.start() > position:
+                self.run(p, text[position : match.start()], char_style, italic)
+            note_id = self.note_resolver(int(match.group(1))) if self.note_resolver else None
+            if note_id is None:
+                self.run(p, match.group(0), char_style, italic)
+            else:
+                self.footnote_reference(p, note_id)
+            position = match.end()
+        if position < len(text):
+            self.run(p, text[position:], char_style, italic)
+
+    def footnote_reference(self, p: CT_P, note_id: int) -> None:
+        r = self.run(p, "", "Footnote Reference")
+        reference = OxmlElement("w:footnoteReference")
+        reference.set(qn("w:id"), str(note_id))
+        r.append(reference)
+
+    def add_footnote(self, text: str) -> int:
+        """A real Word footnote holding ``text`` (Markdown: it may carry its own list)."""
+        note_id, element = self.footnotes.new()
+        resolver, self.note_resolver = self.note_resolver, None  # no notes inside notes
+        try:
+            self.markdown(text, "Footnote Text", container=element)
+        finally:
+            self.note_resolver = resolver
+        first = element.find(qn("w:p"))
+        if first is None:
+            first = self._new_p("Footnote Text", element)
+        mark = OxmlElement("w:r")
+        rpr = OxmlElement("w:rPr")
+        rstyle = OxmlElement("w:rStyle")
+        rstyle.set(qn("w:val"), self.style_ids["Footnote Reference"])
+        rpr.append(rstyle)
+        mark.append(rpr)
+        mark.append(OxmlElement("w:footnoteRef"))
+        space = OxmlElement("w:r")
+        t = OxmlElement("w:t")
+        t.text = " "
+        t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        space.append(t)
+        ppr = first.find(qn("w:pPr"))
+        index = 1 if ppr is not None else 0
+        first.insert(index, mark)
+        first.insert(index + 1, space)
+        return note_id
+
+    # -- Markdown -----------------------------------------------------------------------
+    def markdown(self, text: str | None, style: str = "Normal", container=None) -> None:
+        """Markdown as paragraphs of ``style``, lists in List Bullet / List Number styles."""
+        text = clean_text(text).strip()
+        if not text:
+            return
+        if not _MARKDOWN_HINT.search(NOTE_MARKER.sub("", text)):
+            self.paragraph(text, style, container)
+            return
+        html = sanitize_html(self._markdown.reset().convert(text))
+        if not html.strip():
+            return
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+        self._blocks(root, style, container, level=0)
+
+    def inline_markdown(self, p: CT_P, text: str | None) -> None:
+        """Markdown into an existing paragraph (e.g. after a number): blocks become lines."""
+        text = clean_text(text).strip()
+        if not _MARKDOWN_HINT.search(NOTE_MARKER.sub("", text)):
+            self.inline(p, text)
+            return
+        html = sanitize_html(self._markdown.reset().convert(text))
+        root = lxml.html.fragment_fromstring(html or "<p></p>", create_parent="div")
+        self._inline(p, root, None, False, skip_lists=False)
+
+    def _blocks(self, element, style: str, container, level: int) -> None:
+        if element.text and element.text.strip():
+            self._inline_block(element, style, container)
+            return
+        for child in element:
+            tag = child.tag if isinstance(child.tag, str) else ""
+            if tag in ("ul", "ol"):
+                self._list(child, "List Bullet" if tag == "ul" else "List Number", container, 0)
+            elif tag == "blockquote":
+                self._blocks(child, "Quote", container, level)
+            elif tag == "table":
+                for row in child.iter("tr"):
+                    cells = [c.text_content().strip() for c in row if c.tag in ("td", "th")]
+                    self.paragraph(" | ".join(cells), style, container)
+            elif tag == "hr":
+                continue
+            elif tag:
+                self._inline_block(child, style, container)
+            if child.tail and child.tail.strip():
+                self.paragraph(child.tail.strip(), style, container)
+
+    def _list(self, element, list_style: str, container, depth: int) -> None:
+        style = list_style if depth == 0 else f"{list_style} {min(depth + 1, 3)}"
+        for item in element:
+            if item.tag != "li":
+                continue
+            p = self._new_p(style, container)
+            self._inline(p, item, None, False, skip_lists=True)
+            for nested in item:
+                if nested.tag in ("ul", "ol"):
+                    nested_style = "List Bullet" if nested.tag == "ul" else "List Number"
+                    self._list(nested, nested_style, container, depth + 1)
+
+    def _inline_block(self, element, style: str, container) -> None:
+        p = self._new_p(style, container)
+        heading = element.tag in ("h1", "h2", "h3", "h4", "h5", "h6")
+        self._inline(p, element, "Strong" if heading else None, False, skip_lists=False)
+
+    def _inline(self, p: CT_P, element, char_style, italic, skip_lists: bool) -> None:
+        if element.text:
+            self.inline(p, element.text, char_style, italic)
+        for child in element:
+            tag = child.tag if isinstance(child.tag, str) else ""
+            if skip_lists and tag in ("ul", "ol"):
+                pass
+            elif tag == "br":
+                p.add_r().add_br()
+            elif tag in ("strong", "b"):
+                self._inline(p, child, "Strong", italic, skip_lists)
+            elif tag in ("em", "i"):
+                if char_style:
+                    self._inline(p, child, char_style, True, skip_lists)
+                else:
+                    self._inline(p, child, "Emphasis", False, skip_lists)
+            elif tag in ("p", "li", "ul", "ol", "blockquote", "pre") or tag[:1] == "h":
+                if len(p) > (1 if p.pPr is not None else 0):
+                    p.add_r().add_br()
+                self._inline(p, child, char_style, italic, skip_lists)
+            elif tag == "a":
+                self._inline(p, child, char_style, italic, skip_lists)
+                href = child.get("href") or ""
+                if href and href != child.text_content():
+                    self.inline(p, f" ({href})", char_style, italic)
+            elif tag:
+                self._inline(p, child, char_style, italic, skip_lists)
+            if child.tail:
+                self.inline(p, child.tail, char_style, italic)
+
+    # -- fields, tables, pictures, breaks ----------------------------------------------
+    def field(self, p: CT_P, instruction: str, placeholder: str = "") -> None:
+        """A complex field (TOC, PAGE…) with a placeholder result until Word updates it."""
+
+        def fld_char(kind: str):
+            r = p.add_r()
+            char = OxmlElement("w:fldChar")
+            char.set(qn("w:fldCharType"), kind)
+            if kind == "begin":
+                char.set(qn("w:dirty"), "true")
+            r.append(char)
+
+        fld_char("begin")
+        r = p.add_r()
+        instr = OxmlElement("w:instrText")
+        instr.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        instr.text = f" {instruction} "
+        r.append(instr)
+        fld_char("separate")
+        p.add_r().text = placeholder
+        fld_char("end")
+
+    def table_of_contents(self, title: str, placeholder: str) -> None:
+        self.paragraph(title, "TOC Heading")
+        self.field(self._new_p(None), 'TOC \\o "1-2" \\h \\z \\u', placeholder)
+        _insert_setting(
+            self.document.settings.element,
+            parse_xml(f'<w:updateFields {nsdecls("w")} w:val="true"/>'),
+        )
+
+    def page_numbers(self) -> None:
+        for section in self.document.sections:
+            p = section.footer.paragraphs[0]._p
+            p.style = self.style_ids["Footer"]
+            self.field(p, "PAGE", "1")
+
+    def page_break(self) -> None:
+        p = self._new_p(None)
+        br = OxmlElement("w:br")
+        br.set(qn("w:type"), "page")
+        r = OxmlElement("w:r")
+        r.append(br)
+        p.append(r)
+
+    def table(self, header: list[str], rows: list[list[object]], style="Light Grid Accent 1"):
+        """A table with a repeated header row, built as one XML fragment.
+
+        Filling cells through python-docx (``row.cells`` / ``cell.text``) searches the table
+        for every cell; the Actes hold thousands of cells, so the rows are written directly.
+        """
+        columns = max(len(header), 1)
+        width = TEXT_WIDTH_TWIPS // columns
+        grid = "".join(f'<w:gridCol w:w="{width}"/>' for _ in range(columns))
+
+        def row(values: list[object], is_header: bool) -> str:
+            cells = []
+            for index in range(columns):
+                value = values[index] if index < len(values) else ""
+                cells.append(
+                    f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>'
+                    f"<w:p>{_runs_xml(clean_text(value))}</w:p></w:tc>"
+                )
+            head = "<w:trPr><w:tblHeader/></w:trPr>" if is_header else ""
+            return f"<w:tr>{head}{''.join(cells)}</w:tr>"
+
+        xml = (
+            f"<w:tbl {nsdecls('w')}><w:tblPr>"
+            f'<w:tblStyle w:val="{self.style_ids[style]}"/><w:tblW w:w="5000" w:type="pct"/>'
+            '<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" '
+            'w:lastColumn="0" w:noHBand="0" w:noVBand="1"/>'
+            f"</w:tblPr><w:tblGrid>{grid}</w:tblGrid>"
+            + row(header, True)
+            + "".join(row(values, False) for values in rows)
+            + "</w:tbl>"
+        )
+        tbl = parse_xml(xml)
+        self._sect_pr.addprevious(tbl)
+        return Table(tbl, self.document._body)
+
+    def picture(self, png: bytes, width_emu: int) -> None:
+        """An inline picture in its own paragraph (ids from a counter: python-docx's own
+        ``add_picture`` rescans the whole document for a free id each time)."""
+        rel_id, image = self.document.part.get_or_add_image(BytesIO(png))
+        height = int(width_emu * image.px_height / max(image.px_width, 1))
+        self._picture_id += 1
+        inline = CT_Inline.new_pic_inline(
+            self._picture_id, rel_id, f"chart{self._picture_id}.png", width_emu, height
+        )
+        p = self._new_p("Normal")
+        SubElement(SubElement(p, _R), qn("w:drawing")).append(inline)
+
+
+def excerpt(text: str | None, limit: int = 120) -> str:
+    """A one-line beginning of a text; Markdown is stripped only when there is some."""
+    text = clean_text(text)
+    if _MARKDOWN_HINT.search(text):
+        return plain_excerpt(text, limit)
+    words = " ".join(text.split())
+    if len(words) <= limit:
+        return words
+    return words[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _runs_xml(text: str) -> str:
+    if not text:
+        return ""
+    parts = []
+    for piece in _BREAKS.split(text):
+        if piece == "\t":
+            parts.append("<w:tab/>")
+        elif piece == "\n":
+            parts.append("<w:br/>")
+        elif piece:
+            parts.append(f'<w:t xml:space="preserve">{xml_escape(piece)}</w:t>')
+    return f"<w:r>{''.join(parts)}</w:r>"

@@ -1,0 +1,301 @@
+"""The Synthèse des possibles, opened with python-docx and converted by LibreOffice."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import docx
+import pytest
+import yaml
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from lxml import etree
+
+from deliberation.documents.jobs import build_document, default_filename
+from deliberation.documents.synthesis import build_synthesis
+from deliberation.extensions import db
+from deliberation.models import Note, Process
+from deliberation.services.demo import DEMO_FILE, ensure_demo
+from deliberation.services.demo_sessions import Vote, record_session
+from deliberation.services.text import NOTE_MARKER
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = Path("/work/shared/seeds/004_3731fca06418735d.txt")
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def demo_process() -> Process:
+    ensure_demo("organisateur@example.org")
+    return db.session.scalar(db.select(Process).filter_by(slug="assises-insertion"))
+
+
+def reopen(document, tmp_path: Path, name: str = "doc.docx"):
+    path = tmp_path / name
+    document.save(str(path))
+    return docx.Document(str(path)), path
+
+
+def styled(document, style: str) -> list[str]:
+    return [p.text for p in document.paragraphs if p.style.name == style]
+
+
+def footnotes_xml(document):
+    for rel in document.part.rels.values():
+        if rel.reltype == RT.FOOTNOTES:
+            return etree.fromstring(rel.target_part.blob)
+    return None
+
+
+def footnote_texts(document) -> dict[int, str]:
+    root = footnotes_xml(document)
+    if root is None:
+        return {}
+    notes = {}
+    for note in root.iter(f"{W}footnote"):
+        note_id = int(note.get(f"{W}id"))
+        if note_id > 0:
+            notes[note_id] = "\n".join(
+                "".join(t.text or "" for t in p.iter(f"{W}t")) for p in note.iter(f"{W}p")
+            )
+    return notes
+
+
+def convert_to_pdf(path: Path, outdir: Path) -> Path:
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) is not installed: no PDF conversion check")
+    profile = outdir / "lo-profile"
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(outdir),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    pdf = outdir / (path.stem + ".pdf")
+    assert pdf.exists() and pdf.stat().st_size > 1000, "LibreOffice produced no PDF"
+    assert pdf.read_bytes().startswith(b"%PDF")
+    return pdf
+
+
+def test_demo_synthesis_structure(app, tmp_path):
+    source = yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))
+    with app.app_context():
+        process = demo_process()
+        document, _ = reopen(build_synthesis(process), tmp_path)
+
+    headings = styled(document, "Heading 1")
+    for index, field in enumerate(source["fields"], start=1):
+        assert f"{index}. {field['title']}" in headings
+
+    findings = styled(document, "Finding")
+    numbers = [int(text.split(".", 1)[0]) for text in findings]
+    assert numbers == [1, 2, 3, 4, 5, 6]  # continuous across fields 1 to 3
+
+    # Under each finding its sub-headings, singular or plural after the count.
+    expected_subheadings = []
+    for field in source["fields"]:
+        for finding in field.get("findings", []):
+            for key, one, many in (
+                ("recommendations", "Recommandation :", "Recommandations :"),
+                ("action_paths", "Piste d’action :", "Pistes d’action :"),
+                ("conditions", "Condition de mise en œuvre :", "Conditions de mise en œuvre :"),
+            ):
+                items = finding.get(key, [])
+                if items:
+                    expected_subheadings.append(one if len(items) == 1 else many)
+    assert styled(document, "Finding Subheading")[-len(expected_subheadings) :] == (
+        expected_subheadings
+    )
+    # The first finding has all three.
+    body = [p.text for p in document.paragraphs]
+    first = body.index(findings[0])
+    second = body.index(findings[1])
+    for label in ("Recommandation :", "Pistes d’action :", "Condition de mise en œuvre :"):
+        assert label in body[first:second]
+
+    # Action paths are bullets in the List Bullet style.
+    bullets = styled(document, "List Bullet")
+    assert source["fields"][0]["findings"][0]["action_paths"][0] in bullets
+
+    # The note of finding 2 is a real footnote, referenced from its condition.
+    notes = footnote_texts(document)
+    network_note = [text for text in notes.values() if "mise en réseau multilatérale" in text]
+    assert network_note and "l’évaluation permanente du partenariat" in network_note[0]
+    reference_ids = {
+        int(ref.get(f"{W}id"))
+        for p in document.paragraphs
+        if "Renforcer la mise en réseau multilatérale" in p.text
+        for ref in p._p.iter(f"{W}footnoteReference")
+    }
+    assert reference_ids and reference_ids <= set(notes)
+    # The note's own list is in a list style inside the footnote.
+    root = footnotes_xml(document)
+    list_styles = {s.get(f"{W}val") for s in root.iter(f"{W}pStyle")}
+    assert "ListBullet" in list_styles
+
+    # Page numbers: a PAGE field in the footer.
+    footer_xml = etree.tostring(document.sections[0].footer._element).decode()
+    assert "PAGE" in footer_xml and "fldChar" in footer_xml
+
+
+def test_demo_synthesis_reproduces_fields_one_to_three_verbatim(app, tmp_path):
+    source = yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))
+    seed = SEED.read_text(encoding="utf-8") if SEED.exists() else None
+    with app.app_context():
+        document, _ = reopen(build_synthesis(demo_process()), tmp_path)
+    paragraphs = [p.text for p in document.paragraphs]
+    number = 0
+    checked = 0
+    for field in source["fields"][:3]:
+        for finding in field["findings"]:
+            number += 1
+            assert f"{number}. {finding['text']}" in paragraphs
+            for key in ("recommendations", "action_paths", "conditions"):
+                for text in finding.get(key, []):
+                    # A [^n] marker becomes a footnote reference, which is not paragraph text.
+                    assert NOTE_MARKER.sub("", text) in paragraphs, text
+                    checked += 1
+            if seed is not None:
+                assert finding["text"] in seed
+                first_recommendation = finding["recommendations"][0]
+                assert first_recommendation in seed
+    assert checked > 30
+    if seed is not None:
+        # Spot checks straight from the published text.
+        for fragment in (
+            "Co-construire et co-piloter le dispositif d’accompagnement au niveau de chaque "
+            "territoire pour en garantir la cohérence et l’efficacité.",
+            "Revoir les motifs de sanction.",
+            "Doter le centre de compétence d’instances décisionnelles multi opérateurs.",
+        ):
+            assert fragment in seed
+            assert any(fragment in text for text in paragraphs)
+
+
+def _consensus(full: int, reservations: int, disagree: int, group: str = "social_worker"):
+    return (
+        [(group, {"answer": "full"})] * full
+        + [(group, {"answer": "reservations"})] * reservations
+        + [(group, {"answer": "disagree"})] * disagree
+    )
+
+
+def test_outcome_lines_prefer_the_assembly(app, tmp_path):
+    with app.app_context():
+        process = demo_process()
+        finding = process.fields[0].findings[0]
+        recommendation = finding.recommendations[0]
+        territory = process.territories[0]
+        # A workshop rejects the finding and supports the recommendation...
+        record_session(
+            process,
+            "Atelier Liège",
+            [
+                Vote("finding", finding.id, _consensus(1, 1, 8)),
+                Vote("recommendation", recommendation.id, _consensus(6, 2, 2)),
+            ],
+            territory=territory,
+        )
+        # ... the general assembly then validates the finding: 9 of 10 support it.
+        record_session(
+            process,
+            "Assemblée générale",
+            [Vote("finding", finding.id, _consensus(8, 1, 1))],
+            kind="assembly",
+        )
+        document, _ = reopen(build_synthesis(process), tmp_path)
+    outcomes = styled(document, "Outcome")
+    assert "Validé en assemblée générale — 90 % de soutien, 10 votes" in outcomes
+    assert "Validé en atelier — 80 % de soutien, 10 votes" in outcomes
+    assert not any("Rejeté" in line for line in outcomes)
+
+
+HOSTILE = (
+    "Texte\x00 avec\x07 contrôles\x1b et surrogat, <script>alert('x')</script> "
+    "**gras** et *italique*, عربي مرحبا (RTL) \u202eevil\u202c, emoji 🎉👩‍👩‍👧, "
+    "tab\tet fin\ufffe"
+)
+
+
+def test_hostile_text_builds_and_converts(app, tmp_path):
+    with app.app_context():
+        process = demo_process()
+        process.title = "Titre \x0b hostile 🎉 <b>"
+        process.introduction = HOSTILE + "\n\n- liste **un**\n- deux [^9]\n\n1. premier\n2. second"
+        finding = process.fields[0].findings[0]
+        finding.text = HOSTILE
+        finding.recommendations[0].text = "[lien](javascript:alert(1)) et " + HOSTILE
+        finding.notes.append(Note(text=HOSTILE, position=5))
+        process.language = "en"
+        db.session.commit()
+        document, path = reopen(build_synthesis(process), tmp_path, "hostile.docx")
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "alert('x')" not in text  # a script's body is never text to show
+    assert "javascript:" not in text
+    assert "عربي مرحبا" in text and "🎉" in text and "gras" in text
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe]", text)
+    # English labels for an English process.
+    assert "Recommendation:" in styled(document, "Finding Subheading")
+    # The bold and italic Markdown became character styles, not direct formatting.
+    run_styles = {r.style.name for p in document.paragraphs for r in p.runs if r.style}
+    assert {"Strong", "Emphasis"} <= run_styles
+    convert_to_pdf(path, tmp_path)
+
+
+def test_lone_surrogates_and_controls_never_reach_the_xml(tmp_path):
+    # A database refuses lone surrogates, but text can come from elsewhere (an import).
+    from deliberation.documents.docxkit import DocWriter, clean_text
+
+    assert clean_text("a\ud800b\x00c\x1fd\ufffee\r\nf") == "abcde\nf"
+    writer = DocWriter(docx.Document(), "fr")
+    writer.markdown("**gras\ud800** et \udfff*it*\x01")
+    writer.paragraph("seul \udbff\x0c")
+    writer.table(["a\ud800", "b"], [["\x02c", "d\udfff"]])
+    document, _ = reopen(writer.document, tmp_path, "surrogates.docx")
+    assert [p.text for p in document.paragraphs][-2:] == ["gras et it", "seul "]
+    assert document.tables[0].rows[1].cells[0].text == "c"
+
+
+def test_synthesis_converts_to_pdf(app, tmp_path):
+    with app.app_context():
+        _, path = reopen(build_synthesis(demo_process()), tmp_path, "synthese.docx")
+    convert_to_pdf(path, tmp_path)
+
+
+def test_cli_export_synthesis_default_name(app, runner, tmp_path):
+    with app.app_context():
+        demo_process()
+    result = runner.invoke(args=["export", "synthesis", "--process", "assises-insertion"])
+    assert result.exit_code == 0, result.output
+    expected = Path(app.config["EXPORTS_DIR"]) / default_filename("synthesis", "assises-insertion")
+    assert expected.exists() and str(expected) in result.output
+    assert docx.Document(str(expected)).paragraphs[0].text == "Assises de l’insertion"
+
+    custom = tmp_path / "elsewhere" / "s.docx"
+    result = runner.invoke(
+        args=["export", "synthesis", "--process", "assises-insertion", "-o", str(custom)]
+    )
+    assert result.exit_code == 0 and custom.exists()
+
+    result = runner.invoke(args=["export", "synthesis", "--process", "nope"])
+    assert result.exit_code != 0 and "nope" in result.output
+
+
+def test_build_document_rejects_unknown_kind(app):
+    from deliberation.documents.jobs import ExportError
+
+    with app.app_context():
+        process = demo_process()
+        with pytest.raises(ExportError):
+            build_document("poster", process.id, None, app.config["EXPORTS_DIR"])
