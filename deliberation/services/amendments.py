@@ -149,6 +149,10 @@ def _resolve_target(
             raise ProposalError("no_item", _("Nothing is on screen to propose about."))
         item_type, item_id = current.item_type, current.item_id
         if item_type == "action_paths":  # the finding's action paths put to one dot vote
+            if kind == "amendment":
+                raise ProposalError(
+                    "no_item", _("Propose a new action path, or amend one action path.")
+                )
             item_type = "finding"
         if item_type in ("free", "amendment"):
             if kind == "comment":
