@@ -119,6 +119,7 @@
   function card(proposal) {
     var li = el("li", "moderation-card status-" + proposal.status);
     li.setAttribute("data-proposal-id", proposal.id);
+    if (proposal.agenda_item_id) { li.setAttribute("data-agenda-item-id", proposal.agenda_item_id); }
     var head = el("p", "moderation-head");
     head.appendChild(el("strong", "", "#" + proposal.id + " " + proposal.kind_label));
     if (proposal.item_label) { head.appendChild(el("span", "", " " + fill(S.about, { item: proposal.item_label }))); }
