@@ -1,0 +1,230 @@
+/* The facilitator console. Every control is an HTML form that works without this script
+   (HTTP POST); with it, the form's data goes through Socket.IO with an acknowledgement
+   (docs/protocol.md §3) and the page follows the `state` and `tally` events. */
+(function () {
+  "use strict";
+
+  var R = window.LiveResults;
+  var config = JSON.parse(document.getElementById("live-config").textContent);
+  var S = config.strings;
+  var $ = function (id) { return document.getElementById(id); };
+  var live = null;
+  var offset = 0;
+  var countdownTimer = null;
+  var autoClosedPoll = null;
+  var socket = null;
+
+  function log(kind, text) {
+    var node = $("console-log");
+    node.hidden = !text;
+    node.className = "console-log notice" + (kind ? " " + kind : "");
+    node.textContent = text || "";
+  }
+
+  function setConnection(ok) {
+    var node = $("connection");
+    node.setAttribute("data-state", ok ? "online" : "offline");
+    node.textContent = ok ? S.connected : S.disconnected;
+  }
+
+  function show(id, visible) { $(id).hidden = !visible; }
+
+  function setPollIds(pollId) {
+    var inputs = document.querySelectorAll("input[name=poll_id]");
+    for (var i = 0; i < inputs.length; i++) { inputs[i].value = pollId === null ? "" : String(pollId); }
+  }
+
+  function methodFields() {
+    var method = $("open-method").value;
+    var blocks = document.querySelectorAll("[data-for-methods]");
+    for (var i = 0; i < blocks.length; i++) {
+      var wanted = blocks[i].getAttribute("data-for-methods").split(" ");
+      blocks[i].hidden = wanted.indexOf(method) < 0;
+    }
+  }
+
+  function renderAgenda(s) {
+    var ids = (s.agenda || []).map(function (entry) { return entry.id; });
+    var changed = ids.join(",") !== config.agendaIds.join(",");
+    $("agenda-changed").hidden = !changed;
+    (s.agenda || []).forEach(function (entry) {
+      var row = $("agenda-" + entry.id);
+      if (!row) { return; }
+      row.classList.toggle("current", !!(s.item && s.item.id === entry.id));
+      var badge = row.querySelector("[data-badge]");
+      var last = entry.polls && entry.polls.length ? entry.polls[entry.polls.length - 1] : null;
+      if (badge && last) {
+        badge.textContent = S.states[last.state] || last.state;
+        badge.className = "badge " + last.state;
+      }
+    });
+  }
+
+  function renderCurrent(s) {
+    var item = s.item, poll = s.poll;
+    $("c-kind").textContent = item ? (S.items[item.type] || "") : "";
+    $("c-title").textContent = item ? item.title : S.no_item;
+    $("c-context").textContent = item ? (item.context || "") : "";
+    // text_html is sanitised on the server (services.text.render_markdown).
+    $("c-text").innerHTML = item ? (item.text_html || "") : "";
+    var state = $("c-poll-state");
+    state.textContent = poll ? (S.states[poll.state] || poll.state) : (item ? S.no_poll : "");
+    state.className = "badge " + (poll ? poll.state : "");
+    state.setAttribute("data-state", poll ? poll.state : "none");
+
+    var previousItem = $("open-item-id").value;
+    $("open-item-id").value = item ? String(item.id) : "";
+    if (item && previousItem !== String(item.id)) {
+      $("open-method").value = item.suggested_method || "consensus";
+      $("open-options").value = "";
+      var suggested = (item.options || []).map(function (o) { return o.label; });
+      $("open-options-hint").textContent = suggested.length ? R.fill(S.option_hint, { options: suggested.join(" · ") }) : "";
+      methodFields();
+    }
+    show("form-open", !!item && !(poll && poll.state === "open"));
+    show("form-close", !!poll && poll.state === "open");
+    show("form-publish", !!poll && poll.state === "closed");
+    show("form-live", !!poll && (poll.state === "open" || poll.state === "closed"));
+    show("form-reset", !!poll && poll.state !== "draft");
+    $("live-toggle").checked = !!(poll && poll.show_live);
+    $("btn-idle").disabled = !item || !!(poll && poll.state === "open");
+    var showButtons = document.querySelectorAll("[data-show]");
+    for (var i = 0; i < showButtons.length; i++) {
+      showButtons[i].disabled = !!(poll && poll.state === "open");
+    }
+    setPollIds(poll ? poll.id : null);
+  }
+
+  function setCounts(counts) {
+    counts = counts || {};
+    $("c-connected").textContent = counts.connected || 0;
+    $("c-voted").textContent = counts.voted || 0;
+    $("c-joined").textContent = counts.joined || 0;
+  }
+
+  function renderResults(results, poll) {
+    var box = $("c-results");
+    if (!results || !poll) {
+      box.textContent = "";
+      box.appendChild(R.el("p", "waiting", S.no_results));
+      return;
+    }
+    R.render(box, results, poll, S, { groups: true });
+  }
+
+  function tickCountdown() {
+    var poll = live && live.poll;
+    var node = $("c-countdown");
+    var left = poll && poll.state === "open" ? R.secondsLeft(poll.countdown_ends_at, offset) : null;
+    if (left === null) {
+      node.hidden = true;
+      if (countdownTimer) { clearInterval(countdownTimer); countdownTimer = null; }
+      return;
+    }
+    node.hidden = false;
+    node.textContent = S.countdown + " " + R.formatSeconds(left);
+    if (!countdownTimer) { countdownTimer = setInterval(tickCountdown, 1000); }
+    if (left === 0 && $("open-autoclose").checked && autoClosedPoll !== poll.id && socket && socket.connected) {
+      autoClosedPoll = poll.id;
+      log("warn", S.countdown_over);
+      send("close_poll", { poll_id: poll.id });
+    }
+  }
+
+  function applyState(s) {
+    live = s;
+    offset = R.clockOffset(s.server_time);
+    renderCurrent(s);
+    renderAgenda(s);
+    setCounts(s.counts);
+    renderResults(s.results, s.poll);
+    tickCountdown();
+  }
+
+  function applyTally(t) {
+    if (!live) { return; }
+    live.counts = { connected: t.connected, voted: t.voted, joined: t.joined };
+    setCounts(live.counts);
+    if (live.poll && t.poll_id === live.poll.id && t.results) {
+      live.results = t.results;
+      renderResults(t.results, live.poll);
+    }
+  }
+
+  /* ---------- forms → socket events ---------- */
+
+  function intOrNull(value) {
+    var text = String(value || "").trim();
+    return /^\d+$/.test(text) ? parseInt(text, 10) : null;
+  }
+
+  function payloadOf(event, form) {
+    var data = {};
+    if (event === "show_item") {
+      data.item_id = intOrNull(form.elements.item_id.value);
+    } else if (event === "open_poll") {
+      data.item_id = intOrNull(form.elements.item_id.value);
+      data.method = form.elements.method.value;
+      data.show_live = form.elements.show_live.checked;
+      var lines = form.elements.options.value.split(/\r?\n/).map(function (l) { return l.replace(/\s+/g, " ").trim(); })
+        .filter(function (l) { return l; });
+      if (lines.length && (data.method === "majority_judgment" || data.method === "dot")) {
+        data.options = lines.map(function (label, index) { return { key: "o" + (index + 1), label: label }; });
+      }
+      if (data.method === "dot") { data.dots = intOrNull(form.elements.dots.value) || 3; }
+      var countdown = intOrNull(form.elements.countdown_seconds.value);
+      if (countdown) { data.countdown_seconds = countdown; }
+    } else if (event === "set_show_live") {
+      data.poll_id = intOrNull(form.elements.poll_id.value);
+      data.show_live = form.elements.show_live.checked;
+    } else {
+      data.poll_id = intOrNull(form.elements.poll_id.value);
+    }
+    return data;
+  }
+
+  function send(event, data, form) {
+    var buttons = form ? form.querySelectorAll("button") : [];
+    for (var i = 0; i < buttons.length; i++) { buttons[i].disabled = true; }
+    socket.timeout(8000).emit(event, data, function (err, ack) {
+      for (var j = 0; j < buttons.length; j++) { buttons[j].disabled = false; }
+      if (err) { log("bad", S.disconnected); return; }
+      if (ack && ack.ok) {
+        log("ok", S.done);
+        if (ack.state) { applyState(ack.state); }
+        if (event === "reset_poll") { $("reset-confirm").checked = false; }
+      } else {
+        log("bad", (ack && ack.message) || (ack && ack.error) || "?");
+      }
+    });
+  }
+
+  function onSubmit(event) {
+    var form = event.target;
+    var name = form.getAttribute && form.getAttribute("data-event");
+    if (!name || !socket || !socket.connected) { return; } // plain HTTP POST
+    event.preventDefault();
+    if (name === "reset_poll" && !$("reset-confirm").checked) {
+      log("warn", S.confirm_reset);
+      $("reset-confirm").focus();
+      return;
+    }
+    send(name, payloadOf(name, form), form);
+  }
+
+  document.addEventListener("submit", onSubmit);
+  $("open-method").addEventListener("change", methodFields);
+  methodFields();
+
+  applyState(config.state);
+  if (typeof window.io !== "function") { return; }
+  socket = window.io({ auth: { role: "facilitator", session_id: config.sessionId } });
+  socket.on("connect", function () { setConnection(true); });
+  socket.on("disconnect", function () { setConnection(false); });
+  socket.on("connect_error", function (err) {
+    setConnection(false);
+    if (err && err.data && err.data.message) { log("bad", err.data.message); }
+  });
+  socket.on("state", applyState);
+  socket.on("tally", applyTally);
+})();

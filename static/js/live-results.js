@@ -1,0 +1,320 @@
+/* Results renderer shared by the projector, the console and the phone.
+   Input: the `results` object of docs/protocol.md (tally.summarize output) and the poll.
+   Everything is written with textContent: labels come from organisers and are never HTML. */
+(function () {
+  "use strict";
+
+  var GRADE_COLOURS = ["#1b6e37", "#4f7f2a", "#6f8f1f", "#8a6a00", "#b3452c", "#7a1020"];
+  var ANSWER_COLOURS = {
+    full: "#1b6e37", reservations: "#4f7f2a", mixed: "#8a6a00", disagree: "#b3452c",
+    block: "#7a1020", yes: "#1b6e37", no: "#b3452c", abstain: "#8a6a00"
+  };
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+
+  function fill(template, values) {
+    return String(template).replace(/\{(\w+)\}/g, function (match, name) {
+      return values[name] === undefined || values[name] === null ? match : String(values[name]);
+    });
+  }
+
+  function pct(value) {
+    if (value === null || value === undefined) { return "–"; }
+    var text = (Math.round(value * 10) / 10).toString();
+    return text.replace(".", document.documentElement.lang === "fr" ? "," : ".");
+  }
+
+  function overallOf(results) {
+    if (!results) { return null; }
+    return results.overall || results.summary || (results.answers ? results : null);
+  }
+
+  function groupsOf(results) {
+    var groups = results && (results.groups || results.by_group);
+    if (!groups) { return []; }
+    if (Array.isArray(groups)) { return groups; }
+    return Object.keys(groups).map(function (key) {
+      var entry = groups[key] || {};
+      if (entry.group === undefined) { entry.group = key; }
+      return entry;
+    });
+  }
+
+  function groupLabel(key, strings) {
+    return (strings.groups && strings.groups[key]) || key || (strings.groups && strings.groups[""]) || "";
+  }
+
+  function baseLine(summary, strings) {
+    var template = strings.bases && strings.bases[summary.base_note];
+    if (!template) { return ""; }
+    return fill(template, { n: summary.base, b: summary.ballots });
+  }
+
+  function answerFigure(answer) {
+    return answer.count + " · " + pct(answer.percent) + " %";
+  }
+
+  function longLabels(answers) {
+    return answers.some(function (a) { return String(a.label || a.key).length > 32; });
+  }
+
+  function renderBars(summary, method) {
+    var answers = summary.answers || [];
+    var list = el("div", longLabels(answers) ? "bars stacked" : "bars");
+    if (method === "dot" && summary.ranking) {
+      var byKey = {};
+      answers.forEach(function (a) { byKey[a.key] = a; });
+      answers = summary.ranking.map(function (r) {
+        var a = byKey[r.key] || { key: r.key, label: r.key, count: r.count, percent: null };
+        a.rank = r.rank;
+        return a;
+      });
+    }
+    answers.forEach(function (answer) {
+      var label = el("div", "bar-label", (answer.rank ? answer.rank + ". " : "") + (answer.label || answer.key));
+      var track = el("div", "bar-track");
+      var bar = el("div", "bar-fill k-" + answer.key);
+      bar.style.width = Math.max(0, Math.min(100, answer.percent || 0)) + "%";
+      track.appendChild(bar);
+      track.setAttribute("aria-hidden", "true");
+      var figure = el("div", "bar-figure", answerFigure(answer));
+      figure.setAttribute("data-key", answer.key);
+      list.appendChild(label);
+      list.appendChild(track);
+      list.appendChild(figure);
+    });
+    return list;
+  }
+
+  function gradeLabel(grade, strings, poll) {
+    var fromPoll = poll && poll.grades && poll.grades.filter(function (g) { return g.key === grade; })[0];
+    if (fromPoll && fromPoll.label) { return fromPoll.label; }
+    return (strings.grades && strings.grades[grade]) || grade;
+  }
+
+  function renderJudgment(summary, strings, poll) {
+    var list = el("div", longLabels(summary.answers || []) ? "bars stacked" : "bars");
+    var answers = (summary.answers || []).slice().sort(function (a, b) {
+      return (a.rank || 999) - (b.rank || 999);
+    });
+    answers.forEach(function (answer) {
+      list.appendChild(el("div", "bar-label", (answer.rank ? answer.rank + ". " : "") + (answer.label || answer.key)));
+      var stack = el("div", "mini-bar");
+      stack.setAttribute("aria-hidden", "true");
+      (answer.grades || []).forEach(function (g, index) {
+        var part = el("span");
+        part.style.width = (g.percent || 0) + "%";
+        part.style.background = GRADE_COLOURS[index] || "#555";
+        stack.appendChild(part);
+      });
+      var track = el("div", "bar-track");
+      track.style.height = "auto";
+      track.style.border = "0";
+      track.appendChild(stack);
+      list.appendChild(track);
+      var grade = answer.majority_grade ? gradeLabel(answer.majority_grade, strings, poll) + (answer.sign === "+" ? " +" : answer.sign === "-" ? " −" : "") : "–";
+      list.appendChild(el("div", "bar-figure", grade));
+    });
+    var legend = el("div", "legend-row");
+    var grades = (poll && poll.grades && poll.grades.length) ? poll.grades.map(function (g) { return g.key; })
+      : ["excellent", "very_good", "good", "fair", "poor", "reject"];
+    grades.forEach(function (grade, index) {
+      var item = el("span");
+      var sw = el("span", "sw");
+      sw.style.background = GRADE_COLOURS[index];
+      item.appendChild(sw);
+      item.appendChild(document.createTextNode(gradeLabel(grade, strings, poll)));
+      legend.appendChild(item);
+    });
+    var wrap = el("div");
+    wrap.appendChild(list);
+    wrap.appendChild(legend);
+    return wrap;
+  }
+
+  function renderOutcome(summary, results, strings) {
+    var wrap = el("div", "outcome-wrap");
+    if (!summary.outcome) { return wrap; }
+    var name = summary.outcome === "rework" ? "rework" : summary.outcome;
+    var badge = el("p", "outcome " + name, (strings.outcomes && strings.outcomes[summary.outcome]) || summary.outcome);
+    badge.setAttribute("data-outcome", summary.outcome);
+    wrap.appendChild(badge);
+    var rule = results.rule || {};
+    var details = [];
+    if (summary.support_percent !== null && summary.support_percent !== undefined && strings.support) {
+      details.push(fill(strings.support, { p: pct(summary.support_percent), t: rule.validated !== undefined ? rule.validated : "–" }));
+    }
+    if (summary.block_percent !== null && summary.block_percent !== undefined && strings.blocks) {
+      details.push(fill(strings.blocks, { p: pct(summary.block_percent), t: rule.block !== undefined ? rule.block : "–" }));
+    }
+    if (details.length) { wrap.appendChild(el("p", "outcome-detail", details.join(" · "))); }
+    return wrap;
+  }
+
+  function short(text, max) {
+    text = String(text);
+    return text.length > max ? text.slice(0, max - 1).replace(/\s+\S*$/, "") + "…" : text;
+  }
+
+  function leaderText(summary, method, strings, poll) {
+    var labels = {};
+    (summary.answers || []).forEach(function (a) { labels[a.key] = short(a.label || a.key, 40); });
+    if (method === "dot") {
+      return (summary.top || []).map(function (k) { return labels[k] || k; }).join(", ");
+    }
+    var first = (summary.ranking || [])[0];
+    if (!first) { return ""; }
+    return (labels[first.key] || first.key) + ": " + gradeLabel(first.majority_grade, strings, poll) +
+      (first.sign === "+" ? " +" : first.sign === "-" ? " −" : "");
+  }
+
+  function renderGroups(results, method, strings, poll) {
+    var groups = groupsOf(results);
+    var box = el("div", "groups");
+    if (groups.length < 2) { return box; }
+    box.appendChild(el("h3", null, strings.by_group));
+    var table = el("table", "group-table");
+    var head = el("tr");
+    var columns = [strings.group, strings.ballots, ""];
+    var withSupport = method === "consensus" || method === "yes_no";
+    if (withSupport) { columns.push(strings.support_col); }
+    columns.forEach(function (text, index) {
+      var th = el("th", index === 1 || index === 3 ? "num" : null, text);
+      th.setAttribute("scope", "col");
+      head.appendChild(th);
+    });
+    var thead = el("thead");
+    thead.appendChild(head);
+    table.appendChild(thead);
+    var body = el("tbody");
+    groups.forEach(function (group) {
+      var summary = group.summary || group;
+      var row = el("tr");
+      var name = el("th", null, group.label || groupLabel(group.group, strings));
+      name.setAttribute("scope", "row");
+      row.appendChild(name);
+      row.appendChild(el("td", "num", group.ballots !== undefined ? group.ballots : summary.ballots));
+      var cell = el("td");
+      var bar = el("div", "mini-bar");
+      bar.setAttribute("aria-hidden", "true");
+      (summary.answers || []).forEach(function (answer) {
+        if (method === "majority_judgment") { return; }
+        var part = el("span");
+        part.style.width = (answer.key === "abstain" ? 0 : (answer.percent || 0)) + "%";
+        part.style.background = ANSWER_COLOURS[answer.key] || "#3d5a80";
+        bar.appendChild(part);
+      });
+      if (group.hidden) {
+        // too few ballots: counted, not shown
+      } else if (method === "dot" || method === "majority_judgment") {
+        cell.textContent = leaderText(summary, method, strings, poll);
+      } else {
+        cell.appendChild(bar);
+      }
+      row.appendChild(cell);
+      var support = summary.support_percent;
+      if (!withSupport) {
+        if (group.hidden) { cell.textContent = strings.too_few || ""; }
+      } else if (group.hidden) {
+        cell.textContent = strings.too_few || "";
+        row.appendChild(el("td", "num", "–"));
+      } else {
+        row.appendChild(el("td", "num", support === null || support === undefined ? "–" : pct(support) + " %"));
+      }
+      row.setAttribute("data-group", group.group);
+      body.appendChild(row);
+    });
+    table.appendChild(body);
+    box.appendChild(table);
+    var rule = results.rule || {};
+    if (rule.min_group && strings.small_groups) {
+      box.appendChild(el("p", "results-base", fill(strings.small_groups, { n: rule.min_group })));
+    }
+    return box;
+  }
+
+  function renderDivergence(results, strings) {
+    var d = results.divergence;
+    if (!d || !d.groups || d.groups.length !== 2) { return null; }
+    var percents = d.percents || [];
+    var detail = fill(strings.divergence_pair, {
+      a: groupLabel(d.groups[0], strings), pa: pct(percents[0]),
+      b: groupLabel(d.groups[1], strings), pb: pct(percents[1])
+    });
+    // For majority judgment and dots the gap is about one option: name it.
+    var option = (results.answers || []).filter(function (a) { return a.key === d.item; })[0];
+    if (option && results.method !== "consensus" && results.method !== "yes_no") {
+      detail = short(option.label || option.key, 60) + " — " + detail;
+    }
+    var box = el("p", "divergence", fill(strings.divergence, { detail: detail }));
+    box.setAttribute("data-gap", String(d.gap_points));
+    return box;
+  }
+
+  /* Render results into `container`. opts.groups (default true) shows the group table. */
+  function render(container, results, poll, strings, opts) {
+    opts = opts || {};
+    container.textContent = "";
+    var summary = overallOf(results);
+    if (!summary) { return false; }
+    var method = (results && results.method) || (poll && poll.method) || "consensus";
+    var main = el("div", "results-main");
+    main.appendChild(el("p", "results-base", baseLine(summary, strings)));
+    if (!summary.ballots) {
+      main.appendChild(el("p", "p-waiting", strings.no_results));
+    }
+    main.appendChild(method === "majority_judgment" ? renderJudgment(summary, strings, poll) : renderBars(summary, method));
+    main.appendChild(renderOutcome(summary, results, strings));
+    var divergence = renderDivergence(results, strings);
+    if (divergence) { main.appendChild(divergence); }
+    if (opts.groups === false) {
+      container.appendChild(main);
+      return true;
+    }
+    var groups = renderGroups(results, method, strings, poll);
+    if (!groups.childNodes.length) {
+      container.appendChild(main);
+      return true;
+    }
+    var grid = el("div", "results-grid");
+    grid.appendChild(main);
+    grid.appendChild(groups);
+    container.appendChild(grid);
+    return true;
+  }
+
+  /* Seconds left on a countdown, corrected by the server clock offset. */
+  function secondsLeft(endsAt, offsetMs) {
+    if (!endsAt) { return null; }
+    var end = Date.parse(endsAt + (/Z|[+-]\d\d:?\d\d$/.test(endsAt) ? "" : "Z"));
+    if (isNaN(end)) { return null; }
+    return Math.max(0, Math.round((end - (Date.now() + offsetMs)) / 1000));
+  }
+
+  function clockOffset(serverTime) {
+    if (!serverTime) { return 0; }
+    var server = Date.parse(serverTime + (/Z|[+-]\d\d:?\d\d$/.test(serverTime) ? "" : "Z"));
+    return isNaN(server) ? 0 : server - Date.now();
+  }
+
+  function formatSeconds(total) {
+    var m = Math.floor(total / 60), s = total % 60;
+    return m + ":" + (s < 10 ? "0" : "") + s;
+  }
+
+  window.LiveResults = {
+    render: render,
+    fill: fill,
+    pct: pct,
+    el: el,
+    secondsLeft: secondsLeft,
+    clockOffset: clockOffset,
+    formatSeconds: formatSeconds,
+    groupLabel: groupLabel
+  };
+})();

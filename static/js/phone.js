@@ -1,0 +1,482 @@
+/* The phone page: current item, its ballot, and a vote that is "recorded" only once the
+   server acknowledged it (docs/protocol.md §4). ES5 on purpose: old phones. */
+(function () {
+  "use strict";
+
+  var R = window.LiveResults;
+  var config = JSON.parse(document.getElementById("live-config").textContent);
+  var S = config.strings;
+  var TOKEN_KEY = "assises:token:" + config.code;
+  var PENDING_KEY = "pending:" + config.sessionId;
+  var ACK_TIMEOUT = 5000;
+  var BUSY_RETRY = 2000;
+
+  var $ = function (id) { return document.getElementById(id); };
+  var live = null;            // the last full state from the server
+  var offset = 0;             // server clock minus device clock, in ms
+  var renderedKey = null;     // which item/poll/state the form was built for
+  var lastChoice = {};        // poll id -> choice acknowledged during this page's life
+  var acked = {};             // poll id -> ballot id acknowledged
+  var inFlight = {};          // poll id -> ballot id awaiting an ack
+  var dotState = {};          // poll id -> {option key: dots}
+  var countdownTimer = null;
+  var socket = null;
+
+  /* ---------- storage (may be unavailable: private mode, full quota) ---------- */
+
+  function load(key, fallback) {
+    try {
+      var raw = window.localStorage.getItem(key);
+      return raw ? JSON.parse(raw) : fallback;
+    } catch (e) { return fallback; }
+  }
+
+  function save(key, value) {
+    try { window.localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* memory only */ }
+  }
+
+  function forget(key) {
+    try { window.localStorage.removeItem(key); } catch (e) { /* nothing to do */ }
+  }
+
+  var memoryPending = load(PENDING_KEY, {}) || {};
+  function pending() { return memoryPending; }
+  function setPending(pollId, ballot) {
+    if (ballot) { memoryPending[pollId] = ballot; } else { delete memoryPending[pollId]; }
+    save(PENDING_KEY, memoryPending);
+  }
+
+  function token() {
+    return config.token || load(TOKEN_KEY, null);
+  }
+
+  if (config.token) { save(TOKEN_KEY, config.token); }
+
+  function uuid() {
+    var bytes = new Uint8Array(16);
+    var cryptoObj = window.crypto || window.msCrypto;
+    if (cryptoObj && cryptoObj.getRandomValues) {
+      cryptoObj.getRandomValues(bytes);
+    } else {
+      for (var i = 0; i < 16; i++) { bytes[i] = Math.floor(Math.random() * 256); }
+    }
+    bytes[6] = (bytes[6] & 15) | 64;
+    bytes[8] = (bytes[8] & 63) | 128;
+    var hex = "";
+    for (var j = 0; j < 16; j++) {
+      hex += (bytes[j] + 256).toString(16).slice(1);
+      if (j === 3 || j === 5 || j === 7 || j === 9) { hex += "-"; }
+    }
+    return hex;
+  }
+
+  /* ---------- connection status ---------- */
+
+  function setConnection(name, text) {
+    var node = $("connection");
+    node.setAttribute("data-state", name);
+    node.textContent = text || S[name] || name;
+    document.body.setAttribute("data-connection", name);
+  }
+
+  function setVoteStatus(kind, text) {
+    var node = $("vote-status");
+    node.className = "vote-status" + (kind ? " notice " + kind : "");
+    node.textContent = text || "";
+    node.setAttribute("data-kind", kind || "");
+  }
+
+  /* ---------- rendering ---------- */
+
+  function currentPoll() { return live && live.poll; }
+
+  function stateKey(s) {
+    var poll = s.poll;
+    return [s.item ? s.item.id : "-", poll ? poll.id : "-", poll ? poll.state : "-", poll ? poll.round : "-"].join("/");
+  }
+
+  function renderItem(item) {
+    var kinds = (config.results && config.results.items) || {};
+    $("item-kind").textContent = item ? (kinds[item.type] || "") : "";
+    $("item-title").textContent = item ? item.title : S.waiting;
+    var context = $("item-context");
+    context.hidden = !(item && item.context);
+    context.textContent = item && item.context ? item.context : "";
+    // text_html is sanitised on the server (services.text.render_markdown).
+    $("item-text").innerHTML = item ? (item.text_html || "") : "";
+  }
+
+  function choiceLabel(input, text, swatchKey) {
+    var label = document.createElement("label");
+    label.className = "choice";
+    label.appendChild(input);
+    if (swatchKey) {
+      var swatch = document.createElement("span");
+      swatch.className = "swatch bar-fill k-" + swatchKey;
+      swatch.setAttribute("aria-hidden", "true");
+      label.appendChild(swatch);
+    }
+    label.appendChild(document.createTextNode(text));
+    return label;
+  }
+
+  function radio(name, value, checked) {
+    var input = document.createElement("input");
+    input.type = "radio";
+    input.name = name;
+    input.value = value;
+    input.checked = !!checked;
+    return input;
+  }
+
+  function markChecked(form) {
+    var labels = form.querySelectorAll(".choice");
+    for (var i = 0; i < labels.length; i++) {
+      var input = labels[i].querySelector("input");
+      labels[i].classList.toggle("is-checked", !!(input && input.checked));
+    }
+  }
+
+  function buildSingleChoice(poll, previous) {
+    var fieldset = document.createElement("fieldset");
+    var legend = document.createElement("legend");
+    legend.textContent = poll.method === "consensus" ? S.your_position : S.your_answer;
+    fieldset.appendChild(legend);
+    var list = document.createElement("div");
+    list.className = "choices";
+    (poll.answers || []).forEach(function (answer) {
+      var input = radio("answer", answer.key, previous && previous.answer === answer.key);
+      list.appendChild(choiceLabel(input, answer.label, answer.key));
+    });
+    fieldset.appendChild(list);
+    return fieldset;
+  }
+
+  function buildJudgment(poll, previous) {
+    var wrap = document.createElement("fieldset");
+    var legend = document.createElement("legend");
+    legend.textContent = S.grade_each;
+    wrap.appendChild(legend);
+    (poll.options || []).forEach(function (option, index) {
+      var fieldset = document.createElement("fieldset");
+      fieldset.className = "mj-option";
+      var inner = document.createElement("legend");
+      inner.textContent = option.label;
+      fieldset.appendChild(inner);
+      var grades = document.createElement("div");
+      grades.className = "grades";
+      (poll.grades || []).forEach(function (grade) {
+        var chosen = previous && previous.grades && previous.grades[option.key] === grade.key;
+        var input = radio("grade-" + index, grade.key, chosen);
+        input.setAttribute("data-option", option.key);
+        grades.appendChild(choiceLabel(input, grade.label));
+      });
+      fieldset.appendChild(grades);
+      wrap.appendChild(fieldset);
+    });
+    return wrap;
+  }
+
+  function dotsUsed(pollId) {
+    var used = 0, counts = dotState[pollId] || {};
+    Object.keys(counts).forEach(function (k) { used += counts[k]; });
+    return used;
+  }
+
+  function updateDots(poll) {
+    var counts = dotState[poll.id];
+    var left = poll.dots - dotsUsed(poll.id);
+    $("dots-left").textContent = R.fill(S.dots_left, { n: left, total: poll.dots });
+    (poll.options || []).forEach(function (option, index) {
+      var n = counts[option.key] || 0;
+      var out = $("dot-count-" + index);
+      out.textContent = String(n);
+      out.setAttribute("aria-label", R.fill(S.dots_for, { n: n, label: option.label }));
+      $("dot-minus-" + index).disabled = n <= 0;
+      $("dot-plus-" + index).disabled = left <= 0;
+    });
+  }
+
+  function buildDots(poll, previous) {
+    var counts = {};
+    (poll.options || []).forEach(function (option) {
+      counts[option.key] = previous && previous.dots && previous.dots[option.key] ? previous.dots[option.key] : 0;
+    });
+    dotState[poll.id] = counts;
+    var fieldset = document.createElement("fieldset");
+    var legend = document.createElement("legend");
+    legend.textContent = S.your_answer;
+    fieldset.appendChild(legend);
+    var left = document.createElement("p");
+    left.className = "dots-left";
+    left.id = "dots-left";
+    left.setAttribute("aria-live", "polite");
+    fieldset.appendChild(left);
+    (poll.options || []).forEach(function (option, index) {
+      var row = document.createElement("div");
+      row.className = "dot-row";
+      var label = document.createElement("span");
+      label.className = "dot-label";
+      label.id = "dot-label-" + index;
+      label.textContent = option.label;
+      row.appendChild(label);
+      var controls = document.createElement("div");
+      controls.className = "dot-controls";
+      var minus = document.createElement("button");
+      minus.type = "button";
+      minus.id = "dot-minus-" + index;
+      minus.textContent = "−";
+      minus.setAttribute("aria-label", R.fill(S.remove_dot, { label: option.label }));
+      var out = document.createElement("output");
+      out.className = "dot-count";
+      out.id = "dot-count-" + index;
+      var plus = document.createElement("button");
+      plus.type = "button";
+      plus.id = "dot-plus-" + index;
+      plus.textContent = "+";
+      plus.setAttribute("aria-label", R.fill(S.add_dot, { label: option.label }));
+      minus.addEventListener("click", function () {
+        if (counts[option.key] > 0) { counts[option.key] -= 1; updateDots(poll); }
+      });
+      plus.addEventListener("click", function () {
+        if (dotsUsed(poll.id) < poll.dots) { counts[option.key] += 1; updateDots(poll); }
+      });
+      controls.appendChild(minus);
+      controls.appendChild(out);
+      controls.appendChild(plus);
+      row.appendChild(controls);
+      fieldset.appendChild(row);
+    });
+    return fieldset;
+  }
+
+  function renderBallot(poll) {
+    var form = $("ballot");
+    var fields = $("ballot-fields");
+    fields.textContent = "";
+    if (!poll || poll.state !== "open") {
+      form.hidden = true;
+      return;
+    }
+    var previous = lastChoice[poll.id] || (pending()[poll.id] && pending()[poll.id].choice);
+    var built;
+    if (poll.method === "majority_judgment") { built = buildJudgment(poll, previous); }
+    else if (poll.method === "dot") { built = buildDots(poll, previous); }
+    else { built = buildSingleChoice(poll, previous); }
+    fields.appendChild(built);
+    form.hidden = false;
+    if (poll.method === "dot") { updateDots(poll); }
+    markChecked(form);
+  }
+
+  function pollStateText(s) {
+    if (!s.item) { return ""; }
+    if (!s.poll) { return S.no_poll; }
+    return S[s.poll.state] || "";
+  }
+
+  function refreshVoteStatus() {
+    var poll = currentPoll();
+    if (!poll) { setVoteStatus("", ""); return; }
+    var waiting = pending()[poll.id];
+    if (waiting && waiting.round === poll.round) {
+      setVoteStatus("warn", inFlight[poll.id] ? S.sending : S.pending);
+    } else if (poll.state === "open") {
+      if (acked[poll.id] || live.voted) { setVoteStatus("ok", S.recorded_change); }
+      else { setVoteStatus("", ""); }
+    } else if (poll.state === "closed" || poll.state === "published") {
+      setVoteStatus(live.voted ? "ok" : "", live.voted ? S.counted : S.not_voted);
+    } else {
+      setVoteStatus("", "");
+    }
+    $("send").textContent = (acked[poll.id] || live.voted) ? S.change : S.send;
+    $("send").disabled = !!inFlight[poll.id];
+  }
+
+  function renderResults(s) {
+    var section = $("phone-results");
+    var shown = !!(s.results && s.poll && s.poll.state === "published");
+    section.hidden = !shown;
+    if (shown) { R.render($("phone-results-body"), s.results, s.poll, config.results, { groups: true }); }
+  }
+
+  function tickCountdown() {
+    var poll = currentPoll();
+    var node = $("countdown");
+    var left = poll && poll.state === "open" ? R.secondsLeft(poll.countdown_ends_at, offset) : null;
+    if (left === null) {
+      node.hidden = true;
+      if (countdownTimer) { clearInterval(countdownTimer); countdownTimer = null; }
+      return;
+    }
+    node.hidden = false;
+    node.textContent = left > 0 ? R.fill(S.countdown, { t: R.formatSeconds(left) }) : S.time_up;
+    if (!countdownTimer) { countdownTimer = setInterval(tickCountdown, 1000); }
+  }
+
+  function applyState(s) {
+    live = s;
+    offset = R.clockOffset(s.server_time);
+    var key = stateKey(s);
+    if (key !== renderedKey) {
+      renderedKey = key;
+      renderItem(s.item);
+      renderBallot(s.poll);
+      $("poll-state").textContent = pollStateText(s);
+    }
+    // A ballot of an earlier round can never count: forget it (the server would refuse it).
+    var poll = s.poll;
+    if (poll && pending()[poll.id] && pending()[poll.id].round !== poll.round) {
+      setPending(poll.id, null);
+      delete acked[poll.id];
+      delete lastChoice[poll.id];
+    }
+    renderResults(s);
+    refreshVoteStatus();
+    tickCountdown();
+    document.body.setAttribute("data-poll-state", poll ? poll.state : "none");
+    document.body.setAttribute("data-voted", s.voted ? "yes" : "no");
+  }
+
+  /* ---------- voting ---------- */
+
+  function readChoice(poll) {
+    var form = $("ballot");
+    if (poll.method === "consensus" || poll.method === "yes_no") {
+      var picked = form.querySelector("input[name=answer]:checked");
+      return picked ? { answer: picked.value } : { error: S.choose_first };
+    }
+    if (poll.method === "majority_judgment") {
+      var grades = {}, missing = 0;
+      (poll.options || []).forEach(function (option, index) {
+        var chosen = form.querySelector("input[name=grade-" + index + "]:checked");
+        if (chosen) { grades[option.key] = chosen.value; } else { missing += 1; }
+      });
+      return missing ? { error: R.fill(S.grade_all, { missing: missing }) } : { grades: grades };
+    }
+    var dots = {}, counts = dotState[poll.id] || {}, total = 0;
+    Object.keys(counts).forEach(function (k) { if (counts[k] > 0) { dots[k] = counts[k]; total += counts[k]; } });
+    return total ? { dots: dots } : { error: S.dots_none };
+  }
+
+  function handleAck(pollId, ballot, ack) {
+    if (inFlight[pollId] === ballot.ballot_id) { delete inFlight[pollId]; }
+    var current = pending()[pollId];
+    var same = current && current.ballot_id === ballot.ballot_id;
+    if (ack && ack.ok) {
+      if (same) { setPending(pollId, null); }
+      acked[pollId] = ballot.ballot_id;
+      lastChoice[pollId] = ballot.choice;
+      if (live && live.poll && String(live.poll.id) === String(pollId)) { live.voted = true; }
+      refreshVoteStatus();
+      if (live && live.poll && String(live.poll.id) === String(pollId)) {
+        setVoteStatus("ok", live.poll.state === "open" ? S.recorded_change : S.counted);
+      }
+      return;
+    }
+    var code = ack && ack.error;
+    if (code === "server_busy") {
+      setTimeout(function () { sendBallot(pollId); }, BUSY_RETRY);
+      refreshVoteStatus();
+      return;
+    }
+    if (code === "invalid_token") { rejoin(); return; }
+    if (same) { setPending(pollId, null); }
+    refreshVoteStatus();
+    setVoteStatus("bad", (ack && ack.message) || code || "");
+  }
+
+  function sendOverHttp(pollId, ballot) {
+    if (!window.fetch) { return; }
+    inFlight[pollId] = ballot.ballot_id;
+    refreshVoteStatus();
+    var body = { token: token(), poll_id: Number(pollId), ballot_id: ballot.ballot_id, choice: ballot.choice, round: ballot.round };
+    window.fetch(config.ballotUrl, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      credentials: "same-origin",
+      body: JSON.stringify(body)
+    }).then(function (response) { return response.json(); })
+      .then(function (ack) { handleAck(pollId, ballot, ack); })
+      .catch(function () {
+        // No network at all: keep the ballot, it goes out when the connection returns.
+        if (inFlight[pollId] === ballot.ballot_id) { delete inFlight[pollId]; }
+        refreshVoteStatus();
+      });
+  }
+
+  function sendBallot(pollId) {
+    var ballot = pending()[pollId];
+    if (!ballot) { return; }
+    if (!socket || !socket.connected) {
+      sendOverHttp(pollId, ballot);
+      return;
+    }
+    inFlight[pollId] = ballot.ballot_id;
+    refreshVoteStatus();
+    var payload = { poll_id: Number(pollId), ballot_id: ballot.ballot_id, choice: ballot.choice, round: ballot.round };
+    socket.timeout(ACK_TIMEOUT).emit("vote", payload, function (err, ack) {
+      if (err) {
+        // No ack in time: keep it; it is resent (same id) on the next connect.
+        if (inFlight[pollId] === ballot.ballot_id) { delete inFlight[pollId]; }
+        refreshVoteStatus();
+        if (socket.connected) { setTimeout(function () { sendBallot(pollId); }, BUSY_RETRY); }
+        return;
+      }
+      handleAck(pollId, ballot, ack);
+    });
+  }
+
+  function resendAll() {
+    Object.keys(pending()).forEach(function (pollId) { sendBallot(pollId); });
+  }
+
+  function rejoin() {
+    forget(TOKEN_KEY);
+    forget(PENDING_KEY);
+    setConnection("offline", S.rejoin);
+    setVoteStatus("bad", S.rejoin);
+    setTimeout(function () { window.location.href = config.joinUrl; }, 2500);
+  }
+
+  $("ballot").addEventListener("change", function () { markChecked($("ballot")); });
+
+  $("ballot").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var poll = currentPoll();
+    if (!poll || poll.state !== "open" || inFlight[poll.id]) { return; }
+    var choice = readChoice(poll);
+    if (choice.error) { setVoteStatus("bad", choice.error); return; }
+    // Stored before it is sent: a ballot survives a reload or a lost connection.
+    setPending(poll.id, { ballot_id: uuid(), choice: choice, round: poll.round });
+    delete acked[poll.id];
+    sendBallot(poll.id);
+  });
+
+  /* ---------- connection ---------- */
+
+  applyState(config.state);
+  if (typeof window.io !== "function") {
+    setConnection("offline");
+    return;
+  }
+  socket = window.io({ auth: { role: "phone", token: token() } });
+  setConnection("connecting");
+  socket.on("connect", function () {
+    setConnection("online");
+    resendAll();
+  });
+  socket.on("disconnect", function () { setConnection("offline"); });
+  socket.io.on("reconnect_attempt", function () { setConnection("connecting", S.offline); });
+  socket.on("connect_error", function (err) {
+    var data = err && err.data;
+    if (data && data.error === "invalid_token") { rejoin(); return; }
+    if (data && data.error) {
+      setConnection("offline", R.fill(S.refused, { message: data.message || data.error }));
+      return;
+    }
+    setConnection("offline");
+  });
+  socket.on("state", applyState);
+  window.addEventListener("online", function () { if (!socket.connected) { socket.connect(); } });
+})();
