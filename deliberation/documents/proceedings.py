@@ -1,0 +1,442 @@
+"""The Actes: the full record of a process, from its method to the final outcomes.
+
+Order: title page, table of contents, the process and its method, per field (questions and
+hypotheses, expert inputs and their stances, the findings as synthesised), the sessions
+(participants per group, each closed poll with its results table and chart), amendments
+with their versions, proposals and comments from the floor, final outcomes, participation,
+and an appendix on the vote methods with this process's thresholds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from docx import Document
+from docx.document import Document as DocumentObject
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm
+from sqlalchemy import func
+
+from ..extensions import db
+from ..models import LiveSession, Participant, Process, Proposal, TextVersion
+from ..services.authoring import finding_numbers
+from ..services.outcomes import (
+    ItemOutcome,
+    PollResult,
+    item_outcomes,
+    outcome_line,
+    poll_results,
+)
+from ..tally import OutcomeRule
+from . import charts
+from .appendix import write_appendix
+from .docxkit import DocWriter, excerpt
+from .labels import format_percent, group_label, words
+from .synthesis import _set_properties, markdown_with_definitions, title_page, write_finding
+from .tree import load_process_tree
+
+Progress = Callable[[int, int], None]
+CHART_WIDTH = Cm(15)
+
+
+def build_proceedings(process: Process, progress: Progress | None = None) -> DocumentObject:
+    process = load_process_tree(process)
+    document = Document()
+    writer = DocWriter(document, process.language)
+    w = words(process.language)
+    lang = process.language
+    results = poll_results(process)
+    outcomes = item_outcomes(process, results)
+    numbers = finding_numbers(process)
+    items = ItemIndex(process, numbers, w)
+    sessions = db.session.scalars(
+        db.select(LiveSession)
+        .where(LiveSession.process_id == process.id)
+        .order_by(LiveSession.held_on, LiveSession.id)
+    ).all()
+    total = 1 + len(process.fields) + max(len(sessions), 1) + 1
+    step = Stepper(progress, total)
+    _set_properties(document, process, w["proceedings_title"])
+
+    title_page(writer, process, w["proceedings_title"])
+    writer.table_of_contents(w["toc"], w["toc_placeholder"])
+    writer.page_break()
+    write_method(writer, process, w)
+    step()
+
+    for index, field_ in enumerate(process.fields, start=1):
+        write_field(writer, field_, index, numbers, outcomes, w)
+        step()
+
+    participants = participants_by_session(process.id)
+    by_session: dict[int, list[PollResult]] = defaultdict(list)
+    for result in results:
+        by_session[result.session_id].append(result)
+    writer.paragraph(w["sessions"], "Heading 1")
+    if not sessions:
+        writer.paragraph(w["no_sessions"])
+    for live in sessions:
+        write_session(writer, process, live, participants.get(live.id, {}), by_session, items)
+        step()
+
+    write_amendments(writer, process, items, w)
+    write_proposals(writer, sessions, items, w)
+    write_final_outcomes(writer, outcomes, items, w, lang)
+    write_participation(writer, sessions, participants, by_session, w, lang)
+    write_appendix(writer, OutcomeRule.from_process(process), lang)
+    writer.page_numbers()
+    step()
+    return document
+
+
+class Stepper:
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+
+    def __call__(self) -> None:
+        self.done = min(self.done + 1, self.total)
+        if self.progress:
+            self.progress(self.done, self.total)
+
+
+class ItemIndex:
+    """Labels of every authored item, to name what a poll or a version is about."""
+
+    def __init__(self, process: Process, numbers: dict[int, int], w: dict[str, str]) -> None:
+        self.labels: dict[tuple[str, int], str] = {}
+        self.ids: dict[str, list[int]] = defaultdict(list)
+        for field_ in process.fields:
+            self._add("field", field_.id, field_.title)
+            for question in field_.questions:
+                self._add("question", question.id, question.text)
+                for hypothesis in question.hypotheses:
+                    self._add("hypothesis", hypothesis.id, hypothesis.text)
+            for expert in field_.expert_inputs:
+                self._add("expert_input", expert.id, expert.title or expert.author)
+            for finding in field_.findings:
+                prefix = w["finding"].format(n=numbers.get(finding.id, 0))
+                self._add("finding", finding.id, f"{prefix} — {excerpt(finding.text, 90)}")
+                for kind, children in (
+                    ("recommendation", finding.recommendations),
+                    ("action_path", finding.action_paths),
+                    ("implementation_condition", finding.conditions),
+                    ("note", finding.notes),
+                ):
+                    for child in children:
+                        self._add(kind, child.id, f"{prefix} · {excerpt(child.text, 80)}")
+
+    def _add(self, kind: str, item_id: int, label: str) -> None:
+        self.labels[(kind, item_id)] = label
+        self.ids[kind].append(item_id)
+
+    def label(self, kind: str, item_id: int | None, fallback: str = "") -> str:
+        if item_id is not None and (kind, item_id) in self.labels:
+            return self.labels[(kind, item_id)]
+        return excerpt(fallback, 100) or kind
+
+
+def write_method(writer: DocWriter, process: Process, w: dict[str, str]) -> None:
+    writer.paragraph(w["method_and_process"], "Heading 1")
+    if process.introduction.strip():
+        markdown_with_definitions(writer, process.introduction)
+    if process.steering_committee.strip():
+        writer.paragraph(w["steering_committee"], "Heading 2")
+        writer.markdown(process.steering_committee)
+    if process.territories:
+        writer.paragraph(w["territory"], "Heading 2")
+        for territory in process.territories:
+            writer.paragraph(territory.name, "List Bullet")
+
+
+def write_field(
+    writer: DocWriter,
+    field_: Any,
+    index: int,
+    numbers: dict[int, int],
+    outcomes: dict[tuple[str, int], ItemOutcome],
+    w: dict[str, str],
+) -> None:
+    writer.paragraph(f"{index}. {field_.title}", "Heading 1")
+    if field_.description.strip():
+        writer.markdown(field_.description)
+    hypothesis_text: dict[int, str] = {}
+    if field_.questions:
+        writer.paragraph(w["questions"], "Heading 2")
+        for q_index, question in enumerate(field_.questions, start=1):
+            writer.paragraph(f"{index}.{q_index} {question.text}", "Heading 3")
+            if question.hypotheses:
+                writer.paragraph(w["hypotheses"], "Finding Subheading")
+            for hypothesis in question.hypotheses:
+                hypothesis_text[hypothesis.id] = hypothesis.text
+                writer.markdown(hypothesis.text, "List Bullet")
+                found = outcomes.get(("hypothesis", hypothesis.id))
+                if found:
+                    writer.paragraph(outcome_line(found, writer.language), "Outcome")
+    if field_.expert_inputs:
+        writer.paragraph(w["expert_inputs"], "Heading 2")
+        for expert in field_.expert_inputs:
+            who = ", ".join(x for x in (expert.author, expert.affiliation) if x)
+            title = f"{expert.title} — {who}" if expert.title else who
+            writer.paragraph(title, "Heading 3")
+            writer.markdown(expert.text)
+            if expert.references.strip():
+                writer.paragraph(w["references"], "Finding Subheading")
+                writer.markdown(expert.references)
+            if expert.stances:
+                writer.paragraph(w["stances"], "Finding Subheading")
+                for stance in sorted(expert.stances, key=lambda s: s.hypothesis_id):
+                    text = hypothesis_text.get(stance.hypothesis_id) or stance.hypothesis.text
+                    verb = w.get(f"stance_{stance.stance}", stance.stance)
+                    writer.paragraph(
+                        f"{verb} : {excerpt(text, 140)}"
+                        if writer.language == "fr"
+                        else f"{verb}: {excerpt(text, 140)}",
+                        "List Bullet",
+                    )
+    if field_.findings:
+        writer.paragraph(w["synthesis_title"], "Heading 2")
+        for finding in field_.findings:
+            write_finding(writer, finding, numbers.get(finding.id, 0), outcomes, w)
+
+
+def participants_by_session(process_id: int) -> dict[int, dict[str, int]]:
+    rows = db.session.execute(
+        db.select(Participant.session_id, Participant.group, func.count(Participant.id))
+        .join(LiveSession, Participant.session_id == LiveSession.id)
+        .where(LiveSession.process_id == process_id)
+        .group_by(Participant.session_id, Participant.group)
+    )
+    grouped: dict[int, dict[str, int]] = defaultdict(dict)
+    for session_id, group, count in rows:
+        grouped[session_id][group or ""] = count
+    return grouped
+
+
+def write_session(
+    writer: DocWriter,
+    process: Process,
+    live: LiveSession,
+    participants: dict[str, int],
+    by_session: dict[int, list[PollResult]],
+    items: ItemIndex,
+) -> None:
+    lang = process.language
+    w = words(lang)
+    kind = w["assembly"] if live.kind == "assembly" else w["workshop"]
+    writer.paragraph(f"{kind} — {live.title}", "Heading 2")
+    details = [
+        [w["date"], live.held_on.isoformat() if live.held_on else "–"],
+        [w["territory"], live.territory.name if live.territory else "–"],
+        [w["place"], live.place or "–"],
+        [w["participants"], str(sum(participants.values()))],
+    ]
+    writer.table([w["item"], ""], details)
+    if participants:
+        rows = [
+            [group_label(group, lang), count]
+            for group, count in sorted(participants.items(), key=lambda kv: (kv[0] == "", kv[0]))
+        ]
+        writer.table([w["group"], w["participants"]], rows)
+    results = by_session.get(live.id, [])
+    if not results:
+        writer.paragraph(w["no_polls"])
+    for result in results:
+        write_poll(writer, result, items, lang)
+
+
+def write_poll(writer: DocWriter, result: PollResult, items: ItemIndex, lang: str) -> None:
+    w = words(lang)
+    label = (
+        w["free_question"] + " — " + excerpt(result.item_text, 100)
+        if result.item_type == "free"
+        else items.label(result.item_type, result.item_id, result.item_text)
+    )
+    writer.paragraph(
+        f"{w['poll']} : {label}" if lang == "fr" else f"{w['poll']}: {label}", "Heading 3"
+    )
+    summary = result.summary
+    answers = summary.get("answers") or []
+    if result.method == "majority_judgment":
+        header = [w["answer"], w["majority_grade"], w["rank"], w["percent"]]
+        rows = [
+            [
+                a["label"],
+                a.get("majority_grade") or "–",
+                a.get("rank") or "–",
+                format_percent(a.get("support_percent"), lang),
+            ]
+            for a in answers
+        ]
+        chart_rows = [[g["count"] for g in a.get("grades", [])] for a in answers]
+    else:
+        header = [w["answer"], w["dots"] if result.method == "dot" else w["count"], w["percent"]]
+        rows = [[a["label"], a["count"], format_percent(a.get("percent"), lang)] for a in answers]
+        groups = [g for g in summary.get("groups") or [] if not g.get("hidden")]
+        chart_rows = [[a["count"] for a in answers]] + [
+            [a["count"] for a in g.get("answers") or []] for g in groups
+        ]
+    table = writer.table(header, rows)
+    if result.method != "majority_judgment":
+        shade_legend(table, len(answers))
+    group_rows = summary.get("groups") or []
+    if group_rows:
+        writer.table(
+            [w["group"], w["ballots"], w["percent"], w["outcome"]],
+            [
+                [
+                    group_label(g["group"], lang),
+                    g["ballots"],
+                    "–" if g.get("hidden") else format_percent(g.get("support_percent"), lang),
+                    "–" if g.get("hidden") else w.get(f"outcome_{g.get('outcome')}", "–"),
+                ]
+                for g in group_rows
+            ],
+        )
+    if any(sum(row) for row in chart_rows):
+        writer.picture(charts.stacked_bars(chart_rows), CHART_WIDTH)
+        writer.paragraph(w["chart_caption"], "Caption")
+    verdict = w.get(f"outcome_{summary.get('outcome')}")
+    figures = [w["votes" if result.ballots != 1 else "vote"].format(n=result.ballots)]
+    if summary.get("support_percent") is not None:
+        figures.insert(
+            0, w["support"].format(percent=format_percent(summary["support_percent"], lang))
+        )
+    line = ", ".join(figures)
+    writer.paragraph(f"{verdict} — {line}" if verdict else line, "Outcome")
+
+
+def shade_legend(table: Any, answers: int) -> None:
+    """Colour the first cell of each answer row like its segment in the chart (the legend)."""
+    for index, row in enumerate(table.rows[1 : answers + 1]):
+        tc_pr = row.cells[0]._tc.get_or_add_tcPr()
+        shading = OxmlElement("w:shd")
+        shading.set(qn("w:val"), "clear")
+        shading.set(qn("w:color"), "auto")
+        shading.set(qn("w:fill"), charts.hex_colour(index))
+        tc_pr.append(shading)
+
+
+def write_amendments(
+    writer: DocWriter, process: Process, items: ItemIndex, w: dict[str, str]
+) -> None:
+    """Items whose text changed after creation, with every version, and amendments proposed."""
+    versions: dict[tuple[str, int], list[TextVersion]] = defaultdict(list)
+    for kind, ids in items.ids.items():
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for version in db.session.scalars(
+                db.select(TextVersion)
+                .where(TextVersion.item_type == kind, TextVersion.item_id.in_(chunk))
+                .order_by(TextVersion.item_id, TextVersion.number)
+            ):
+                versions[(kind, version.item_id)].append(version)
+    amendments: dict[tuple[str, int], list[Proposal]] = defaultdict(list)
+    for proposal in db.session.scalars(
+        db.select(Proposal)
+        .join(LiveSession, Proposal.session_id == LiveSession.id)
+        .where(LiveSession.process_id == process.id, Proposal.kind == "amendment")
+        .order_by(Proposal.id)
+    ):
+        amendments[(proposal.item_type, proposal.item_id or 0)].append(proposal)
+    changed = [
+        key
+        for key in items.labels
+        if any(v.kind in ("amendment", "edited", "rollback") for v in versions.get(key, []))
+        or key in amendments
+    ]
+    writer.paragraph(w["amendments"], "Heading 1")
+    for key in changed:
+        writer.paragraph(items.label(*key), "Heading 3")
+        for version in versions.get(key, []):
+            when = version.created_at.date().isoformat() if version.created_at else ""
+            meta = ", ".join(x for x in (version.kind, when, version.author, version.summary) if x)
+            writer.paragraph(
+                f"{w['version'].format(n=version.number)} ({meta})", "Finding Subheading"
+            )
+            writer.markdown(version.text)
+        for proposal in amendments.get(key, []):
+            writer.paragraph(
+                f"{w['proposals']} — {proposal.status} ({proposal.supporters} {w['supporters']})",
+                "Finding Subheading",
+            )
+            writer.markdown(proposal.text)
+
+
+def write_proposals(
+    writer: DocWriter, sessions: list[LiveSession], items: ItemIndex, w: dict[str, str]
+) -> None:
+    titles = {live.id: live.title for live in sessions}
+    proposals = (
+        db.session.scalars(
+            db.select(Proposal)
+            .where(Proposal.session_id.in_(list(titles)), Proposal.kind != "amendment")
+            .order_by(Proposal.session_id, Proposal.id)
+        ).all()
+        if titles
+        else []
+    )
+    writer.paragraph(f"{w['comments']}", "Heading 1")
+    current = None
+    for proposal in proposals:
+        if proposal.session_id != current:
+            current = proposal.session_id
+            writer.paragraph(titles[current], "Heading 3")
+        about = items.label(proposal.item_type, proposal.item_id) if proposal.item_id else ""
+        meta = ", ".join(x for x in (proposal.kind, proposal.status, about) if x)
+        writer.markdown(proposal.text, "List Bullet")
+        writer.paragraph(meta, "Outcome")
+
+
+def write_final_outcomes(
+    writer: DocWriter,
+    outcomes: dict[tuple[str, int], ItemOutcome],
+    items: ItemIndex,
+    w: dict[str, str],
+    lang: str,
+) -> None:
+    writer.paragraph(w["final_outcomes"], "Heading 1")
+    order = {key: index for index, key in enumerate(items.labels)}
+    rows = [
+        [items.label(*key), outcome_line(found, lang)]
+        for key, found in sorted(outcomes.items(), key=lambda kv: order.get(kv[0], 1 << 30))
+    ]
+    if rows:
+        writer.table([w["item"], w["outcome"]], rows)
+
+
+def write_participation(
+    writer: DocWriter,
+    sessions: list[LiveSession],
+    participants: dict[int, dict[str, int]],
+    by_session: dict[int, list[PollResult]],
+    w: dict[str, str],
+    lang: str,
+) -> None:
+    writer.paragraph(w["participation"], "Heading 1")
+    rows, totals = [], defaultdict(int)
+    for live in sessions:
+        groups = participants.get(live.id, {})
+        for group, count in groups.items():
+            totals[group] += count
+        ballots = max((r.ballots for r in by_session.get(live.id, [])), default=0)
+        rows.append(
+            [
+                live.title,
+                live.held_on.isoformat() if live.held_on else "–",
+                live.territory.name if live.territory else "–",
+                sum(groups.values()),
+                ballots,
+            ]
+        )
+    if rows:
+        writer.table(
+            [w["sessions"], w["date"], w["territory"], w["participants"], w["ballots"]], rows
+        )
+    if totals:
+        writer.table(
+            [w["group"], w["participants"]],
+            [[group_label(g, lang), n] for g, n in sorted(totals.items())],
+        )
