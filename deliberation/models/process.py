@@ -76,6 +76,8 @@ class Process(Timestamped, db.Model):
     groups: Mapped[list] = mapped_column(JSON, default=lambda: list(DEFAULT_GROUPS))
     # Second grid (États généraux): the two axes' names and values.
     grid: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The synthesis is readable by anyone at /p/<slug> only once an organiser publishes it.
+    synthesis_published: Mapped[bool] = mapped_column(Boolean, default=False)
 
     fields: Mapped[list[Field]] = relationship(
         back_populates="process", order_by="Field.position", cascade="all, delete-orphan"

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 55adbeff8abf
+Revision ID: 4bee9446325d
 Revises: 
-Create Date: 2026-11-22 10:11:40.503911
+Create Date: 2026-11-22 10:23:40.285755
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '55adbeff8abf'
+revision = '4bee9446325d'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -43,6 +43,7 @@ def upgrade():
     sa.Column('consensus_labels', sa.JSON(), nullable=False),
     sa.Column('groups', sa.JSON(), nullable=False),
     sa.Column('grid', sa.JSON(), nullable=False),
+    sa.Column('synthesis_published', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.CheckConstraint('length(slug) > 0', name='process_slug_not_empty'),
