@@ -177,3 +177,54 @@ def plenary_participants(session: LiveSession):
     from deliberation.models import Participant
 
     return list(db.session.scalars(db.select(Participant).filter_by(session_id=session.id)))
+
+
+# -- the page ----------------------------------------------------------------------------
+
+
+def test_assembly_page_builds_the_session_and_refuses_bad_input(app, client):
+    from consolidation_data import log_in, make_organizer
+
+    with app.app_context():
+        tree = build_tree()
+        workshops(tree)
+        organizer = make_organizer()
+        slug, organizer_id = tree.process.slug, organizer.id
+        rec3_id = tree.recommendations[2].id
+    url = f"/organize/{slug}/assembly/new"
+    assert client.get(url).status_code == 302
+    log_in(client, organizer_id)
+    client.post("/lang/en")
+    page = client.get(url)
+    assert page.status_code == 200
+    # The items validated or amended somewhere start ticked.
+    assert page.text.count("checked>") >= 2
+
+    bad_date = client.post(url, data={"rule": "all", "title": "AG", "held_on": "31/12/2014"})
+    assert bad_date.status_code == 400
+    assert "YYYY-MM-DD" in bad_date.text
+    assert 'value="AG"' in bad_date.text  # nothing typed is lost
+    bad_item = client.post(url, data={"rule": "selected", "items": ["recommendation:x"]})
+    assert bad_item.status_code == 400
+    nothing = client.post(url, data={"rule": "selected"})
+    assert nothing.status_code == 400
+    with app.app_context():
+        assert (
+            db.session.scalar(db.select(db.func.count(LiveSession.id)).filter_by(kind="assembly"))
+            == 0
+        )
+
+    created = client.post(
+        url,
+        data={"rule": "selected", "items": [f"recommendation:{rec3_id}"], "title": "AG 2015",
+              "held_on": "2015-03-20", "place": "Namur"},
+    )  # fmt: skip
+    assert created.status_code == 302
+    with app.app_context():
+        session = db.session.scalar(db.select(LiveSession).filter_by(kind="assembly"))
+        assert (session.title, session.place, str(session.held_on)) == (
+            "AG 2015",
+            "Namur",
+            "2015-03-20",
+        )
+        assert agenda_keys(session) == [("recommendation", rec3_id)]

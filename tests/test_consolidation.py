@@ -283,3 +283,48 @@ def test_sessions_without_territory_are_grouped_apart(app):
         item = consolidate_item(tree.process, "recommendation", rec1.id)
         assert [(t.territory_id, t.name, t.ballots) for t in item.territories] == [(None, "", 2)]
         assert item.not_discussed == ["Liège", "Mons", "Namur"]
+
+
+# -- the page ----------------------------------------------------------------------------
+
+
+def test_consolidation_page_needs_login_and_shows_table_chart_and_divergence(app, client):
+    from consolidation_data import log_in, make_organizer
+
+    with app.app_context():
+        tree = build_tree()
+        organizer = make_organizer()
+        rec1 = tree.recommendations[0]
+        record_session(
+            tree.process,
+            "Liège workshop",
+            [Vote("recommendation", rec1.id, ballots("service_user", full=4)
+                  + ballots("social_worker", disagree=4))],
+            territory=tree.territories[0],
+        )  # fmt: skip
+        record_session(
+            tree.process,
+            "Namur workshop",
+            [Vote("recommendation", rec1.id, ballots("", full=5))],
+            territory=tree.territories[1],
+        )
+        slug, organizer_id, field_id = tree.process.slug, organizer.id, tree.fields[1].id
+        rec1_id = rec1.id
+    url = f"/organize/{slug}/consolidation"
+    anonymous = client.get(url)
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+    log_in(client, organizer_id)
+    client.post("/lang/en")
+    page = client.get(url)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Liège workshop" in html and "Namur workshop" in html
+    assert 'class="bar"' in html  # the chart
+    assert "Territories disagree." in html  # rework (50 %) against validated (100 %)
+    assert "Groups diverge" in html
+    assert "70 %" in html  # the rule is stated with the process thresholds
+    assert f"/trace/recommendation/{rec1_id}" in html
+    # Another field: nothing voted there; a bad field id falls back with a message.
+    assert "No item has been put to the vote" in client.get(f"{url}?field={field_id}").text
+    assert client.get(f"{url}?field=99999").status_code == 200
+    assert client.get("/organize/nope/consolidation").status_code == 404

@@ -100,3 +100,47 @@ def test_items_of_another_process_or_type_are_refused(app):
             grid.tag_item(tree.process, "recommendation", other.recommendations[0].id, "T1", "")
         with pytest.raises(grid.GridError, match="cannot be tagged"):
             grid.tag_item(tree.process, "finding", tree.findings[0].id, "T1", "")
+
+
+# -- the pages ---------------------------------------------------------------------------
+
+
+def test_grid_pages_set_axes_tag_items_and_show_the_cross_table(app, client):
+    from consolidation_data import log_in, make_organizer
+
+    with app.app_context():
+        tree = build_tree()
+        organizer = make_organizer()
+        slug, organizer_id = tree.process.slug, organizer.id
+        rec1, path1 = tree.recommendations[0].id, tree.action_paths[0].id
+    base = f"/organize/{slug}/grid"
+    assert client.get(base).status_code == 302
+    log_in(client, organizer_id)
+    client.post("/lang/en")
+    assert "needs values on both axes" in client.get(f"{base}/table").text
+
+    refused = client.post(base, data={"rows_name": "", "rows_values": "A\nB", "cols_name": "P"})
+    assert refused.status_code == 400
+    assert "A\nB" in refused.text  # what was typed is still in the form
+    saved = client.post(
+        base,
+        data={"rows_name": "Theme", "rows_values": "Housing\nHealth",
+              "cols_name": "Policy", "cols_values": "Employment\nTraining"},
+    )  # fmt: skip
+    assert saved.status_code == 302
+
+    tags_page = client.get(f"{base}/tags")
+    assert tags_page.status_code == 200 and "Housing" in tags_page.text
+    bad = client.post(f"{base}/tags", data={f"recommendation-{rec1}-row": "Nope"})
+    assert bad.status_code == 400
+    tagged = client.post(
+        f"{base}/tags",
+        data={f"recommendation-{rec1}-row": "Health", f"recommendation-{rec1}-col": "Training",
+              f"action_path-{path1}-row": "Health", f"action_path-{path1}-col": "Training"},
+    )  # fmt: skip
+    assert tagged.status_code == 302
+    table = client.get(f"{base}/table")
+    assert table.status_code == 200
+    assert "Theme × Policy" in table.text
+    assert "<strong>2</strong>" in table.text  # the Health × Training cell
+    assert "Recommendation one" in table.text

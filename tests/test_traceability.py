@@ -121,3 +121,39 @@ def test_traces_in_field_order_and_refusals(app):
             traceability.trace(tree.process, "finding", tree.findings[0].id)
         with pytest.raises(traceability.TraceError):
             traceability.trace(tree.process, "recommendation", 99999)
+
+
+# -- the pages ---------------------------------------------------------------------------
+
+
+def test_trace_pages(app, client):
+    from consolidation_data import log_in, make_organizer
+
+    with app.app_context():
+        tree = build_tree()
+        organizer = make_organizer()
+        rec1 = tree.recommendations[0]
+        record_session(
+            tree.process,
+            "Atelier Liège",
+            [Vote("recommendation", rec1.id, ballots(full=3))],
+            territory=tree.territories[0],
+        )
+        record_session(
+            tree.process, "AG", [Vote("recommendation", rec1.id, ballots(full=5))], kind="assembly"
+        )
+        slug, organizer_id, finding_id = tree.process.slug, organizer.id, tree.findings[0].id
+        rec1_id = rec1.id
+    assert client.get(f"/organize/{slug}/traceability").status_code == 302
+    log_in(client, organizer_id)
+    client.post("/lang/en")
+    listing = client.get(f"/organize/{slug}/traceability")
+    assert listing.status_code == 200
+    assert f"/trace/recommendation/{rec1_id}" in listing.text
+    page = client.get(f"/organize/{slug}/trace/recommendation/{rec1_id}")
+    assert page.status_code == 200
+    for expected in ("How to accompany?", "Hypothesis one", "Dr Expert", "contradicts",
+                     "Atelier Liège", "AG", "Validated"):  # fmt: skip
+        assert expected in page.text
+    assert client.get(f"/organize/{slug}/trace/finding/{finding_id}").status_code == 404
+    assert client.get(f"/organize/{slug}/trace/recommendation/999999").status_code == 404

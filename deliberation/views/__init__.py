@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from . import auth, exports, facilitate, organize, participate, public, published
+    from . import auth, consolidate, exports, facilitate, organize, participate, public, published
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
@@ -15,3 +15,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(facilitate.bp)
     app.register_blueprint(participate.bp)
     app.register_blueprint(published.bp)
+    app.register_blueprint(consolidate.bp)

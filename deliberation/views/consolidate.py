@@ -1,0 +1,283 @@
+"""Organisers' screens for many territories and one assembly: the consolidation, building the
+general assembly, traceability, and the second grid."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from ..extensions import db
+from ..models import Field, Process
+from ..services import assembly, consolidation, grid, traceability
+from ..services.text import render_markdown
+from .live_common import group_labels, item_type_labels, method_labels
+
+bp = Blueprint("consolidate", __name__, url_prefix="/organize/<slug>")
+
+# Stacked bars are drawn for these methods (majority judgment has its own grade display).
+CHARTED_METHODS = ("consensus", "yes_no", "dot")
+
+
+@bp.before_request
+@login_required
+def _organisers_only() -> None:
+    """Every page here is for logged-in organisers."""
+
+
+def _process(slug: str) -> Process:
+    process = db.session.scalar(db.select(Process).filter_by(slug=slug))
+    if process is None:
+        abort(404)
+    return process
+
+
+def outcome_labels() -> dict[str, str]:
+    return {
+        "validated": _("Validated"),
+        "rework": _("To rework"),
+        "rejected": _("Rejected"),
+        "no_votes": _("No votes"),
+    }
+
+
+def bar_segments(result: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Widths (percent of the bar) of each answer, from counts, so the segments add to 100."""
+    if not result:
+        return []
+    answers = [a for a in result.get("answers") or [] if a.get("count")]
+    total = sum(a["count"] for a in answers)
+    if total <= 0:
+        return []
+    return [
+        {
+            "key": a["key"],
+            "label": a.get("label") or a["key"],
+            "count": a["count"],
+            "width": round(a["count"] * 100 / total, 2),
+        }
+        for a in answers
+    ]
+
+
+def status_labels() -> dict[str, str]:
+    return {
+        "pending": _("pending"),
+        "accepted": _("put to the vote"),
+        "merged": _("merged"),
+        "returned": _("sent back"),
+        "kept_as_comment": _("kept as a comment"),
+        "adopted": _("adopted"),
+        "rejected": _("rejected"),
+    }
+
+
+def stance_names() -> dict[str, str]:
+    return {"supports": _("supports"), "nuances": _("nuances"), "contradicts": _("contradicts")}
+
+
+def version_kinds() -> dict[str, str]:
+    return {
+        "created": _("created"),
+        "edited": _("edited"),
+        "imported": _("imported"),
+        "amendment": _("amendment adopted"),
+        "rollback": _("rolled back"),
+    }
+
+
+def _helpers(process: Process) -> dict[str, Any]:
+    return {
+        "status_labels": status_labels(),
+        "stance_names": stance_names(),
+        "version_kinds": version_kinds(),
+        "process": process,
+        "md": render_markdown,
+        "type_labels": item_type_labels(),
+        "method_labels": method_labels(),
+        "group_labels": group_labels(),
+        "outcome_labels": outcome_labels(),
+        "bar_segments": bar_segments,
+        "charted_methods": CHARTED_METHODS,
+        "traced_types": traceability.TRACED_TYPES,
+        "has_endpoint": lambda name: name in current_app.view_functions,
+    }
+
+
+# -- consolidation ------------------------------------------------------------------------
+
+
+@bp.get("/consolidation")
+def index(slug: str):
+    process = _process(slug)
+    field_id = request.args.get("field", type=int)
+    if field_id is not None and db.session.get(Field, field_id) not in process.fields:
+        flash(_("This field is not in the process: showing every field."), "error")
+        field_id = None
+    items = consolidation.consolidate(process, field_id=field_id)
+    return render_template(
+        "consolidate/index.html",
+        items=items,
+        field_id=field_id,
+        **_helpers(process),
+    )
+
+
+# -- the general assembly -----------------------------------------------------------------
+
+
+@bp.route("/assembly/new", methods=["GET", "POST"])
+def new_assembly(slug: str):
+    process = _process(slug)
+    pool = assembly.candidates(process)
+    form: dict[str, Any] = {
+        "rule": "validated_or_amended",
+        "title": "",
+        "held_on": "",
+        "place": "",
+        "chosen": set(),
+    }
+    status = 200
+    if request.method == "POST":
+        form.update(
+            rule=request.form.get("rule", ""),
+            title=request.form.get("title", ""),
+            held_on=request.form.get("held_on", ""),
+            place=request.form.get("place", ""),
+            chosen=set(request.form.getlist("items")),
+        )
+        try:
+            held_on = _date_or_none(form["held_on"])
+            chosen = assembly.parse_keys(sorted(form["chosen"]))
+            session = assembly.build_assembly(
+                process, form["rule"], chosen, form["title"], held_on, form["place"]
+            )
+        except assembly.AssemblyError as error:
+            flash(str(error.message), "error")
+            status = 400
+        else:
+            flash(_("General assembly created with %(n)d items.", n=len(session.agenda)), "success")
+            if "facilitate.console" in current_app.view_functions:
+                return redirect(url_for("facilitate.console", session_id=session.id))
+            return redirect(url_for("consolidate.index", slug=process.slug))
+    preselected = {f"{c.key[0]}:{c.key[1]}" for c in assembly.select(pool, "validated_or_amended")}
+    return render_template(
+        "consolidate/assembly.html",
+        candidates=pool,
+        form=form,
+        preselected=preselected,
+        **_helpers(process),
+    ), status
+
+
+def _date_or_none(raw: str) -> date | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as error:
+        raise assembly.AssemblyError(_("Give the date as YYYY-MM-DD.")) from error
+
+
+# -- traceability -------------------------------------------------------------------------
+
+
+@bp.get("/traceability")
+def traces(slug: str):
+    process = _process(slug)
+    items = consolidation.outline_items(process, ("finding", *traceability.TRACED_TYPES))
+    statuses = assembly.final_status(process)
+    return render_template(
+        "consolidate/traces.html", items=items, statuses=statuses, **_helpers(process)
+    )
+
+
+@bp.get("/trace/<item_type>/<int:item_id>")
+def trace(slug: str, item_type: str, item_id: int):
+    process = _process(slug)
+    try:
+        found = traceability.trace(process, item_type, item_id)
+    except traceability.TraceError:
+        abort(404)
+    return render_template("consolidate/trace.html", trace=found, **_helpers(process))
+
+
+# -- the second grid ----------------------------------------------------------------------
+
+
+@bp.route("/grid", methods=["GET", "POST"])
+def grid_settings(slug: str):
+    process = _process(slug)
+    current = grid.get_grid(process)
+    form = {
+        "rows_name": current.rows.name,
+        "rows_values": "\n".join(current.rows.values),
+        "cols_name": current.cols.name,
+        "cols_values": "\n".join(current.cols.values),
+    }
+    status = 200
+    if request.method == "POST":
+        form = {key: request.form.get(key, "") for key in form}
+        try:
+            grid.set_axes(
+                process,
+                form["rows_name"],
+                grid.parse_values(form["rows_values"]),
+                form["cols_name"],
+                grid.parse_values(form["cols_values"]),
+            )
+        except grid.GridError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            status = 400
+        else:
+            flash(_("The grid is saved."), "success")
+            return redirect(url_for("consolidate.grid_tags", slug=process.slug))
+    return render_template("consolidate/grid_settings.html", form=form, **_helpers(process)), status
+
+
+@bp.route("/grid/tags", methods=["GET", "POST"])
+def grid_tags(slug: str):
+    process = _process(slug)
+    items = list(grid.grid_items(process))
+    status = 200
+    submitted: dict[str, tuple[str, str]] = {}
+    if request.method == "POST":
+        tags = []
+        for item in items:
+            name = f"{item.item_type}-{item.item_id}"
+            if f"{name}-row" not in request.form and f"{name}-col" not in request.form:
+                continue
+            row = request.form.get(f"{name}-row", item.row)
+            col = request.form.get(f"{name}-col", item.col)
+            submitted[name] = (row, col)
+            tags.append((item.item_type, item.item_id, row, col))
+        try:
+            changed = grid.tag_items(process, tags)
+        except grid.GridError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            status = 400
+        else:
+            flash(_("%(n)d items re-tagged.", n=changed), "success")
+            return redirect(url_for("consolidate.grid_table", slug=process.slug))
+    return render_template(
+        "consolidate/grid_tags.html",
+        items=items,
+        grid=grid.get_grid(process),
+        submitted=submitted,
+        **_helpers(process),
+    ), status
+
+
+@bp.get("/grid/table")
+def grid_table(slug: str):
+    process = _process(slug)
+    return render_template(
+        "consolidate/grid_table.html", table=grid.cross_table(process), **_helpers(process)
+    )
