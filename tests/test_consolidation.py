@@ -328,3 +328,51 @@ def test_consolidation_page_needs_login_and_shows_table_chart_and_divergence(app
     assert "No item has been put to the vote" in client.get(f"{url}?field={field_id}").text
     assert client.get(f"{url}?field=99999").status_code == 200
     assert client.get("/organize/nope/consolidation").status_code == 404
+
+
+# -- demonstration data ------------------------------------------------------------------
+
+
+def test_demo_workshops_are_marked_idempotent_and_show_every_case(app):
+    from deliberation.models import LiveSession
+    from deliberation.services.demo_sessions import DEMO_PREFIX, ensure_demo_sessions
+
+    with app.app_context():
+        tree = build_tree()
+        lines = ensure_demo_sessions(tree.process)
+        assert len(lines) == 3
+        demo = list(db.session.scalars(db.select(LiveSession).order_by(LiveSession.id)))
+        assert len(demo) == 3
+        assert all(s.demo and s.title.startswith(DEMO_PREFIX) for s in demo)
+        assert len({s.territory_id for s in demo}) == 3
+        # Every ballot went through the voting service: counters match the ballots.
+        from deliberation.models import Ballot, PollCount
+
+        ballots_cast = db.session.scalar(db.select(db.func.count(Ballot.id)))
+        counted = db.session.scalar(
+            db.select(db.func.sum(PollCount.count)).filter_by(key="#ballots")
+        )
+        assert ballots_cast == counted > 0
+
+        results = consolidate(tree.process)
+        assert len(results) == 4  # field 1's recommendations and action paths
+        last = results[-1]
+        assert [t.outcome for t in last.territories].count("no_votes") == 1
+        assert any(
+            t.result and t.result["divergence"] for c in results for t in c.territories
+        )  # groups diverge somewhere
+        assert all(c.overall["ballots"] > 0 for c in results)
+
+        # Loading again changes nothing.
+        assert ensure_demo_sessions(tree.process) == ["Demo workshops already there."]
+        assert db.session.scalar(db.select(db.func.count(LiveSession.id))) == 3
+
+
+def test_no_demo_workshops_into_a_process_with_sessions_of_its_own(app):
+    from deliberation.services.demo_sessions import ensure_demo_sessions
+
+    with app.app_context():
+        tree = build_tree()
+        record_session(tree.process, "Ours", [], territory=tree.territories[0])
+        assert "of its own" in ensure_demo_sessions(tree.process)[0]
+        assert consolidate(tree.process) == []
