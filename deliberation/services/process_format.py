@@ -81,19 +81,29 @@ def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
-class _Loader(yaml.SafeLoader):
+class _LineConstructing:
+    """What both loaders share: no implicit types, no aliases."""
+
     # No implicit types: every plain scalar is text (see the module docstring).
     yaml_implicit_resolvers: dict = {}
 
-    def compose_node(self, parent, index):  # type: ignore[override]
+    def construct_object(self, node, deep=False):  # type: ignore[no-untyped-def]
         # Aliases let a small file expand enormously; a hand-written process never needs one.
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+        # An alias is the same node met a second time.
+        if node in self.constructed_objects:
             raise ProcessFileError(
-                "aliases (*name) are not supported: write the value out",
-                event.start_mark.line + 1,
+                "aliases (*name) are not supported: write the value out", _line(node)
             )
-        return super().compose_node(parent, index)
+        return super().construct_object(node, deep)  # type: ignore[misc]
+
+
+class _Loader(_LineConstructing, yaml.SafeLoader):
+    """Pure Python: slower, but with the clearest syntax error messages."""
+
+
+class _FastLoader(_LineConstructing, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml when installed: much faster; on a syntax error the file is read again by
+    :class:`_Loader` for its message."""
 
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LineMap:
@@ -121,8 +131,9 @@ def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> LineList:
     return result
 
 
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+for _loader in (_Loader, _FastLoader):
+    _loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+    _loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 _HINTS = {
     "mapping values are not allowed here": (
@@ -134,6 +145,10 @@ _HINTS = {
 
 def load_yaml(text: str) -> Any:
     """Parse ``text``; a syntax error becomes a :class:`ProcessFileError` with its line."""
+    try:
+        return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError:
+        pass
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as error:
