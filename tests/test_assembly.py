@@ -228,3 +228,25 @@ def test_assembly_page_builds_the_session_and_refuses_bad_input(app, client):
             "2015-03-20",
         )
         assert agenda_keys(session) == [("recommendation", rec3_id)]
+
+
+def test_consolidation_and_final_status_on_every_database(any_db_app):
+    """The same queries on SQLite and PostgreSQL (skipped with the reason when absent)."""
+    from deliberation.services.consolidation import consolidate
+
+    with any_db_app.app_context():
+        tree = build_tree()
+        workshops(tree)
+        rec2 = tree.recommendations[1]
+        record_session(
+            tree.process, "AG", [Vote("recommendation", rec2.id, ballots(full=3))],
+            kind="assembly",
+        )  # fmt: skip
+        by_key = {c.key: c for c in consolidate(tree.process)}
+        assert by_key[("recommendation", rec2.id)].overall["outcome"] == "validated"
+        path = by_key[("action_path", tree.action_paths[0].id)]
+        assert [t.ballots for t in path.territories] == [2, 3]
+        assert assembly.amended_items(tree.process) == {("action_path", tree.action_paths[0].id)}
+        assert assembly.final_status(tree.process)[("recommendation", rec2.id)].status == (
+            "validated"
+        )
