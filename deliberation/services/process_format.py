@@ -15,19 +15,19 @@ import yaml
 
 from ..models import ActionPath, ImplementationCondition, Note, Recommendation
 
+# The same bounds as the authoring screens.
+from .processes import CONSENSUS_KEYS, GROUP_MAX, GROUPS_MAX  # noqa: F401 (re-exported)
+from .validation import SLUG_MAX, SLUG_PATTERN  # noqa: F401 (re-exported)
+
 FORMAT_VERSION = "1"
-SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-SLUG_MAX = 80
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,59}$")
 LANGUAGES = ("fr", "en")
-CONSENSUS_KEYS = ("full", "reservations", "mixed", "disagree", "block")
 THRESHOLDS = {  # file key -> (model attribute, default)
     "validated": ("threshold_validated", 70),
     "rework": ("threshold_rework", 50),
     "block": ("threshold_block", 5),
     "divergence_points": ("divergence_points", 25),
 }
-GROUP_MAX, GROUPS_MAX = 80, 20
 GRID_AXES, GRID_VALUES_MAX = ("rows", "cols"), 40
 TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on"), ("false", "no", "off", "")
 
