@@ -77,7 +77,11 @@
       var handle = item.querySelector(".item-head .drag-handle");
       if (!handle) { return; }
       // Only the handle starts a drag, so that text in the item stays selectable.
+      handle.addEventListener("mouseenter", function () { item.draggable = true; });
       handle.addEventListener("mousedown", function () { item.draggable = true; });
+      handle.addEventListener("mouseleave", function () {
+        if (dragged !== item) { item.draggable = false; }
+      });
       item.addEventListener("dragstart", function (event) {
         if (!item.draggable) { return; }
         event.stopPropagation();
