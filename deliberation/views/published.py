@@ -1,5 +1,59 @@
-"""Blueprint placeholder: filled by its owner."""
+"""The public, read-only page of a synthesis: ``/p/<slug>``, only once an organiser publishes it.
 
-from flask import Blueprint
+Readers (policy makers, the sector, the press) need no account. While the synthesis is not
+published the page and its open data answer 404, as if the process did not exist.
+"""
 
-bp = Blueprint("published", __name__)
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template
+
+from ..documents.labels import words
+from ..documents.tree import load_process_tree
+from ..extensions import db
+from ..models import Process
+from ..services import opendata
+from ..services.authoring import finding_numbers
+from ..services.outcomes import item_outcomes, outcome_line
+from ..services.text import render_inline, render_markdown
+
+bp = Blueprint("published", __name__, url_prefix="/p")
+
+
+def _published(slug: str) -> Process:
+    process = db.session.scalar(db.select(Process).filter_by(slug=slug))
+    if process is None or not process.synthesis_published:
+        abort(404)
+    return process
+
+
+@bp.get("/<slug>")
+def synthesis(slug: str):
+    process = load_process_tree(_published(slug))
+    outcomes = item_outcomes(process)
+    lines = {key: outcome_line(found, process.language) for key, found in outcomes.items()}
+    return render_template(
+        "published/synthesis.html",
+        process=process,
+        numbers=finding_numbers(process),
+        outcomes=lines,
+        w=words(process.language),
+        markdown=render_markdown,
+        markdown_inline=render_inline,
+    )
+
+
+@bp.get("/<slug>/results.csv")
+def results_csv(slug: str):
+    process = _published(slug)
+    return Response(
+        opendata.as_csv(process),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{process.slug}-results.csv"'},
+    )
+
+
+@bp.get("/<slug>/results.json")
+def results_json(slug: str):
+    process = _published(slug)
+    return Response(opendata.as_json(process), mimetype="application/json")
