@@ -417,3 +417,13 @@ def test_the_documented_example_imports(app):
         assert finding.conditions[0].text.endswith("[^1].")
         assert len(process.fields[0].expert_inputs[0].stances) == 2
         assert process.fields[1].illustrative
+
+
+def test_unclosed_quote_says_where_it_began(app):
+    text = 'slug: a\ntitle: A\nfields:\n  - title: "Premier champ\n  - title: Second\n'
+    with app.app_context():
+        error = refused(text)
+    assert str(error) == (
+        "line 6: YAML syntax error: found unexpected end of stream "
+        "(while scanning a quoted scalar that starts on line 4)"
+    )

@@ -32,8 +32,8 @@ GRID_AXES, GRID_VALUES_MAX = ("rows", "cols"), 40
 TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on"), ("false", "no", "off", "")
 
 PROCESS_KEYS = (
-    "format", "slug", "title", "subtitle", "language", "introduction", "steering_committee",
-    "thresholds", "labels", "groups", "grid", "territories", "fields",
+    "slug", "title", "subtitle", "language", "introduction", "steering_committee",
+    "thresholds", "labels", "groups", "grid", "territories", "fields", "format",
 )  # fmt: skip
 FIELD_KEYS = ("title", "description", "illustrative", "questions", "expert_inputs", "findings")
 QUESTION_KEYS = ("id", "text", "illustrative", "hypotheses")
@@ -155,6 +155,10 @@ def load_yaml(text: str) -> Any:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or error.context or "not valid YAML"
         hint = _HINTS.get(problem, "")
+        started = error.context_mark
+        if error.problem and error.context and started and mark and started.line != mark.line:
+            # e.g. an unclosed quote: say where the unfinished thing began.
+            hint += f" ({error.context} that starts on line {started.line + 1})"
         raise ProcessFileError(
             f"YAML syntax error: {problem}{hint}", mark.line + 1 if mark else None
         ) from None
