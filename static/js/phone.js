@@ -254,6 +254,10 @@
     var form = $("ballot");
     var fields = $("ballot-fields");
     fields.textContent = "";
+    var item = live && live.item;
+    var withOptions = !!poll && poll.state === "open" && !!item && item.type === "action_paths" &&
+      (poll.options || []).length > 0;
+    document.body.setAttribute("data-options-poll", withOptions ? "yes" : "no");
     if (!poll || poll.state !== "open") {
       form.hidden = true;
       return;

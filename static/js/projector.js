@@ -30,7 +30,8 @@
     box.hidden = !shown;
     $("projector").classList.toggle("has-results", shown);
     // Options are listed with their bars: the item text would only repeat them.
-    $("projector").classList.toggle("options-poll", !!poll && (poll.method === "dot" || poll.method === "majority_judgment"));
+    var item = live && live.item;
+    $("projector").classList.toggle("options-poll", !!item && item.type === "action_paths");
     if (shown) { R.render(box, results, poll, S, { groups: true }); }
     var hiddenNote = $("p-hidden-note");
     hiddenNote.hidden = !(poll && poll.state === "open" && !shown);
