@@ -30,6 +30,7 @@ from ..services.versions import decode, history
 from . import organize_errors
 from .organize_forms import (
     FORMS,
+    ROLE_LABELS,
     ConfirmForm,
     ExpertInputForm,
     FindingForm,
@@ -73,8 +74,9 @@ def _template_helpers() -> dict[str, Any]:
         "has_endpoint": lambda name: name in current_app.view_functions,
         "markdown": render_markdown,
         "markdown_inline": render_inline,
-        "kind_labels": KIND_LABELS,
+        "item_kind_labels": KIND_LABELS,
         "stance_labels": STANCE_LABELS,
+        "role_labels": ROLE_LABELS,
     }
 
 
