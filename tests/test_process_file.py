@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from deliberation.extensions import db
 from deliberation.models import Process, TextVersion
+from deliberation.services import authoring, grid
 from deliberation.services.demo import DEMO_FILE
 from deliberation.services.process_file import (
     ProcessFileError,
@@ -427,3 +428,45 @@ def test_unclosed_quote_says_where_it_began(app):
         "line 6: YAML syntax error: found unexpected end of stream "
         "(while scanning a quoted scalar that starts on line 4)"
     )
+
+
+def test_a_process_authored_on_screen_round_trips(any_db_app):
+    """Whatever the authoring screens accept, the file carries back unchanged."""
+    with any_db_app.app_context():
+        process = authoring.create_process(
+            "orga@example.org",
+            title="  Un   processus  ",
+            slug="ecran",
+            language="en",
+            subtitle="Sous-titre\nsur deux lignes  ",
+            introduction="Texte avec espaces en fin de ligne   \n\n    du code indenté\n",
+            groups="Élus\nUsagers",
+            consensus_labels={"full": "Oui !", "block": ""},
+            threshold_validated="60",
+            threshold_rework="60",
+        )
+        authoring.add_territory(process, "Zone « A »")
+        grid.set_axes(process, "Thème", ["Santé", "Emploi"], "Politique", ["Région"])
+        one = authoring.create_item("field", process, "me", title="Champ", illustrative="on")
+        two = authoring.create_item("field", process, "me", title="Autre", description="- a\n- b")
+        question = authoring.create_item("question", one, "me", text="Q : « oui » ?")
+        hypothesis = authoring.create_item("hypothesis", question, "me", text="#1 d’abord")
+        grid.tag_item(process, "hypothesis", hypothesis.id, "Santé", "Région")
+        authoring.create_item("hypothesis", question, "me", text="yes")
+        expert = authoring.create_item(
+            "expert_input", two, "me", author="X", role="institution", text="*t*"
+        )
+        authoring.set_stances(expert, {hypothesis.id: "nuances"})
+        # A finding of the second field answering a question of the first one.
+        finding = authoring.create_item("finding", two, "me", text="F[^1]", question_id=question.id)
+        authoring.create_item("recommendation", finding, "me", text="R: 1")
+        authoring.create_item("note", finding, "me", text="N\n\n1. un\n2. deux")
+        authoring.create_item("implementation_condition", finding, "me", text="C[^2]")
+        db.session.expire_all()
+        process = db.session.get(Process, process.id)
+
+        first_dump, first_tree = dump_process(process), tree(process)
+        again = load_process_text(first_dump, replace=True)
+        db.session.expire_all()
+        assert dump_process(again) == first_dump
+        assert tree(again) == first_tree

@@ -179,7 +179,7 @@ class _Reader:
     def __init__(self) -> None:
         self.ids: dict[str, tuple[object, int]] = {}
         self.stances: list[tuple[ExpertInput, str, str, int]] = []
-        self.question_refs: list[tuple[Finding, Field, str, int]] = []
+        self.question_refs: list[tuple[Finding, str, int]] = []
 
     def read(self, data: Any) -> tuple[Process, int]:
         if data is None or data == "":
@@ -357,7 +357,7 @@ class _Reader:
     def _finding(self, entry: _Entry, field_: Field) -> Finding:
         finding = Finding(position=len(field_.findings), text=entry.text("text", required=True))
         if ref := entry.title("question"):
-            self.question_refs.append((finding, field_, ref, entry.line_of("question")))
+            self.question_refs.append((finding, ref, entry.line_of("question")))
         for key, (model, relation, what) in FINDING_ITEMS.items():
             items = getattr(finding, relation)
             for item_entry in entry.entries(key, what, ITEM_KEYS):
@@ -381,14 +381,10 @@ class _Reader:
                     f"unknown hypothesis {ref!r} in stances (no hypothesis has this id:)", line
                 )
             expert_input.stances.append(ExpertStance(hypothesis=target, stance=stance))
-        for finding, field_, ref, line in self.question_refs:
+        for finding, ref, line in self.question_refs:
             target = self.ids.get(ref, (None, 0))[0]
             if not isinstance(target, Question):
                 raise ProcessFileError(f"unknown question {ref!r} (no question has this id:)", line)
-            if target not in field_.questions:
-                raise ProcessFileError(
-                    f"question {ref!r} is in another field than this finding", line
-                )
             finding.question = target
 
 
