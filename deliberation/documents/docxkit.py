@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from io import BytesIO
 from xml.sax.saxutils import escape as xml_escape
 
 import lxml.html
@@ -21,6 +20,7 @@ import markdown
 from docx.document import Document as DocumentObject
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.image.image import Image
 from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
@@ -29,12 +29,12 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.oxml.shape import CT_Inline
 from docx.oxml.text.paragraph import CT_P
+from docx.parts.image import ImagePart
 from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table
 from lxml.etree import SubElement
 
 from ..services.text import MARKDOWN_EXTENSIONS, NOTE_MARKER, sanitize_html
-from ..services.text import excerpt as plain_excerpt
 
 # Everything XML 1.0 forbids: C0 controls but tab/newline/CR, lone surrogates, U+FFFE/U+FFFF.
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -56,6 +56,7 @@ _P, _PPR, _PSTYLE = qn("w:p"), qn("w:pPr"), qn("w:pStyle")
 _R, _RPR, _RSTYLE, _I = qn("w:r"), qn("w:rPr"), qn("w:rStyle"), qn("w:i")
 _T, _TAB, _BR = qn("w:t"), qn("w:tab"), qn("w:br")
 _SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+_MARKS = re.compile(r"[*_`#>|]+|\[\^\d+\]|^\s*(?:[-+]|\d+[.)])\s", re.MULTILINE)
 _BREAKS = re.compile(r"(\t|\n)")
 
 CUSTOM_CHARACTER_STYLES = {"Footnote Reference": {"superscript": True}}
@@ -467,24 +468,27 @@ class DocWriter:
         return Table(tbl, self.document._body)
 
     def picture(self, png: bytes, width_emu: int) -> None:
-        """An inline picture in its own paragraph (ids from a counter: python-docx's own
-        ``add_picture`` rescans the whole document for a free id each time)."""
-        rel_id, image = self.document.part.get_or_add_image(BytesIO(png))
-        height = int(width_emu * image.px_height / max(image.px_width, 1))
+        """An inline picture in its own paragraph.
+
+        python-docx's ``add_picture`` rescans every part for a free name and every image for
+        a duplicate, and the whole body for a free shape id: quadratic over 200 charts. The
+        charts are distinct by construction, so names and ids come from a counter here.
+        """
         self._picture_id += 1
-        inline = CT_Inline.new_pic_inline(
-            self._picture_id, rel_id, f"chart{self._picture_id}.png", width_emu, height
-        )
+        number = self._picture_id
+        image = Image.from_blob(png)
+        part = ImagePart.from_image(image, PackURI(f"/word/media/chart{number}.png"))
+        rel_id = self.document.part.relate_to(part, RT.IMAGE)
+        height = int(width_emu * image.px_height / max(image.px_width, 1))
+        inline = CT_Inline.new_pic_inline(number, rel_id, f"chart{number}.png", width_emu, height)
         p = self._new_p("Normal")
         SubElement(SubElement(p, _R), qn("w:drawing")).append(inline)
 
 
 def excerpt(text: str | None, limit: int = 120) -> str:
-    """A one-line beginning of a text; Markdown is stripped only when there is some."""
-    text = clean_text(text)
-    if _MARKDOWN_HINT.search(text):
-        return plain_excerpt(text, limit)
-    words = " ".join(text.split())
+    """A one-line beginning of a text for labels, Markdown marks dropped (cheaply: a label
+    needs the words, not a faithful rendering)."""
+    words = " ".join(_MARKS.sub(" ", clean_text(text)).split())
     if len(words) <= limit:
         return words
     return words[: limit - 1].rsplit(" ", 1)[0] + "…"
