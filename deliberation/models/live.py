@@ -28,6 +28,8 @@ AGENDA_ITEM_TYPES = (
     "finding",
     "recommendation",
     "action_path",
+    # All the action paths of one finding (item_id), put to one dot vote.
+    "action_paths",
     "implementation_condition",
     "free",
     "amendment",

@@ -1,0 +1,477 @@
+"""The vote rules, in one place: poll lifecycle, casting a ballot, and reading the tally.
+
+Every write runs in :func:`deliberation.database.write_transaction` (``BEGIN IMMEDIATE`` on
+SQLite) and locks the poll row first (``SELECT … FOR UPDATE`` on PostgreSQL), so a ballot
+and a close can never interleave: the count at close is final.
+
+Counts are incremental (:class:`PollCount`): a ballot adds to its counters, a change of vote
+takes the old choice out and puts the new one in, in the same transaction. Nothing here
+logs or returns who chose what.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from ..database import write_transaction
+from ..extensions import db
+from ..models import (
+    POLL_METHODS,
+    AgendaItem,
+    Ballot,
+    BallotReceipt,
+    LiveSession,
+    Participant,
+    Poll,
+    PollAudit,
+    PollCount,
+    utcnow,
+)
+from ..tally import OutcomeRule, summarize
+
+BALLOTS_KEY = "#ballots"
+CONSENSUS_ANSWERS = ("full", "reservations", "mixed", "disagree", "block")
+YES_NO_ANSWERS = ("yes", "no", "abstain")
+GRADES = ("excellent", "very_good", "good", "fair", "poor", "reject")
+BALLOT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+OPTION_KEY = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+OPTION_LABEL_MAX = 300
+MAX_OPTIONS = 30
+MAX_DOTS = 20
+MAX_COUNTDOWN = 3600
+
+# action -> states it may start from, and the state it leads to.
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "open": (("draft",), "open"),
+    "close": (("open",), "closed"),
+    "publish": (("closed",), "published"),
+    "reset": (("open", "closed", "published"), "draft"),
+}
+
+MESSAGES = {
+    "bad_request": lazy_gettext("The request could not be read."),
+    "unknown_poll": lazy_gettext("This vote does not exist."),
+    "not_in_session": lazy_gettext("This vote belongs to another session."),
+    "poll_not_open": lazy_gettext("This vote is not open: your ballot was not counted."),
+    "stale_round": lazy_gettext("This vote was started again: please vote again."),
+    "invalid_choice": lazy_gettext("This choice is not possible in this vote."),
+    "server_busy": lazy_gettext("The server is busy: your ballot will be sent again."),
+    "invalid_transition": lazy_gettext("This step is not possible for this vote now."),
+    "invalid_method": lazy_gettext("Unknown vote method."),
+    "invalid_options": lazy_gettext(
+        "The options of this vote are not valid (dot voting needs at least two)."
+    ),
+    "unknown_item": lazy_gettext("This item is not on the agenda."),
+    "poll_open": lazy_gettext("Another vote is open: close it first."),
+}
+
+
+class VoteError(Exception):
+    """A refusal. Nothing was written. ``message`` is lazy: render it in the reader's locale."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = MESSAGES[code]
+
+
+@dataclass(frozen=True)
+class CastResult:
+    ballot_id: str
+    duplicate: bool
+    poll_id: int
+    session_id: int
+
+    def ack(self) -> dict[str, Any]:
+        return {"ok": True, "ballot_id": self.ballot_id, "duplicate": self.duplicate}
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def latest_poll(agenda_item: AgendaItem) -> Poll | None:
+    return db.session.scalar(
+        db.select(Poll).filter_by(agenda_item_id=agenda_item.id).order_by(Poll.id.desc()).limit(1)
+    )
+
+
+def counts_by_group(poll: Poll) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    rows = db.session.execute(
+        db.select(PollCount.group, PollCount.key, PollCount.count).filter_by(poll_id=poll.id)
+    )
+    for group, key, count in rows:
+        if count:
+            counts[group][key] = count
+    return dict(counts)
+
+
+def voted_count(poll: Poll) -> int:
+    return int(
+        db.session.scalar(
+            db.select(db.func.coalesce(db.func.sum(PollCount.count), 0)).filter_by(
+                poll_id=poll.id, key=BALLOTS_KEY
+            )
+        )
+    )
+
+
+def has_voted(poll: Poll, participant: Participant) -> bool:
+    return (
+        db.session.scalar(
+            db.select(Ballot.id).filter_by(poll_id=poll.id, participant_id=participant.id)
+        )
+        is not None
+    )
+
+
+def answer_labels(poll: Poll) -> dict[str, str]:
+    if poll.method == "consensus":
+        return poll.session.process.labels()
+    if poll.method == "yes_no":
+        return {"yes": _("Yes"), "no": _("No"), "abstain": _("Abstain")}
+    return {}
+
+
+def grade_labels() -> dict[str, str]:
+    return {
+        "excellent": _("Excellent"),
+        "very_good": _("Very good"),
+        "good": _("Good"),
+        "fair": _("Fair"),
+        "poor": _("Poor"),
+        "reject": _("To reject"),
+    }
+
+
+def describe_poll(poll: Poll) -> dict[str, Any]:
+    """The poll as clients see it (no counts: those travel separately)."""
+    labels = answer_labels(poll)
+    order = CONSENSUS_ANSWERS if poll.method == "consensus" else YES_NO_ANSWERS
+    grades = grade_labels()
+    return {
+        "id": poll.id,
+        "item_id": poll.agenda_item_id,
+        "method": poll.method,
+        "state": poll.state,
+        "round": poll.round,
+        "show_live": poll.show_live,
+        "answers": [{"key": key, "label": labels[key]} for key in order] if labels else [],
+        "grades": (
+            [{"key": key, "label": grades[key]} for key in GRADES]
+            if poll.method == "majority_judgment"
+            else []
+        ),
+        "options": list(poll.options or []),
+        "dots": poll.dots,
+        "opened_at": _iso(poll.opened_at),
+        "closed_at": _iso(poll.closed_at),
+        "countdown_ends_at": _iso(poll.countdown_ends_at),
+    }
+
+
+def results_visible(poll: Poll, role: str) -> bool:
+    if role == "facilitator":
+        return True
+    if poll.state == "published":
+        return True
+    return role == "projector" and poll.show_live and poll.state in ("open", "closed")
+
+
+def results(poll: Poll) -> dict[str, Any]:
+    """The tally of the incremental counts (small groups merged by the tally code)."""
+    labels = answer_labels(poll)
+    if poll.method == "majority_judgment":
+        labels = {**grade_labels()}
+    for option in poll.options or []:
+        labels[option["key"]] = option["label"]
+    return summarize(
+        poll.method,
+        counts_by_group(poll),
+        OutcomeRule.from_process(poll.session.process),
+        options=list(poll.options or []),
+        labels=labels,
+    )
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment is not None else None
+
+
+# -- casting ------------------------------------------------------------------------------
+
+
+def choice_counters(poll: Poll, choice: Any) -> tuple[dict[str, Any], dict[str, int]]:
+    """Check a choice against the poll; return it cleaned, and the counters it adds to."""
+    if not isinstance(choice, dict):
+        raise VoteError("invalid_choice")
+    option_keys = [option["key"] for option in poll.options or []]
+    if poll.method in ("consensus", "yes_no"):
+        allowed = CONSENSUS_ANSWERS if poll.method == "consensus" else YES_NO_ANSWERS
+        answer = choice.get("answer")
+        if answer not in allowed:
+            raise VoteError("invalid_choice")
+        return {"answer": answer}, {answer: 1}
+    if poll.method == "majority_judgment":
+        grades = choice.get("grades")
+        # An option left ungraded counts as "reject" in the tally (see tally.majority_judgment).
+        if (
+            not isinstance(grades, dict)
+            or not grades
+            or not set(grades) <= set(option_keys)
+            or any(grade not in GRADES for grade in grades.values())
+        ):
+            raise VoteError("invalid_choice")
+        cleaned = {key: grades[key] for key in option_keys if key in grades}
+        return {"grades": cleaned}, {f"{key}:{grade}": 1 for key, grade in cleaned.items()}
+    dots = choice.get("dots")
+    if not isinstance(dots, dict) or not set(dots) <= set(option_keys):
+        raise VoteError("invalid_choice")
+    if any(type(n) is not int or n < 0 for n in dots.values()):
+        raise VoteError("invalid_choice")
+    total = sum(dots.values())
+    if not 1 <= total <= poll.dots:
+        raise VoteError("invalid_choice")
+    cleaned = {key: dots[key] for key in option_keys if dots.get(key)}
+    return {"dots": cleaned}, dict(cleaned)
+
+
+def _lock_poll(poll_id: int) -> Poll | None:
+    return db.session.scalar(
+        db.select(Poll)
+        .filter_by(id=poll_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def _bump(poll_id: int, group: str, counters: dict[str, int], sign: int) -> None:
+    """Add (sign=1) or take out (sign=-1) one ballot's counters. The poll row is locked."""
+    for key, amount in {BALLOTS_KEY: 1, **counters}.items():
+        delta = sign * amount
+        updated = db.session.execute(
+            db.update(PollCount)
+            .filter_by(poll_id=poll_id, group=group, key=key)
+            .values(count=PollCount.count + delta)
+        ).rowcount
+        if not updated:
+            db.session.add(PollCount(poll_id=poll_id, group=group, key=key, count=delta))
+            db.session.flush()
+
+
+def cast(
+    participant: Participant,
+    poll_id: Any,
+    ballot_id: Any,
+    choice: Any,
+    round: Any = None,
+) -> CastResult:
+    """Record a participant's ballot, once. Acknowledge only what this returns (committed).
+
+    A ``ballot_id`` seen before for this poll is a resend: acknowledged as a duplicate and
+    never counted again, even after the poll closed. A new ``ballot_id`` from someone who
+    already voted replaces their ballot while the poll is open (the last one counts).
+    """
+    if type(poll_id) is not int or not isinstance(ballot_id, str) or not BALLOT_ID.match(ballot_id):
+        raise VoteError("bad_request")
+    if round is not None and type(round) is not int:
+        raise VoteError("bad_request")
+    try:
+        with write_transaction():
+            poll = _lock_poll(poll_id)
+            if poll is None:
+                raise VoteError("unknown_poll")
+            if poll.session_id != participant.session_id:
+                raise VoteError("not_in_session")
+            receipt = db.session.scalar(
+                db.select(BallotReceipt).filter_by(poll_id=poll.id, client_id=ballot_id)
+            )
+            if receipt is not None:
+                if receipt.participant_id != participant.id:
+                    raise VoteError("bad_request")
+                return CastResult(ballot_id, True, poll.id, poll.session_id)
+            if round is not None and round != poll.round:
+                raise VoteError("stale_round")
+            if poll.state != "open":
+                raise VoteError("poll_not_open")
+            cleaned, counters = choice_counters(poll, choice)
+            group = participant.group or ""
+            ballot = db.session.scalar(
+                db.select(Ballot).filter_by(poll_id=poll.id, participant_id=participant.id)
+            )
+            if ballot is None:
+                ballot = Ballot(poll_id=poll.id, participant_id=participant.id)
+                db.session.add(ballot)
+            else:
+                _, old_counters = choice_counters(poll, ballot.choice)
+                _bump(poll.id, ballot.group, old_counters, -1)
+            ballot.choice = cleaned
+            ballot.group = group
+            ballot.cast_at = utcnow()
+            _bump(poll.id, group, counters, 1)
+            db.session.add(
+                BallotReceipt(poll_id=poll.id, client_id=ballot_id, participant_id=participant.id)
+            )
+            return CastResult(ballot_id, False, poll.id, poll.session_id)
+    except (OperationalError, IntegrityError) as error:
+        # A lock that could not be had in time (or a constraint a concurrent writer hit
+        # first): nothing was written; the phone keeps the ballot and sends it again.
+        raise VoteError("server_busy") from error
+
+
+# -- the lifecycle ------------------------------------------------------------------------
+
+
+def _audit(poll: Poll, action: str, actor: str, **details: Any) -> None:
+    db.session.add(
+        PollAudit(
+            poll_id=poll.id,
+            action=action,
+            actor=actor or "",
+            details={"round": poll.round, "counts": counts_by_group(poll), **details},
+        )
+    )
+
+
+def _check_transition(poll: Poll, action: str) -> str:
+    sources, target = TRANSITIONS[action]
+    if poll.state not in sources:
+        raise VoteError("invalid_transition")
+    return target
+
+
+def clean_options(method: str, options: Any, agenda_item: AgendaItem) -> list[dict[str, str]]:
+    if method not in ("majority_judgment", "dot"):
+        return []
+    if options is None:
+        from .sessions import present_item  # sessions reads voting; the reverse only here
+
+        options = present_item(agenda_item)["options"]
+        if not options and method == "majority_judgment":
+            options = [{"key": "item", "label": present_item(agenda_item)["title"]}]
+    if not isinstance(options, list) or len(options) > MAX_OPTIONS:
+        raise VoteError("invalid_options")
+    cleaned = []
+    for option in options:
+        if not isinstance(option, dict):
+            raise VoteError("invalid_options")
+        key, label = option.get("key"), option.get("label")
+        if not isinstance(key, str) or not OPTION_KEY.match(key):
+            raise VoteError("invalid_options")
+        if not isinstance(label, str) or not label.strip() or len(label) > OPTION_LABEL_MAX:
+            raise VoteError("invalid_options")
+        cleaned.append({"key": key, "label": label.strip()})
+    if len({option["key"] for option in cleaned}) != len(cleaned):
+        raise VoteError("invalid_options")
+    if len(cleaned) < (2 if method == "dot" else 1):
+        raise VoteError("invalid_options")
+    return cleaned
+
+
+def open_poll(
+    session: LiveSession,
+    agenda_item: AgendaItem,
+    method: str,
+    show_live: bool = False,
+    options: Any = None,
+    dots: Any = None,
+    countdown_seconds: Any = None,
+    actor: str = "",
+) -> Poll:
+    """Open a vote on an agenda item (and show that item). One open poll per session."""
+    if agenda_item.session_id != session.id:
+        raise VoteError("unknown_item")
+    if method not in POLL_METHODS:
+        raise VoteError("invalid_method")
+    cleaned_options = clean_options(method, options, agenda_item)
+    if dots is None:
+        dots = 3
+    if method == "dot" and (type(dots) is not int or not 1 <= dots <= MAX_DOTS):
+        raise VoteError("invalid_options")
+    if countdown_seconds is not None and (
+        type(countdown_seconds) is not int or not 0 < countdown_seconds <= MAX_COUNTDOWN
+    ):
+        raise VoteError("bad_request")
+    with write_transaction():
+        locked_session = db.session.scalar(
+            db.select(LiveSession)
+            .filter_by(id=session.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if db.session.scalar(
+            db.select(Poll.id).filter_by(session_id=session.id, state="open").limit(1)
+        ):
+            raise VoteError("poll_open")
+        poll = latest_poll(agenda_item)
+        if poll is not None and poll.state == "draft":
+            poll = _lock_poll(poll.id)
+        else:
+            poll = Poll(session_id=session.id, agenda_item_id=agenda_item.id, round=1)
+            db.session.add(poll)
+        now = utcnow()
+        poll.method = method
+        poll.options = cleaned_options
+        poll.dots = dots if type(dots) is int else 3
+        poll.show_live = bool(show_live)
+        poll.state = "open"
+        poll.opened_at = now
+        poll.closed_at = None
+        poll.countdown_ends_at = (
+            now + timedelta(seconds=countdown_seconds) if countdown_seconds else None
+        )
+        locked_session.current_item_id = agenda_item.id
+        db.session.flush()
+        _audit(poll, "open", actor, method=method)
+    return poll
+
+
+def _transition(poll: Poll, action: str, actor: str) -> Poll:
+    with write_transaction():
+        locked = _lock_poll(poll.id)
+        if locked is None:
+            raise VoteError("unknown_poll")
+        target = _check_transition(locked, action)
+        _audit(locked, action, actor)
+        if action == "reset":
+            db.session.execute(db.delete(Ballot).filter_by(poll_id=locked.id))
+            db.session.execute(db.delete(PollCount).filter_by(poll_id=locked.id))
+            # Receipts stay: an old ballot id sent again is acknowledged, never counted.
+            locked.round += 1
+            locked.opened_at = None
+            locked.closed_at = None
+            locked.countdown_ends_at = None
+        elif action == "close":
+            locked.closed_at = utcnow()
+        locked.state = target
+    return locked
+
+
+def close_poll(poll: Poll, actor: str = "") -> Poll:
+    return _transition(poll, "close", actor)
+
+
+def publish_poll(poll: Poll, actor: str = "") -> Poll:
+    return _transition(poll, "publish", actor)
+
+
+def reset_poll(poll: Poll, actor: str = "") -> Poll:
+    return _transition(poll, "reset", actor)
+
+
+def set_show_live(poll: Poll, show_live: bool, actor: str = "") -> Poll:
+    with write_transaction():
+        locked = _lock_poll(poll.id)
+        if locked is None:
+            raise VoteError("unknown_poll")
+        locked.show_live = bool(show_live)
+        _audit(locked, "show_live" if show_live else "hide_live", actor)
+    return locked

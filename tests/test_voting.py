@@ -1,0 +1,304 @@
+"""The vote rules on SQLite and PostgreSQL: one ballot per voter, resends acknowledged and
+never counted twice, changes of vote, refusals that write nothing, the lifecycle, and
+ballots racing a close."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, defaultdict
+
+import pytest
+from flask_babel import force_locale
+
+from deliberation.extensions import db
+from deliberation.models import Ballot, BallotReceipt, Participant, Poll, PollAudit, PollCount
+from deliberation.services import sessions, voting
+from deliberation.services.voting import VoteError
+from tests.live_fixtures import ballot_id, free_item, make_process, voters, workshop
+
+
+@pytest.fixture
+def ctx(any_db_app):
+    with any_db_app.test_request_context(), force_locale("en"):
+        yield any_db_app
+
+
+def open_free_poll(method: str = "consensus", **options):
+    process = make_process()
+    session = workshop(process)
+    item = free_item(session)
+    poll = voting.open_poll(session, item, method, **options)
+    return session, poll
+
+
+def recount(poll: Poll) -> dict[str, dict[str, int]]:
+    """The counts as they would be recomputed from the ballots (the tests' oracle)."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for ballot in db.session.scalars(db.select(Ballot).filter_by(poll_id=poll.id)):
+        _, counters = voting.choice_counters(poll, ballot.choice)
+        counts[ballot.group]["#ballots"] += 1
+        counts[ballot.group].update(counters)
+    return {group: dict(counter) for group, counter in counts.items()}
+
+
+def refused(code: str, call, *args, **kwargs) -> None:
+    writes_before = _writes()
+    with pytest.raises(VoteError) as error:
+        call(*args, **kwargs)
+    assert error.value.code == code
+    assert str(error.value.message)
+    assert _writes() == writes_before
+
+
+def _writes() -> tuple[int, ...]:
+    return tuple(
+        db.session.scalar(db.select(db.func.count(model.id)))
+        for model in (Ballot, BallotReceipt, PollCount, PollAudit)
+    )
+
+
+def test_cast_counts_once_and_resend_is_a_duplicate(ctx):
+    session, poll = open_free_poll()
+    alice, bob = voters(session, ["service_user", "employer"])
+    first = ballot_id()
+    result = voting.cast(alice, poll.id, first, {"answer": "full"})
+    assert result.ack() == {"ok": True, "ballot_id": first, "duplicate": False}
+    again = voting.cast(alice, poll.id, first, {"answer": "full"})
+    assert again.duplicate is True
+    voting.cast(bob, poll.id, ballot_id(), {"answer": "block"})
+    assert voting.voted_count(poll) == 2
+    assert (
+        voting.counts_by_group(poll)
+        == recount(poll)
+        == {
+            "service_user": {"#ballots": 1, "full": 1},
+            "employer": {"#ballots": 1, "block": 1},
+        }
+    )
+
+
+def test_change_of_vote_moves_the_counter(ctx):
+    session, poll = open_free_poll()
+    (alice,) = voters(session, ["expert"])
+    voting.cast(alice, poll.id, ballot_id(), {"answer": "disagree"})
+    voting.cast(alice, poll.id, ballot_id(), {"answer": "reservations"})
+    counts = voting.counts_by_group(poll)
+    assert counts == {"expert": {"#ballots": 1, "reservations": 1}} == recount(poll)
+    assert db.session.scalar(db.select(db.func.count(Ballot.id))) == 1
+    # The participant changed group in between: the old group's counter goes down.
+    alice.group = "other"
+    db.session.commit()
+    voting.cast(alice, poll.id, ballot_id(), {"answer": "full"})
+    assert voting.counts_by_group(poll) == {"other": {"#ballots": 1, "full": 1}} == recount(poll)
+    assert voting.voted_count(poll) == 1
+
+
+def test_refusals_write_nothing(ctx):
+    session, poll = open_free_poll()
+    (alice,) = voters(session, [""])
+    other_session = sessions.create_session(session.process, "workshop", "Elsewhere")
+    (stranger,) = voters(other_session, [""])
+    refused("unknown_poll", voting.cast, alice, poll.id + 1000, ballot_id(), {"answer": "full"})
+    refused("not_in_session", voting.cast, stranger, poll.id, ballot_id(), {"answer": "full"})
+    refused("invalid_choice", voting.cast, alice, poll.id, ballot_id(), {"answer": "maybe"})
+    refused("invalid_choice", voting.cast, alice, poll.id, ballot_id(), ["full"])
+    refused("bad_request", voting.cast, alice, "1", ballot_id(), {"answer": "full"})
+    refused("bad_request", voting.cast, alice, poll.id, "short", {"answer": "full"})
+    refused("bad_request", voting.cast, alice, poll.id, "x" * 65, {"answer": "full"})
+    refused("bad_request", voting.cast, alice, poll.id, "a b c d e f", {"answer": "full"})
+    refused("stale_round", voting.cast, alice, poll.id, ballot_id(), {"answer": "full"}, 2)
+    voting.close_poll(poll)
+    refused("poll_not_open", voting.cast, alice, poll.id, ballot_id(), {"answer": "full"})
+    assert voting.voted_count(poll) == 0
+
+
+def test_resend_after_close_is_still_acknowledged(ctx):
+    session, poll = open_free_poll("yes_no")
+    (alice,) = voters(session, [""])
+    sent = ballot_id()
+    voting.cast(alice, poll.id, sent, {"answer": "yes"})
+    voting.close_poll(poll)
+    assert voting.cast(alice, poll.id, sent, {"answer": "yes"}).duplicate is True
+    # Someone else's ballot id is not theirs to acknowledge.
+    (bob,) = voters(session, [""])
+    refused("bad_request", voting.cast, bob, poll.id, sent, {"answer": "yes"})
+    assert voting.voted_count(poll) == 1
+
+
+def test_lifecycle_transitions_and_audit(ctx):
+    session, poll = open_free_poll()
+    refused("invalid_transition", voting.publish_poll, poll)
+    refused("poll_open", voting.open_poll, session, poll.agenda_item, "consensus")
+    voting.close_poll(poll)
+    refused("invalid_transition", voting.close_poll, poll)
+    voting.publish_poll(poll)
+    refused("invalid_transition", voting.publish_poll, poll)
+    actions = db.session.scalars(
+        db.select(PollAudit.action).filter_by(poll_id=poll.id).order_by(PollAudit.id)
+    )
+    assert list(actions) == ["open", "close", "publish"]
+    # A second vote on the same item is a new poll.
+    again = voting.open_poll(session, poll.agenda_item, "yes_no", actor="f@example.org")
+    assert again.id != poll.id and again.state == "open"
+
+
+def test_reset_clears_the_round_keeps_the_audit_and_old_ids(ctx):
+    session, poll = open_free_poll()
+    alice, bob, carol = voters(session, ["expert"] * 3)
+    old = ballot_id()
+    voting.cast(alice, poll.id, old, {"answer": "full"})
+    voting.cast(bob, poll.id, ballot_id(), {"answer": "mixed"})
+    voting.reset_poll(poll, actor="f@example.org")
+    db.session.expire_all()
+    poll = db.session.get(Poll, poll.id)
+    assert (poll.state, poll.round) == ("draft", 2)
+    assert voting.voted_count(poll) == 0 and voting.counts_by_group(poll) == {}
+    audit = db.session.scalar(db.select(PollAudit).filter_by(poll_id=poll.id, action="reset"))
+    assert audit.actor == "f@example.org"
+    assert audit.details["counts"] == {"expert": {"#ballots": 2, "full": 1, "mixed": 1}}
+    assert "participant" not in str(audit.details)
+    refused("poll_not_open", voting.cast, carol, poll.id, ballot_id(), {"answer": "full"})
+    reopened = voting.open_poll(session, poll.agenda_item, "consensus")
+    assert reopened.id == poll.id and reopened.round == 2
+    # The old round's ballot id is acknowledged, never counted again.
+    assert voting.cast(alice, poll.id, old, {"answer": "full"}).duplicate is True
+    refused("stale_round", voting.cast, bob, poll.id, ballot_id(), {"answer": "full"}, 1)
+    voting.cast(carol, poll.id, ballot_id(), {"answer": "block"}, 2)
+    assert voting.counts_by_group(poll) == {"expert": {"#ballots": 1, "block": 1}} == recount(poll)
+
+
+def test_majority_judgment_ballots(ctx):
+    options = [{"key": "a", "label": "Plan A"}, {"key": "b", "label": "Plan B"}]
+    session, poll = open_free_poll("majority_judgment", options=options)
+    people = voters(session, ["expert"] * 3)
+    voting.cast(people[0], poll.id, ballot_id(), {"grades": {"a": "excellent", "b": "poor"}})
+    voting.cast(people[1], poll.id, ballot_id(), {"grades": {"a": "good", "b": "good"}})
+    voting.cast(people[2], poll.id, ballot_id(), {"grades": {"a": "fair"}})  # b ungraded
+    for bad in [{"grades": {"c": "good"}}, {"grades": {"a": "superb"}}, {"grades": {}}]:
+        refused("invalid_choice", voting.cast, people[0], poll.id, ballot_id(), bad)
+    assert voting.counts_by_group(poll) == recount(poll)
+    result = voting.results(poll)
+    assert result["ballots"] == 3
+    assert result["ranking"][0]["key"] == "a"
+
+
+def test_dot_ballots(ctx):
+    options = [
+        {"key": "p1", "label": "One"},
+        {"key": "p2", "label": "Two"},
+        {"key": "p3", "label": "Three"},
+    ]
+    session, poll = open_free_poll("dot", options=options, dots=3)
+    alice, bob = voters(session, ["", ""])
+    voting.cast(alice, poll.id, ballot_id(), {"dots": {"p1": 2, "p2": 1}})
+    voting.cast(bob, poll.id, ballot_id(), {"dots": {"p1": 1, "p3": 0}})
+    for bad in [
+        {"dots": {"p1": 4}},
+        {"dots": {"p1": -1, "p2": 2}},
+        {"dots": {"p9": 1}},
+        {"dots": {"p1": 1.5}},
+        {"dots": {"p1": True}},
+        {"dots": {}},
+    ]:
+        refused("invalid_choice", voting.cast, alice, poll.id, ballot_id(), bad)
+    assert voting.counts_by_group(poll) == {"": {"#ballots": 2, "p1": 3, "p2": 1}} == recount(poll)
+    assert voting.results(poll)["top"] == ["p1"]
+
+
+@pytest.mark.parametrize(
+    ("method", "options", "dots"),
+    [
+        ("borda", None, None),
+        ("dot", [{"key": "only", "label": "One"}], 3),
+        ("dot", [{"key": "a", "label": "A"}, {"key": "a", "label": "B"}], 3),
+        ("dot", [{"key": "a b", "label": "A"}, {"key": "c", "label": "B"}], 3),
+        ("dot", [{"key": "a", "label": "A"}, {"key": "c", "label": "B"}], 0),
+        ("majority_judgment", [{"key": "a", "label": " "}], None),
+    ],
+)
+def test_open_poll_refusals(ctx, method, options, dots):
+    process = make_process()
+    session = workshop(process)
+    item = free_item(session)
+    with pytest.raises(VoteError) as error:
+        voting.open_poll(session, item, method, options=options, dots=dots)
+    assert error.value.code in ("invalid_method", "invalid_options")
+    assert db.session.scalar(db.select(db.func.count(Poll.id))) == 0
+
+
+def test_action_paths_item_opens_a_dot_vote_with_its_paths(ctx):
+    process = make_process()
+    session = workshop(process)
+    added = sessions.fill_agenda_from_field(session, session.field)
+    paths_item = next(item for item in added if item.item_type == "action_paths")
+    poll = voting.open_poll(session, paths_item, "dot", dots=2)
+    assert [option["label"] for option in poll.options] == ["Path 0", "Path 1"]
+
+
+def test_results_merge_small_groups(ctx):
+    session, poll = open_free_poll()
+    people = voters(session, ["social_worker"] * 4 + ["service_user"] * 3 + ["employer"] * 2)
+    for person in people:
+        voting.cast(person, poll.id, ballot_id(), {"answer": "full"})
+    groups = {group["group"]: group["ballots"] for group in voting.results(poll)["groups"]}
+    # The 2 employers may not be shown apart: "other" takes them (and, as 2 is still under
+    # 3, the smallest named group too).
+    assert groups == {"social_worker": 4, "other": 5}
+
+
+def _race(app, poll_id: int, participant_ids: list[int], rounds: int = 3) -> list[int]:
+    """Each thread casts `rounds` ballots for its participant; returns the acked voters."""
+    acked: list[int] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(participant_ids) + 1, timeout=60)
+
+    def vote(participant_id: int) -> None:
+        with app.app_context():
+            participant = db.session.get(Participant, participant_id)
+            db.session.close()  # give the connection back while waiting at the barrier
+            start.wait()
+            for answer in ("full", "mixed", "block")[:rounds]:
+                try:
+                    voting.cast(participant, poll_id, ballot_id(), {"answer": answer})
+                except VoteError as error:
+                    assert error.code in ("poll_not_open", "server_busy")
+                else:
+                    with lock:
+                        acked.append(participant_id)
+            db.session.remove()
+
+    def close() -> None:
+        with app.app_context():
+            poll = db.session.get(Poll, poll_id)
+            db.session.close()
+            start.wait()
+            voting.close_poll(poll)
+            db.session.remove()
+
+    threads = [threading.Thread(target=vote, args=(pid,)) for pid in participant_ids]
+    threads.append(threading.Thread(target=close))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return acked
+
+
+def test_ballots_racing_a_close_give_one_final_count(any_db_app):
+    app = any_db_app
+    with app.app_context():
+        session, poll = open_free_poll()
+        people = voters(session, ["service_user", "social_worker", "employer"] * 4)
+        poll_id, ids = poll.id, [person.id for person in people]
+    acked = _race(app, poll_id, ids)
+    with app.app_context():
+        poll = db.session.get(Poll, poll_id)
+        assert poll.state == "closed"
+        distinct_acked = len(set(acked))
+        assert voting.voted_count(poll) == distinct_acked
+        assert db.session.scalar(db.select(db.func.count(Ballot.id))) == distinct_acked
+        assert voting.counts_by_group(poll) == recount(poll)
+        audit = db.session.scalar(db.select(PollAudit).filter_by(poll_id=poll_id, action="close"))
+        # The count recorded at close is the one every later read gives.
+        assert audit.details["counts"] == voting.counts_by_group(poll)
+        assert voting.results(poll)["ballots"] == distinct_acked
