@@ -88,6 +88,10 @@
     show("form-reset", !!poll && poll.state !== "draft");
     $("live-toggle").checked = !!(poll && poll.show_live);
     $("btn-idle").disabled = !item || !!(poll && poll.state === "open");
+    var ids = (s.agenda || []).map(function (entry) { return entry.id; });
+    var nextIndex = item ? ids.indexOf(item.id) + 1 : 0;
+    $("next-item-id").value = nextIndex < ids.length ? String(ids[nextIndex]) : "";
+    show("form-next", nextIndex < ids.length && !(poll && poll.state === "open"));
     var showButtons = document.querySelectorAll("[data-show]");
     for (var i = 0; i < showButtons.length; i++) {
       showButtons[i].disabled = !!(poll && poll.state === "open");
