@@ -48,7 +48,11 @@ CUSTOM_PARAGRAPH_STYLES = {
     "Outcome": ("Normal", {"italic": True, "size": 10, "color": (0x1F, 0x5F, 0x3F)}),
     "Footnote Text": ("Normal", {"size": 9}),
     "Cover Note": ("Normal", {"size": 11, "italic": True}),
+    # Word's built-in names for the table of contents levels.
+    "toc 1": ("Normal", {"bold": True, "space_before": 6}),
+    "toc 2": ("Normal", {"indent": 0.5}),
 }
+TOC_INSTRUCTION = 'TOC \\o "1-2" \\h \\z \\u'
 # A4 with 2.5 cm margins: 16 cm of text width.
 TEXT_WIDTH_TWIPS = 9070
 _VAL = qn("w:val")
@@ -161,6 +165,7 @@ class DocWriter:
         self.body = document.element.body
         self._sect_pr = self.body.get_or_add_sectPr()
         self._picture_id = 0
+        self._toc_p = None
         self._markdown = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
         self._ensure_styles()
         for section in document.sections:
@@ -184,6 +189,8 @@ class DocWriter:
             fmt = style.paragraph_format
             if "space_before" in setup:
                 fmt.space_before = Pt(setup["space_before"])
+            if "indent" in setup:
+                fmt.left_indent = Cm(setup["indent"])
             if setup.get("keep_next"):
                 fmt.keep_with_next = True
         for name, setup in CUSTOM_CHARACTER_STYLES.items():
@@ -411,12 +418,50 @@ class DocWriter:
         fld_char("end")
 
     def table_of_contents(self, title: str, placeholder: str) -> None:
+        """A TOC field; Word refreshes it on opening (``updateFields``), and
+        :meth:`finish_table_of_contents` fills its cached result for other readers."""
         self.paragraph(title, "TOC Heading")
-        self.field(self._new_p(None), 'TOC \\o "1-2" \\h \\z \\u', placeholder)
+        self._toc_p = self._new_p(None)
+        self.field(self._toc_p, TOC_INSTRUCTION, placeholder)
         _insert_setting(
             self.document.settings.element,
             parse_xml(f'<w:updateFields {nsdecls("w")} w:val="true"/>'),
         )
+
+    def finish_table_of_contents(self) -> None:
+        """Write the headings (levels 1-2) as the TOC field's current result, without page
+        numbers, so a reader that does not recompute fields (LibreOffice's PDF export, a
+        previewer) still shows a real table of contents."""
+        toc = self._toc_p
+        if toc is None:
+            return
+        levels = {self.style_ids["Heading 1"]: 1, self.style_ids["Heading 2"]: 2}
+        entries = []
+        for p in toc.itersiblings(_P):
+            pstyle = p.find(f"{_PPR}/{_PSTYLE}")
+            level = levels.get(pstyle.get(_VAL)) if pstyle is not None else None
+            if level:
+                entries.append((level, "".join(t.text or "" for t in p.iter(_T))))
+        if not entries:
+            return
+        runs = toc.findall(_R)
+        end_run = runs[-1]
+        toc.remove(runs[-2])  # the placeholder text
+        toc.remove(end_run)
+        first = True
+        previous = toc
+        for level, text in entries:
+            style = f"toc {level}"
+            if first:
+                SubElement(toc.get_or_add_pPr(), _PSTYLE, {_VAL: self.style_ids[style]})
+                p, first = toc, False
+            else:
+                p = OxmlElement("w:p")
+                SubElement(SubElement(p, _PPR), _PSTYLE, {_VAL: self.style_ids[style]})
+                previous.addnext(p)
+            self.run(p, text)
+            previous = p
+        previous.append(end_run)
 
     def page_numbers(self) -> None:
         for section in self.document.sections:

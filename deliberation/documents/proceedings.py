@@ -88,6 +88,7 @@ def build_proceedings(process: Process, progress: Progress | None = None) -> Doc
     write_participation(writer, sessions, participants, by_session, w, lang)
     write_appendix(writer, OutcomeRule.from_process(process), lang)
     writer.page_numbers()
+    writer.finish_table_of_contents()
     step()
     return document
 
@@ -146,7 +147,7 @@ def write_method(writer: DocWriter, process: Process, w: dict[str, str]) -> None
         writer.paragraph(w["steering_committee"], "Heading 2")
         writer.markdown(process.steering_committee)
     if process.territories:
-        writer.paragraph(w["territory"], "Heading 2")
+        writer.paragraph(w["territories"], "Heading 2")
         for territory in process.territories:
             writer.paragraph(territory.name, "List Bullet")
 
