@@ -1,1 +1,221 @@
-"""Socket.IO event handlers (placeholder: filled by the live layer)."""
+"""Socket.IO event handlers: payload in → service call → ack out (docs/protocol.md).
+
+The rules live in ``services.voting`` and ``services.sessions``; emitting to rooms lives in
+``live.broadcast`` and happens only after the service committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import current_app, request
+from flask_babel import force_locale, lazy_gettext
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError, emit, join_room
+
+from ..extensions import db, socketio
+from ..models import AgendaItem, LiveSession, Participant, Poll
+from ..services import sessions, voting
+from ..services.sessions import SessionError
+from ..services.voting import VoteError
+from . import broadcast, rooms
+
+REFUSALS = {
+    "bad_request": lazy_gettext("The request could not be read."),
+    "invalid_token": lazy_gettext("Your place in this session was not found: join again."),
+    "unknown_session": lazy_gettext("No session has this code."),
+    "not_allowed": lazy_gettext("Log in as an organiser to run this session."),
+}
+
+
+class Refusal(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = REFUSALS[code]
+
+
+def _error(error: Refusal | VoteError | SessionError, language: str | None) -> dict[str, Any]:
+    if language:
+        with force_locale(language):
+            return {"ok": False, "error": error.code, "message": str(error.message)}
+    return {"ok": False, "error": error.code, "message": str(error.message)}
+
+
+def _identify(auth: Any) -> tuple[LiveSession, rooms.Presence]:
+    if not isinstance(auth, dict) or auth.get("role") not in rooms.ROLE_ROOMS:
+        raise Refusal("bad_request")
+    role = auth["role"]
+    if role == "phone":
+        participant = sessions.participant_from_token(auth.get("token"))
+        if participant is None:
+            raise Refusal("invalid_token")
+        session = db.session.get(LiveSession, participant.session_id)
+        return session, rooms.Presence(session.id, role, participant.id, session.process.language)
+    if role == "projector":
+        session = sessions.session_by_code(
+            auth.get("code") if isinstance(auth.get("code"), str) else None
+        )
+    else:
+        if not current_user.is_authenticated:
+            raise Refusal("not_allowed")
+        session_id = auth.get("session_id")
+        session = db.session.get(LiveSession, session_id) if type(session_id) is int else None
+    if session is None:
+        raise Refusal("unknown_session")
+    return session, rooms.Presence(session.id, role, None, session.process.language)
+
+
+@socketio.on("connect")
+def on_connect(auth: Any = None) -> None:
+    try:
+        session, presence = _identify(auth)
+    except Refusal as refusal:
+        raise ConnectionRefusedError(refusal.code, _error(refusal, None)) from None
+    join_room(rooms.room(session.id, presence.role))
+    participant = None
+    if presence.participant_id is not None:
+        join_room(rooms.participant_room(presence.participant_id))
+        participant = db.session.get(Participant, presence.participant_id)
+    rooms.add(request.sid, presence)
+    broadcast.ensure_started(current_app._get_current_object())
+    emit("state", sessions.state_for(session, presence.role, participant))
+    if presence.role == "phone":
+        broadcast.presence_changed(session.id)
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_args: Any) -> None:
+    presence = rooms.remove(request.sid)
+    if presence is not None and presence.role == "phone":
+        broadcast.presence_changed(presence.session_id)
+
+
+@socketio.on("sync")
+def on_sync(_data: Any = None) -> dict[str, Any]:
+    presence = rooms.of(request.sid)
+    if presence is None:
+        return _error(Refusal("bad_request"), None)
+    session = db.session.get(LiveSession, presence.session_id)
+    participant = (
+        db.session.get(Participant, presence.participant_id) if presence.participant_id else None
+    )
+    if session is None or (presence.role == "phone" and participant is None):
+        return _error(Refusal("invalid_token"), presence.language)
+    return sessions.state_for(session, presence.role, participant)
+
+
+@socketio.on("vote")
+def on_vote(data: Any = None) -> dict[str, Any]:
+    presence = rooms.of(request.sid)
+    ballot_id = data.get("ballot_id") if isinstance(data, dict) else None
+    language = presence.language if presence else None
+    if presence is None or presence.role != "phone" or not isinstance(data, dict):
+        return {**_error(Refusal("bad_request"), language), "ballot_id": ballot_id}
+    participant = db.session.get(Participant, presence.participant_id)
+    if participant is None:
+        return {**_error(Refusal("invalid_token"), language), "ballot_id": ballot_id}
+    try:
+        result = voting.cast(
+            participant, data.get("poll_id"), ballot_id, data.get("choice"), data.get("round")
+        )
+    except VoteError as error:
+        return {**_error(error, language), "ballot_id": ballot_id}
+    if not result.duplicate:
+        broadcast.poll_counted(result.poll_id)
+    return result.ack()
+
+
+# -- facilitator actions ------------------------------------------------------------------
+
+
+def facilitator_action(action: Callable[..., None]) -> Callable[[Any], dict[str, Any]]:
+    """Check the caller runs this session; on success broadcast, then ack with the state."""
+
+    @wraps(action)
+    def handler(data: Any = None) -> dict[str, Any]:
+        presence = rooms.of(request.sid)
+        language = presence.language if presence else None
+        if presence is None or presence.role != "facilitator" or not current_user.is_authenticated:
+            return _error(Refusal("not_allowed"), language)
+        session = db.session.get(LiveSession, presence.session_id)
+        if session is None or not isinstance(data, dict):
+            return _error(Refusal("bad_request"), language)
+        try:
+            with force_locale(language):
+                action(session, data, current_user.email)
+        except (VoteError, SessionError) as error:
+            db.session.rollback()
+            return _error(error, language)
+        broadcast.session_changed(session.id)
+        return {"ok": True, "state": sessions.state_for(session, "facilitator")}
+
+    return handler
+
+
+def _item(session: LiveSession, item_id: Any) -> AgendaItem:
+    item = db.session.get(AgendaItem, item_id) if type(item_id) is int else None
+    if item is None or item.session_id != session.id:
+        raise VoteError("unknown_item")
+    return item
+
+
+def _poll(session: LiveSession, poll_id: Any) -> Poll:
+    poll = db.session.get(Poll, poll_id) if type(poll_id) is int else None
+    if poll is None:
+        raise VoteError("unknown_poll")
+    if poll.session_id != session.id:
+        raise VoteError("not_in_session")
+    return poll
+
+
+@facilitator_action
+def _show_item(session: LiveSession, data: dict, actor: str) -> None:
+    item_id = data.get("item_id")
+    sessions.show_item(session, None if item_id is None else _item(session, item_id))
+
+
+@facilitator_action
+def _open_poll(session: LiveSession, data: dict, actor: str) -> None:
+    voting.open_poll(
+        session,
+        _item(session, data.get("item_id")),
+        data.get("method"),
+        show_live=bool(data.get("show_live", False)),
+        options=data.get("options"),
+        dots=data.get("dots"),
+        countdown_seconds=data.get("countdown_seconds"),
+        actor=actor,
+    )
+
+
+@facilitator_action
+def _close_poll(session: LiveSession, data: dict, actor: str) -> None:
+    voting.close_poll(_poll(session, data.get("poll_id")), actor=actor)
+
+
+@facilitator_action
+def _publish_poll(session: LiveSession, data: dict, actor: str) -> None:
+    voting.publish_poll(_poll(session, data.get("poll_id")), actor=actor)
+
+
+@facilitator_action
+def _reset_poll(session: LiveSession, data: dict, actor: str) -> None:
+    voting.reset_poll(_poll(session, data.get("poll_id")), actor=actor)
+
+
+@facilitator_action
+def _set_show_live(session: LiveSession, data: dict, actor: str) -> None:
+    voting.set_show_live(
+        _poll(session, data.get("poll_id")), bool(data.get("show_live")), actor=actor
+    )
+
+
+socketio.on_event("show_item", _show_item)
+socketio.on_event("open_poll", _open_poll)
+socketio.on_event("close_poll", _close_poll)
+socketio.on_event("publish_poll", _publish_poll)
+socketio.on_event("reset_poll", _reset_poll)
+socketio.on_event("set_show_live", _set_show_live)

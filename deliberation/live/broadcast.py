@@ -1,0 +1,137 @@
+"""The one place that emits to rooms, always after the commit.
+
+* :func:`session_changed` sends the full ``state`` to every screen of a session at once
+  (a new item, a poll opened or closed… rare events).
+* :func:`poll_counted` and :func:`presence_changed` only mark the session dirty; a background
+  task sends one ``tally`` per dirty session every ``TALLY_PUSH_INTERVAL`` seconds (≤ 4/s)
+  to the projector and facilitator rooms. Phones never get per-vote messages.
+* :func:`flush_now` sends what is pending immediately (tests, and the background task).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from flask import Flask
+
+from ..extensions import db, socketio
+from ..models import Ballot, LiveSession, Participant, Poll
+from ..services import sessions, voting
+from . import rooms
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_dirty_sessions: set[int] = set()
+_started_for: set[int] = set()
+
+
+def session_changed(session_id: int) -> None:
+    """Send the new state to the projector, the facilitators and every phone of a session."""
+    session = db.session.get(LiveSession, session_id)
+    if session is None:
+        return
+    db.session.refresh(session)
+    for role in ("projector", "facilitator"):
+        socketio.emit("state", sessions.state_for(session, role), to=rooms.room(session_id, role))
+    phone_state = sessions.state_for(session, "phone")
+    poll_id = (phone_state.get("poll") or {}).get("id")
+    voters: set[int] = set()
+    if poll_id is not None:
+        voters = set(
+            db.session.scalars(db.select(Ballot.participant_id).filter_by(poll_id=poll_id))
+        )
+    # One message per participant: only they may learn whether they voted. Every participant
+    # of the session, not only the ones this process sees, so a message queue reaches all.
+    participant_ids = db.session.scalars(db.select(Participant.id).filter_by(session_id=session_id))
+    for participant_id in participant_ids:
+        socketio.emit(
+            "state",
+            {**phone_state, "voted": participant_id in voters},
+            to=rooms.participant_room(participant_id),
+        )
+    with _lock:
+        _dirty_sessions.discard(session_id)  # the state just sent carries fresh counts
+
+
+def poll_counted(poll_id: int) -> None:
+    """A ballot was committed: the projector and facilitator get a tally soon."""
+    session_id = db.session.scalar(db.select(Poll.session_id).filter_by(id=poll_id))
+    if session_id is not None:
+        mark_dirty(session_id)
+
+
+def presence_changed(session_id: int) -> None:
+    mark_dirty(session_id)
+
+
+def mark_dirty(session_id: int) -> None:
+    with _lock:
+        _dirty_sessions.add(session_id)
+
+
+def tally_for(session: LiveSession, role: str) -> dict[str, Any]:
+    item = session.current_item
+    poll = voting.latest_poll(item) if item is not None else None
+    payload: dict[str, Any] = {
+        "session_id": session.id,
+        "poll_id": poll.id if poll is not None else None,
+        "voted": voting.voted_count(poll) if poll is not None else 0,
+        "connected": rooms.connected_count(session.id),
+        "joined": sessions.joined_count(session),
+        "results": None,
+    }
+    if poll is not None and voting.results_visible(poll, role):
+        payload["results"] = voting.results(poll)
+    return payload
+
+
+def flush_now() -> int:
+    """Send one ``tally`` per dirty session now; return how many sessions were sent."""
+    with _lock:
+        pending = sorted(_dirty_sessions)
+        _dirty_sessions.clear()
+    for session_id in pending:
+        session = db.session.get(LiveSession, session_id)
+        if session is None:
+            continue
+        db.session.refresh(session)
+        for role in ("projector", "facilitator"):
+            socketio.emit("tally", tally_for(session, role), to=rooms.room(session_id, role))
+    return len(pending)
+
+
+def ensure_started(app: Flask) -> None:
+    """Start the coalescing task once per process (not under TESTING: tests call flush_now)."""
+    if app.testing and not app.config.get("LIVE_BACKGROUND_FLUSH"):
+        return
+    with _lock:
+        if id(app) in _started_for:
+            return
+        _started_for.add(id(app))
+    socketio.start_background_task(_flush_forever, app)
+
+
+def _flush_forever(app: Flask) -> None:
+    interval = float(app.config.get("TALLY_PUSH_INTERVAL", 0.25))
+    while True:
+        socketio.sleep(interval)
+        try:
+            with app.app_context():
+                flush_now()
+                db.session.remove()
+        except Exception:  # a failed push must not stop the next ones
+            log.exception("tally push failed")
+
+
+def reset() -> None:
+    """Forget pending pushes (tests)."""
+    with _lock:
+        _dirty_sessions.clear()
+
+
+def emit_after_commit(event: str, payload: dict[str, Any], room: str) -> None:
+    """Send one event to one room; the caller has committed what it reports (proposals)."""
+    socketio.emit(event, payload, to=room)

@@ -1,0 +1,312 @@
+"""The Socket.IO layer with Flask-SocketIO's test client: connecting, voting, resends,
+changes of vote, refusals, facilitator actions, tallies to the right rooms, resync."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from deliberation.extensions import db, socketio
+from deliberation.live import broadcast, rooms
+from deliberation.models import Ballot, LiveSession
+from deliberation.services import sessions
+from deliberation.services.accounts import create_or_update_organizer
+from tests.live_fixtures import ballot_id, free_item, make_process, workshop
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def live(app):
+    rooms.clear()
+    broadcast.reset()
+    with app.app_context():
+        process = make_process()
+        session = workshop(process)
+        item = free_item(session, "Shall we open on Sundays?")
+        create_or_update_organizer("facilitator@example.org", PASSWORD)
+        ids = {"session": session.id, "item": item.id, "code": session.join_code}
+    yield app, ids
+    rooms.clear()
+    broadcast.reset()
+
+
+def phone(app, code: str, group: str = "service_user"):
+    with app.app_context():
+        _, token = sessions.join(code, "", group)
+    client = socketio.test_client(app, auth={"role": "phone", "token": token})
+    assert client.is_connected()
+    return client, token
+
+
+def facilitator(app, session_id: int):
+    http = app.test_client()
+    response = http.post("/login", data={"email": "facilitator@example.org", "password": PASSWORD})
+    assert response.status_code == 302
+    client = socketio.test_client(
+        app, flask_test_client=http, auth={"role": "facilitator", "session_id": session_id}
+    )
+    assert client.is_connected()
+    return client
+
+
+def projector(app, code: str):
+    client = socketio.test_client(app, auth={"role": "projector", "code": code.lower()})
+    assert client.is_connected()
+    return client
+
+
+def flush(app) -> int:
+    """What the background task does every TALLY_PUSH_INTERVAL seconds."""
+    with app.app_context():
+        return broadcast.flush_now()
+
+
+def events(client, name: str) -> list[dict]:
+    return [message["args"][0] for message in client.get_received() if message["name"] == name]
+
+
+def last_state(client) -> dict:
+    states = events(client, "state")
+    assert states, "no state received"
+    return states[-1]
+
+
+def open_poll(console, item_id: int, **extra) -> dict:
+    ack = console.emit(
+        "open_poll", {"item_id": item_id, "method": "consensus", **extra}, callback=True
+    )
+    assert ack["ok"], ack
+    return ack["state"]["poll"]
+
+
+def vote(client, poll_id: int, answer: str, sent: str | None = None) -> dict:
+    sent = sent or ballot_id()
+    return client.emit(
+        "vote",
+        {"poll_id": poll_id, "ballot_id": sent, "choice": {"answer": answer}},
+        callback=True,
+    )
+
+
+def test_every_role_gets_the_full_state_on_connect(live):
+    app, ids = live
+    screen = projector(app, ids["code"])
+    state = last_state(screen)
+    assert state["role"] == "projector" and state["session"]["code"] == ids["code"]
+    assert state["item"] is None and state["counts"] == {"connected": 0, "voted": 0, "joined": 0}
+    handset, _ = phone(app, ids["code"])
+    phone_state = last_state(handset)
+    assert phone_state["role"] == "phone" and phone_state["counts"] is None
+    console = facilitator(app, ids["session"])
+    console_state = last_state(console)
+    assert [entry["id"] for entry in console_state["agenda"]] == [ids["item"]]
+    assert console_state["counts"]["connected"] == 1
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [
+        None,
+        "phone",
+        {"role": "king"},
+        {"role": "phone", "token": "forged.token"},
+        {"role": "phone"},
+        {"role": "projector", "code": "QQQQQQ"},
+        {"role": "projector", "code": 12},
+        {"role": "facilitator", "session_id": 1},
+    ],
+)
+def test_refused_connections(live, auth):
+    app, _ = live
+    client = socketio.test_client(app, auth=auth)
+    assert not client.is_connected()
+
+
+def test_facilitator_of_an_unknown_session_is_refused(live):
+    app, ids = live
+    http = app.test_client()
+    http.post("/login", data={"email": "facilitator@example.org", "password": PASSWORD})
+    client = socketio.test_client(
+        app, flask_test_client=http, auth={"role": "facilitator", "session_id": 999}
+    )
+    assert not client.is_connected()
+
+
+def test_vote_duplicate_change_and_tallies(live):
+    app, ids = live
+    console = facilitator(app, ids["session"])
+    screen = projector(app, ids["code"])
+    alice, _ = phone(app, ids["code"])
+    bob, _ = phone(app, ids["code"], "employer")
+    for client in (console, screen, alice, bob):
+        client.get_received()
+    poll = open_poll(console, ids["item"])
+    # Everybody got the new state; the phones were told they have not voted yet.
+    for handset in (alice, bob):
+        state = last_state(handset)
+        assert state["poll"]["state"] == "open" and state["voted"] is False
+    assert last_state(screen)["poll"]["id"] == poll["id"]
+
+    sent = ballot_id()
+    assert vote(alice, poll["id"], "full", sent) == {
+        "ok": True,
+        "ballot_id": sent,
+        "duplicate": False,
+    }
+    assert vote(alice, poll["id"], "full", sent) == {
+        "ok": True,
+        "ballot_id": sent,
+        "duplicate": True,
+    }
+    assert vote(bob, poll["id"], "block")["ok"]
+    assert vote(bob, poll["id"], "reservations")["ok"]  # a change of mind: the last counts
+    assert flush(app) == 1
+    # One coalesced tally per room for all those ballots; none to the phones.
+    projector_tallies = events(screen, "tally")
+    console_tallies = events(console, "tally")
+    assert len(projector_tallies) == 1 and len(console_tallies) == 1
+    assert projector_tallies[0]["voted"] == 2 and projector_tallies[0]["connected"] == 2
+    assert projector_tallies[0]["results"] is None  # live results hidden by default
+    answers = {a["key"]: a["count"] for a in console_tallies[0]["results"]["answers"]}
+    assert answers["full"] == 1 and answers["reservations"] == 1 and answers["block"] == 0
+    for handset in (alice, bob):
+        assert [m["name"] for m in handset.get_received()] == []
+    assert flush(app) == 0  # nothing pending: nothing sent
+
+    ack = console.emit("set_show_live", {"poll_id": poll["id"], "show_live": True}, callback=True)
+    assert ack["ok"]
+    assert last_state(screen)["results"]["ballots"] == 2
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Ballot.id))) == 2
+
+
+def test_vote_after_close_and_from_another_session_is_refused(live):
+    app, ids = live
+    console = facilitator(app, ids["session"])
+    alice, _ = phone(app, ids["code"])
+    poll = open_poll(console, ids["item"])
+    sent = ballot_id()
+    assert vote(alice, poll["id"], "mixed", sent)["ok"]
+    with app.app_context():
+        other = workshop(db.session.get(LiveSession, ids["session"]).process, "Other")
+        other_code = other.join_code
+    stranger, _ = phone(app, other_code)
+    refused = vote(stranger, poll["id"], "full")
+    assert refused["ok"] is False and refused["error"] == "not_in_session"
+    assert refused["message"] == "This vote belongs to another session."
+    assert console.emit("close_poll", {"poll_id": poll["id"]}, callback=True)["ok"]
+    assert last_state(alice)["poll"]["state"] == "closed"
+    late = vote(alice, poll["id"], "block")
+    assert late["error"] == "poll_not_open" and late["ballot_id"]
+    # The ballot sent before the close, sent again, is still acknowledged.
+    assert vote(alice, poll["id"], "mixed", sent)["duplicate"] is True
+    for payload in [
+        None,
+        [],
+        {"poll_id": "x", "ballot_id": ballot_id()},
+        {"poll_id": poll["id"], "ballot_id": "no"},
+    ]:
+        assert alice.emit("vote", payload, callback=True)["error"] == "bad_request"
+    assert console.emit("publish_poll", {"poll_id": poll["id"]}, callback=True)["ok"]
+    results = last_state(alice)["results"]
+    assert results["ballots"] == 1
+
+
+def test_reconnect_and_resync(live):
+    app, ids = live
+    console = facilitator(app, ids["session"])
+    poll = open_poll(console, ids["item"])
+    alice, token = phone(app, ids["code"])
+    assert last_state(alice)["voted"] is False
+    sent = ballot_id()
+    assert vote(alice, poll["id"], "full", sent)["ok"]
+    alice.disconnect()
+    flush(app)
+    assert events(console, "tally")[-1]["connected"] == 0
+    # Same token, new connection: full state, and it knows it has voted.
+    again = socketio.test_client(app, auth={"role": "phone", "token": token})
+    state = last_state(again)
+    assert state["voted"] is True and state["poll"]["id"] == poll["id"]
+    # The phone resends what it had not seen acknowledged: counted once.
+    assert vote(again, poll["id"], "full", sent)["duplicate"] is True
+    synced = again.emit("sync", {}, callback=True)
+    assert synced["voted"] is True and synced["item"]["id"] == ids["item"]
+    assert console.emit("sync", {}, callback=True)["counts"] == {
+        "connected": 1,
+        "voted": 1,
+        "joined": 1,
+    }
+
+
+def test_facilitator_actions_refused_cleanly(live):
+    app, ids = live
+    console = facilitator(app, ids["session"])
+    alice, _ = phone(app, ids["code"])
+    for event, payload, code in [
+        ("open_poll", {"item_id": ids["item"], "method": "borda"}, "invalid_method"),
+        ("open_poll", {"item_id": 999, "method": "consensus"}, "unknown_item"),
+        ("close_poll", {"poll_id": 999}, "unknown_poll"),
+        ("show_item", "nonsense", "bad_request"),
+    ]:
+        ack = console.emit(event, payload, callback=True)
+        assert (ack["ok"], ack["error"]) == (False, code), (event, ack)
+        assert ack["message"]
+    assert (
+        alice.emit("open_poll", {"item_id": ids["item"], "method": "consensus"}, callback=True)[
+            "error"
+        ]
+        == "not_allowed"
+    )
+    poll = open_poll(console, ids["item"])
+    with app.app_context():
+        second = free_item(db.session.get(LiveSession, ids["session"]), "Second question")
+        second_id = second.id
+    assert console.emit("show_item", {"item_id": second_id}, callback=True)["error"] == "poll_open"
+    assert (
+        console.emit("publish_poll", {"poll_id": poll["id"]}, callback=True)["error"]
+        == "invalid_transition"
+    )
+    assert console.emit("close_poll", {"poll_id": poll["id"]}, callback=True)["ok"]
+    state = console.emit("show_item", {"item_id": second_id}, callback=True)["state"]
+    assert state["item"]["id"] == second_id and state["poll"] is None
+    assert last_state(alice)["item"]["title"] == "Question to the room"
+    assert console.emit("show_item", {"item_id": None}, callback=True)["state"]["item"] is None
+
+
+def test_reset_round_refuses_stale_ballots(live):
+    app, ids = live
+    console = facilitator(app, ids["session"])
+    alice, _ = phone(app, ids["code"])
+    poll = open_poll(console, ids["item"])
+    assert vote(alice, poll["id"], "full")["ok"]
+    assert console.emit("reset_poll", {"poll_id": poll["id"]}, callback=True)["ok"]
+    assert last_state(alice)["poll"]["round"] == 2
+    reopened = open_poll(console, ids["item"])
+    assert reopened["id"] == poll["id"] and last_state(alice)["voted"] is False
+    stale = alice.emit(
+        "vote",
+        {"poll_id": poll["id"], "ballot_id": ballot_id(), "choice": {"answer": "full"}, "round": 1},
+        callback=True,
+    )
+    assert stale["error"] == "stale_round"
+
+
+def test_no_message_or_log_links_a_voter_to_a_choice(live, caplog):
+    app, ids = live
+    console = facilitator(app, ids["session"])
+    screen = projector(app, ids["code"])
+    with app.app_context():
+        _, token = sessions.join(ids["code"], "Zoé Secret", "service_user")
+        participant = sessions.participant_from_token(token)
+        participant_id, token_id = participant.id, participant.token_id
+    alice = socketio.test_client(app, auth={"role": "phone", "token": token})
+    poll = open_poll(console, ids["item"], show_live=True)
+    with caplog.at_level(logging.DEBUG):
+        assert vote(alice, poll["id"], "block")["ok"]
+        flush(app)
+    seen = str(console.get_received()) + str(screen.get_received()) + str(alice.get_received())
+    assert "Zoé" not in seen and token_id not in seen
+    assert f"'participant_id': {participant_id}" not in seen
+    assert "block" not in caplog.text and token_id not in caplog.text
