@@ -167,3 +167,29 @@ def test_csrf_is_required(tmp_path):
 @pytest.mark.parametrize("kind", ["synthesis", "proceedings"])
 def test_cli_and_screen_use_the_same_file_names(kind):
     assert jobs.default_filename(kind, "x").startswith(f"x-{jobs.FILE_WORDS[kind]}-")
+
+
+@pytest.mark.timeout(240)
+def test_export_screen_in_chromium_against_the_real_server(live_server, browser):
+    """``python app.py`` (gevent) starts the worker; the page shows progress, then the link."""
+    email = "export-browser@example.org"
+    live_server.flask("create-organizer", email, input=f"{PASSWORD}\n{PASSWORD}\n")
+    context = browser.new_context(locale="en-GB", accept_downloads=True)
+    page = context.new_page()
+    try:
+        page.goto(live_server.url + "/login")
+        page.fill('input[name="email"]', email)
+        page.fill('input[name="password"]', PASSWORD)
+        page.click('form.form button[type="submit"]')
+        page.wait_for_url("**/organize/")
+        page.goto(f"{live_server.url}{BASE}")
+        page.click('form.export-start[data-kind="synthesis"] button')
+        link = page.wait_for_selector("#export-progress .export-state a", timeout=120_000)
+        assert "-synthese-" in link.inner_text()
+        assert page.eval_on_selector("#export-progress progress", "p => p.value === p.max")
+        with page.expect_download() as download_info:
+            link.click()
+        path = download_info.value.path()
+        assert docx.Document(str(path)).paragraphs[1].text == "Synthèse des possibles"
+    finally:
+        context.close()
