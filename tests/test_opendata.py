@@ -109,3 +109,21 @@ def test_public_page_only_once_published(app, client):
     with app.app_context():
         opendata.set_synthesis_published(demo_process(), False)
     assert client.get("/p/assises-insertion").status_code == 404
+
+
+def test_documents_and_open_data_on_any_database(any_db_app, tmp_path):
+    """Same queries on SQLite and PostgreSQL: outcomes, both documents, open data."""
+    import docx
+
+    from deliberation.documents.jobs import build_document
+
+    app = any_db_app
+    with app.app_context():
+        process = demo_process()
+        item = _record(process)
+        data = opendata.aggregates(process)
+        poll = next(p for p in data["polls"] if p["item_id"] == item.id)
+        assert poll["ballots"] == 9
+        for kind in ("synthesis", "proceedings"):
+            path = build_document(kind, process.id, tmp_path / f"{kind}.docx", str(tmp_path))
+            assert docx.Document(str(path)).paragraphs[0].text == "Assises de l’insertion"
