@@ -1,5 +1,387 @@
-"""Blueprint placeholder: filled by its owner."""
+"""Facilitators' pages: the sessions of a process, the console that runs one, and the
+projector view the room reads.
 
-from flask import Blueprint
+The console sends its live actions through Socket.IO (docs/protocol.md); every action also
+has a plain HTTP form here, which calls the same services, for when scripts cannot run.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from ..extensions import db
+from ..live import broadcast
+from ..models import SESSION_KINDS, AgendaItem, Field, LiveSession, Poll, Process
+from ..services import sessions, voting
+from ..services.sessions import SessionError
+from ..services.voting import VoteError
+from .live_common import (
+    item_type_labels,
+    method_labels,
+    results_strings,
+    session_locale,
+)
 
 bp = Blueprint("facilitate", __name__)
+
+ACTIONS = ("show_item", "open_poll", "close_poll", "publish_poll", "reset_poll", "set_show_live")
+TREE_TYPES = (
+    "hypothesis",
+    "finding",
+    "recommendation",
+    "action_path",
+    "action_paths",
+    "implementation_condition",
+)
+
+
+def _process_or_404(slug: str) -> Process:
+    process = db.session.scalar(db.select(Process).filter_by(slug=slug))
+    if process is None:
+        abort(404)
+    return process
+
+
+def _session_or_404(session_id: int) -> LiveSession:
+    live_session = db.session.get(LiveSession, session_id)
+    if live_session is None:
+        abort(404)
+    return live_session
+
+
+def kind_labels() -> dict[str, str]:
+    return {"workshop": _("Workshop"), "assembly": _("General assembly")}
+
+
+# -- sessions of a process ----------------------------------------------------------------
+
+
+def _int_or_none(raw: str | None) -> int | None:
+    raw = (raw or "").strip()
+    return int(raw) if raw.isdigit() else None
+
+
+def _sessions_page(process: Process, form: dict[str, str] | None = None, error: str = ""):
+    listed = db.session.scalars(
+        db.select(LiveSession)
+        .filter_by(process_id=process.id)
+        .order_by(LiveSession.held_on.desc(), LiveSession.id.desc())
+    ).all()
+    page = render_template(
+        "live/sessions.html",
+        process=process,
+        live_sessions=listed,
+        kinds=kind_labels(),
+        form=form or {"kind": "workshop"},
+        error=error,
+    )
+    return page, 400 if error else 200
+
+
+@bp.get("/facilitate/<slug>/sessions")
+@login_required
+def session_list(slug: str):
+    return _sessions_page(_process_or_404(slug))
+
+
+@bp.post("/facilitate/<slug>/sessions")
+@login_required
+def session_create(slug: str):
+    process = _process_or_404(slug)
+    form = {
+        key: (request.form.get(key) or "").strip()
+        for key in ("kind", "title", "field_id", "territory_id", "held_on", "place")
+    }
+    held_on = None
+    if form["held_on"]:
+        try:
+            held_on = date.fromisoformat(form["held_on"])
+        except ValueError:
+            return _sessions_page(process, form, _("The date is not valid (expected YYYY-MM-DD)."))
+    if form["kind"] not in SESSION_KINDS:
+        return _sessions_page(process, form, _("Choose a workshop or a general assembly."))
+    try:
+        live_session = sessions.create_session(
+            process,
+            form["kind"],
+            form["title"],
+            field_id=_int_or_none(form["field_id"]),
+            territory_id=_int_or_none(form["territory_id"]),
+            held_on=held_on,
+            place=form["place"],
+        )
+    except SessionError as error:
+        db.session.rollback()
+        return _sessions_page(process, form, str(error.message))
+    flash(_("Session created. Its join code is %(code)s.", code=live_session.join_code), "success")
+    return redirect(url_for("facilitate.console", session_id=live_session.id))
+
+
+# -- the console --------------------------------------------------------------------------
+
+
+def process_tree(process: Process) -> list[dict[str, Any]]:
+    """The items of each field that can be put on an agenda, with their numbers."""
+    numbers = sessions.finding_numbers(process.id)
+    tree = []
+    for field in process.fields:
+        questions = []
+        for q_index, question in enumerate(field.questions, start=1):
+            questions.append(
+                {
+                    "label": _("Question %(number)s", number=q_index),
+                    "text": question.text,
+                    "entries": [
+                        ("hypothesis", h.id, f"{q_index}.{h_index}", h.text)
+                        for h_index, h in enumerate(question.hypotheses, start=1)
+                    ],
+                }
+            )
+        findings = []
+        for finding in field.findings:
+            number = numbers.get(finding.id, 0)
+            children = [("finding", finding.id, str(number), finding.text)]
+            children += [
+                ("recommendation", r.id, f"{number}.{i}", r.text)
+                for i, r in enumerate(finding.recommendations, start=1)
+            ]
+            if finding.action_paths:
+                children.append(
+                    ("action_paths", finding.id, str(number), _("All action paths (dot vote)"))
+                )
+            children += [
+                ("action_path", a.id, f"{number}.{i}", a.text)
+                for i, a in enumerate(finding.action_paths, start=1)
+            ]
+            children += [
+                ("implementation_condition", c.id, f"{number}.{i}", c.text)
+                for i, c in enumerate(finding.conditions, start=1)
+            ]
+            findings.append({"number": number, "text": finding.text, "entries": children})
+        tree.append({"field": field, "questions": questions, "findings": findings})
+    return tree
+
+
+def console_strings() -> dict[str, Any]:
+    return {
+        **results_strings(),
+        "connected": _("Live connection: on"),
+        "disconnected": _("Live connection lost — reconnecting…"),
+        "no_item": _("Nothing is shown: the projector shows the join code."),
+        "no_poll": _("No vote on this item yet."),
+        "agenda_changed": _("The agenda was changed elsewhere."),
+        "reload": _("Reload"),
+        "done": _("Done."),
+        "confirm_reset": _(
+            "Start this vote again? Its ballots are removed (an audit record keeps the counts)."
+        ),
+        "joined": _("joined"),
+        "option_hint": _("Suggested options: %(options)s", options="{options}"),
+        "countdown_over": _("Time is up: closing the vote."),
+    }
+
+
+@bp.get("/facilitate/session/<int:session_id>")
+@login_required
+def console(session_id: int):
+    live_session = _session_or_404(session_id)
+    state = sessions.state_for(live_session, "facilitator")
+    strings = console_strings()
+    config = {
+        "sessionId": live_session.id,
+        "code": live_session.join_code,
+        "state": state,
+        "strings": strings,
+        "agendaIds": [item.id for item in live_session.agenda],
+    }
+    return render_template(
+        "live/console.html",
+        live_session=live_session,
+        process=live_session.process,
+        state=state,
+        config=config,
+        tree=process_tree(live_session.process),
+        type_labels=item_type_labels(),
+        methods=method_labels(),
+        kinds=kind_labels(),
+        state_labels=strings["states"],
+    )
+
+
+def _back(live_session: LiveSession, anchor: str = ""):
+    return redirect(url_for("facilitate.console", session_id=live_session.id) + anchor)
+
+
+def _agenda_item_or_404(live_session: LiveSession, agenda_id: int) -> AgendaItem:
+    item = db.session.get(AgendaItem, agenda_id)
+    if item is None or item.session_id != live_session.id:
+        abort(404)
+    return item
+
+
+@bp.post("/facilitate/session/<int:session_id>/agenda")
+@login_required
+def agenda_add(session_id: int):
+    live_session = _session_or_404(session_id)
+    action = request.form.get("action")
+    added = 0
+    try:
+        if action == "fill_field":
+            field = db.session.get(Field, _int_or_none(request.form.get("field_id")) or 0)
+            if field is None:
+                raise SessionError("unknown_field", _("Choose a field."))
+            added = len(sessions.fill_agenda_from_field(live_session, field))
+        elif action == "free":
+            sessions.add_agenda_item(live_session, "free", text=request.form.get("text", ""))
+            added = 1
+        else:
+            for value in request.form.getlist("items"):
+                item_type, _sep, raw_id = value.partition(":")
+                if item_type not in TREE_TYPES or not raw_id.isdigit():
+                    raise SessionError("invalid_item", _("This kind of item cannot be voted on."))
+                sessions.add_agenda_item(live_session, item_type, int(raw_id))
+                added += 1
+            if not added:
+                raise SessionError("invalid_item", _("Tick at least one item to add."))
+    except SessionError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return _back(live_session, "#add")
+    broadcast.session_changed(live_session.id)
+    flash(_("%(n)d item(s) added to the agenda.", n=added), "success")
+    return _back(live_session, "#agenda")
+
+
+@bp.post("/facilitate/session/<int:session_id>/agenda/<int:agenda_id>/move")
+@login_required
+def agenda_move(session_id: int, agenda_id: int):
+    live_session = _session_or_404(session_id)
+    item = _agenda_item_or_404(live_session, agenda_id)
+    ordered = [entry.id for entry in live_session.agenda]
+    index = ordered.index(item.id)
+    step = -1 if request.form.get("direction") == "up" else 1
+    sessions.move_agenda_item(item, max(0, index + step))
+    broadcast.session_changed(live_session.id)
+    return _back(live_session, f"#agenda-{item.id}")
+
+
+@bp.post("/facilitate/session/<int:session_id>/agenda/<int:agenda_id>/remove")
+@login_required
+def agenda_remove(session_id: int, agenda_id: int):
+    live_session = _session_or_404(session_id)
+    item = _agenda_item_or_404(live_session, agenda_id)
+    try:
+        sessions.remove_agenda_item(item)
+    except SessionError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return _back(live_session, "#agenda")
+    broadcast.session_changed(live_session.id)
+    flash(_("Item removed from the agenda."), "success")
+    return _back(live_session, "#agenda")
+
+
+def _options_from_lines(text: str) -> list[dict[str, str]] | None:
+    lines = [" ".join(line.split()) for line in (text or "").splitlines()]
+    lines = [line for line in lines if line]
+    if not lines:
+        return None
+    return [{"key": f"o{index}", "label": line} for index, line in enumerate(lines, start=1)]
+
+
+def _poll_in(live_session: LiveSession, raw: str | None) -> Poll:
+    poll = db.session.get(Poll, _int_or_none(raw) or 0)
+    if poll is None:
+        raise VoteError("unknown_poll")
+    if poll.session_id != live_session.id:
+        raise VoteError("not_in_session")
+    return poll
+
+
+def _item_in(live_session: LiveSession, raw: str | None) -> AgendaItem:
+    item = db.session.get(AgendaItem, _int_or_none(raw) or 0)
+    if item is None or item.session_id != live_session.id:
+        raise VoteError("unknown_item")
+    return item
+
+
+def run_action(live_session: LiveSession, action: str, form: Any, actor: str) -> None:
+    """One facilitator action from an HTTP form: the same services as the socket events."""
+    if action == "show_item":
+        raw = form.get("item_id")
+        sessions.show_item(live_session, _item_in(live_session, raw) if raw else None)
+    elif action == "open_poll":
+        countdown = _int_or_none(form.get("countdown_seconds"))
+        voting.open_poll(
+            live_session,
+            _item_in(live_session, form.get("item_id")),
+            form.get("method", "consensus"),
+            show_live=form.get("show_live") == "on",
+            options=_options_from_lines(form.get("options", "")),
+            dots=_int_or_none(form.get("dots")),
+            countdown_seconds=countdown or None,
+            actor=actor,
+        )
+    elif action == "close_poll":
+        voting.close_poll(_poll_in(live_session, form.get("poll_id")), actor=actor)
+    elif action == "publish_poll":
+        voting.publish_poll(_poll_in(live_session, form.get("poll_id")), actor=actor)
+    elif action == "reset_poll":
+        if form.get("confirm") != "yes":
+            raise SessionError("confirm", _("Tick the box to confirm that the vote starts again."))
+        voting.reset_poll(_poll_in(live_session, form.get("poll_id")), actor=actor)
+    elif action == "set_show_live":
+        poll = _poll_in(live_session, form.get("poll_id"))
+        voting.set_show_live(poll, form.get("show_live") == "on", actor=actor)
+
+
+@bp.post("/facilitate/session/<int:session_id>/action/<action>")
+@login_required
+def action(session_id: int, action: str):
+    live_session = _session_or_404(session_id)
+    if action not in ACTIONS:
+        abort(404)
+    try:
+        run_action(live_session, action, request.form, current_user.email)
+    except (VoteError, SessionError) as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return _back(live_session, "#current")
+    broadcast.session_changed(live_session.id)
+    flash(_("Done."), "success")
+    return _back(live_session, "#current")
+
+
+# -- the projector ------------------------------------------------------------------------
+
+
+@bp.get("/projector/<code>")
+def projector(code: str):
+    live_session = sessions.session_by_code(code) if len(code) <= 20 else None
+    if live_session is None:
+        return render_template("live/not_found.html", code=code[:20]), 404
+    if code != live_session.join_code:
+        return redirect(url_for("facilitate.projector", code=live_session.join_code))
+    join_url = url_for("participate.join", code=live_session.join_code, _external=True)
+    with session_locale(live_session):
+        config = {
+            "code": live_session.join_code,
+            "state": sessions.state_for(live_session, "projector"),
+            "results": results_strings(),
+        }
+        return render_template(
+            "live/projector.html",
+            live_session=live_session,
+            config=config,
+            join_url=join_url,
+            join_host=join_url.split("://", 1)[-1].split("/", 1)[0],
+            join_path=url_for("participate.join", code=live_session.join_code),
+            # segno's own SVG of a URL we built: markup we trust, not user text.
+            qr_svg=Markup(sessions.qr_svg(join_url)),
+        )

@@ -1,5 +1,258 @@
-"""Blueprint placeholder: filled by its owner."""
+"""Participants' pages: join by code, the phone's ballot page, its QR code, and the HTTP
+twin of the Socket.IO ``vote`` event (see docs/protocol.md)."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from ..extensions import csrf, db
+from ..live import broadcast
+from ..models import LiveSession, Participant
+from ..services import sessions, voting
+from .live_common import group_choices, group_labels, results_strings, session_locale
 
 bp = Blueprint("participate", __name__)
+
+TOKEN_COOKIE = "participant_token"
+TOKEN_MAX_AGE = 30 * 24 * 3600
+NAME_MAX = 80
+CODE_INPUT_MAX = 20
+REFUSAL_STATUS = {"bad_request": 400, "server_busy": 503}
+
+
+def _session_or_404(code: str) -> LiveSession:
+    live_session = sessions.session_by_code(code) if len(code) <= CODE_INPUT_MAX else None
+    if live_session is None:
+        abort(
+            make_response(render_template("live/not_found.html", code=code[:CODE_INPUT_MAX]), 404)
+        )
+    return live_session
+
+
+def _participant_in(live_session: LiveSession, token: str | None) -> Participant | None:
+    if not token:
+        return None
+    participant = sessions.participant_from_token(token)
+    if participant is None or participant.session_id != live_session.id:
+        return None
+    return participant
+
+
+def _with_token_cookie(response: Response, token: str) -> Response:
+    response.set_cookie(
+        TOKEN_COOKIE,
+        token,
+        max_age=TOKEN_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+    )
+    return response
+
+
+@bp.get("/j")
+def enter_code():
+    code = (request.args.get("code") or "").strip()
+    if not code:
+        return render_template("live/enter_code.html", code="", error=None)
+    live_session = sessions.session_by_code(code) if len(code) <= CODE_INPUT_MAX else None
+    if live_session is None:
+        error = _(
+            "No session has the code %(code)s. Check the code shown on the screen.",
+            code=code[:CODE_INPUT_MAX].upper(),
+        )
+        page = render_template("live/enter_code.html", code=code[:CODE_INPUT_MAX], error=error)
+        return page, 404
+    return redirect(url_for("participate.join", code=live_session.join_code))
+
+
+def _join_page(live_session: LiveSession, status: int = 200, **form: Any):
+    with session_locale(live_session):
+        page = render_template(
+            "live/join.html",
+            live_session=live_session,
+            groups=group_choices(live_session.process),
+            name=form.get("name", ""),
+            group=form.get("group", ""),
+            errors=form.get("errors", {}),
+            name_max=NAME_MAX,
+        )
+    return page, status
+
+
+@bp.get("/j/<code>")
+def join(code: str):
+    live_session = _session_or_404(code)
+    if code != live_session.join_code:
+        return redirect(url_for("participate.join", code=live_session.join_code))
+    if _participant_in(live_session, request.cookies.get(TOKEN_COOKIE)) is not None:
+        # Scanning the QR code again leads back to one's own ballot page.
+        return redirect(url_for("participate.phone", code=live_session.join_code))
+    return _join_page(live_session)
+
+
+@bp.post("/j/<code>")
+def join_post(code: str):
+    live_session = _session_or_404(code)
+    # A phone that already joined (token in its cookie, or in its localStorage when the
+    # cookie was lost) comes back as the same participant rather than as a second voter.
+    for kept in (request.form.get("token"), request.cookies.get(TOKEN_COOKIE)):
+        if _participant_in(live_session, kept) is not None:
+            response = redirect(url_for("participate.phone", code=live_session.join_code))
+            return _with_token_cookie(response, kept)
+
+    name = " ".join((request.form.get("name") or "").split())
+    group = (request.form.get("group") or "").strip()
+    errors: dict[str, str] = {}
+    with session_locale(live_session):
+        if len(name) > NAME_MAX:
+            errors["name"] = _(
+                "A name has at most %(max)d characters (this one has %(n)d).",
+                max=NAME_MAX,
+                n=len(name),
+            )
+        if group and group not in (live_session.process.groups or []):
+            errors["group"] = _("This group is not one of the choices; pick one from the list.")
+    if errors:
+        return _join_page(live_session, 400, name=name, group="", errors=errors)
+    try:
+        _participant, token = sessions.join(live_session.join_code, display_name=name, group=group)
+    except sessions.SessionError as error:
+        return _join_page(live_session, 400, name=name, group=group, errors={"form": error.message})
+    response = redirect(url_for("participate.phone", code=live_session.join_code))
+    return _with_token_cookie(response, token)
+
+
+def phone_strings() -> dict[str, Any]:
+    return {
+        "online": _("Connected"),
+        "connecting": _("Connecting…"),
+        "offline": _("Connection lost. Your vote will be sent when it comes back."),
+        "refused": _("The server refused the connection: %(message)s", message="{message}"),
+        "waiting": _("Welcome! Wait for the facilitator to show an item."),
+        "no_poll": _("No vote on this item yet. Follow the discussion."),
+        "draft": _("The vote on this item is not open yet."),
+        "open": _("The vote is open."),
+        "closed": _("The vote is closed."),
+        "published": _("The vote is closed. The results are on the screen."),
+        "your_position": _("Your position"),
+        "your_answer": _("Your answer"),
+        "grade_each": _("Give each option a grade"),
+        "send": _("Send my vote"),
+        "change": _("Change my vote"),
+        "sending": _("Sending your vote…"),
+        "recorded": _("Your vote is recorded."),
+        "recorded_change": _("Your vote is recorded. You can change it while the vote is open."),
+        "counted": _("Your vote was counted."),
+        "not_voted": _("You did not vote on this item."),
+        "pending": _("Your vote is not recorded yet; it will be sent again automatically."),
+        "choose_first": _("Choose an answer first."),
+        "grade_all": _("Give a grade to every option (%(missing)s missing).", missing="{missing}"),
+        "dots_left": _("Dots left: %(n)s of %(total)s", n="{n}", total="{total}"),
+        "dots_none": _("Give at least one dot."),
+        "add_dot": _("Add a dot to: %(label)s", label="{label}"),
+        "remove_dot": _("Remove a dot from: %(label)s", label="{label}"),
+        "dots_for": _("%(n)s dots for: %(label)s", n="{n}", label="{label}"),
+        "countdown": _("Time left: %(t)s", t="{t}"),
+        "time_up": _("Time is up."),
+        "rejoin": _("Your place in this session was not found. Please join again."),
+        "results": _("Results"),
+    }
+
+
+@bp.get("/s/<code>")
+def phone(code: str):
+    live_session = _session_or_404(code)
+    if code != live_session.join_code:
+        return redirect(url_for("participate.phone", code=live_session.join_code))
+    token = request.cookies.get(TOKEN_COOKIE)
+    participant = _participant_in(live_session, token)
+    if participant is None:
+        return redirect(url_for("participate.join", code=live_session.join_code))
+    with session_locale(live_session):
+        config = {
+            "code": live_session.join_code,
+            "sessionId": live_session.id,
+            "token": token,
+            "joinUrl": url_for("participate.join", code=live_session.join_code),
+            "ballotUrl": url_for("participate.api_ballot"),
+            "state": sessions.state_for(live_session, "phone", participant),
+            "strings": phone_strings(),
+            "results": results_strings(),
+        }
+        page = render_template(
+            "live/phone.html",
+            live_session=live_session,
+            participant=participant,
+            group_label=group_labels().get(participant.group, participant.group),
+            config=config,
+        )
+    response = make_response(page)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/s/<code>/qr.svg")
+def qr_code(code: str):
+    live_session = _session_or_404(code)
+    url = url_for("participate.join", code=live_session.join_code, _external=True)
+    response = make_response(sessions.qr_svg(url))
+    response.headers["Content-Type"] = "image/svg+xml; charset=utf-8"
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.post("/api/ballots")
+@csrf.exempt
+def api_ballot():
+    """HTTP twin of the ``vote`` event, for phones whose websocket cannot get through.
+
+    Same service, same acknowledgement body, same broadcast as ``live.handlers.on_vote``."""
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        body = {"ok": False, "error": "bad_request", "message": _("Expected a JSON object.")}
+        return jsonify(body), 400
+    ballot_id = payload.get("ballot_id")
+    participant = sessions.participant_from_token(payload.get("token"))
+    if participant is None:
+        body = {
+            "ok": False,
+            "ballot_id": ballot_id,
+            "error": "invalid_token",
+            "message": _("Your place in this session was not found. Please join again."),
+        }
+        return jsonify(body), 403
+    live_session = db.session.get(LiveSession, participant.session_id)
+    with session_locale(live_session):
+        try:
+            result = voting.cast(
+                participant,
+                payload.get("poll_id"),
+                ballot_id,
+                payload.get("choice"),
+                payload.get("round"),
+            )
+        except voting.VoteError as error:
+            body = {
+                "ok": False,
+                "ballot_id": ballot_id,
+                "error": error.code,
+                "message": str(error.message),
+            }
+            return jsonify(body), REFUSAL_STATUS.get(error.code, 409)
+    if not result.duplicate:
+        broadcast.poll_counted(result.poll_id)
+    return jsonify(result.ack()), 200
