@@ -15,7 +15,7 @@
   var busy = false;
 
   function fill(text, values) {
-    return String(text).replace(/%\((\w+)\)s/g, function (all, name) {
+    return String(text).replace(/\{(\w+)\}/g, function (all, name) {
       return values[name] === undefined ? all : values[name];
     });
   }

@@ -25,7 +25,7 @@
   var socket = null;
 
   function fill(text, values) {
-    return String(text).replace(/%\((\w+)\)s/g, function (all, name) {
+    return String(text).replace(/\{(\w+)\}/g, function (all, name) {
       return values[name] === undefined ? all : values[name];
     });
   }
