@@ -1,0 +1,391 @@
+"""Simulated phones for ``bench.live``: one load-generator process runs a few hundred of them.
+
+Each phone behaves as ``static/js/phone.js`` does (docs/protocol.md §4): it joins over HTTP
+(``GET /j/<CODE>`` for the CSRF token, ``POST /j/<CODE>``, token from the cookie), connects a
+Socket.IO client over the websocket transport, and when a ``state`` shows an open poll it
+votes once at a random moment of the voting window. An unacknowledged ballot stays pending
+and is sent again, with the same ``ballot_id``, after every reconnection.
+
+The process talks to the orchestrator through two queues: it reports ``joined``,
+``connected`` and ``done``, and obeys ``connect``, ``drop`` (abort every websocket at a
+given wall-clock time, as a hall whose wifi fails) and ``finish``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import resource
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+ANSWERS = ("yes", "no", "abstain")
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+JOIN_CONCURRENCY = 8
+CONNECT_CONCURRENCY = 40
+ACK_TIMEOUT_S = 15.0
+MAX_ATTEMPTS = 8
+
+
+def raise_fd_limit() -> int:
+    """Raise the soft file-descriptor limit to the hard one; return the new soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = 65536 if hard == resource.RLIM_INFINITY else hard
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        return target
+    return soft
+
+
+def cookie_value(response: Any, name: str) -> str | None:
+    morsel = response.cookies.get(name)
+    return morsel.value if morsel is not None else None
+
+
+@dataclass
+class Phone:
+    index: int
+    base_url: str
+    token: str = ""
+    client: Any = None
+    ballot: dict | None = None  # the pending (or acknowledged) ballot
+    answer: str = ""
+    first_sent: float | None = None
+    acked_at: float | None = None
+    ack_error: str | None = None
+    duplicate: bool = False
+    attempts: int = 0
+    voting: bool = False
+    states: int = 0
+    last_state_at: float = 0.0
+    connected_at: float | None = None
+    dropped_at: float | None = None
+    resynced_at: float | None = None
+    connected_event: asyncio.Event = field(default_factory=asyncio.Event)
+    ack_future: asyncio.Future | None = None
+
+
+class Generator:
+    def __init__(self, config: dict[str, Any], commands: Any, results: Any) -> None:
+        self.config = config
+        self.commands = commands
+        self.results = results
+        self.rng = random.Random(config["seed"])
+        self.phones = [
+            Phone(index=i, base_url=config["servers"][i % len(config["servers"])])
+            for i in config["phone_indexes"]
+        ]
+        self.join_ms: list[float] = []
+        self.join_errors: dict[str, int] = {}
+        self.connect_ms: list[float] = []
+        self.connect_errors: dict[str, int] = {}
+        self.vote_tasks: list[asyncio.Task] = []
+        self.http: Any = None
+
+    # -- joining over HTTP ----------------------------------------------------------------
+
+    async def join(self, phone: Phone, limit: asyncio.Semaphore) -> None:
+        code = self.config["code"]
+        groups = self.config["groups"]
+        async with limit:
+            started = time.perf_counter()
+            for _attempt in range(5):
+                try:
+                    async with self.http.get(f"{phone.base_url}/j/{code}") as page:
+                        html = await page.text()
+                        session_cookie = cookie_value(page, "session")
+                    match = CSRF_INPUT.search(html)
+                    if page.status != 200 or match is None or session_cookie is None:
+                        raise RuntimeError(f"join page {page.status}")
+                    form = {
+                        "csrf_token": match.group(1),
+                        "token": "",
+                        "name": f"Phone {phone.index}",
+                        "group": groups[phone.index % len(groups)] if groups else "",
+                    }
+                    async with self.http.post(
+                        f"{phone.base_url}/j/{code}",
+                        data=form,
+                        headers={"Cookie": f"session={session_cookie}"},
+                        allow_redirects=False,
+                    ) as answer:
+                        token = cookie_value(answer, "participant_token")
+                        if answer.status != 302 or not token:
+                            raise RuntimeError(f"join post {answer.status}")
+                    phone.token = token
+                    self.join_ms.append((time.perf_counter() - started) * 1000)
+                    return
+                except Exception as error:  # noqa: BLE001 - counted and retried
+                    key = type(error).__name__ + ": " + str(error)[:60]
+                    self.join_errors[key] = self.join_errors.get(key, 0) + 1
+                    await asyncio.sleep(0.5)
+
+    # -- the socket ------------------------------------------------------------------------
+
+    def make_client(self, phone: Phone) -> Any:
+        import socketio
+
+        client = socketio.AsyncClient(
+            reconnection=True,
+            reconnection_delay=1,
+            reconnection_delay_max=5,
+            randomization_factor=0.5,
+            http_session=self.http,
+        )
+
+        async def on_connect() -> None:
+            phone.connected_event.set()
+
+        async def on_disconnect(*_args: Any) -> None:
+            phone.connected_event.clear()
+            if phone.ack_future is not None and not phone.ack_future.done():
+                phone.ack_future.set_exception(ConnectionError("disconnected"))
+
+        async def on_state(state: dict) -> None:
+            now = time.time()
+            phone.states += 1
+            phone.last_state_at = now
+            if phone.connected_at is None:
+                phone.connected_at = now
+            if phone.dropped_at is not None and phone.resynced_at is None:
+                phone.resynced_at = now
+            poll = state.get("poll") or {}
+            if poll.get("state") == "open" and not state.get("voted") and not phone.voting:
+                phone.voting = True
+                delay = self.rng.uniform(0, self.config["window_s"])
+                self.vote_tasks.append(asyncio.create_task(self.vote(phone, poll, delay)))
+
+        client.on("connect", on_connect)
+        client.on("disconnect", on_disconnect)
+        client.on("state", on_state)
+        return client
+
+    async def connect(self, phone: Phone, limit: asyncio.Semaphore) -> None:
+        if not phone.token:
+            return
+        async with limit:
+            phone.client = self.make_client(phone)
+            started = time.perf_counter()
+            try:
+                await phone.client.connect(
+                    phone.base_url,
+                    transports=["websocket"],
+                    auth={"role": "phone", "token": phone.token},
+                    wait_timeout=30,
+                )
+                await asyncio.wait_for(self._first_state(phone), 30)
+                self.connect_ms.append((time.perf_counter() - started) * 1000)
+            except Exception as error:  # noqa: BLE001 - counted
+                key = type(error).__name__ + ": " + str(error)[:60]
+                self.connect_errors[key] = self.connect_errors.get(key, 0) + 1
+
+    async def _first_state(self, phone: Phone) -> None:
+        while phone.states == 0:
+            await asyncio.sleep(0.02)
+
+    # -- voting ----------------------------------------------------------------------------
+
+    async def vote(self, phone: Phone, poll: dict, delay: float) -> None:
+        await asyncio.sleep(delay)
+        if phone.ballot is None:
+            phone.answer = self.rng.choice(ANSWERS)
+            phone.ballot = {
+                "poll_id": poll["id"],
+                "ballot_id": uuid.uuid4().hex,
+                "choice": {"answer": phone.answer},
+                "round": poll.get("round"),
+            }
+        loop = asyncio.get_running_loop()
+        while phone.attempts < MAX_ATTEMPTS:
+            try:
+                await asyncio.wait_for(phone.connected_event.wait(), 60)
+            except TimeoutError:
+                phone.ack_error = "never_reconnected"
+                return
+            phone.attempts += 1
+            if phone.first_sent is None:
+                phone.first_sent = time.time()
+            phone.ack_future = loop.create_future()
+            future = phone.ack_future
+
+            def on_ack(ack: Any, future: asyncio.Future = future) -> None:
+                if not future.done():
+                    future.set_result(ack)
+
+            try:
+                await phone.client.emit("vote", phone.ballot, callback=on_ack)
+                ack = await asyncio.wait_for(future, ACK_TIMEOUT_S)
+            except Exception:  # noqa: BLE001 - disconnected or timed out: keep it pending
+                await asyncio.sleep(0.2)
+                continue
+            if isinstance(ack, dict) and ack.get("ok"):
+                phone.acked_at = time.time()
+                phone.duplicate = bool(ack.get("duplicate"))
+                return
+            code = ack.get("error") if isinstance(ack, dict) else "bad_ack"
+            if code == "server_busy":
+                await asyncio.sleep(1 + self.rng.random())
+                continue
+            phone.ack_error = code
+            return
+        phone.ack_error = "too_many_attempts"
+
+    # -- commands --------------------------------------------------------------------------
+
+    def start_reading_commands(self) -> None:
+        """One daemon thread forwards the orchestrator's commands into ``self.inbox``."""
+        loop = asyncio.get_running_loop()
+        self.inbox: asyncio.Queue = asyncio.Queue()
+
+        def read() -> None:
+            while True:
+                command = self.commands.get()
+                loop.call_soon_threadsafe(self.inbox.put_nowait, command)
+                if command[0] == "finish":
+                    return
+
+        threading.Thread(target=read, daemon=True).start()
+
+    def drop_all(self) -> None:
+        """Abort every websocket at once (TCP reset, no goodbye), as when the wifi fails."""
+        now = time.time()
+        for phone in self.phones:
+            eio = getattr(phone.client, "eio", None)
+            ws = getattr(eio, "ws", None)
+            if ws is None:
+                continue
+            phone.dropped_at = now
+            phone.resynced_at = None
+            transport = getattr(getattr(ws, "_writer", None), "transport", None)
+            if transport is not None:
+                transport.abort()
+            else:  # pragma: no cover - other aiohttp versions
+                asyncio.get_running_loop().create_task(ws.close())
+
+    async def run(self) -> None:
+        import aiohttp
+
+        self.start_reading_commands()
+        connector = aiohttp.TCPConnector(limit=0, force_close=False)
+        self.http = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+        try:
+            limit = asyncio.Semaphore(JOIN_CONCURRENCY)
+            started = time.time()
+            await asyncio.gather(*(self.join(phone, limit) for phone in self.phones))
+            self.results.put(
+                (
+                    "joined",
+                    self.config["generator"],
+                    {
+                        "joined": sum(1 for p in self.phones if p.token),
+                        "join_ms": self.join_ms,
+                        "join_errors": self.join_errors,
+                        "join_s": time.time() - started,
+                    },
+                )
+            )
+            await self.expect("connect")
+            limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
+            started = time.time()
+            await asyncio.gather(*(self.connect(phone, limit) for phone in self.phones))
+            self.results.put(
+                (
+                    "connected",
+                    self.config["generator"],
+                    {
+                        "connected": sum(1 for p in self.phones if p.connected_at),
+                        "connect_ms": self.connect_ms,
+                        "connect_errors": self.connect_errors,
+                        "connect_s": time.time() - started,
+                    },
+                )
+            )
+            await self.voting_phase()
+            self.results.put(("done", self.config["generator"], self.report()))
+            await self.expect("finish")
+        finally:
+            clients = [phone.client for phone in self.phones if phone.client is not None]
+            await asyncio.gather(
+                *(asyncio.wait_for(client.shutdown(), 5) for client in clients),
+                return_exceptions=True,
+            )
+            await self.http.close()
+
+    async def expect(self, name: str) -> tuple:
+        while True:
+            command = await self.inbox.get()
+            if command[0] == name:
+                return command
+
+    async def voting_phase(self) -> None:
+        """Until every phone has an answer to its ballot (and, after a drop, a new state)."""
+        deadline = time.time() + self.config["window_s"] + self.config["settle_s"]
+        drop_at: float | None = None
+        while time.time() < deadline:
+            while not self.inbox.empty():
+                command = self.inbox.get_nowait()
+                if command[0] == "drop":
+                    drop_at = command[1]
+            if drop_at is not None and time.time() >= drop_at:
+                self.drop_all()
+                drop_at = None
+            finished = all(
+                phone.acked_at is not None or phone.ack_error is not None
+                for phone in self.phones
+                if phone.connected_at is not None
+            )
+            resynced = all(
+                phone.dropped_at is None or phone.resynced_at is not None for phone in self.phones
+            )
+            if (
+                finished
+                and resynced
+                and drop_at is None
+                and self.config["expect_drop_done"](self.phones)
+            ):
+                break
+            await asyncio.sleep(0.05)
+
+    def report(self) -> dict[str, Any]:
+        acked = [p for p in self.phones if p.acked_at is not None]
+        errors: dict[str, int] = {}
+        for phone in self.phones:
+            if phone.ack_error:
+                errors[phone.ack_error] = errors.get(phone.ack_error, 0) + 1
+        return {
+            "sent": sum(1 for p in self.phones if p.first_sent is not None),
+            "acked": len(acked),
+            "duplicates": sum(1 for p in acked if p.duplicate),
+            "resends": sum(max(0, p.attempts - 1) for p in self.phones),
+            "ack_ms": [(p.acked_at - p.first_sent) * 1000 for p in acked],
+            "last_ack_at": max((p.acked_at for p in acked), default=None),
+            "ack_errors": errors,
+            "acked_ballots": [(p.token, p.answer) for p in acked],
+            "dropped": sum(1 for p in self.phones if p.dropped_at is not None),
+            "resynced": sum(1 for p in self.phones if p.resynced_at is not None),
+            "dropped_at": min((p.dropped_at for p in self.phones if p.dropped_at), default=None),
+            "last_resync_at": max(
+                (p.resynced_at for p in self.phones if p.resynced_at), default=None
+            ),
+            "still_connected": sum(1 for p in self.phones if p.connected_event.is_set()),
+        }
+
+
+def generator_main(config: dict[str, Any], commands: Any, results: Any) -> None:
+    """Entry point of one load-generator process (multiprocessing, spawn)."""
+    raise_fd_limit()
+    drop = config.pop("drop", False)
+    # With a drop planned, a phone is done only once it has seen a drop and come back.
+    config["expect_drop_done"] = (
+        (lambda phones: all(p.dropped_at is not None for p in phones if p.client))
+        if drop
+        else (lambda phones: True)
+    )
+    try:
+        asyncio.run(Generator(config, commands, results).run())
+    except Exception as error:  # noqa: BLE001 - the orchestrator must hear about it
+        results.put(("error", config["generator"], repr(error)))
