@@ -213,7 +213,7 @@ def test_proceedings_structure_polls_and_charts(app, tmp_path):
     # Amendments with their versions, comments from the floor.
     paragraphs = [p.text for p in document.paragraphs]
     assert "Texte amendé par l’atelier." in paragraphs
-    assert any(t.startswith("Version 2 (amendment") for t in paragraphs)
+    assert any(t.startswith("Version 2 (amendement") for t in paragraphs)
     assert "Ajouter « dans la durée »." in paragraphs
     assert "Merci pour l’accueil !" in paragraphs
 

@@ -158,6 +158,44 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
+CODE_LABELS: dict[str, dict[str, str]] = {
+    "fr": {
+        # Proposal kinds and statuses, text version kinds.
+        "amendment": "amendement",
+        "action_path": "piste d’action",
+        "implementation_condition": "condition de mise en œuvre",
+        "comment": "commentaire",
+        "pending": "en attente",
+        "accepted": "retenu pour un vote",
+        "merged": "fusionné",
+        "returned": "renvoyé",
+        "kept_as_comment": "gardé comme commentaire",
+        "adopted": "adopté",
+        "rejected": "rejeté",
+        "created": "création",
+        "edited": "modification",
+        "imported": "import",
+        "rollback": "retour à une version antérieure",
+    },
+    "en": {
+        "amendment": "amendment",
+        "action_path": "action path",
+        "implementation_condition": "implementation condition",
+        "comment": "comment",
+        "pending": "pending",
+        "accepted": "put to the vote",
+        "merged": "merged",
+        "returned": "returned",
+        "kept_as_comment": "kept as a comment",
+        "adopted": "adopted",
+        "rejected": "rejected",
+        "created": "created",
+        "edited": "edited",
+        "imported": "imported",
+        "rollback": "rolled back",
+    },
+}
+
 GROUP_LABELS: dict[str, dict[str, str]] = {
     "fr": {
         "service_user": "Personnes accompagnées",
@@ -186,6 +224,11 @@ def group_label(group: str, language: str) -> str:
     if not group:
         return words(language)["no_group"]
     return GROUP_LABELS.get(language, GROUP_LABELS["en"]).get(group, group)
+
+
+def code_label(code: str, language: str) -> str:
+    """A stored code (proposal kind or status, version kind) in the document's language."""
+    return CODE_LABELS.get(language, CODE_LABELS["en"]).get(code, code)
 
 
 def format_percent(value: float | None, language: str) -> str:

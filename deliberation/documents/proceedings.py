@@ -34,7 +34,7 @@ from ..tally import OutcomeRule
 from . import charts
 from .appendix import write_appendix
 from .docxkit import DocWriter, excerpt
-from .labels import format_percent, group_label, words
+from .labels import code_label, format_percent, group_label, words
 from .synthesis import _set_properties, markdown_with_definitions, title_page, write_finding
 from .tree import load_process_tree
 
@@ -353,14 +353,16 @@ def write_amendments(
         writer.paragraph(items.label(*key), "Heading 3")
         for version in versions.get(key, []):
             when = version.created_at.date().isoformat() if version.created_at else ""
-            meta = ", ".join(x for x in (version.kind, when, version.author, version.summary) if x)
+            kind = code_label(version.kind, writer.language)
+            meta = ", ".join(x for x in (kind, when, version.author, version.summary) if x)
             writer.paragraph(
                 f"{w['version'].format(n=version.number)} ({meta})", "Finding Subheading"
             )
             writer.markdown(version.text)
         for proposal in amendments.get(key, []):
             writer.paragraph(
-                f"{w['proposals']} — {proposal.status} ({proposal.supporters} {w['supporters']})",
+                f"{w['proposals']} — {code_label(proposal.status, writer.language)} "
+                f"({proposal.supporters} {w['supporters']})",
                 "Finding Subheading",
             )
             writer.markdown(proposal.text)
@@ -386,7 +388,9 @@ def write_proposals(
             current = proposal.session_id
             writer.paragraph(titles[current], "Heading 3")
         about = items.label(proposal.item_type, proposal.item_id) if proposal.item_id else ""
-        meta = ", ".join(x for x in (proposal.kind, proposal.status, about) if x)
+        kind = code_label(proposal.kind, writer.language)
+        status = code_label(proposal.status, writer.language)
+        meta = ", ".join(x for x in (kind, status, about) if x)
         writer.markdown(proposal.text, "List Bullet")
         writer.paragraph(meta, "Outcome")
 
