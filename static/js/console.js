@@ -223,6 +223,7 @@
   applyState(config.state);
   if (typeof window.io !== "function") { return; }
   socket = window.io({ auth: { role: "facilitator", session_id: config.sessionId } });
+  window.liveSocket = socket; // shared with moderation.js (proposals from the floor)
   socket.on("connect", function () { setConnection(true); });
   socket.on("disconnect", function () { setConnection(false); });
   socket.on("connect_error", function (err) {

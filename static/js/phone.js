@@ -465,6 +465,7 @@
     return;
   }
   socket = window.io({ auth: { role: "phone", token: token() } });
+  window.liveSocket = socket; // shared with propose.js (proposals from the floor)
   setConnection("connecting");
   socket.on("connect", function () {
     setConnection("online");
