@@ -64,10 +64,11 @@ def test_job_runs_in_a_worker_process_end_to_end(app, client):
     started = response.get_json()
     assert started["state"] in ("queued", "running", "done")
     job_file = Path(app.config["EXPORTS_DIR"]) / "jobs" / f"{started['id']}.json"
-    assert json.loads(job_file.read_text())["pid"] != os.getpid()  # not in the server
 
     status = wait_for(client, started["status_url"])
     assert status["state"] == "done", status
+    worker_pid = json.loads(job_file.read_text())["pid"]
+    assert worker_pid and worker_pid != os.getpid()  # built in another process
     assert status["done"] == status["total"] > 1
     assert re.fullmatch(r"assises-insertion-actes-\d{4}-\d{2}-\d{2}\.docx", status["file"])
 
@@ -125,6 +126,18 @@ def test_a_job_whose_worker_died_is_reported_interrupted(app, client):
     status = client.get(f"{BASE}/jobs/{'a' * 32}.json").get_json()
     assert status["state"] == "failed" and status["error"] == "interrupted"
     assert status["message"]
+    # Queued before a restart and never picked up by a worker.
+    with app.app_context():
+        job = jobs.Job(
+            id="b" * 32,
+            kind="synthesis",
+            process_id=process.id,
+            slug=process.slug,
+            created_at="2020-01-01T00:00:00+00:00",
+        )
+        jobs.save_job(app.config["EXPORTS_DIR"], job)
+    status = client.get(f"{BASE}/jobs/{'b' * 32}.json").get_json()
+    assert status["state"] == "failed" and status["error"] == "interrupted"
 
 
 def test_open_data_links_and_publish_toggle(app, client):

@@ -30,6 +30,9 @@ FILE_WORDS = {"synthesis": "synthese", "proceedings": "actes"}
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ROOT = Path(__file__).resolve().parent.parent.parent
+# A worker that has not started within this delay, or still runs after the other, is lost.
+QUEUED_TIMEOUT_SECONDS = 120
+STALE_AFTER_SECONDS = 30 * 60
 
 Progress = Callable[[int, int], None]
 # Worker children started by this server process, reaped when their jobs are read.
@@ -123,24 +126,42 @@ def save_job(exports_dir: str, job: Job) -> None:
     os.replace(partial, path)
 
 
+def _from_data(data: dict[str, Any]) -> Job:
+    return Job(**{k: v for k, v in data.items() if k in Job.__dataclass_fields__})
+
+
+def _age_seconds(stamp: str) -> float:
+    try:
+        return (datetime.now(UTC) - datetime.fromisoformat(stamp)).total_seconds()
+    except ValueError:
+        return 0.0
+
+
 def load_job(exports_dir: str, job_id: str) -> Job | None:
+    """A job's state; a job whose worker is gone without finishing is marked interrupted."""
     try:
         path = _job_path(exports_dir, job_id)
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ExportError, OSError, ValueError):
+        job = _from_data(json.loads(path.read_text(encoding="utf-8")))
+    except (ExportError, OSError, ValueError, TypeError):
         return None
-    job = Job(**{k: v for k, v in data.items() if k in Job.__dataclass_fields__})
     child = _children.get(job.id)
     if child is not None and child.poll() is not None:
-        _children.pop(job.id, None)
-    if not job.finished and job.pid and child is None and not _alive(job.pid):
-        # Re-read first: the worker may have finished between our read and the check.
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("state") not in ("done", "failed"):
+        _children.pop(job.id, None)  # reaped: no zombie left behind
+    if job.finished:
+        return job
+    if child is not None:
+        gone = child.poll() is not None
+    elif job.pid:
+        gone = not _alive(job.pid) or _age_seconds(job.created_at) > STALE_AFTER_SECONDS
+    else:
+        # Queued by a server that has since restarted, and no worker ever picked it up.
+        gone = _age_seconds(job.created_at) > QUEUED_TIMEOUT_SECONDS
+    if gone:
+        # Read again: the worker may have finished between the first read and the check.
+        job = _from_data(json.loads(path.read_text(encoding="utf-8")))
+        if not job.finished:
             job.state, job.error, job.finished_at = "failed", "interrupted", _now()
             save_job(exports_dir, job)
-        else:
-            job = Job(**{k: v for k, v in data.items() if k in Job.__dataclass_fields__})
     return job
 
 
@@ -200,13 +221,11 @@ def start_job(
         close_fds=True,
         start_new_session=True,
     )
+    # Only the worker writes the job file from now on (it records its own pid).
     _children[job.id] = child
-    job.pid = child.pid
-    current = load_job(exports_dir, job.id)
-    if current is not None and current.state == "queued":
-        current.pid = child.pid
-        save_job(exports_dir, current)
-    return current or job
+    for other in [key for key, process in _children.items() if process.poll() is not None]:
+        _children.pop(other, None)
+    return job
 
 
 def run_job(exports_dir: str, job_id: str) -> Job:
