@@ -45,7 +45,7 @@ CUSTOM_PARAGRAPH_STYLES = {
     "Finding": ("Normal", {"bold": True, "size": 12, "space_before": 14, "keep_next": True}),
     "Finding Subheading": ("Normal", {"bold": True, "italic": True, "keep_next": True}),
     "Outcome": ("Normal", {"italic": True, "size": 10, "color": (0x1F, 0x5F, 0x3F)}),
-    "Footnote Text": ("Normal", {"size": 9}),
+    "footnote text": ("Normal", {"size": 9}),
     "Cover Note": ("Normal", {"size": 11, "italic": True}),
     # Word's built-in names for the table of contents levels.
     "toc 1": ("Normal", {"bold": True, "space_before": 6}),
@@ -62,7 +62,14 @@ _SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _MARKS = re.compile(r"[*_`#>|]+|\[\^\d+\]|^\s*(?:[-+]|\d+[.)])\s", re.MULTILINE)
 _BREAKS = re.compile(r"(\t|\n)")
 
-CUSTOM_CHARACTER_STYLES = {"Footnote Reference": {"superscript": True}}
+CUSTOM_CHARACTER_STYLES = {"footnote reference": {"superscript": True}}
+# Styles Word knows under these names and ids: declared as its built-in ones, not custom.
+BUILT_IN_IDS = {
+    "footnote text": "FootnoteText",
+    "footnote reference": "FootnoteReference",
+    "toc 1": "TOC1",
+    "toc 2": "TOC2",
+}
 
 
 def clean_text(value: object) -> str:
@@ -71,6 +78,12 @@ def clean_text(value: object) -> str:
         return ""
     text = value if isinstance(value, str) else str(value)
     return _XML_ILLEGAL.sub("", text.replace("\r\n", "\n"))
+
+
+def _declare_built_in(style, name: str) -> None:
+    if name in BUILT_IN_IDS:
+        style.style_id = BUILT_IN_IDS[name]
+        style.element.attrib.pop(qn("w:customStyle"), None)
 
 
 def _apply_font(style, setup: dict) -> None:
@@ -118,6 +131,7 @@ class DocWriter:
             if name in names:
                 continue
             style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+            _declare_built_in(style, name)
             style.base_style = styles[base]
             style.quick_style = True
             _apply_font(style, setup)
@@ -130,7 +144,9 @@ class DocWriter:
                 fmt.keep_with_next = True
         for name, setup in CUSTOM_CHARACTER_STYLES.items():
             if name not in names:
-                _apply_font(styles.add_style(name, WD_STYLE_TYPE.CHARACTER), setup)
+                style = styles.add_style(name, WD_STYLE_TYPE.CHARACTER)
+                _declare_built_in(style, name)
+                _apply_font(style, setup)
         # Page numbers centred by the footer style itself, not by direct formatting.
         styles["Footer"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
         language_tag = {"fr": "fr-BE", "en": "en-GB"}.get(self.language, self.language)
@@ -203,7 +219,7 @@ class DocWriter:
             self.run(p, text[position:], char_style, italic)
 
     def footnote_reference(self, p: CT_P, note_id: int) -> None:
-        r = self.run(p, "", "Footnote Reference")
+        r = self.run(p, "", "footnote reference")
         reference = OxmlElement("w:footnoteReference")
         reference.set(qn("w:id"), str(note_id))
         r.append(reference)
@@ -213,16 +229,16 @@ class DocWriter:
         note_id, element = self.footnotes.new()
         resolver, self.note_resolver = self.note_resolver, None  # no notes inside notes
         try:
-            self.markdown(text, "Footnote Text", container=element)
+            self.markdown(text, "footnote text", container=element)
         finally:
             self.note_resolver = resolver
         first = element.find(qn("w:p"))
         if first is None:
-            first = self._new_p("Footnote Text", element)
+            first = self._new_p("footnote text", element)
         mark = OxmlElement("w:r")
         rpr = OxmlElement("w:rPr")
         rstyle = OxmlElement("w:rStyle")
-        rstyle.set(qn("w:val"), self.style_ids["Footnote Reference"])
+        rstyle.set(qn("w:val"), self.style_ids["footnote reference"])
         rpr.append(rstyle)
         mark.append(rpr)
         mark.append(OxmlElement("w:footnoteRef"))

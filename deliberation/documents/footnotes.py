@@ -61,19 +61,30 @@ class Footnotes:
         return self._next_id - 1
 
 
-# Elements of w:settings that must come after updateFields/footnotePr (schema order).
-_SETTINGS_AFTER = ("w:endnotePr", "w:compat", "w:docVars", "w:rsids", "m:mathPr")
+# The end of the schema order of w:settings children (ECMA-376, CT_Settings), from the two
+# this module writes: Word refuses a settings part whose children are out of order.
+_SETTINGS_TAIL = (
+    "updateFields", "hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars",
+    "rsids", "attachedSchema", "themeFontLang", "clrSchemeMapping",
+    "doNotIncludeSubdocsInStats", "doNotAutoCompressPictures", "forceUpgrade", "captions",
+    "readModeInkLockDown", "smartTagType", "shapeDefaults", "doNotEmbedSmartTags",
+    "decimalSymbol", "listSeparator",
+)  # fmt: skip
+_W = qn("w:x")[:-1]
 
 
 def insert_setting(settings, element) -> None:
-    tag = element.tag
-    existing = settings.find(tag)
+    """Put (or replace) one child of w:settings at its place in the schema order."""
+    existing = settings.find(element.tag)
     if existing is not None:
         settings.replace(existing, element)
         return
-    for name in _SETTINGS_AFTER:
-        anchor = settings.find(qn(name))
-        if anchor is not None:
-            anchor.addprevious(element)
+    position = _SETTINGS_TAIL.index(element.tag[len(_W) :])
+    later = set(_SETTINGS_TAIL[position + 1 :])
+    for child in settings:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        # Children from other namespaces (m:mathPr, w14:…) all come after these two.
+        if not tag.startswith(_W) or tag[len(_W) :] in later:
+            child.addprevious(element)
             return
     settings.append(element)
