@@ -81,10 +81,15 @@ def test_nobody_gave_a_group() -> None:
     assert result["groups"] == [] and result["divergence"] is None
 
 
-def test_a_single_group_is_shown() -> None:
+def test_a_single_group_gives_no_breakdown() -> None:
     result = summarize("consensus", {"service_user": consensus_group(2, 1)}, RULE)
-    assert rows(result) == [("service_user", 3, False)]
-    assert result["divergence"] is None
+    assert result["groups"] == [] and result["divergence"] is None
+    # One group and a big enough "other": two buckets, shown.
+    counts = {"service_user": consensus_group(2, 1), "": consensus_group(3, 0)}
+    assert rows(summarize("consensus", counts, RULE)) == [
+        ("service_user", 3, False),
+        ("other", 3, False),
+    ]
 
 
 def test_divergence_threshold_is_inclusive_and_ignores_other() -> None:
@@ -155,7 +160,7 @@ def test_property_no_shown_group_is_small_and_totals_are_kept() -> None:
             # anyone — including by subtraction from the overall result.
             assert sum(row["ballots"] for row in shown) == total
             assert all(row["ballots"] >= min_group or row["hidden"] for row in shown)
-            assert all(not row["hidden"] for row in shown) or len(shown) == 1
+            assert len(shown) >= 2 and not any(row["hidden"] for row in shown)
             for row in shown:
                 if not row["is_other"]:
                     assert row["ballots"] == counts[row["group"]]["#ballots"]

@@ -9,9 +9,11 @@ Display buckets:
   the smallest named group is folded into "other" too, until "other" is big enough. Merely
   hiding a small "other" would not protect it: its figures could be recovered by subtracting
   the named groups from the overall result, which is always shown;
-* when only one bucket is left ("other" alone, or nobody gave a group) there is no breakdown:
-  it would only repeat the overall result. A bucket below ``rule.min_group`` is ``hidden``
-  (its ballots are counted, its figures are not shown: "too few to show").
+* with fewer than two buckets to show (one group only, "other" alone, nobody gave a group)
+  there is no breakdown: it would only repeat the overall result.
+
+Each row carries ``hidden`` ("too few to show": ballots counted, no figures) for displays;
+it is true only for a bucket below ``rule.min_group``, which the rules above never show.
 
 Divergence: for each pair of named groups shown (not "other", which mixes people), the gap
 between their shares of the same item — support (consensus), yes (yes/no, of expressed
@@ -85,8 +87,8 @@ def display_buckets(
     buckets = [(group, named[group]) for group in sorted(named, key=lambda g: (g.casefold(), g))]
     if ballots_of(other) > 0:
         buckets.append((OTHER_GROUP, other))
-    if len(buckets) == 1 and buckets[0][0] == OTHER_GROUP:
-        return []
+    if len(buckets) < 2:
+        return []  # a single bucket would only repeat the overall result
     return buckets
 
 
