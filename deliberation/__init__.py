@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, current_app, has_request_context, request, session
 
 from . import config as config_module
 from .extensions import babel, csrf, db, login_manager, migrate, socketio
@@ -14,6 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def select_locale() -> str:
+    # Commands and background work (demo loading, exports) have no request: use the default.
+    if not has_request_context():
+        return current_app.config.get("BABEL_DEFAULT_LOCALE", "fr")
     chosen = session.get("lang")
     if chosen in ("fr", "en"):
         return chosen
