@@ -26,6 +26,8 @@ import multiprocessing
 import os
 import platform
 import re
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -280,6 +282,7 @@ class Bench:
         )
         figures["server_cpu_connect_s"] = round(meter.cpu() - cpu_before_sockets, 2)
 
+        profilers = start_profilers(deployment, args.profile)
         cpu_before_vote = meter.cpu()
         generator_cpu_before = _cpu_of(psutil, self.generators)
         opened_at = time.time()
@@ -326,6 +329,7 @@ class Bench:
             _cpu_of(psutil, self.generators) - generator_cpu_before, 2
         )
         figures["vote_phase_s"] = round(all_done_at - opened_at, 2)
+        stop_profilers(profilers)
         await screens.action("close_poll", {"poll_id": poll_id})
         figures["server_rss_mb"] = round(meter.peak_rss / 2**20, 1)
         figures["server_cpu_s"] = round(meter.cpu() - cpu_start, 2)
@@ -340,6 +344,33 @@ class Bench:
             process.join(timeout=30)
         figures.update(read_back(app, session["session_id"], acked))
         return figures
+
+
+def start_profilers(deployment: Deployment, directory: str | None) -> list[subprocess.Popen]:
+    """py-spy on each server process during the vote (collapsed stacks, one file each)."""
+    if not directory:
+        return []
+    os.makedirs(directory, exist_ok=True)
+    py_spy = os.path.join(os.path.dirname(sys.executable), "py-spy")
+    return [
+        subprocess.Popen(
+            [py_spy, "record", "--pid", str(server.pid), "--format", "raw", "--rate", "200"]
+            + ["--output", os.path.join(directory, f"server-{index}.txt"), "--nonblocking"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for index, server in enumerate(deployment.servers)
+    ]
+
+
+def stop_profilers(profilers: list[subprocess.Popen]) -> None:
+    for profiler in profilers:
+        profiler.send_signal(signal.SIGINT)
+    for profiler in profilers:
+        try:
+            profiler.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            profiler.kill()
 
 
 def _merge(dicts: Any) -> dict[str, int]:
@@ -415,6 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--show-live", action="store_true", help="results on the projector during the vote"
     )
+    parser.add_argument("--profile", metavar="DIR", help="py-spy the servers during the vote")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
 

@@ -1,0 +1,42 @@
+"""gunicorn settings for one server process (docs/deployment.md).
+
+    gunicorn -c deploy/gunicorn.conf.py app:app            # listens on $PORT (default 5000)
+
+Flask-SocketIO needs ONE worker per gunicorn process: gunicorn's own balancing across
+workers is not sticky, and a polling Socket.IO client must reach the same process on every
+request. To use more cores, start several gunicorn processes on several ports, put nginx in
+front (``ip_hash``) and give them the same ``SOCKETIO_MESSAGE_QUEUE`` and ``DATABASE_URL``.
+"""
+
+import os
+import resource
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
+worker_class = "gevent"  # websockets through simple-websocket (installed with the app)
+workers = 1
+# gevent's default is 1,000 simultaneous connections per worker: a hall holds more phones
+# (each keeps one websocket open), plus the projector, the consoles and page loads.
+worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "10000"))
+# Websockets live for hours; gunicorn's timeout only watches the worker's heartbeat.
+timeout = 60
+graceful_timeout = 20
+keepalive = 5
+accesslog = "-" if os.environ.get("ACCESS_LOG") else None
+errorlog = "-"
+# Behind nginx on the same host: trust its X-Forwarded-* headers.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server):
+    """Every open websocket is a file descriptor: raise the soft limit to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        soft = hard
+    if soft < worker_connections + 100:
+        server.log.warning(
+            "file-descriptor limit %s is below worker_connections %s: raise LimitNOFILE / "
+            "ulimit -n (docs/deployment.md)",
+            soft,
+            worker_connections,
+        )

@@ -1,0 +1,86 @@
+"""Two server processes behind the Redis message queue, sharing PostgreSQL (docs/deployment.md):
+what happens on one process reaches the screens connected to the other."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import pytest
+
+from bench.live import Screens
+from bench.live_servers import set_up_session
+from deliberation.extensions import db
+from deliberation.services import sessions
+from tests.conftest import REDIS_URL, LiveServer, make_app, redis_available
+
+
+async def _vote_across_processes(phone_url: str, screens_url: str, session: dict, token: str):
+    import socketio
+
+    screens = Screens(screens_url, session)
+    phone = socketio.AsyncClient(reconnection=False)
+    phone_states: list[dict] = []
+    phone.on("state", lambda state: phone_states.append(state))
+    await screens.start()
+    try:
+        await phone.connect(
+            phone_url, transports=["websocket"], auth={"role": "phone", "token": token}
+        )
+        # The facilitator opens the poll on process B; the phone on process A must hear it.
+        state = await screens.action(
+            "open_poll", {"item_id": session["item_id"], "method": "yes_no"}
+        )
+        poll = state["poll"]
+        deadline = time.monotonic() + 10
+        while not any((s.get("poll") or {}).get("state") == "open" for s in phone_states):
+            assert time.monotonic() < deadline, "the open poll never reached the other process"
+            await asyncio.sleep(0.05)
+
+        ballot = {
+            "poll_id": poll["id"],
+            "ballot_id": uuid.uuid4().hex,
+            "choice": {"answer": "yes"},
+            "round": poll["round"],
+        }
+        ack = await phone.call("vote", ballot, timeout=10)
+        assert ack == {"ok": True, "ballot_id": ballot["ballot_id"], "duplicate": False}
+
+        # The ballot went through process A; the projector is connected to process B.
+        seen_at = await screens.wait_for_count(1, timeout=10)
+        assert seen_at is not None, f"projector tallies: {screens.tallies}"
+        again = await phone.call("vote", ballot, timeout=10)
+        assert again["duplicate"] is True
+        return poll["id"]
+    finally:
+        await phone.disconnect()
+        await screens.stop()
+
+
+def test_ballot_cast_on_one_process_reaches_projector_on_the_other(tmp_path, pg_database_url):
+    reason = redis_available()
+    if reason:
+        pytest.skip(reason)
+    app = make_app(tmp_path, pg_database_url)
+    session = set_up_session(app)
+    with app.app_context():
+        _participant, token = sessions.join(session["code"], "Phone on A")
+    env = {"SECRET_KEY": "test-secret", "SOCKETIO_MESSAGE_QUEUE": REDIS_URL}
+    servers = [LiveServer(tmp_path, env=env, database_url=pg_database_url) for _ in range(2)]
+    try:
+        for server in servers:
+            server.start()
+        poll_id = asyncio.run(
+            _vote_across_processes(servers[0].url, servers[1].url, session, token)
+        )
+    finally:
+        for server in servers:
+            server.stop()
+    with app.app_context():
+        from deliberation.models import Poll
+        from deliberation.services import voting
+
+        assert voting.voted_count(db.session.get(Poll, poll_id)) == 1
+        db.session.remove()
+        db.engine.dispose()
