@@ -126,20 +126,28 @@ def test_proceedings_structure_polls_and_charts(app, tmp_path):
                 session_id=workshop.id,
             )
         )
-        db.session.add(
-            Proposal(
-                session_id=workshop.id,
-                kind="amendment",
-                item_type="recommendation",
-                item_id=recommendation.id,
-                text="Ajouter « dans la durée ».",
-                status="adopted",
-            )
+        amendment = Proposal(
+            session_id=workshop.id,
+            kind="amendment",
+            item_type="recommendation",
+            item_id=recommendation.id,
+            text="Ajouter « dans la durée ».",
+            status="adopted",
         )
+        db.session.add(amendment)
         db.session.add(
             Proposal(session_id=workshop.id, kind="comment", text="Merci pour l’accueil !")
         )
         db.session.commit()
+        # The general assembly votes on the amendment itself (the voting service words
+        # an amendment's options in the UI language, hence a request context).
+        with app.test_request_context():
+            record_session(
+                process,
+                "Assemblée générale",
+                [Vote("amendment", amendment.id, consensus("expert", 3, 0, 0, 0, 0))],
+                kind="assembly",
+            )
         document, path = reopen(build_proceedings(process), tmp_path, "actes.docx")
         session_count = db.session.scalar(db.select(db.func.count(LiveSession.id)))
         polls_with_ballots = db.session.scalar(
@@ -216,6 +224,9 @@ def test_proceedings_structure_polls_and_charts(app, tmp_path):
     assert any(t.startswith("Version 2 (amendement") for t in paragraphs)
     assert "Ajouter « dans la durée »." in paragraphs
     assert "Merci pour l’accueil !" in paragraphs
+    assert polls_of_session(document, "Assemblée générale — Assemblée générale") == [
+        "Vote : Amendement — Ajouter « dans la durée »."
+    ]
 
     # Participation: one row per session, then per group.
     participation = tables_after(document, "Participation")

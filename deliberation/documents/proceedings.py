@@ -128,6 +128,15 @@ class ItemIndex:
                 ):
                     for child in children:
                         self._add(kind, child.id, f"{prefix} · {excerpt(child.text, 80)}")
+        # Amendments put to the vote are agenda items too (not authored items).
+        self.proposals: dict[tuple[str, int], str] = {}
+        amendment = code_label("amendment", process.language).capitalize()
+        for proposal_id, text in db.session.execute(
+            db.select(Proposal.id, Proposal.text)
+            .join(LiveSession, Proposal.session_id == LiveSession.id)
+            .where(LiveSession.process_id == process.id, Proposal.kind == "amendment")
+        ):
+            self.proposals[("amendment", proposal_id)] = f"{amendment} — {excerpt(text, 90)}"
 
     def _add(self, kind: str, item_id: int, label: str) -> None:
         self.labels[(kind, item_id)] = label
@@ -136,6 +145,8 @@ class ItemIndex:
     def label(self, kind: str, item_id: int | None, fallback: str = "") -> str:
         if item_id is not None and (kind, item_id) in self.labels:
             return self.labels[(kind, item_id)]
+        if item_id is not None and (kind, item_id) in self.proposals:
+            return self.proposals[(kind, item_id)]
         return excerpt(fallback, 100) or kind
 
 
