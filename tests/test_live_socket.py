@@ -310,3 +310,22 @@ def test_no_message_or_log_links_a_voter_to_a_choice(live, caplog):
     assert "Zoé" not in seen and token_id not in seen
     assert f"'participant_id': {participant_id}" not in seen
     assert "block" not in caplog.text and token_id not in caplog.text
+
+
+def test_tally_push_outside_any_request_uses_the_process_language(live):
+    app, ids = live
+    console = facilitator(app, ids["session"])
+    screen = projector(app, ids["code"])
+    alice, _ = phone(app, ids["code"])
+    poll = open_poll(console, ids["item"], method="yes_no", show_live=True)
+    ack = alice.emit(
+        "vote",
+        {"poll_id": poll["id"], "ballot_id": ballot_id(), "choice": {"answer": "abstain"}},
+        callback=True,
+    )
+    assert ack["ok"]
+    screen.get_received()
+    assert flush(app) == 1  # an app context only, as in the background task
+    (tally,) = events(screen, "tally")
+    labels = {answer["key"]: answer["label"] for answer in tally["results"]["answers"]}
+    assert labels["abstain"] == "Abstain"

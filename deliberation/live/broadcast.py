@@ -15,6 +15,7 @@ import threading
 from typing import Any
 
 from flask import Flask
+from flask_babel import force_locale
 
 from ..extensions import db, socketio
 from ..models import Ballot, LiveSession, Participant, Poll
@@ -94,13 +95,24 @@ def flush_now() -> int:
         pending = sorted(_dirty_sessions)
         _dirty_sessions.clear()
     for session_id in pending:
-        session = db.session.get(LiveSession, session_id)
-        if session is None:
-            continue
-        db.session.refresh(session)
+        try:
+            _push_tally(session_id)
+        except Exception:  # one failing session must not starve the others
+            db.session.rollback()
+            log.exception("tally push failed for session %s", session_id)
+    return len(pending)
+
+
+def _push_tally(session_id: int) -> None:
+    session = db.session.get(LiveSession, session_id)
+    if session is None:
+        return
+    db.session.refresh(session)
+    # Labels are in the process language; this also runs outside any request.
+    with force_locale(session.process.language or "fr"):
         for role in ("projector", "facilitator"):
             socketio.emit("tally", tally_for(session, role), to=rooms.room(session_id, role))
-    return len(pending)
+
 
 
 def ensure_started(app: Flask) -> None:

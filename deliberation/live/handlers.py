@@ -20,7 +20,7 @@ from ..models import AgendaItem, LiveSession, Participant, Poll
 from ..services import sessions, voting
 from ..services.sessions import SessionError
 from ..services.voting import VoteError
-from . import broadcast, rooms
+from . import broadcast, proposals, rooms
 
 REFUSALS = {
     "bad_request": lazy_gettext("The request could not be read."),
@@ -198,7 +198,8 @@ def _close_poll(session: LiveSession, data: dict, actor: str) -> None:
 
 @facilitator_action
 def _publish_poll(session: LiveSession, data: dict, actor: str) -> None:
-    voting.publish_poll(_poll(session, data.get("poll_id")), actor=actor)
+    poll = voting.publish_poll(_poll(session, data.get("poll_id")), actor=actor)
+    proposals.after_publish(poll.id)  # committed: tell the console and the authors
 
 
 @facilitator_action

@@ -40,7 +40,7 @@ from ..models import (
     Territory,
     utcnow,
 )
-from . import voting
+from . import amendments, voting
 from .text import excerpt, render_markdown
 
 # No look-alikes: no 0/O, 1/I/L, 2/Z, 5/S, 6/G, 8/B.
@@ -356,6 +356,8 @@ def present_item(agenda_item: AgendaItem) -> dict[str, Any]:
     options: list[dict[str, str]] = []
     method = "consensus"
     numbers = finding_numbers(agenda_item.session.process_id) if authored is not None else {}
+    text_html: str | None = None
+    extra: dict[str, Any] = {}
     if item_type == "free":
         title = _("Question to the room")
     elif authored is None:
@@ -380,8 +382,11 @@ def present_item(agenda_item: AgendaItem) -> dict[str, Any]:
         title = _("Finding %(number)s", number=numbers.get(authored.id, 0))
         text = authored.text
     elif isinstance(authored, Proposal):
-        title = _("Amendment")
-        text = authored.text
+        # Amendments show both wordings, changes marked (services.amendments owns that).
+        shown = amendments.present(agenda_item)
+        title, text, context = shown["title"], shown["text"], shown.get("context", "")
+        text_html = shown.get("text_html")
+        extra = {"amendment": shown.get("amendment")}
     else:
         finding = authored.finding
         number = numbers.get(finding.id, 0)
@@ -406,11 +411,12 @@ def present_item(agenda_item: AgendaItem) -> dict[str, Any]:
         "item_id": agenda_item.item_id,
         "title": title,
         "text": text,
-        "text_html": str(render_markdown(text)),
+        "text_html": text_html if text_html is not None else str(render_markdown(text)),
         "excerpt": excerpt(text),
         "context": context,
         "suggested_method": method,
         "options": options,
+        **extra,
     }
 
 

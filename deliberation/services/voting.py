@@ -36,6 +36,7 @@ from ..models import (
     utcnow,
 )
 from ..tally import OutcomeRule, summarize
+from . import amendments
 
 BALLOTS_KEY = "#ballots"
 CONSENSUS_ANSWERS = ("full", "reservations", "mixed", "disagree", "block")
@@ -452,6 +453,9 @@ def _transition(poll: Poll, action: str, actor: str) -> Poll:
         elif action == "close":
             locked.closed_at = utcnow()
         locked.state = target
+        if action == "publish":
+            # A published vote on an amendment adopts or rejects it, in the same transaction.
+            amendments.settle(locked, results(locked))
     return locked
 
 
