@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import timedelta
 
 import pytest
+from flask import current_app
 
 from deliberation.extensions import db
 from deliberation.models import (
@@ -15,12 +18,13 @@ from deliberation.models import (
     Hypothesis,
     LiveSession,
     Participant,
+    Poll,
     Process,
     Proposal,
     Question,
     TextVersion,
 )
-from deliberation.services import amendments
+from deliberation.services import amendments, authoring, voting
 from deliberation.services.amendments import ProposalError
 
 HYPOTHESIS = "L'accompagnement doit partir des besoins de la personne."
@@ -67,9 +71,10 @@ def show(session: LiveSession, index: int) -> None:
 
 
 @pytest.fixture
-def room(app):
-    # A request context, as in a page or a socket handler (the templates need a locale).
-    with app.test_request_context():
+def room(any_db_app):
+    """A session with two participants, on SQLite and on PostgreSQL. A request context, as
+    in a page or a socket handler (the templates need a locale)."""
+    with any_db_app.test_request_context():
         session = build_session()
         yield session, add_participant(session, "Ana"), add_participant(session, "")
 
@@ -111,6 +116,19 @@ def test_new_action_path_attaches_to_the_finding_on_screen(room):
     assert proposal.item_id == session.agenda[1].item_id
 
 
+def test_on_a_dot_vote_of_action_paths_only_new_paths_are_proposed(room):
+    session, ana, _ = room
+    finding_id = session.agenda[1].item_id
+    session.agenda.append(AgendaItem(item_type="action_paths", item_id=finding_id, position=2))
+    db.session.commit()
+    show(session, 2)
+    proposal, _dup = amendments.propose(ana, "action_path", "Une piste de plus.")
+    assert (proposal.item_type, proposal.item_id) == ("finding", finding_id)
+    with pytest.raises(ProposalError) as error:
+        amendments.propose(ana, "amendment", "Tout réécrire.")
+    assert error.value.code == "no_item"
+
+
 def test_new_action_path_needs_a_finding(room):
     _, ana, _ = room
     with pytest.raises(ProposalError) as error:
@@ -118,24 +136,24 @@ def test_new_action_path_needs_a_finding(room):
     assert error.value.code == "no_finding"
 
 
-@pytest.mark.parametrize(
-    ("kind", "text", "code"),
-    [
-        ("amendment", "", "empty"),
-        ("amendment", "   \n\t ", "empty"),
-        ("amendment", "x" * 2001, "too_long"),
-        ("amendment", None, "bad_request"),
-        ("amendment", {"text": "no"}, "bad_request"),
-        ("petition", "Un texte.", "invalid_kind"),
-        ("amendment", HYPOTHESIS, "unchanged"),
-    ],
-)
-def test_bad_proposals_are_refused_and_nothing_stored(room, kind, text, code):
+BAD_PROPOSALS = [
+    ("amendment", "", "empty"),
+    ("amendment", "   \n\t ", "empty"),
+    ("amendment", "x" * 2001, "too_long"),
+    ("amendment", None, "bad_request"),
+    ("amendment", {"text": "no"}, "bad_request"),
+    ("petition", "Un texte.", "invalid_kind"),
+    ("amendment", HYPOTHESIS, "unchanged"),
+]
+
+
+def test_bad_proposals_are_refused_and_nothing_stored(room):
     _, ana, _ = room
-    with pytest.raises(ProposalError) as error:
-        amendments.propose(ana, kind, text)
-    assert error.value.code == code
-    assert error.value.message
+    for kind, text, code in BAD_PROPOSALS:
+        with pytest.raises(ProposalError) as error:
+            amendments.propose(ana, kind, text)
+        assert (kind, error.value.code) == (kind, code)
+        assert error.value.message
     assert db.session.query(Proposal).count() == 0
 
 
@@ -146,7 +164,7 @@ def test_longest_allowed_text_is_kept_whole(room):
     assert db.session.get(Proposal, proposal.id).text == text
 
 
-def test_unknown_or_foreign_item_is_refused(room, app):
+def test_unknown_or_foreign_item_is_refused(room):
     session, ana, _ = room
     other = build_session("HJKMNP")
     foreign = hypothesis_of(other)
@@ -186,9 +204,9 @@ def test_script_injection_is_stored_but_never_rendered(room):
                                     "del", "ins"})  # fmt: skip
 
 
-def test_flooding_is_rate_limited_per_participant(room, app):
+def test_flooding_is_rate_limited_per_participant(room):
     _, ana, other = room
-    limit = app.config["PROPOSAL_RATE_PER_MINUTE"]
+    limit = current_app.config["PROPOSAL_RATE_PER_MINUTE"]
     for n in range(limit):
         amendments.propose(ana, "comment", f"Commentaire {n}.")
     with pytest.raises(ProposalError) as error:
@@ -200,11 +218,9 @@ def test_flooding_is_rate_limited_per_participant(room, app):
     assert db.session.query(Proposal).filter_by(participant_id=ana.id).count() == limit
 
 
-def test_rate_limit_counts_only_the_last_minute(room, app):
-    from datetime import timedelta
-
+def test_rate_limit_counts_only_the_last_minute(room):
     _, ana, _ = room
-    for n in range(app.config["PROPOSAL_RATE_PER_MINUTE"]):
+    for n in range(current_app.config["PROPOSAL_RATE_PER_MINUTE"]):
         amendments.propose(ana, "comment", f"Commentaire {n}.")
     for proposal in db.session.query(Proposal).all():
         proposal.created_at -= timedelta(seconds=61)
@@ -321,3 +337,154 @@ def test_versions_are_untouched_until_adoption(room):
     proposal, _d = amendments.propose(ana, "amendment", "Nouveau texte.")
     amendments.accept_for_vote(proposal)
     assert db.session.query(TextVersion).count() == 0
+
+
+# -- voting and adoption (through the real vote services) --------------------------------
+
+
+def put_to_vote(session, agenda_item, voters, choice, method="consensus"):
+    poll = voting.open_poll(session, db.session.get(AgendaItem, agenda_item.id), method)
+    for voter in voters:
+        voting.cast(voter, poll.id, uuid.uuid4().hex, choice)
+    voting.close_poll(db.session.get(Poll, poll.id))
+    voting.publish_poll(db.session.get(Poll, poll.id))
+    return db.session.get(Poll, poll.id)
+
+
+def test_adopted_amendment_becomes_a_new_version(room):
+    session, ana, bob = room
+    new_text = "L'accompagnement part des besoins exprimés par la personne."
+    proposal, _d = amendments.propose(ana, "amendment", new_text)
+    agenda_item = amendments.accept_for_vote(proposal)
+    poll = put_to_vote(session, agenda_item, [ana, bob], {"answer": "full"})
+    db.session.expire_all()
+    hypothesis = hypothesis_of(session)
+    assert hypothesis.text == new_text
+    assert db.session.get(Proposal, proposal.id).status == "adopted"
+    versions = authoring.history(hypothesis)
+    assert [v.kind for v in versions] == ["created", "amendment"]
+    assert versions[0].text == HYPOTHESIS
+    adopted = versions[-1]
+    assert (adopted.text, adopted.session_id, adopted.poll_id) == (new_text, session.id, poll.id)
+    assert "Ana" in adopted.author
+    # A reset and a second publication never adopt it twice.
+    voting.reset_poll(poll)
+    put_to_vote(session, agenda_item, [ana, bob], {"answer": "full"})
+    assert len(authoring.history(hypothesis_of(session))) == 2
+
+
+def test_rejected_amendment_is_kept_and_changes_nothing(room):
+    session, ana, bob = room
+    proposal, _d = amendments.propose(ana, "amendment", "Tout autre chose.")
+    agenda_item = amendments.accept_for_vote(proposal)
+    put_to_vote(session, agenda_item, [ana, bob], {"answer": "disagree"})
+    db.session.expire_all()
+    stored = db.session.get(Proposal, proposal.id)
+    assert stored.status == "rejected" and stored.text == "Tout autre chose."
+    assert hypothesis_of(session).text == HYPOTHESIS
+    assert authoring.history(hypothesis_of(session)) == []
+
+
+def test_a_vote_without_ballots_decides_nothing(room):
+    session, ana, _bob = room
+    proposal, _d = amendments.propose(ana, "amendment", "Une autre formulation.")
+    agenda_item = amendments.accept_for_vote(proposal)
+    put_to_vote(session, agenda_item, [], {"answer": "full"})
+    assert db.session.get(Proposal, proposal.id).status == "accepted"
+    assert hypothesis_of(session).text == HYPOTHESIS
+
+
+def test_yes_no_vote_adopts_a_new_action_path_under_the_finding(room):
+    session, ana, bob = room
+    show(session, 1)
+    proposal, _d = amendments.propose(ana, "action_path", "Créer un observatoire de l'insertion.")
+    agenda_item = amendments.accept_for_vote(proposal)
+    poll = put_to_vote(session, agenda_item, [ana, bob], {"answer": "yes"}, method="yes_no")
+    db.session.expire_all()
+    finding = session.process.fields[0].findings[0]
+    assert [p.text for p in finding.action_paths] == [
+        "Évaluer les dispositifs.",
+        "Créer un observatoire de l'insertion.",
+    ]
+    created = finding.action_paths[-1]
+    [version] = authoring.history(created)
+    assert (version.kind, version.poll_id, version.session_id) == ("amendment", poll.id, session.id)
+    assert db.session.get(Proposal, proposal.id).status == "adopted"
+
+
+def test_rollback_of_an_adopted_amendment_is_itself_a_version(room):
+    session, ana, bob = room
+    proposal, _d = amendments.propose(ana, "amendment", "Texte amendé en séance.")
+    agenda_item = amendments.accept_for_vote(proposal)
+    put_to_vote(session, agenda_item, [ana, bob], {"answer": "reservations"})
+    db.session.expire_all()
+    hypothesis = hypothesis_of(session)
+    assert hypothesis.text == "Texte amendé en séance."
+    authoring.rollback(hypothesis, 1, "organisateur@example.org")
+    db.session.expire_all()
+    hypothesis = hypothesis_of(session)
+    assert hypothesis.text == HYPOTHESIS
+    assert [v.kind for v in authoring.history(hypothesis)] == ["created", "amendment", "rollback"]
+    # The proposal keeps its story: it was adopted, then the organisers rolled the text back.
+    assert db.session.get(Proposal, proposal.id).status == "adopted"
+
+
+def test_vote_on_an_ordinary_item_touches_no_proposal(room):
+    session, ana, bob = room
+    proposal, _d = amendments.propose(ana, "comment", "Un commentaire.")
+    put_to_vote(session, session.agenda[0], [ana, bob], {"answer": "full"})
+    assert db.session.get(Proposal, proposal.id).status == "pending"
+    assert authoring.history(hypothesis_of(session)) == []
+
+
+def test_rate_limit_holds_across_server_processes(app):
+    """Two app instances (two engines, as two server processes) on one database."""
+    from deliberation import create_app
+
+    other_app = create_app({**app.config})
+    with app.test_request_context():
+        session = build_session()
+        ana = add_participant(session, "Ana")
+        ana_id, session_id = ana.id, session.id
+    limit = app.config["PROPOSAL_RATE_PER_MINUTE"]
+    refusals = []
+    for n in range(limit + 2):
+        serving = app if n % 2 else other_app
+        with serving.test_request_context():
+            participant = db.session.get(Participant, ana_id)
+            try:
+                amendments.propose(participant, "comment", f"Remarque {n}.")
+            except ProposalError as error:
+                refusals.append(error.code)
+    assert refusals == ["rate_limited", "rate_limited"]
+    with app.app_context():
+        stored = db.session.query(Proposal).filter_by(session_id=session_id).count()
+        assert stored == limit
+    with other_app.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_page_partials_render_with_their_strings(app, lang):
+    """The phone form and the console queue render, with their strings for the scripts."""
+    import json
+
+    from flask import render_template
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale(lang):
+        session = build_session()
+        for template, config_id in (
+            ("live/_propose.html", "propose-config"),
+            ("live/_moderation.html", "moderation-config"),
+        ):
+            html = render_template(template, live_session=session)
+            match = re.search(
+                rf'<script type="application/json" id="{config_id}">(.*?)</script>', html, re.S
+            )
+            strings = json.loads(match.group(1))["strings"]
+            assert strings["statuses"]["pending"]
+            assert all("%(" not in value for value in strings.values() if isinstance(value, str))
+        assert f'data-session-id="{session.id}"' in render_template(
+            "live/_moderation.html", live_session=session
+        )
