@@ -35,7 +35,7 @@ from . import charts
 from .appendix import write_appendix
 from .docxkit import DocWriter, excerpt
 from .labels import code_label, format_percent, group_label, words
-from .synthesis import _set_properties, markdown_with_definitions, title_page, write_finding
+from .synthesis import markdown_with_definitions, set_properties, title_page, write_finding
 from .tree import load_process_tree
 
 Progress = Callable[[int, int], None]
@@ -59,7 +59,7 @@ def build_proceedings(process: Process, progress: Progress | None = None) -> Doc
     ).all()
     total = 1 + len(process.fields) + max(len(sessions), 1) + 1
     step = Stepper(progress, total)
-    _set_properties(document, process, w["proceedings_title"])
+    set_properties(document, process, w["proceedings_title"])
 
     title_page(writer, process, w["proceedings_title"])
     writer.table_of_contents(w["toc"], w["toc_placeholder"])

@@ -38,7 +38,7 @@ def build_synthesis(process: Process, progress: Progress | None = None) -> Docum
     numbers = finding_numbers(process)
     outcomes = item_outcomes(process)
     total = len(process.fields) + 1
-    _set_properties(document, process, w["synthesis_title"])
+    set_properties(document, process, w["synthesis_title"])
 
     title_page(writer, process, w["synthesis_title"])
     if process.introduction.strip():
@@ -58,12 +58,12 @@ def build_synthesis(process: Process, progress: Progress | None = None) -> Docum
     return document
 
 
-def _set_properties(document: DocumentObject, process: Process, kind: str) -> None:
+def set_properties(document: DocumentObject, process: Process, kind: str) -> None:
     core = document.core_properties
     core.title = clean_text(f"{process.title} — {kind}")[:250]
     core.subject = kind
     core.language = {"fr": "fr-BE", "en": "en-GB"}.get(process.language, process.language)
-    core.author = "Assises"
+    core.author = clean_text(process.title)[:250]
 
 
 def title_page(writer: DocWriter, process: Process, kind: str) -> None:
