@@ -231,14 +231,13 @@ def test_tallies_are_coalesced_on_a_live_server(tmp_path):
         )
         time.sleep(0.6)
         assert len(tallies) < voters * 4  # 48 ballots, far fewer pushes
-        gaps = [
-            later - earlier for (earlier, _), (later, _) in zip(tallies, tallies[1:], strict=False)
-        ]
-        assert all(gap > 0.15 for gap in gaps), gaps  # ≤ 4 per second, with network jitter
+        # Measured on the server's clock: arrival times on a busy test machine jitter.
+        sent = [data["sent_at"] for _, data in tallies]
+        gaps = [later - earlier for earlier, later in zip(sent, sent[1:], strict=False)]
+        assert all(gap >= 0.2 for gap in gaps), gaps  # ≤ 4 per second
         assert tallies[-1][1]["results"]["ballots"] == voters
     finally:
-        screen.disconnect()
-        close_all([phone.client for phone in phones])
+        close_all([screen] + [phone.client for phone in phones])
         server.stop()
         with app.app_context():
             db.session.remove()

@@ -329,3 +329,39 @@ def test_tally_push_outside_any_request_uses_the_process_language(live):
     (tally,) = events(screen, "tally")
     labels = {answer["key"]: answer["label"] for answer in tally["results"]["answers"]}
     assert labels["abstain"] == "Abstain"
+
+
+def test_presence_is_shared_through_redis_when_the_queue_is_redis(app):
+    from tests.conftest import REDIS_URL, redis_available
+
+    reason = redis_available()
+    if reason:
+        pytest.skip(reason)
+    import random
+
+    import redis
+
+    rooms.clear()
+    session_id = random.randint(10**8, 10**9)
+    app.config["SOCKETIO_MESSAGE_QUEUE"] = REDIS_URL
+    shared = redis.Redis.from_url(REDIS_URL)
+    other_process = f"{rooms.PREFIX}:{session_id}:another-process"
+    try:
+        with app.app_context():
+            rooms.add("sid-1", rooms.Presence(session_id, "phone", 1))
+            rooms.add("sid-2", rooms.Presence(session_id, "phone", 1))  # a second tab
+            rooms.add("sid-3", rooms.Presence(session_id, "projector"))
+            # A phone connected to another server process, and one of ours seen there too.
+            shared.hset(other_process, mapping={"x": "2", "y": "1"})
+            assert rooms.connected_count(session_id) == 2
+            assert rooms.local_participants(session_id) == {1}
+            rooms.refresh()
+            assert 0 < shared.ttl(f"{rooms.PREFIX}:{session_id}:{rooms._process_id}") <= 60
+            rooms.remove("sid-1")
+            rooms.remove("sid-2")
+            assert rooms.connected_count(session_id) == 2  # participant 1 still on the other
+            shared.delete(other_process)
+            assert rooms.connected_count(session_id) == 0
+    finally:
+        shared.delete(other_process, f"{rooms.PREFIX}:{session_id}:{rooms._process_id}")
+        rooms.clear()

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import force_locale
 
 from ..extensions import db, socketio
@@ -44,9 +45,15 @@ def session_changed(session_id: int) -> None:
         voters = set(
             db.session.scalars(db.select(Ballot.participant_id).filter_by(poll_id=poll_id))
         )
-    # One message per participant: only they may learn whether they voted. Every participant
-    # of the session, not only the ones this process sees, so a message queue reaches all.
-    participant_ids = db.session.scalars(db.select(Participant.id).filter_by(session_id=session_id))
+    # One message per participant: only they may learn whether they voted. With a message
+    # queue, every participant of the session (their phone may be on another process);
+    # otherwise only the phones connected here.
+    if current_app.config.get("SOCKETIO_MESSAGE_QUEUE"):
+        participant_ids = set(
+            db.session.scalars(db.select(Participant.id).filter_by(session_id=session_id))
+        )
+    else:
+        participant_ids = rooms.local_participants(session_id)
     for participant_id in participant_ids:
         socketio.emit(
             "state",
@@ -83,6 +90,8 @@ def tally_for(session: LiveSession, role: str) -> dict[str, Any]:
         "connected": rooms.connected_count(session.id),
         "joined": sessions.joined_count(session),
         "results": None,
+        # Server clock (seconds since the epoch) when the push was built.
+        "sent_at": round(time.time(), 3),
     }
     if poll is not None and voting.results_visible(poll, role):
         payload["results"] = voting.results(poll)
@@ -114,7 +123,6 @@ def _push_tally(session_id: int) -> None:
             socketio.emit("tally", tally_for(session, role), to=rooms.room(session_id, role))
 
 
-
 def ensure_started(app: Flask) -> None:
     """Start the coalescing task once per process (not under TESTING: tests call flush_now)."""
     if app.testing and not app.config.get("LIVE_BACKGROUND_FLUSH"):
@@ -128,11 +136,16 @@ def ensure_started(app: Flask) -> None:
 
 def _flush_forever(app: Flask) -> None:
     interval = float(app.config.get("TALLY_PUSH_INTERVAL", 0.25))
+    refresh_every = max(1, int(rooms.PRESENCE_TTL / 4 / interval))
+    turn = 0
     while True:
         socketio.sleep(interval)
+        turn += 1
         try:
             with app.app_context():
                 flush_now()
+                if turn % refresh_every == 0:
+                    rooms.refresh()
                 db.session.remove()
         except Exception:  # a failed push must not stop the next ones
             log.exception("tally push failed")
