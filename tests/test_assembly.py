@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from consolidation_data import build_tree
+from consolidation_data import build_tree, log_in, make_organizer
 
 from deliberation.extensions import db
-from deliberation.models import LiveSession, Proposal
+from deliberation.models import LiveSession, Participant, Proposal
 from deliberation.services import assembly, voting
+from deliberation.services.consolidation import consolidate
 from deliberation.services.demo_sessions import Vote, record_session
 
 
@@ -174,8 +175,6 @@ def test_final_status_comes_from_the_published_assembly_vote(app):
 
 
 def plenary_participants(session: LiveSession):
-    from deliberation.models import Participant
-
     return list(db.session.scalars(db.select(Participant).filter_by(session_id=session.id)))
 
 
@@ -183,8 +182,6 @@ def plenary_participants(session: LiveSession):
 
 
 def test_assembly_page_builds_the_session_and_refuses_bad_input(app, client):
-    from consolidation_data import log_in, make_organizer
-
     with app.app_context():
         tree = build_tree()
         workshops(tree)
@@ -232,7 +229,6 @@ def test_assembly_page_builds_the_session_and_refuses_bad_input(app, client):
 
 def test_consolidation_and_final_status_on_every_database(any_db_app):
     """The same queries on SQLite and PostgreSQL (skipped with the reason when absent)."""
-    from deliberation.services.consolidation import consolidate
 
     with any_db_app.app_context():
         tree = build_tree()

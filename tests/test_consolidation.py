@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from consolidation_data import build_tree
+from consolidation_data import build_tree, log_in, make_organizer
 
 from deliberation.extensions import db
-from deliberation.models import Poll, Proposal
+from deliberation.models import Ballot, LiveSession, Poll, PollCount, Proposal
 from deliberation.services import sessions, voting
 from deliberation.services.consolidation import (
     consolidate,
@@ -14,7 +14,12 @@ from deliberation.services.consolidation import (
     outline_items,
     territory_divergence,
 )
-from deliberation.services.demo_sessions import Vote, record_session
+from deliberation.services.demo_sessions import (
+    DEMO_PREFIX,
+    Vote,
+    ensure_demo_sessions,
+    record_session,
+)
 from deliberation.tally import OutcomeRule
 
 RULE = OutcomeRule(validated=70, rework=50, block=5, divergence=25)
@@ -289,8 +294,6 @@ def test_sessions_without_territory_are_grouped_apart(app):
 
 
 def test_consolidation_page_needs_login_and_shows_table_chart_and_divergence(app, client):
-    from consolidation_data import log_in, make_organizer
-
     with app.app_context():
         tree = build_tree()
         organizer = make_organizer()
@@ -334,9 +337,6 @@ def test_consolidation_page_needs_login_and_shows_table_chart_and_divergence(app
 
 
 def test_demo_workshops_are_marked_idempotent_and_show_every_case(app):
-    from deliberation.models import LiveSession
-    from deliberation.services.demo_sessions import DEMO_PREFIX, ensure_demo_sessions
-
     with app.app_context():
         tree = build_tree()
         lines = ensure_demo_sessions(tree.process)
@@ -346,7 +346,6 @@ def test_demo_workshops_are_marked_idempotent_and_show_every_case(app):
         assert all(s.demo and s.title.startswith(DEMO_PREFIX) for s in demo)
         assert len({s.territory_id for s in demo}) == 3
         # Every ballot went through the voting service: counters match the ballots.
-        from deliberation.models import Ballot, PollCount
 
         ballots_cast = db.session.scalar(db.select(db.func.count(Ballot.id)))
         counted = db.session.scalar(
@@ -369,8 +368,6 @@ def test_demo_workshops_are_marked_idempotent_and_show_every_case(app):
 
 
 def test_no_demo_workshops_into_a_process_with_sessions_of_its_own(app):
-    from deliberation.services.demo_sessions import ensure_demo_sessions
-
     with app.app_context():
         tree = build_tree()
         record_session(tree.process, "Ours", [], territory=tree.territories[0])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from consolidation_data import build_tree
+from consolidation_data import build_tree, log_in, make_organizer
 
 from deliberation.extensions import db
 from deliberation.services import grid
@@ -106,8 +106,6 @@ def test_items_of_another_process_or_type_are_refused(app):
 
 
 def test_grid_pages_set_axes_tag_items_and_show_the_cross_table(app, client):
-    from consolidation_data import log_in, make_organizer
-
     with app.app_context():
         tree = build_tree()
         organizer = make_organizer()

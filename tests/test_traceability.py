@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from consolidation_data import build_tree
+from consolidation_data import build_tree, log_in, make_organizer
 
 from deliberation.extensions import db
 from deliberation.models import Proposal
@@ -127,8 +127,6 @@ def test_traces_in_field_order_and_refusals(app):
 
 
 def test_trace_pages(app, client):
-    from consolidation_data import log_in, make_organizer
-
     with app.app_context():
         tree = build_tree()
         organizer = make_organizer()
