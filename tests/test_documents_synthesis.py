@@ -245,6 +245,9 @@ def test_hostile_text_builds_and_converts(app, tmp_path):
     assert "javascript:" not in text
     assert "عربي مرحبا" in text and "🎉" in text and "gras" in text
     assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe]", text)
+    # Markdown lists became list styles, with their inline emphasis.
+    assert "premier" in styled(document, "List Number")
+    assert "liste un" in styled(document, "List Bullet")
     # English labels for an English process.
     assert "Recommendation:" in styled(document, "Finding Subheading")
     # The bold and italic Markdown became character styles, not direct formatting.
