@@ -6,6 +6,7 @@ import pytest
 from consolidation_data import build_tree, log_in, make_organizer
 
 from deliberation.extensions import db
+from deliberation.models import Process
 from deliberation.services import grid
 
 
@@ -142,3 +143,23 @@ def test_grid_pages_set_axes_tag_items_and_show_the_cross_table(app, client):
     assert "Theme × Policy" in table.text
     assert "<strong>2</strong>" in table.text  # the Health × Training cell
     assert "Recommendation one" in table.text
+
+
+def test_grid_form_is_csrf_protected(tmp_path):
+    from conftest import make_app
+
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    with app.app_context():
+        tree = build_tree()
+        organizer = make_organizer()
+        slug, organizer_id, process_id = tree.process.slug, organizer.id, tree.process.id
+    log_in(client, organizer_id)
+    data = {"rows_name": "Theme", "rows_values": "A", "cols_name": "Policy", "cols_values": "B"}
+    assert client.post(f"/organize/{slug}/grid", data=data).status_code == 400
+    page = client.get(f"/organize/{slug}/grid")
+    assert 'name="csrf_token"' in page.text
+    with app.app_context():
+        assert grid.get_grid(db.session.get(Process, process_id)).rows.values == ()
+        db.session.remove()
+        db.engine.dispose()
