@@ -148,6 +148,14 @@ def test_a_consensus_vote_from_two_phones_reaches_the_projector(live_server, bro
     second.wait_for_function(f"document.getElementById('item-title').textContent !== {title!r}")
     assert second.locator("#ballot").is_hidden()
 
+    # A question typed in another console window appears in this one's agenda, live.
+    other = console_context.new_page()
+    other.goto(console.url)
+    other.fill("#free-text", "Faut-il un atelier de plus ?")
+    other.click("#free-text ~ button[type=submit]")
+    console.wait_for_selector("#agenda-list li:has-text('Faut-il un atelier de plus')")
+    other.close()
+
     # A reload keeps the participant: same token, the server still knows they voted.
     console.click("[data-show] >> nth=0")
     first.reload()

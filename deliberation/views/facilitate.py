@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from ..extensions import db
@@ -175,8 +176,11 @@ def console_strings() -> dict[str, Any]:
         "disconnected": _("Live connection lost — reconnecting…"),
         "no_item": _("Nothing is shown: the projector shows the join code."),
         "no_poll": _("No vote on this item yet."),
-        "agenda_changed": _("The agenda was changed elsewhere."),
-        "reload": _("Reload"),
+        "show": _("Show"),
+        "move_up": _("Move up: %(title)s", title="{title}"),
+        "move_down": _("Move down: %(title)s", title="{title}"),
+        "remove": _("Remove"),
+        "remove_label": _("Remove from the agenda: %(title)s", title="{title}"),
         "done": _("Done."),
         "confirm_reset": _(
             "Start this vote again? Its ballots are removed (an audit record keeps the counts)."
@@ -199,6 +203,12 @@ def console(session_id: int):
         "state": state,
         "strings": strings,
         "agendaIds": [item.id for item in live_session.agenda],
+        "csrfToken": generate_csrf(),
+        "urls": {
+            "show": url_for("facilitate.action", session_id=session_id, action="show_item"),
+            "move": url_for("facilitate.agenda_move", session_id=session_id, agenda_id=0),
+            "remove": url_for("facilitate.agenda_remove", session_id=session_id, agenda_id=0),
+        },
     }
     return render_template(
         "live/console.html",

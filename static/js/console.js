@@ -43,11 +43,82 @@
     }
   }
 
+  function hidden(name, value) {
+    var input = document.createElement("input");
+    input.type = "hidden";
+    input.name = name;
+    input.value = value;
+    return input;
+  }
+
+  function smallForm(url, fields, button, eventName) {
+    var form = document.createElement("form");
+    form.method = "post";
+    form.action = url;
+    if (eventName) { form.setAttribute("data-event", eventName); }
+    form.appendChild(hidden("csrf_token", config.csrfToken));
+    Object.keys(fields).forEach(function (name) { form.appendChild(hidden(name, fields[name])); });
+    form.appendChild(button);
+    return form;
+  }
+
+  function button(text, className, label) {
+    var node = document.createElement("button");
+    node.type = "submit";
+    if (className) { node.className = className; }
+    node.textContent = text;
+    if (label) { node.setAttribute("aria-label", label); }
+    return node;
+  }
+
+  function agendaUrl(pattern, id) { return pattern.replace("/0/", "/" + id + "/"); }
+
+  /* The agenda changed elsewhere (another console, a proposal accepted from the floor):
+     rebuild the list with the same forms the server renders. */
+  function rebuildAgenda(agenda) {
+    var list = $("agenda-list");
+    list.textContent = "";
+    agenda.forEach(function (entry, index) {
+      var row = document.createElement("li");
+      row.id = "agenda-" + entry.id;
+      row.setAttribute("data-id", entry.id);
+      row.appendChild(R.el("span", "pos", index + 1));
+      var body = document.createElement("div");
+      body.appendChild(R.el("strong", null, entry.title));
+      body.appendChild(document.createTextNode(" "));
+      var badge = R.el("span", "badge", S.items[entry.type] || entry.type);
+      badge.setAttribute("data-badge", entry.id);
+      body.appendChild(badge);
+      body.appendChild(R.el("div", "agenda-text", entry.excerpt));
+      row.appendChild(body);
+      var actions = R.el("div", "agenda-actions");
+      var show = button(S.show, "primary");
+      show.setAttribute("data-show", entry.id);
+      show.appendChild(R.el("span", "visually-hidden", ": " + entry.title));
+      actions.appendChild(smallForm(config.urls.show, { item_id: entry.id }, show, "show_item"));
+      var up = button("↑", null, R.fill(S.move_up, { title: entry.title }));
+      up.disabled = index === 0;
+      actions.appendChild(smallForm(agendaUrl(config.urls.move, entry.id), { direction: "up" }, up));
+      var down = button("↓", null, R.fill(S.move_down, { title: entry.title }));
+      down.disabled = index === agenda.length - 1;
+      actions.appendChild(smallForm(agendaUrl(config.urls.move, entry.id), { direction: "down" }, down));
+      var voted = (entry.polls || []).some(function (p) { return p.state !== "draft"; });
+      if (!voted) {
+        var remove = button(S.remove, "danger", R.fill(S.remove_label, { title: entry.title }));
+        actions.appendChild(smallForm(agendaUrl(config.urls.remove, entry.id), {}, remove));
+      }
+      row.appendChild(actions);
+      list.appendChild(row);
+    });
+    $("agenda-empty").hidden = agenda.length > 0;
+    config.agendaIds = agenda.map(function (entry) { return entry.id; });
+  }
+
   function renderAgenda(s) {
-    var ids = (s.agenda || []).map(function (entry) { return entry.id; });
-    var changed = ids.join(",") !== config.agendaIds.join(",");
-    $("agenda-changed").hidden = !changed;
-    (s.agenda || []).forEach(function (entry) {
+    var agenda = s.agenda || [];
+    var ids = agenda.map(function (entry) { return entry.id; });
+    if (ids.join(",") !== config.agendaIds.join(",")) { rebuildAgenda(agenda); }
+    agenda.forEach(function (entry) {
       var row = $("agenda-" + entry.id);
       if (!row) { return; }
       row.classList.toggle("current", !!(s.item && s.item.id === entry.id));
@@ -138,8 +209,8 @@
   function applyState(s) {
     live = s;
     offset = R.clockOffset(s.server_time);
-    renderCurrent(s);
     renderAgenda(s);
+    renderCurrent(s);
     setCounts(s.counts);
     renderResults(s.results, s.poll);
     tickCountdown();
