@@ -236,6 +236,16 @@ def test_tallies_are_coalesced_on_a_live_server(tmp_path):
         gaps = [later - earlier for earlier, later in zip(sent, sent[1:], strict=False)]
         assert all(gap >= 0.2 for gap in gaps), gaps  # ≤ 4 per second
         assert tallies[-1][1]["results"]["ballots"] == voters
+        # A refused connection says why, in the shape docs/protocol.md gives.
+        intruder = socketio.Client(reconnection=False)
+        refusals: list = []
+        intruder.on("connect_error", refusals.append)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            intruder.connect(
+                server.url, auth={"role": "phone", "token": "forged"}, transports=["websocket"]
+            )
+        assert refusals[0]["message"] == "invalid_token"
+        assert refusals[0]["data"]["error"] == "invalid_token" and refusals[0]["data"]["message"]
     finally:
         close_all([screen] + [phone.client for phone in phones])
         server.stop()
