@@ -26,6 +26,7 @@ from deliberation.models import (
 )
 from deliberation.services import amendments, authoring, voting
 from deliberation.services.amendments import ProposalError
+from tests.conftest import make_app
 
 HYPOTHESIS = "L'accompagnement doit partir des besoins de la personne."
 FINDING = "Les dispositifs se sont empilés sans évaluation."
@@ -71,18 +72,29 @@ def show(session: LiveSession, index: int) -> None:
 
 
 @pytest.fixture
-def room(any_db_app):
-    """A session with two participants, on SQLite and on PostgreSQL. A request context, as
-    in a page or a socket handler (the templates need a locale)."""
-    with any_db_app.test_request_context():
+def room(request, tmp_path):
+    """A session with two participants, in a request context as in a page or a socket
+    handler (the templates need a locale). SQLite; tests marked ``BOTH_DATABASES`` run on
+    PostgreSQL too (the rules that lean on the database: locks, idempotency, counting)."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        app = make_app(tmp_path, request.getfixturevalue("pg_database_url"))
+    else:
+        app = make_app(tmp_path)
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         session = build_session()
         yield session, add_participant(session, "Ana"), add_participant(session, "")
+        db.session.remove()
+        db.engine.dispose()
+
+
+BOTH_DATABASES = pytest.mark.parametrize("room", ["sqlite", "postgresql"], indirect=True)
 
 
 def hypothesis_of(session: LiveSession) -> Hypothesis:
     return session.process.fields[0].questions[0].hypotheses[0]
 
 
+@BOTH_DATABASES
 def test_amendment_of_the_item_on_screen(room):
     session, ana, _ = room
     proposal, duplicate = amendments.propose(
@@ -100,6 +112,7 @@ def test_amendment_of_the_item_on_screen(room):
     assert "<ins>" in queue[0]["diff_html"]
 
 
+@BOTH_DATABASES
 def test_resend_with_same_client_id_is_stored_once(room):
     _, ana, _ = room
     first, _dup = amendments.propose(ana, "comment", "Un commentaire.", client_id="same")
@@ -147,6 +160,7 @@ BAD_PROPOSALS = [
 ]
 
 
+@BOTH_DATABASES
 def test_bad_proposals_are_refused_and_nothing_stored(room):
     _, ana, _ = room
     for kind, text, code in BAD_PROPOSALS:
@@ -204,6 +218,7 @@ def test_script_injection_is_stored_but_never_rendered(room):
                                     "del", "ins"})  # fmt: skip
 
 
+@BOTH_DATABASES
 def test_flooding_is_rate_limited_per_participant(room):
     _, ana, other = room
     limit = current_app.config["PROPOSAL_RATE_PER_MINUTE"]
@@ -245,6 +260,7 @@ def test_accept_for_vote_adds_an_amendment_item_after_the_current_one(room):
     assert shown["amendment"]["original"] == HYPOTHESIS
     assert "<del>" in shown["text_html"] and "<ins>" in shown["text_html"]
     assert "exprimés" in shown["amendment"]["proposed_html"]
+    assert shown["title"] == "Amendment to Hypothesis 1.1"
     with pytest.raises(ProposalError) as error:
         amendments.accept_for_vote(proposal)
     assert error.value.code == "invalid_transition"
@@ -278,6 +294,7 @@ def test_send_back_needs_a_reason_and_tells_the_author(room):
     assert [p["status"] for p in mine] == ["returned"] and "author" not in mine[0]
 
 
+@BOTH_DATABASES
 def test_merge_sums_supporters_and_keeps_the_merged(room):
     session, ana, bob = room
     carla = add_participant(session, "Carla")
@@ -351,6 +368,7 @@ def put_to_vote(session, agenda_item, voters, choice, method="consensus"):
     return db.session.get(Poll, poll.id)
 
 
+@BOTH_DATABASES
 def test_adopted_amendment_becomes_a_new_version(room):
     session, ana, bob = room
     new_text = "L'accompagnement part des besoins exprimés par la personne."
@@ -367,6 +385,10 @@ def test_adopted_amendment_becomes_a_new_version(room):
     adopted = versions[-1]
     assert (adopted.text, adopted.session_id, adopted.poll_id) == (new_text, session.id, poll.id)
     assert "Ana" in adopted.author
+    # The room still sees what it voted on: the wording replaced, not today's text.
+    shown = amendments.present(db.session.get(AgendaItem, agenda_item.id))
+    assert shown["amendment"]["original"] == HYPOTHESIS
+    assert "<del>" in shown["text_html"] and "<ins>" in shown["text_html"]
     # A reset and a second publication never adopt it twice.
     voting.reset_poll(poll)
     put_to_vote(session, agenda_item, [ana, bob], {"answer": "full"})
@@ -394,6 +416,7 @@ def test_a_vote_without_ballots_decides_nothing(room):
     assert hypothesis_of(session).text == HYPOTHESIS
 
 
+@BOTH_DATABASES
 def test_yes_no_vote_adopts_a_new_action_path_under_the_finding(room):
     session, ana, bob = room
     show(session, 1)
@@ -412,6 +435,7 @@ def test_yes_no_vote_adopts_a_new_action_path_under_the_finding(room):
     assert db.session.get(Proposal, proposal.id).status == "adopted"
 
 
+@BOTH_DATABASES
 def test_rollback_of_an_adopted_amendment_is_itself_a_version(room):
     session, ana, bob = room
     proposal, _d = amendments.propose(ana, "amendment", "Texte amendé en séance.")

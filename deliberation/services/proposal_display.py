@@ -12,7 +12,7 @@ from flask_babel import gettext
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import AgendaItem, LiveSession, Participant, Proposal
+from ..models import AgendaItem, LiveSession, Participant, Poll, Proposal, TextVersion
 from . import authoring, textdiff
 from .text import excerpt, plain_text, render_markdown
 
@@ -31,21 +31,41 @@ def target_item(proposal: Proposal) -> Any:
     return authoring.get_item(proposal.item_type, proposal.item_id)
 
 
+def _rank(item: Any, siblings: list) -> int:
+    return siblings.index(item) + 1 if item in siblings else 0
+
+
+def item_number(item_type: str, item: Any) -> str:
+    """The number the room knows an item by: hypothesis 1.2, finding 3, action path 3.1."""
+    if item_type == "hypothesis":
+        question = item.question
+        return f"{_rank(question, question.field.questions)}.{_rank(item, question.hypotheses)}"
+    if item_type == "finding":
+        return str(authoring.finding_numbers(authoring.process_of(item)).get(item.id, ""))
+    siblings = {
+        "recommendation": "recommendations",
+        "action_path": "action_paths",
+        "implementation_condition": "conditions",
+    }.get(item_type)
+    if siblings is None:
+        return ""
+    finding = item.finding
+    number = authoring.finding_numbers(authoring.process_of(finding)).get(finding.id, "")
+    return f"{number}.{_rank(item, getattr(finding, siblings))}"
+
+
 def item_label(item_type: str, item: Any) -> str:
-    names = {
-        "hypothesis": _("Hypothesis"),
-        "finding": _("Finding"),
-        "recommendation": _("Recommendation"),
-        "action_path": _("Action path"),
-        "implementation_condition": _("Implementation condition"),
-    }
     if item is None:
         return ""
-    if item_type == "finding":
-        number = authoring.finding_numbers(authoring.process_of(item)).get(item.id)
-        if number:
-            return _("Finding %(n)d", n=number)
-    return names.get(item_type, item_type)
+    number = item_number(item_type, item)
+    labels = {
+        "hypothesis": _("Hypothesis %(n)s", n=number),
+        "finding": _("Finding %(n)s", n=number),
+        "recommendation": _("Recommendation %(n)s", n=number),
+        "action_path": _("Action path %(n)s", n=number),
+        "implementation_condition": _("Implementation condition %(n)s", n=number),
+    }
+    return labels.get(item_type, item_type).strip()
 
 
 def kind_label(kind: str) -> str:
@@ -84,16 +104,41 @@ def authors_label(proposal: Proposal) -> str:
     return ", ".join(parts) or _("the floor")
 
 
+def wording_before_adoption(proposal: Proposal, item: Any) -> str | None:
+    """The item's text just before this (adopted) amendment replaced it, from its history."""
+    poll_ids = (
+        select(Poll.id)
+        .join(AgendaItem, Poll.agenda_item_id == AgendaItem.id)
+        .where(AgendaItem.item_type == "amendment", AgendaItem.item_id == proposal.id)
+    )
+    adopted = db.session.scalar(
+        select(TextVersion)
+        .filter_by(item_type=proposal.item_type, item_id=proposal.item_id, kind="amendment")
+        .where(TextVersion.poll_id.in_(poll_ids))
+        .order_by(TextVersion.number.desc())
+        .limit(1)
+    )
+    if adopted is None:
+        return None
+    before = db.session.scalar(
+        select(TextVersion).filter_by(
+            item_type=proposal.item_type, item_id=proposal.item_id, number=adopted.number - 1
+        )
+    )
+    return before.text if before is not None else None
+
+
 def comparison(proposal: Proposal) -> dict[str, Any]:
-    """Original and proposed wording, plain and word-by-word marked (HTML, escaped)."""
+    """Original and proposed wording, plain and word-by-word marked (HTML, escaped).
+
+    Once adopted, the original is the wording the amendment replaced (not today's text)."""
     item = target_item(proposal)
     proposed = plain_text(proposal.text)
+    original = ""
     if proposal.kind == "amendment" and item is not None:
-        original = plain_text(item.text)
-        original_html, proposed_html = textdiff.side_by_side(original, proposed)
-    else:
-        original = ""
-        original_html, proposed_html = textdiff.side_by_side("", proposed)
+        earlier = wording_before_adoption(proposal, item) if proposal.status == "adopted" else None
+        original = plain_text(item.text if earlier is None else earlier)
+    original_html, proposed_html = textdiff.side_by_side(original, proposed)
     return {
         "original": original,
         "proposed": proposed,
@@ -184,7 +229,9 @@ def present(agenda_item: AgendaItem) -> dict[str, Any]:
         "title": title,
         "text": proposal.text,
         "text_html": compare_html,
-        "context": excerpt(getattr(item, "text", ""), 120) if item is not None else "",
+        "context": _("Proposed from the floor by %(n)d participants", n=proposal.supporters)
+        if proposal.supporters > 1
+        else _("Proposed from the floor"),
         "suggested_method": "consensus",
         "options": [],
         "amendment": {

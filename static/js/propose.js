@@ -92,7 +92,8 @@
     }
     var current = form.querySelector("input[name=propose-kind]:checked");
     if ((!current || current.disabled) && firstAllowed) { firstAllowed.checked = true; }
-    $("propose-about").textContent = about ? fill(S.about, { title: about.title }) : S.aboutNothing;
+    $("propose-about").textContent = about ? fill(S.about, { title: about.title }) :
+      (item ? S.commentOnly : S.aboutNothing);
     $("propose-start").hidden = !(about && kind() === "amendment" && about.text);
   }
 
