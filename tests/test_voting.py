@@ -302,3 +302,34 @@ def test_ballots_racing_a_close_give_one_final_count(any_db_app):
         # The count recorded at close is the one every later read gives.
         assert audit.details["counts"] == voting.counts_by_group(poll)
         assert voting.results(poll)["ballots"] == distinct_acked
+
+
+def test_a_locked_database_refuses_with_server_busy_and_the_resend_counts(tmp_path, monkeypatch):
+    import sqlite3
+
+    from deliberation import database
+    from tests.conftest import make_app
+
+    monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    path = tmp_path / "busy.sqlite"
+    app = make_app(tmp_path, "sqlite:///" + str(path))
+    with app.test_request_context(), force_locale("en"):
+        session, poll = open_free_poll()
+        (alice,) = voters(session, [""])
+        other_writer = sqlite3.connect(path, isolation_level=None)
+        other_writer.execute("BEGIN IMMEDIATE")  # someone else holds the write lock
+        sent = ballot_id()
+        try:
+            with pytest.raises(VoteError) as error:
+                voting.cast(alice, poll.id, sent, {"answer": "full"})
+            assert error.value.code == "server_busy"
+        finally:
+            other_writer.execute("ROLLBACK")
+            other_writer.close()
+        assert voting.voted_count(poll) == 0
+        # The phone kept the ballot and sends it again: counted, once.
+        assert voting.cast(alice, poll.id, sent, {"answer": "full"}).duplicate is False
+        assert voting.cast(alice, poll.id, sent, {"answer": "full"}).duplicate is True
+        assert voting.voted_count(poll) == 1
+        db.session.remove()
+        db.engine.dispose()
