@@ -11,6 +11,7 @@ from docx.text.paragraph import Paragraph
 from lxml import etree
 from test_documents_synthesis import convert_to_pdf, demo_process, footnote_texts, reopen, styled
 
+from deliberation.documents import charts
 from deliberation.documents.proceedings import build_proceedings
 from deliberation.extensions import db
 from deliberation.models import LiveSession, Poll, PollCount, Proposal, TextVersion
@@ -199,6 +200,12 @@ def test_proceedings_structure_polls_and_charts(app, tmp_path):
     assert first_column == [
         labels[key] for key in ("full", "reservations", "mixed", "disagree", "block")
     ]
+    # The first column is the chart's legend: each answer cell in its bar colour.
+    fills = [
+        row.cells[0]._tc.tcPr.find(f"{W}shd").get(f"{W}fill")
+        for row in consensus_tables[0].rows[1:]
+    ]
+    assert fills == [charts.hex_colour(i) for i in range(5)]
     counts = [row.cells[1].text for row in consensus_tables[0].rows[1:]]
     assert counts == ["3", "2", "2", "1", "0"]
 

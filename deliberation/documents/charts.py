@@ -40,11 +40,22 @@ def hex_colour(index: int) -> str:
     return "{:02X}{:02X}{:02X}".format(*colour(index))
 
 
+def hex_colours(count: int) -> list[str]:
+    return [hex_colour(index) for index in range(count)]
+
+
+# Palette indices: the answer colours, then the background and the empty bar.
+_BACKGROUND_INDEX = len(PALETTE)
+_EMPTY_INDEX = len(PALETTE) + 1
+_PLTE = b"".join(bytes(c) for c in (*PALETTE, BACKGROUND, EMPTY))
+
+
 def _segments(values: Sequence[int], width: int) -> bytes:
-    """One scanline: each value gets a share of the width (largest remainders)."""
+    """One scanline of palette indices: each value gets its share of the width (largest
+    remainders, so the segments always fill the bar exactly)."""
     total = sum(v for v in values if v > 0)
     if total <= 0:
-        return bytes(EMPTY) * width
+        return bytes([_EMPTY_INDEX]) * width
     exact = [max(v, 0) * width / total for v in values]
     widths = [int(x) for x in exact]
     leftover = width - sum(widths)
@@ -52,12 +63,12 @@ def _segments(values: Sequence[int], width: int) -> bytes:
         :leftover
     ]:
         widths[index] += 1
-    return b"".join(bytes(colour(i)) * w for i, w in enumerate(widths) if w)
+    return b"".join(bytes([i % len(PALETTE)]) * w for i, w in enumerate(widths) if w)
 
 
 def stacked_bars(rows: Sequence[Sequence[int]], width: int = WIDTH) -> bytes:
     """A PNG with one horizontal stacked bar per row of counts."""
-    blank = b"\x00" + bytes(BACKGROUND) * width
+    blank = b"\x00" + bytes([_BACKGROUND_INDEX]) * width
     lines: list[bytes] = []
     for values in rows:
         line = b"\x00" + _segments(values, width)
@@ -72,10 +83,12 @@ def stacked_bars(rows: Sequence[Sequence[int]], width: int = WIDTH) -> bytes:
         body = kind + data
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    # 8-bit palette image (colour type 3): a third of the bytes of RGB to compress.
+    header = struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
+        + chunk(b"PLTE", _PLTE)
         + chunk(b"IDAT", zlib.compress(raw, 1))
         + chunk(b"IEND", b"")
     )

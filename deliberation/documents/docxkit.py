@@ -51,6 +51,7 @@ CUSTOM_PARAGRAPH_STYLES = {
     "toc 1": ("Normal", {"bold": True, "space_before": 6}),
     "toc 2": ("Normal", {"indent": 0.5}),
 }
+_TOC_LEVELS = {"Heading 1": 1, "Heading 2": 2}
 TOC_INSTRUCTION = 'TOC \\o "1-2" \\h \\z \\u'
 # A4 with 2.5 cm margins: 16 cm of text width.
 TEXT_WIDTH_TWIPS = 9070
@@ -114,6 +115,7 @@ class DocWriter:
         self._sect_pr = self.body.get_or_add_sectPr()
         self._picture_id = 0
         self._toc_p = None
+        self._headings: list[tuple[int, CT_P]] = []
         self._markdown = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
         self._ensure_styles()
         for section in document.sections:
@@ -178,6 +180,8 @@ class DocWriter:
             p = SubElement(container, _P)
         if style:
             SubElement(SubElement(p, _PPR), _PSTYLE, {_VAL: self.style_ids[style]})
+            if style in _TOC_LEVELS and container is None:
+                self._headings.append((_TOC_LEVELS[style], p))
         return p
 
     def run(self, p: CT_P, text: str, char_style: str | None = None, italic: bool = False):
@@ -386,13 +390,9 @@ class DocWriter:
         toc = self._toc_p
         if toc is None:
             return
-        levels = {self.style_ids["Heading 1"]: 1, self.style_ids["Heading 2"]: 2}
-        entries = []
-        for p in toc.itersiblings(_P):
-            pstyle = p.find(f"{_PPR}/{_PSTYLE}")
-            level = levels.get(pstyle.get(_VAL)) if pstyle is not None else None
-            if level:
-                entries.append((level, "".join(t.text or "" for t in p.iter(_T))))
+        entries = [
+            (level, "".join(t.text or "" for t in p.iter(_T))) for level, p in self._headings
+        ]
         if not entries:
             return
         runs = toc.findall(_R)
@@ -428,7 +428,13 @@ class DocWriter:
         r.append(br)
         p.append(r)
 
-    def table(self, header: list[str], rows: list[list[object]], style="Light Grid Accent 1"):
+    def table(
+        self,
+        header: list[str],
+        rows: list[list[object]],
+        style: str = "Light Grid Accent 1",
+        fills: list[str] | None = None,
+    ):
         """A table with a repeated header row, built as one XML fragment.
 
         Filling cells through python-docx (``row.cells`` / ``cell.text``) searches the table
@@ -438,12 +444,17 @@ class DocWriter:
         width = TEXT_WIDTH_TWIPS // columns
         grid = "".join(f'<w:gridCol w:w="{width}"/>' for _ in range(columns))
 
-        def row(values: list[object], is_header: bool) -> str:
+        def row(values: list[object], is_header: bool, fill: str | None = None) -> str:
             cells = []
             for index in range(columns):
                 value = values[index] if index < len(values) else ""
+                shading = (
+                    f'<w:shd w:val="clear" w:color="auto" w:fill="{fill}"/>'
+                    if fill and index == 0
+                    else ""
+                )
                 cells.append(
-                    f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>'
+                    f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{shading}</w:tcPr>'
                     f"<w:p>{_runs_xml(clean_text(value))}</w:p></w:tc>"
                 )
             head = "<w:trPr><w:tblHeader/></w:trPr>" if is_header else ""
@@ -456,7 +467,10 @@ class DocWriter:
             'w:lastColumn="0" w:noHBand="0" w:noVBand="1"/>'
             f"</w:tblPr><w:tblGrid>{grid}</w:tblGrid>"
             + row(header, True)
-            + "".join(row(values, False) for values in rows)
+            + "".join(
+                row(values, False, fills[i] if fills and i < len(fills) else None)
+                for i, values in enumerate(rows)
+            )
             + "</w:tbl>"
         )
         tbl = parse_xml(xml)
@@ -474,7 +488,9 @@ class DocWriter:
         number = self._picture_id
         image = Image.from_blob(png)
         part = ImagePart.from_image(image, PackURI(f"/word/media/chart{number}.png"))
-        rel_id = self.document.part.relate_to(part, RT.IMAGE)
+        # relate_to() would compare with every existing relationship first.
+        rel_id = f"rIdChart{number}"
+        self.document.part.rels.add_relationship(RT.IMAGE, part, rel_id)
         height = int(width_emu * image.px_height / max(image.px_width, 1))
         inline = CT_Inline.new_pic_inline(number, rel_id, f"chart{number}.png", width_emu, height)
         p = self._new_p("Normal")

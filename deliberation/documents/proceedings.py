@@ -15,8 +15,6 @@ from typing import Any
 
 from docx import Document
 from docx.document import Document as DocumentObject
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 from docx.shared import Cm
 from sqlalchemy import func
 
@@ -290,9 +288,9 @@ def write_poll(writer: DocWriter, result: PollResult, items: ItemIndex, lang: st
         chart_rows = [[a["count"] for a in answers]] + [
             [a["count"] for a in g.get("answers") or []] for g in groups
         ]
-    table = writer.table(header, rows)
-    if result.method != "majority_judgment":
-        shade_legend(table, len(answers))
+    # The first column doubles as the chart's legend: each answer in its bar colour.
+    fills = None if result.method == "majority_judgment" else charts.hex_colours(len(answers))
+    writer.table(header, rows, fills=fills)
     group_rows = summary.get("groups") or []
     if group_rows:
         writer.table(
@@ -318,17 +316,6 @@ def write_poll(writer: DocWriter, result: PollResult, items: ItemIndex, lang: st
         )
     line = ", ".join(figures)
     writer.paragraph(f"{verdict} — {line}" if verdict else line, "Outcome")
-
-
-def shade_legend(table: Any, answers: int) -> None:
-    """Colour the first cell of each answer row like its segment in the chart (the legend)."""
-    for index, row in enumerate(table.rows[1 : answers + 1]):
-        tc_pr = row.cells[0]._tc.get_or_add_tcPr()
-        shading = OxmlElement("w:shd")
-        shading.set(qn("w:val"), "clear")
-        shading.set(qn("w:color"), "auto")
-        shading.set(qn("w:fill"), charts.hex_colour(index))
-        tc_pr.append(shading)
 
 
 def write_amendments(
