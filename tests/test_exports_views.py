@@ -206,3 +206,16 @@ def test_export_screen_in_chromium_against_the_real_server(live_server, browser)
         assert docx.Document(str(path)).paragraphs[1].text == "Synthèse des possibles"
     finally:
         context.close()
+
+
+def test_old_job_files_are_pruned(tmp_path):
+    exports = str(tmp_path)
+    old = jobs.Job(id="c" * 32, kind="synthesis", process_id=1, slug="x")
+    recent = jobs.Job(id="d" * 32, kind="synthesis", process_id=1, slug="x")
+    jobs.save_job(exports, old)
+    jobs.save_job(exports, recent)
+    old_file = jobs.jobs_dir(exports) / f"{old.id}.json"
+    eight_days_ago = time.time() - 8 * 86400
+    os.utime(old_file, (eight_days_ago, eight_days_ago))
+    assert jobs.prune_jobs(exports) == 1
+    assert not old_file.exists() and jobs.load_job(exports, recent.id) is not None

@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 # A worker that has not started within this delay, or still runs after the other, is lost.
 QUEUED_TIMEOUT_SECONDS = 120
 STALE_AFTER_SECONDS = 30 * 60
+JOB_RETENTION_DAYS = 7
 
 Progress = Callable[[int, int], None]
 # Worker children started by this server process, reaped when their jobs are read.
@@ -175,6 +176,23 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def prune_jobs(exports_dir: str, older_than_days: int = JOB_RETENTION_DAYS) -> int:
+    """Forget job files older than the retention (the documents themselves stay)."""
+    directory = jobs_dir(exports_dir)
+    if not directory.is_dir():
+        return 0
+    limit = datetime.now(UTC).timestamp() - older_than_days * 86400
+    removed = 0
+    for path in directory.glob("*.json"):
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue  # another server process removed it first
+    return removed
+
+
 def recent_jobs(exports_dir: str, process_id: int, limit: int = 10) -> list[Job]:
     directory = jobs_dir(exports_dir)
     if not directory.is_dir():
@@ -200,6 +218,7 @@ def start_job(
     """Queue a document build; the worker runs in a child process unless ``synchronous``."""
     if kind not in KINDS:
         raise ExportError(f"Unknown document kind {kind!r}.")
+    prune_jobs(exports_dir)
     job = Job(id=uuid.uuid4().hex, kind=kind, process_id=process.id, slug=process.slug)
     save_job(exports_dir, job)
     if synchronous:
