@@ -14,13 +14,11 @@ from typing import Any
 import segno
 from flask import current_app
 from flask_babel import force_locale, lazy_gettext
-from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
 from ..database import write_transaction
 from ..extensions import db
-from ..live import rooms
 from ..models import (
     AGENDA_ITEM_TYPES,
     SESSION_KINDS,
@@ -38,10 +36,17 @@ from ..models import (
     Proposal,
     Recommendation,
     Territory,
-    utcnow,
 )
-from . import amendments, voting
-from .text import excerpt, render_markdown
+from .presentation import (  # noqa: F401  (part of this module's API, used by the views)
+    action_path_options,
+    agenda_summary,
+    authored_item,
+    finding_numbers,
+    join_path,
+    joined_count,
+    present_item,
+    state_for,
+)
 
 # No look-alikes: no 0/O, 1/I/L, 2/Z, 5/S, 6/G, 8/B.
 CODE_ALPHABET = "ACDEFHJKMNPQRTUVWXY3479"
@@ -50,16 +55,6 @@ TOKEN_SALT = "participant"
 TOKEN_MAX_AGE = 30 * 24 * 3600
 DISPLAY_NAME_MAX = 80
 ROLES = ("phone", "projector", "facilitator")
-
-AUTHORED_TYPES: dict[str, type] = {
-    "hypothesis": Hypothesis,
-    "finding": Finding,
-    "recommendation": Recommendation,
-    "action_path": ActionPath,
-    "action_paths": Finding,
-    "implementation_condition": ImplementationCondition,
-    "amendment": Proposal,
-}
 
 
 class SessionError(Exception):
@@ -143,10 +138,6 @@ def session_by_code(code: str | None) -> LiveSession | None:
     return db.session.scalar(db.select(LiveSession).filter_by(join_code=code))
 
 
-def join_path(session: LiveSession) -> str:
-    return f"/j/{session.join_code}"
-
-
 def qr_svg(url: str) -> str:
     """The QR code of ``url`` as an inline SVG that scales with its container."""
     return segno.make(url, error="m").svg_inline(scale=10, border=2, omitsize=True)
@@ -201,13 +192,6 @@ def participant_from_token(token: str | None) -> Participant | None:
 # -- the agenda ---------------------------------------------------------------------------
 
 
-def _authored(item_type: str, item_id: int | None) -> Any:
-    model = AUTHORED_TYPES.get(item_type)
-    if model is None or item_id is None:
-        return None
-    return db.session.get(model, item_id)
-
-
 def _process_of(item: Any) -> int | None:
     if isinstance(item, Hypothesis):
         return item.question.field.process_id
@@ -232,7 +216,7 @@ def add_agenda_item(
             raise SessionError("invalid_item", lazy_gettext("Type the question to put."))
         item_id = None
     else:
-        authored = _authored(item_type, item_id)
+        authored = authored_item(item_type, item_id)
         if authored is None or _process_of(authored) != session.process_id:
             raise SessionError("unknown_item", lazy_gettext("This item is not in the process."))
         if item_type == "action_paths" and not authored.action_paths:
@@ -321,179 +305,3 @@ def show_item(session: LiveSession, agenda_item: AgendaItem | None) -> None:
                 "poll_open", lazy_gettext("Close the vote in progress before moving on.")
             )
         session.current_item_id = target
-
-
-# -- presenting items ---------------------------------------------------------------------
-
-
-def finding_numbers(process_id: int) -> dict[int, int]:
-    """Findings are numbered across the whole process, in field order."""
-    rows = db.session.execute(
-        db.select(Finding.id)
-        .join(Field, Finding.field_id == Field.id)
-        .filter(Field.process_id == process_id)
-        .order_by(Field.position, Field.id, Finding.position, Finding.id)
-    )
-    return {finding_id: number for number, (finding_id,) in enumerate(rows, start=1)}
-
-
-def _index(item: Any, siblings: list) -> int:
-    return siblings.index(item) + 1 if item in siblings else 0
-
-
-def action_path_options(finding: Finding) -> list[dict[str, str]]:
-    return [
-        {"key": f"ap{path.id}", "label": excerpt(path.text, 160)} for path in finding.action_paths
-    ]
-
-
-def present_item(agenda_item: AgendaItem) -> dict[str, Any]:
-    """Title, text and context of any agenda item, in the current locale."""
-    item_type = agenda_item.item_type
-    authored = _authored(item_type, agenda_item.item_id)
-    text = agenda_item.text
-    context = ""
-    options: list[dict[str, str]] = []
-    method = "consensus"
-    numbers = finding_numbers(agenda_item.session.process_id) if authored is not None else {}
-    text_html: str | None = None
-    extra: dict[str, Any] = {}
-    if item_type == "free":
-        title = _("Question to the room")
-    elif authored is None:
-        title = _("Item no longer in the process")
-    elif isinstance(authored, Hypothesis):
-        question = authored.question
-        q_number = _index(question, question.field.questions)
-        title = _(
-            "Hypothesis %(number)s",
-            number=f"{q_number}.{_index(authored, question.hypotheses)}",
-        )
-        text = authored.text
-        context = _("Question %(number)s: %(text)s", number=q_number, text=excerpt(question.text))
-    elif item_type == "action_paths":
-        number = numbers.get(authored.id, 0)
-        title = _("Action paths of finding %(number)s", number=number)
-        text = "\n".join(f"- {path.text}" for path in authored.action_paths)
-        context = _("Finding %(number)s: %(text)s", number=number, text=excerpt(authored.text))
-        options = action_path_options(authored)
-        method = "dot"
-    elif isinstance(authored, Finding):
-        title = _("Finding %(number)s", number=numbers.get(authored.id, 0))
-        text = authored.text
-    elif isinstance(authored, Proposal):
-        # Amendments show both wordings, changes marked (services.amendments owns that).
-        shown = amendments.present(agenda_item)
-        title, text, context = shown["title"], shown["text"], shown.get("context", "")
-        text_html = shown.get("text_html")
-        extra = {"amendment": shown.get("amendment")}
-    else:
-        finding = authored.finding
-        number = numbers.get(finding.id, 0)
-        siblings = {
-            "recommendation": finding.recommendations,
-            "action_path": finding.action_paths,
-            "implementation_condition": finding.conditions,
-        }[item_type]
-        label = f"{number}.{_index(authored, siblings)}"
-        if item_type == "recommendation":
-            title = _("Recommendation %(number)s", number=label)
-        elif item_type == "action_path":
-            title = _("Action path %(number)s", number=label)
-        else:
-            title = _("Implementation condition %(number)s", number=label)
-        text = authored.text
-        context = _("Finding %(number)s: %(text)s", number=number, text=excerpt(finding.text))
-    return {
-        "id": agenda_item.id,
-        "position": agenda_item.position,
-        "type": item_type,
-        "item_id": agenda_item.item_id,
-        "title": title,
-        "text": text,
-        "text_html": text_html if text_html is not None else str(render_markdown(text)),
-        "excerpt": excerpt(text),
-        "context": context,
-        "suggested_method": method,
-        "options": options,
-        **extra,
-    }
-
-
-# -- what each screen is given ------------------------------------------------------------
-
-
-def _iso(moment: Any) -> str | None:
-    return moment.isoformat(timespec="seconds") if moment is not None else None
-
-
-def state_for(
-    session: LiveSession, role: str, participant: Participant | None = None
-) -> dict[str, Any]:
-    """The whole state for one screen, in the process language (see docs/protocol.md)."""
-    language = session.process.language or "fr"
-    with force_locale(language):
-        item = session.current_item
-        poll = voting.latest_poll(item) if item is not None else None
-        voted_count = voting.voted_count(poll) if poll is not None else 0
-        state: dict[str, Any] = {
-            "role": role,
-            "session": {
-                "id": session.id,
-                "code": session.join_code,
-                "title": session.title,
-                "kind": session.kind,
-                "join_url": join_path(session),
-                "language": language,
-                "current_item_id": session.current_item_id,
-            },
-            "item": present_item(item) if item is not None else None,
-            "poll": voting.describe_poll(poll) if poll is not None else None,
-            "voted": None,
-            "counts": None,
-            "results": None,
-            "agenda": None,
-            "server_time": _iso(utcnow()),
-        }
-        if role == "phone":
-            state["voted"] = bool(
-                poll is not None and participant is not None and voting.has_voted(poll, participant)
-            )
-        else:
-            state["counts"] = {
-                "connected": rooms.connected_count(session.id),
-                "voted": voted_count,
-                "joined": joined_count(session),
-            }
-        if poll is not None and voting.results_visible(poll, role):
-            state["results"] = voting.results(poll)
-        if role == "facilitator":
-            state["agenda"] = agenda_summary(session)
-    return state
-
-
-def joined_count(session: LiveSession) -> int:
-    return db.session.scalar(
-        db.select(db.func.count(Participant.id)).filter_by(session_id=session.id)
-    )
-
-
-def agenda_summary(session: LiveSession) -> list[dict[str, Any]]:
-    summary = []
-    for agenda_item in session.agenda:
-        presented = present_item(agenda_item)
-        summary.append(
-            {
-                "id": agenda_item.id,
-                "position": agenda_item.position,
-                "type": agenda_item.item_type,
-                "item_id": agenda_item.item_id,
-                "title": presented["title"],
-                "excerpt": presented["excerpt"],
-                "polls": [
-                    {"id": poll.id, "state": poll.state, "method": poll.method, "round": poll.round}
-                    for poll in agenda_item.polls
-                ],
-            }
-        )
-    return summary

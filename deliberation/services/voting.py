@@ -353,7 +353,7 @@ def clean_options(method: str, options: Any, agenda_item: AgendaItem) -> list[di
     if method not in ("majority_judgment", "dot"):
         return []
     if options is None:
-        from .sessions import present_item  # sessions reads voting; the reverse only here
+        from .presentation import present_item  # presentation reads voting: import here
 
         options = present_item(agenda_item)["options"]
         if not options and method == "majority_judgment":
