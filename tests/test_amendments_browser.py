@@ -124,8 +124,28 @@ def test_an_amendment_from_the_floor_is_adopted_and_shown_on_the_outline(live_se
     # Adopted: Ana hears it; the outline carries the new wording.
     ana.wait_for_selector(".my-proposal.status-adopted", timeout=TIMEOUT)
     console.goto(f"{base}/organize/{DEMO_SLUG}")
-    assert "Amendement adopté en atelier." in console.text_content("body")
-    assert session_id > 0
+    item_anchor = console.evaluate(
+        """phrase => {
+            const texts = [...document.querySelectorAll(".item-text, .finding-text")];
+            const own = texts.find(node => node.textContent.includes(phrase));
+            return own ? own.closest("li.item, [id^='finding-']").id : null;
+        }""",
+        "Amendement adopté en atelier.",
+    )
+    assert item_anchor, "the new wording is not on the outline"
+    kind, item_id = item_anchor.rsplit("-", 1)
+
+    # Its history tells when, in which session and by which vote; a rollback is a version too.
+    console.goto(f"{base}/organize/{DEMO_SLUG}/{kind}/{item_id}/history")
+    adopted = console.locator("li.version", has=console.locator(".kind-amendment")).first
+    assert f"#{session_id}" in adopted.text_content() or str(session_id) in adopted.text_content()
+    console.click("#version-1 form button[type=submit]")
+    console.goto(f"{base}/organize/{DEMO_SLUG}")
+    restored = console.locator(f"#{kind}-{item_id}").text_content()
+    assert "Amendement adopté en atelier." not in restored
+    assert words[0] in restored
+    console.goto(f"{base}/organize/{DEMO_SLUG}/{kind}/{item_id}/history")
+    assert console.locator(".kind-rollback").count() == 1
     organiser.close()
 
 
