@@ -416,6 +416,18 @@ def test_a_vote_without_ballots_decides_nothing(room):
     assert hypothesis_of(session).text == HYPOTHESIS
 
 
+def test_adopting_an_amendment_of_a_deleted_item_still_publishes(room):
+    session, ana, bob = room
+    proposal, _d = amendments.propose(ana, "amendment", "Une nouvelle formulation.")
+    agenda_item = amendments.accept_for_vote(proposal)
+    db.session.delete(hypothesis_of(session))
+    db.session.commit()
+    poll = put_to_vote(session, agenda_item, [ana, bob], {"answer": "full"})
+    assert poll.state == "published"
+    stored = db.session.get(Proposal, proposal.id)
+    assert stored.status == "rejected" and stored.reason
+
+
 @BOTH_DATABASES
 def test_yes_no_vote_adopts_a_new_action_path_under_the_finding(room):
     session, ana, bob = room

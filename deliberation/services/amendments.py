@@ -450,7 +450,11 @@ def settle(poll: Poll, results: dict[str, Any] | None) -> Proposal | None:
     if proposal is None or proposal.status not in ("accepted", "rejected"):
         return proposal
     outcome = outcome_of(results)
-    if outcome == "validated":
+    if outcome == "validated" and target_item(proposal) is None:
+        # Deleted by the organisers meanwhile: the vote stands, nothing to change.
+        proposal.status = "rejected"
+        proposal.reason = _("The amended item no longer exists.")
+    elif outcome == "validated":
         adopt(proposal, poll)
         proposal.reason = ""
     elif outcome in ("rework", "rejected"):
