@@ -169,6 +169,16 @@ def test_a_consensus_vote_from_two_phones_reaches_the_projector(live_server, bro
     console.click("#btn-open")
     offline_ballot_is_sent_when_the_connection_returns(console, phones[1][0], second)
 
+    # A vote with a short countdown: the console closes it when time is up.
+    console.click("#btn-close")
+    console.wait_for_selector("#form-next:not([hidden])")
+    console.click("#btn-next")
+    console.wait_for_selector("#form-open:not([hidden])")
+    console.fill("#open-countdown", "2")
+    console.click("#btn-open")
+    first.wait_for_selector("body[data-poll-state=open]")
+    first.wait_for_selector("body[data-poll-state=closed]", timeout=15_000)
+
     assert errors == []
     for context in (console_context, projector_context, *(c for c, _p in phones)):
         context.close()
