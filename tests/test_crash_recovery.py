@@ -185,7 +185,10 @@ def test_sigkill_mid_poll_loses_nothing_and_counts_once(tmp_path, database_url):
         # The tally the server gives the room agrees with the database.
         screen = socketio.Client()
         screen.connect(
-            server.url, auth={"role": "projector", "code": ids["code"]}, transports=["websocket"]
+            server.url,
+            auth={"role": "projector", "code": ids["code"]},
+            transports=["websocket"],
+            wait_timeout=10,
         )
         state = screen.call("sync", {}, timeout=10)
         screen.disconnect()
@@ -212,7 +215,10 @@ def test_tallies_are_coalesced_on_a_live_server(tmp_path):
     screen.on("tally", lambda data: tallies.append((time.monotonic(), data)))
     try:
         screen.connect(
-            server.url, auth={"role": "projector", "code": ids["code"]}, transports=["websocket"]
+            server.url,
+            auth={"role": "projector", "code": ids["code"]},
+            transports=["websocket"],
+            wait_timeout=10,
         )
         for phone in phones:
             phone.connect()
@@ -226,7 +232,7 @@ def test_tallies_are_coalesced_on_a_live_server(tmp_path):
                 and tallies[-1][1]["voted"] == voters
                 and len([t for t in tallies if t[1]["connected"] == voters])
             ),
-            10,
+            20,
             "the last tally",
         )
         time.sleep(0.6)
@@ -242,7 +248,10 @@ def test_tallies_are_coalesced_on_a_live_server(tmp_path):
         intruder.on("connect_error", refusals.append)
         with pytest.raises(socketio.exceptions.ConnectionError):
             intruder.connect(
-                server.url, auth={"role": "phone", "token": "forged"}, transports=["websocket"]
+                server.url,
+                auth={"role": "phone", "token": "forged"},
+                transports=["websocket"],
+                wait_timeout=10,
             )
         assert refusals[0]["message"] == "invalid_token"
         assert refusals[0]["data"]["error"] == "invalid_token" and refusals[0]["data"]["message"]
