@@ -17,7 +17,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from ..extensions import db
-from ..live import broadcast
+from ..live import broadcast, proposals
 from ..models import SESSION_KINDS, AgendaItem, Field, LiveSession, Poll, Process
 from ..services import sessions, voting
 from ..services.sessions import SessionError
@@ -341,7 +341,10 @@ def run_action(live_session: LiveSession, action: str, form: Any, actor: str) ->
     elif action == "close_poll":
         voting.close_poll(_poll_in(live_session, form.get("poll_id")), actor=actor)
     elif action == "publish_poll":
-        voting.publish_poll(_poll_in(live_session, form.get("poll_id")), actor=actor)
+        poll = voting.publish_poll(_poll_in(live_session, form.get("poll_id")), actor=actor)
+        # As the socket handler does: the console and the authors learn what the vote made of
+        # a proposal from the floor.
+        proposals.after_publish(poll.id)
     elif action == "reset_poll":
         if form.get("confirm") != "yes":
             raise SessionError("confirm", _("Tick the box to confirm that the vote starts again."))

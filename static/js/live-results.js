@@ -256,9 +256,12 @@
     return box;
   }
 
-  /* Render results into `container`. opts.groups (default true) shows the group table. */
+  /* Render results into `container`. opts.groups (default true) shows the group table.
+     Never while the vote is open: group bars moving vote by vote could reveal one
+     person's choice; the breakdown and the divergence signal wait for the close. */
   function render(container, results, poll, strings, opts) {
     opts = opts || {};
+    var open = !!poll && poll.state === "open";
     container.textContent = "";
     var summary = overallOf(results);
     if (!summary) { return false; }
@@ -270,9 +273,9 @@
     }
     main.appendChild(method === "majority_judgment" ? renderJudgment(summary, strings, poll) : renderBars(summary, method));
     main.appendChild(renderOutcome(summary, results, strings));
-    var divergence = renderDivergence(results, strings);
+    var divergence = open ? null : renderDivergence(results, strings);
     if (divergence) { main.appendChild(divergence); }
-    if (opts.groups === false) {
+    if (opts.groups === false || open) {
       container.appendChild(main);
       return true;
     }
