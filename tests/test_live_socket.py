@@ -365,3 +365,18 @@ def test_presence_is_shared_through_redis_when_the_queue_is_redis(app):
     finally:
         shared.delete(other_process, f"{rooms.PREFIX}:{session_id}:{rooms._process_id}")
         rooms.clear()
+
+
+def test_facilitator_socket_opened_by_another_site_is_refused(live):
+    app, ids = live
+    http = app.test_client()
+    http.post("/login", data={"email": "facilitator@example.org", "password": PASSWORD})
+    auth = {"role": "facilitator", "session_id": ids["session"]}
+    hijack = socketio.test_client(
+        app, flask_test_client=http, auth=auth, headers={"Origin": "https://evil.example"}
+    )
+    assert not hijack.is_connected()
+    own = socketio.test_client(
+        app, flask_test_client=http, auth=auth, headers={"Origin": "http://localhost"}
+    )
+    assert own.is_connected()

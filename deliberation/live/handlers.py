@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app, request
 from flask_babel import force_locale, lazy_gettext
@@ -44,6 +45,17 @@ def _error(error: Refusal | VoteError | SessionError, language: str | None) -> d
     return {"ok": False, "error": error.code, "message": str(error.message)}
 
 
+def _same_origin() -> bool:
+    """The facilitator role rides on the login cookie: refuse a handshake that a page of
+    another site opened with it (cross-site WebSocket hijacking). Clients that send no
+    Origin (not a browser) are judged by their cookie alone."""
+    origin = request.headers.get("Origin")
+    if not origin:
+        return True
+    allowed = current_app.config.get("SOCKETIO_CORS_ORIGINS") or []
+    return urlsplit(origin).netloc == request.host or origin in allowed
+
+
 def _identify(auth: Any) -> tuple[LiveSession, rooms.Presence]:
     if not isinstance(auth, dict) or auth.get("role") not in rooms.ROLE_ROOMS:
         raise Refusal("bad_request")
@@ -59,7 +71,7 @@ def _identify(auth: Any) -> tuple[LiveSession, rooms.Presence]:
             auth.get("code") if isinstance(auth.get("code"), str) else None
         )
     else:
-        if not current_user.is_authenticated:
+        if not current_user.is_authenticated or not _same_origin():
             raise Refusal("not_allowed")
         session_id = auth.get("session_id")
         session = db.session.get(LiveSession, session_id) if type(session_id) is int else None
