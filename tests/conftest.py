@@ -193,8 +193,10 @@ def live_server(tmp_path):
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser():
+    """Chromium for one test. Not session-wide: sync Playwright keeps an asyncio loop running
+    in the main thread while it lives, which would break later tests that use asyncio.run."""
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
