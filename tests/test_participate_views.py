@@ -250,3 +250,31 @@ def test_join_needs_csrf_but_the_ballot_api_does_not(tmp_path):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def test_join_and_http_ballot_on_sqlite_and_postgresql(any_db_app):
+    """The phone's HTTP path end to end on both databases."""
+    app = any_db_app
+    with app.app_context():
+        session = workshop(make_process(language="fr"))
+        item = free_item(session)
+        code = session.join_code
+        poll_id = voting.open_poll(session, item, "yes_no").id
+    client, token = joined_client(app, code)
+    page = client.get(f"/s/{code}")
+    assert page.status_code == 200
+    assert page_config(page.data.decode())["state"]["poll"]["id"] == poll_id
+    ballot = {
+        "token": token,
+        "poll_id": poll_id,
+        "ballot_id": ballot_id(),
+        "choice": {"answer": "no"},
+        "round": 1,
+    }
+    assert client.post("/api/ballots", json=ballot).get_json()["duplicate"] is False
+    assert client.post("/api/ballots", json=ballot).get_json()["duplicate"] is True
+    with app.app_context():
+        poll = db.session.get(Poll, poll_id)
+        assert voting.voted_count(poll) == 1
+        no = voting.results(poll)["answers"][1]
+        assert (no["key"], no["count"], no["percent"]) == ("no", 1, 100.0)
