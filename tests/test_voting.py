@@ -323,10 +323,17 @@ def test_a_locked_database_refuses_with_server_busy_and_the_resend_counts(tmp_pa
             with pytest.raises(VoteError) as error:
                 voting.cast(alice, poll.id, sent, {"answer": "full"})
             assert error.value.code == "server_busy"
+            with pytest.raises(VoteError) as error:
+                voting.close_poll(poll)
+            assert error.value.code == "server_busy"
+            with pytest.raises(VoteError) as error:
+                sessions.show_item(session, None)
+            assert error.value.code == "server_busy"
         finally:
             other_writer.execute("ROLLBACK")
             other_writer.close()
         assert voting.voted_count(poll) == 0
+        assert db.session.get(Poll, poll.id).state == "open"
         # The phone kept the ballot and sends it again: counted, once.
         assert voting.cast(alice, poll.id, sent, {"answer": "full"}).duplicate is False
         assert voting.cast(alice, poll.id, sent, {"answer": "full"}).duplicate is True

@@ -17,7 +17,6 @@ from flask_babel import force_locale, lazy_gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
-from ..database import write_transaction
 from ..extensions import db
 from ..models import (
     AGENDA_ITEM_TYPES,
@@ -37,6 +36,7 @@ from ..models import (
     Recommendation,
     Territory,
 )
+from . import voting
 from .presentation import (  # noqa: F401  (part of this module's API, used by the views)
     action_path_options,
     agenda_summary,
@@ -295,7 +295,7 @@ def show_item(session: LiveSession, agenda_item: AgendaItem | None) -> None:
     """Put an item (or nothing: the idle screen) before the room."""
     if agenda_item is not None and agenda_item.session_id != session.id:
         raise SessionError("unknown_item", lazy_gettext("This item is not on the agenda."))
-    with write_transaction():
+    with voting.write_or_busy():
         open_poll = db.session.scalar(
             db.select(Poll.id).filter_by(session_id=session.id, state="open").limit(1)
         )

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -93,6 +95,16 @@ class CastResult:
 
     def ack(self) -> dict[str, Any]:
         return {"ok": True, "ballot_id": self.ballot_id, "duplicate": self.duplicate}
+
+
+@contextmanager
+def write_or_busy() -> Iterator[None]:
+    """A write transaction whose lock timeout becomes a ``server_busy`` refusal."""
+    try:
+        with write_transaction():
+            yield
+    except OperationalError as error:
+        raise VoteError("server_busy") from error
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -401,7 +413,7 @@ def open_poll(
         type(countdown_seconds) is not int or not 0 < countdown_seconds <= MAX_COUNTDOWN
     ):
         raise VoteError("bad_request")
-    with write_transaction():
+    with write_or_busy():
         locked_session = db.session.scalar(
             db.select(LiveSession)
             .filter_by(id=session.id)
@@ -436,7 +448,7 @@ def open_poll(
 
 
 def _transition(poll: Poll, action: str, actor: str) -> Poll:
-    with write_transaction():
+    with write_or_busy():
         locked = _lock_poll(poll.id)
         if locked is None:
             raise VoteError("unknown_poll")
@@ -472,7 +484,7 @@ def reset_poll(poll: Poll, actor: str = "") -> Poll:
 
 
 def set_show_live(poll: Poll, show_live: bool, actor: str = "") -> Poll:
-    with write_transaction():
+    with write_or_busy():
         locked = _lock_poll(poll.id)
         if locked is None:
             raise VoteError("unknown_poll")
