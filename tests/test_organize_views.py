@@ -422,3 +422,28 @@ def test_history_and_rollback(app, process, organizer):
     assert "Version 3" in page and "rollback to version 1" in page
     organizer.post(f"{url}/rollback/42")
     assert "No version 42" in organizer.get(f"{url}/history").get_data(as_text=True)
+
+
+def test_error_pages_explain_in_html_and_json(client):
+    client.post("/lang/en")
+    page = client.get("/no/such/page")
+    assert page.status_code == 404 and b"There is nothing at this address" in page.data
+    answer = client.get("/no/such/page", headers={"Accept": "application/json"})
+    assert answer.status_code == 404 and answer.json == {
+        "error": "There is nothing at this address."
+    }
+
+
+def test_language_switch_posts_with_the_page_token(tmp_path):
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert 'action="/lang/fr"' in page and 'formaction="/lang/en"' in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert client.post("/lang/en", data={"next": "/login"}).status_code == 400
+    response = client.post("/lang/en", data={"next": "/login", "csrf_token": token})
+    assert response.status_code == 302 and response.location.endswith("/login")
+    assert b'<html lang="en">' in client.get("/login").data
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
