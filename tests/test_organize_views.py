@@ -447,3 +447,15 @@ def test_language_switch_posts_with_the_page_token(tmp_path):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def test_demo_outline_shows_five_fields_and_findings_one_to_six(app, organizer):
+    from deliberation.services.demo import ensure_demo
+
+    with app.app_context():
+        ensure_demo("demo-organiser@example.org")
+    page = organizer.get("/organize/assises-insertion").get_data(as_text=True)
+    assert page.count('class="field-block"') == 5
+    numbers = [int(n) for n in re.findall(r'class="finding-number">Finding (\d+)<', page)]
+    assert numbers[:6] == [1, 2, 3, 4, 5, 6] and numbers == sorted(numbers)
+    assert page.count('id="recommendation-') >= 6
