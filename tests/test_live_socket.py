@@ -380,3 +380,25 @@ def test_facilitator_socket_opened_by_another_site_is_refused(live):
         app, flask_test_client=http, auth=auth, headers={"Origin": "http://localhost"}
     )
     assert own.is_connected()
+
+
+def test_an_unexpected_failure_is_answered_and_nothing_is_counted(live, monkeypatch, caplog):
+    from deliberation.services import voting
+
+    app, ids = live
+    console = facilitator(app, ids["session"])
+    alice, _ = phone(app, ids["code"])
+    poll = open_poll(console, ids["item"])
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(voting, "cast", broken)
+    sent = ballot_id()
+    with caplog.at_level(logging.ERROR):
+        ack = vote(alice, poll["id"], "block", sent)
+    assert ack["ok"] is False and ack["error"] == "server_error" and ack["ballot_id"] == sent
+    assert "RuntimeError" in caplog.text and "block" not in caplog.text
+    monkeypatch.undo()
+    assert vote(alice, poll["id"], "block", sent) == {"ok": True, "ballot_id": sent,
+                                                      "duplicate": False}  # fmt: skip

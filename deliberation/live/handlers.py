@@ -6,6 +6,8 @@ The rules live in ``services.voting`` and ``services.sessions``; emitting to roo
 
 from __future__ import annotations
 
+import logging
+import traceback
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -29,6 +31,10 @@ REFUSALS = {
     "unknown_session": lazy_gettext("No session has this code."),
     "not_allowed": lazy_gettext("Log in as an organiser to run this session."),
 }
+
+
+SERVER_ERROR = lazy_gettext("Something went wrong on the server: please try again.")
+log = logging.getLogger(__name__)
 
 
 class Refusal(Exception):
@@ -78,6 +84,27 @@ def _identify(auth: Any) -> tuple[LiveSession, rooms.Presence]:
     if session is None:
         raise Refusal("unknown_session")
     return session, rooms.Presence(session.id, role, None, session.process.language)
+
+
+@socketio.on_error_default
+def on_unexpected_error(error: Exception) -> Any:
+    """A bug or an outage, not a refusal: roll back, log where (never the payload: it may
+    hold a choice), and answer so the client is not left waiting. Nothing was counted."""
+    db.session.rollback()
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    log.error("socket event %r failed: %s\n%s", request.event.get("message"),
+              type(error).__name__, frames)  # fmt: skip
+    if request.event.get("message") == "connect":
+        return False  # refuse the connection; the client retries
+    presence = rooms.of(request.sid)
+    message = {"ok": False, "error": "server_error", "message": str(SERVER_ERROR)}
+    args = request.event.get("args") or ()
+    if args and isinstance(args[0], dict) and "ballot_id" in args[0]:
+        message["ballot_id"] = args[0]["ballot_id"]
+    if presence is not None:
+        with force_locale(presence.language):
+            message["message"] = str(SERVER_ERROR)
+    return message
 
 
 @socketio.on("connect")
