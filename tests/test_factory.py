@@ -34,3 +34,13 @@ def test_sqlite_pragmas(app):
 def test_home_page(client):
     response = client.get("/")
     assert response.status_code == 200
+
+
+def test_phone_assets_go_out_compressed(client):
+    """Venue wifi: the Socket.IO client and the phone script are compressed on the wire."""
+    for path in ("/static/vendor/socket.io/socket.io.min.js", "/static/js/phone.js"):
+        response = client.get(path, headers={"Accept-Encoding": "gzip, deflate"})
+        assert response.status_code == 200
+        assert response.headers.get("Content-Encoding") == "deflate"
+        plain = client.get(path, headers={"Accept-Encoding": "identity"})
+        assert len(response.get_data()) < len(plain.get_data()) / 2
