@@ -216,7 +216,13 @@ def test_dot_ballots(ctx):
         ("majority_judgment", [{"key": "a", "label": " "}], None),
     ],
 )
-def test_open_poll_refusals(ctx, method, options, dots):
+def test_open_poll_refusals(app, method, options, dots):
+    # Checked before anything is written: one database is enough.
+    with app.test_request_context(), force_locale("en"):
+        _check_open_poll_refused(method, options, dots)
+
+
+def _check_open_poll_refused(method, options, dots):
     process = make_process()
     session = workshop(process)
     item = free_item(session)
