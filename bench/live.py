@@ -38,6 +38,7 @@ from .live_servers import (
     ORGANIZER_EMAIL,
     ORGANIZER_PASSWORD,
     Deployment,
+    bulk_join,
     page_weight,
     read_back,
     set_up_session,
@@ -51,6 +52,11 @@ TARGETS = {
     "page_weight_bytes": 50_000,
 }
 PHASE_TIMEOUT_S = 600
+
+
+def progress(message: str) -> None:
+    """One line on stderr per phase (the JSON result goes to stdout)."""
+    print(f"[bench.live {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def percentile(values: list[float], fraction: float) -> float | None:
@@ -144,6 +150,12 @@ class Screens:
         )
 
     async def action(self, event: str, payload: dict[str, Any]) -> dict[str, Any]:
+        # The console may have lost its connection during a long, CPU-bound join phase:
+        # it reconnects by itself; wait for it rather than fail the run.
+        for _attempt in range(60):
+            if self.facilitator.connected:
+                break
+            await asyncio.sleep(1)
         ack = await self.facilitator.call(event, payload, timeout=60)
         if not ack.get("ok"):
             raise RuntimeError(f"{event} refused: {ack}")
@@ -208,17 +220,19 @@ class Bench:
         for commands in self.command_queues:
             commands.put(command)
 
-    def spawn(self, servers: list[str], session: dict[str, Any]) -> None:
+    def spawn(self, servers: list[str], session: dict[str, Any], tokens: list[str]) -> None:
         phones = self.args.phones
         count = max(1, math.ceil(phones / self.args.per_generator))
         for generator in range(count):
             commands = self.context.Queue()
+            indexes = list(range(generator, phones, count))
             config = {
                 "generator": generator,
+                "tokens": [tokens[i] for i in indexes] if tokens else None,
                 "servers": servers,
                 "code": session["code"],
                 "groups": session["groups"],
-                "phone_indexes": list(range(generator, phones, count)),
+                "phone_indexes": indexes,
                 "window_s": self.args.window,
                 "settle_s": 90,
                 "seed": 1000 + generator,
@@ -247,7 +261,12 @@ class Bench:
         cpu_start = meter.cpu()
         figures["server_rss_idle_mb"] = round(meter.rss() / 2**20, 1)
 
-        self.spawn(servers, session)
+        tokens: list[str] = []
+        if args.join == "bulk":
+            progress(f"{args.phones} phones joining through services.sessions.join (not timed)")
+            tokens = bulk_join(app, session, args.phones)
+        progress(f"{len(servers)} server(s) up; {args.phones} phones joining over HTTP")
+        self.spawn(servers, session, tokens)
         started = time.time()
         joined = await self.gather("joined")
         join_ms = [ms for report in joined.values() for ms in report["join_ms"]]
@@ -263,6 +282,7 @@ class Bench:
 
         rss_before_sockets = meter.rss()
         cpu_before_sockets = meter.cpu()
+        progress(f"{figures['joined']} joined in {figures['join_s']} s; connecting sockets")
         self.broadcast("connect")
         started = time.time()
         connected = await self.gather("connected")
@@ -282,6 +302,7 @@ class Bench:
         )
         figures["server_cpu_connect_s"] = round(meter.cpu() - cpu_before_sockets, 2)
 
+        progress(f"{figures['connected']} connected in {figures['connect_s']} s; opening the poll")
         profilers = start_profilers(deployment, args.profile)
         cpu_before_vote = meter.cpu()
         generator_cpu_before = _cpu_of(psutil, self.generators)
@@ -319,6 +340,7 @@ class Bench:
             figures["resynced"] = sum(report["resynced"] for report in done.values())
             figures["resync_s"] = round(last_resync - dropped_at, 2) if dropped_at else None
 
+        progress(f"{figures['votes_acked']} ballots acknowledged; checking the projector")
         final_seen = await screens.wait_for_count(len(acked), timeout=10)
         figures["projector_final_ms"] = (
             round((final_seen - last_ack_at) * 1000, 1) if final_seen else None
@@ -446,6 +468,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--show-live", action="store_true", help="results on the projector during the vote"
     )
+    parser.add_argument(
+        "--join",
+        choices=("http", "bulk"),
+        default="http",
+        help="phones join over HTTP (default, timed) or in bulk through the service (faster)",
+    )
     parser.add_argument("--profile", metavar="DIR", help="py-spy the servers during the vote")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
@@ -456,6 +484,7 @@ def main(argv: list[str] | None = None) -> int:
         "processes": args.processes,
         "reconnect": args.reconnect,
         "window_s": args.window,
+        "join": args.join,
         "fd_soft_limit": fd_limit,
         "database": "sqlite" if args.processes == 1 else "postgresql",
         "message_queue": "redis" if args.processes > 1 else None,

@@ -75,9 +75,10 @@ class Generator:
         self.commands = commands
         self.results = results
         self.rng = random.Random(config["seed"])
+        tokens = config.get("tokens") or [""] * len(config["phone_indexes"])
         self.phones = [
-            Phone(index=i, base_url=config["servers"][i % len(config["servers"])])
-            for i in config["phone_indexes"]
+            Phone(index=i, base_url=config["servers"][i % len(config["servers"])], token=token)
+            for i, token in zip(config["phone_indexes"], tokens, strict=True)
         ]
         self.join_ms: list[float] = []
         self.join_errors: dict[str, int] = {}
@@ -89,6 +90,8 @@ class Generator:
     # -- joining over HTTP ----------------------------------------------------------------
 
     async def join(self, phone: Phone, limit: asyncio.Semaphore) -> None:
+        if phone.token:  # joined in bulk by the orchestrator
+            return
         code = self.config["code"]
         groups = self.config["groups"]
         async with limit:

@@ -165,6 +165,23 @@ def set_up_session(app: Any) -> dict[str, Any]:
     return result
 
 
+def bulk_join(app: Any, session: dict[str, Any], phones: int) -> list[str]:
+    """Participants created through ``services.sessions.join`` (the service POST /j calls)."""
+    from deliberation.extensions import db
+    from deliberation.services import sessions
+
+    groups = session["groups"] or [""]
+    tokens = []
+    with app.app_context():
+        for i in range(phones):
+            _participant, token = sessions.join(
+                session["code"], f"Phone {i}", groups[i % len(groups)]
+            )
+            tokens.append(token)
+        db.session.remove()
+    return tokens
+
+
 def read_back(app: Any, session_id: int, acked: list[tuple[str, str]]) -> dict[str, Any]:
     """What the database holds for the bench poll, checked against what phones were told."""
     from deliberation.extensions import db
