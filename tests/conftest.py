@@ -182,12 +182,25 @@ class LiveServer:
                 self.process.kill()
 
 
-@pytest.fixture
-def live_server(tmp_path):
-    """A migrated SQLite database, the demo loaded, and the server running on a free port."""
-    server = LiveServer(tmp_path)
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory) -> Path:
+    """A SQLite file migrated with `flask db upgrade` and loaded with `flask load-demo`, once
+    per test run; each live server gets its own copy."""
+    server = LiveServer(tmp_path_factory.mktemp("demo-database"))
     server.flask("db", "upgrade")
     server.flask("load-demo")
+    return Path(server.database_url.removeprefix("sqlite:///"))
+
+
+@pytest.fixture
+def live_server(tmp_path, demo_database):
+    """A copy of the migrated demo database, and the server running on a free port."""
+    server = LiveServer(tmp_path)
+    target = Path(server.database_url.removeprefix("sqlite:///"))
+    for suffix in ("", "-wal", "-shm"):
+        source = demo_database.with_name(demo_database.name + suffix)
+        if source.exists():
+            shutil.copy(source, target.with_name(target.name + suffix))
     server.start()
     yield server
     server.stop()
