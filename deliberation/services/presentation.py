@@ -72,15 +72,17 @@ def action_path_options(finding: Finding) -> list[dict[str, str]]:
     ]
 
 
-def present_item(agenda_item: AgendaItem) -> dict[str, Any]:
-    """Title, text and context of any agenda item, in the current locale."""
+def present_item(agenda_item: AgendaItem, numbers: dict[int, int] | None = None) -> dict[str, Any]:
+    """Title, text and context of any agenda item, in the current locale. ``numbers``
+    (finding id → number) may be passed when presenting many items."""
     item_type = agenda_item.item_type
     authored = authored_item(item_type, agenda_item.item_id)
     text = agenda_item.text
     context = ""
     options: list[dict[str, str]] = []
     method = "consensus"
-    numbers = finding_numbers(agenda_item.session.process_id) if authored is not None else {}
+    if numbers is None:
+        numbers = finding_numbers(agenda_item.session.process_id) if authored is not None else {}
     text_html: str | None = None
     extra: dict[str, Any] = {}
     if item_type == "free":
@@ -205,8 +207,9 @@ def joined_count(session: LiveSession) -> int:
 
 def agenda_summary(session: LiveSession) -> list[dict[str, Any]]:
     summary = []
+    numbers = finding_numbers(session.process_id)
     for agenda_item in session.agenda:
-        presented = present_item(agenda_item)
+        presented = present_item(agenda_item, numbers)
         summary.append(
             {
                 "id": agenda_item.id,
