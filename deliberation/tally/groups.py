@@ -99,13 +99,22 @@ def breakdown(
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """Rows per displayable group, and the divergence signal (or None)."""
 
+    # Merging asks for the ballots of the same bucket several times: summarise each once.
+    summaries: dict[tuple[tuple[str, int], ...], tuple[dict[str, Any], dict[str, Fraction]]] = {}
+
+    def summary_of(counts: Mapping[str, int]) -> tuple[dict[str, Any], dict[str, Fraction]]:
+        key = tuple(sorted(counts.items()))
+        if key not in summaries:
+            summaries[key] = summarize_bucket(counts)
+        return summaries[key]
+
     def ballots_of(counts: Mapping[str, int]) -> int:
-        return summarize_bucket(counts)[0]["ballots"]
+        return summary_of(counts)[0]["ballots"]
 
     rows: list[dict[str, Any]] = []
     shares: dict[str, dict[str, Fraction]] = {}
     for group, counts in display_buckets(counts_by_group, ballots_of, rule.min_group):
-        summary, metrics = summarize_bucket(counts)
+        summary, metrics = summary_of(counts)
         hidden = summary["ballots"] < rule.min_group
         row: dict[str, Any] = {
             "group": group,
