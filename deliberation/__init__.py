@@ -54,7 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app,
         async_mode="gevent",
         message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
-        cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS", []),
+        cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),  # None: same origin only
     )
 
     from flask_babel import get_locale

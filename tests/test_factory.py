@@ -44,3 +44,12 @@ def test_phone_assets_go_out_compressed(client):
         assert response.headers.get("Content-Encoding") == "deflate"
         plain = client.get(path, headers={"Accept-Encoding": "identity"})
         assert len(response.get_data()) < len(plain.get_data()) / 2
+
+
+def test_socket_connections_from_another_site_are_refused(client):
+    """An organiser's login cookie must not open a socket for a page on another site."""
+    path = "/socket.io/?EIO=4&transport=polling"
+    foreign = client.get(path, headers={"Origin": "http://evil.example"})
+    assert foreign.status_code == 400
+    same = client.get(path, headers={"Origin": "http://localhost"})
+    assert same.status_code == 200
