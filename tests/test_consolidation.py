@@ -322,7 +322,9 @@ def test_consolidation_page_needs_login_and_shows_table_chart_and_divergence(app
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Liège workshop" in html and "Namur workshop" in html
-    assert 'class="bar"' in html  # the chart
+    assert 'class="bar"' in html  # the chart: answers per territory
+    # ... and every territory's support on one line, described for screen readers.
+    assert 'aria-label="Liège 50.0 %, Namur 100.0 %"' in html
     assert "Territories disagree." in html  # rework (50 %) against validated (100 %)
     assert "Groups diverge" in html
     assert "70 %" in html  # the rule is stated with the process thresholds
