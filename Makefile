@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test install install-test lint format translations demo clean schema
+.PHONY: run test install install-test lint format translations demo clean schema messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ install: $(VENV)/.installed translations
 install-test: $(VENV)/.installed-test translations
 
 translations:
-	@if [ -d deliberation/translations ]; then $(BIN)/pybabel compile -q -d deliberation/translations; fi
+	@if [ -d deliberation/translations ]; then $(BIN)/pybabel -q compile -d deliberation/translations; fi
 
 demo: install
 	$(FLASK) db upgrade
@@ -51,3 +51,8 @@ schema: install
 	rm -f migrations/versions/*_initial_schema.py
 	tmp=$$(mktemp -d) && DATABASE_URL=sqlite:///$$tmp/schema.sqlite $(FLASK) db migrate -m "initial schema" >/dev/null && rm -rf $$tmp
 	$(BIN)/ruff format -q migrations
+
+# Refresh the message catalogues after changing UI strings (msgids are English).
+messages: install
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o deliberation/messages.pot .
+	$(BIN)/pybabel -q update -i deliberation/messages.pot -d deliberation/translations -N
