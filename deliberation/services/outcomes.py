@@ -1,32 +1,41 @@
 """What the votes decided, item by item: the figures the documents and open data print.
 
 Every figure comes from :func:`deliberation.tally.summarize` over the incremental counters
-(``PollCount``); nothing here counts ballots. Only polls that were closed (or closed and
-published) count: an open poll is not a result yet, a draft never was one.
+(``PollCount``); nothing here counts ballots.
 
-For an authored item voted several times the decisive result is the general assembly's
-(its last vote); without an assembly vote the workshops' counters for the item are merged
-(the same method only) — that is how contributions from several territories become one
-figure, and what consolidation across territories reuses.
+:func:`poll_results` lists every closed (or closed and published) poll, session by session,
+for the Actes' tables and the open data. :func:`item_outcomes` gives each authored item its
+one final outcome, by the single rule the Synthèse, the Actes, the open data, the
+consolidation and the traceability pages share:
+
+1. the general assembly's latest *published* vote on the item decides
+   (:func:`deliberation.services.assembly.final_status`); a closed vote the room has not
+   seen yet decides nothing;
+2. without one, the workshops' consolidated figure
+   (:func:`deliberation.services.consolidation.consolidate`): per workshop session its
+   latest closed or published poll on the item, every territory's ballots added up, and the
+   process thresholds applied to the sum.
+
+Dot votes rank options; they give no outcome.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from ..documents.labels import format_percent, words
 from ..extensions import db
 from ..models import AgendaItem, LiveSession, Poll, PollCount, Process
-from ..tally import OutcomeRule, merge_grouped, summarize
+from ..tally import OutcomeRule, summarize
+from .assembly import ASSEMBLY_TYPES, final_status
+from .consolidation import consolidate
 
 FINAL_STATES = ("closed", "published")
 # Methods whose result is a verdict on the item (dot voting only ranks options).
 VERDICT_METHODS = ("consensus", "yes_no", "majority_judgment")
-# Agenda items that are not authored items of the tree (typed on the spot, or a proposal).
-UNAUTHORED_TYPES = ("free", "amendment")
 
 
 @dataclass(frozen=True)
@@ -65,19 +74,20 @@ class PollResult:
 
 @dataclass(frozen=True)
 class ItemOutcome:
-    """The decisive result for one authored item, and every vote that bore on it."""
+    """The final outcome of one authored item, and where it was decided."""
 
     item_type: str
     item_id: int
     where: str  # "assembly" | "workshop" | "workshops"
     method: str
     summary: dict[str, Any]
-    votes: tuple[PollResult, ...] = field(default_factory=tuple)
+    # Workshop sessions (and their territories) whose votes make the figure; 0 for the assembly.
     workshops: int = 0
+    territories: int = 0
 
     @property
-    def outcome(self) -> str | None:
-        return self.summary.get("outcome")
+    def outcome(self) -> str:
+        return self.summary.get("outcome") or "no_votes"
 
     @property
     def ballots(self) -> int:
@@ -115,14 +125,8 @@ def counts_for_polls(poll_ids: list[int]) -> dict[int, dict[str, dict[str, int]]
     return grouped
 
 
-def poll_results(
-    process: Process, states: tuple[str, ...] = FINAL_STATES, verdicts_only: bool = False
-) -> list[PollResult]:
-    """Every poll of the process in the given states, in session and agenda order.
-
-    ``verdicts_only`` keeps the polls that can decide an authored item (what
-    :func:`item_outcomes` needs), which spares summarising the others.
-    """
+def poll_results(process: Process, states: tuple[str, ...] = FINAL_STATES) -> list[PollResult]:
+    """Every poll of the process in the given states, in session and agenda order."""
     query = (
         db.select(Poll, AgendaItem, LiveSession)
         .join(AgendaItem, Poll.agenda_item_id == AgendaItem.id)
@@ -130,12 +134,6 @@ def poll_results(
         .where(LiveSession.process_id == process.id, Poll.state.in_(states))
         .order_by(LiveSession.held_on, LiveSession.id, AgendaItem.position, Poll.id)
     )
-    if verdicts_only:
-        query = query.where(
-            Poll.method.in_(VERDICT_METHODS),
-            AgendaItem.item_type.not_in(UNAUTHORED_TYPES),
-            AgendaItem.item_id.is_not(None),
-        )
     rows = db.session.execute(query).all()
     counts = counts_for_polls([poll.id for poll, _, _ in rows])
     rule = OutcomeRule.from_process(process)
@@ -169,48 +167,32 @@ def poll_results(
     return results
 
 
-def item_outcomes(
-    process: Process, results: list[PollResult] | None = None
-) -> dict[tuple[str, int], ItemOutcome]:
-    """(item_type, item_id) → its decisive outcome, for every authored item put to a vote."""
-    if results is None:
-        results = poll_results(process, verdicts_only=True)
-    by_item: dict[tuple[str, int], list[PollResult]] = defaultdict(list)
-    for result in results:
-        if result.item_id is None or result.item_type in UNAUTHORED_TYPES:
-            continue
-        if result.method not in VERDICT_METHODS:
-            continue
-        by_item[(result.item_type, result.item_id)].append(result)
+def item_outcomes(process: Process) -> dict[tuple[str, int], ItemOutcome]:
+    """(item_type, item_id) → its final outcome, for every authored item with a counted vote.
 
-    rule = OutcomeRule.from_process(process)
+    The assembly's latest published vote (``assembly.final_status``) wins; otherwise the
+    workshops' consolidated figure (``consolidation.consolidate``). See the module docstring.
+    """
     outcomes: dict[tuple[str, int], ItemOutcome] = {}
-    for key, votes in by_item.items():
-        assembly = [v for v in votes if v.session_kind == "assembly"]
-        if assembly:
-            decisive = assembly[-1]
-            outcomes[key] = ItemOutcome(
-                key[0], key[1], "assembly", decisive.method, decisive.summary, tuple(votes)
-            )
+    for item in consolidate(process):
+        if item.item.item_type not in ASSEMBLY_TYPES or item.overall is None:
             continue
-        method = votes[-1].method
-        same = [v for v in votes if v.method == method]
-        if len(same) == 1:
-            summary = same[0].summary
-        else:
-            merged = merge_grouped(*(v.counts_by_group for v in same))
-            options = _options_of(same[-1])
-            summary = summarize(method, merged, rule, options, labels_for(process, method))
-        where = "workshop" if len(same) == 1 else "workshops"
-        outcomes[key] = ItemOutcome(
-            key[0], key[1], where, method, summary, tuple(votes), workshops=len(same)
+        if item.method not in VERDICT_METHODS:
+            continue
+        counted = [t for t in item.territories if t.counted_sessions]
+        sessions = sum(len(t.counted_sessions) for t in counted)
+        outcomes[item.key] = ItemOutcome(
+            item.item.item_type,
+            item.item.item_id,
+            "workshop" if sessions == 1 else "workshops",
+            item.method,
+            item.overall,
+            workshops=sessions,
+            territories=len(counted),
         )
+    for key, status in final_status(process).items():
+        outcomes[key] = ItemOutcome(key[0], key[1], "assembly", status.method, status.summary)
     return outcomes
-
-
-def _options_of(result: PollResult) -> list[dict[str, Any]]:
-    poll = db.session.get(Poll, result.poll_id)
-    return list(poll.options or []) if poll else []
 
 
 def outcome_line(outcome: ItemOutcome, language: str) -> str:
