@@ -9,7 +9,14 @@ import docx
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml import etree
-from test_documents_synthesis import convert_to_pdf, demo_process, footnote_texts, reopen, styled
+from test_documents_synthesis import (
+    bare_demo_process,
+    convert_to_pdf,
+    demo_process,
+    footnote_texts,
+    reopen,
+    styled,
+)
 
 from deliberation.documents import charts
 from deliberation.documents.proceedings import build_proceedings
@@ -114,7 +121,7 @@ def polls_of_session(document, session_heading: str) -> list[str]:
 
 def test_proceedings_structure_polls_and_charts(app, tmp_path):
     with app.app_context():
-        process = demo_process()
+        process = bare_demo_process()
         process.threshold_validated = 75
         workshop, finding, recommendation = make_sessions(process)
         db.session.add(

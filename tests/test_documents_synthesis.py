@@ -19,6 +19,7 @@ from deliberation.extensions import db
 from deliberation.models import Note, Process
 from deliberation.services.demo import DEMO_FILE, ensure_demo
 from deliberation.services.demo_sessions import Vote, record_session
+from deliberation.services.process_file import import_process_file
 from deliberation.services.text import NOTE_MARKER
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +30,13 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 def demo_process() -> Process:
     ensure_demo("organisateur@example.org")
     return db.session.scalar(db.select(Process).filter_by(slug="assises-insertion"))
+
+
+def bare_demo_process() -> Process:
+    """The demo process without its demonstration workshops, for tests that record their own
+    sessions and check the figures these alone give."""
+    found = db.session.scalar(db.select(Process).filter_by(slug="assises-insertion"))
+    return found or import_process_file(DEMO_FILE)
 
 
 def reopen(document, tmp_path: Path, name: str = "doc.docx"):
@@ -193,7 +201,7 @@ def _consensus(full: int, reservations: int, disagree: int, group: str = "social
 
 def test_outcome_lines_prefer_the_assembly(app, tmp_path):
     with app.app_context():
-        process = demo_process()
+        process = bare_demo_process()
         finding = process.fields[0].findings[0]
         recommendation = finding.recommendations[0]
         territory = process.territories[0]

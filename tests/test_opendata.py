@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from test_documents_synthesis import demo_process
+from test_documents_synthesis import bare_demo_process, demo_process
 
 from deliberation.extensions import db
 from deliberation.models import BallotReceipt, Participant
@@ -119,7 +119,7 @@ def test_documents_and_open_data_on_any_database(any_db_app, tmp_path):
 
     app = any_db_app
     with app.app_context():
-        process = demo_process()
+        process = bare_demo_process()
         item = _record(process)
         data = opendata.aggregates(process)
         poll = next(p for p in data["polls"] if p["item_id"] == item.id)

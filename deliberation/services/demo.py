@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Organizer, Process
 from .accounts import create_or_update_organizer, find_organizer
+from .demo_sessions import ensure_demo_sessions
 from .process_file import import_process_file
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "assises-insertion.yaml"
@@ -41,6 +42,7 @@ def ensure_demo(organizer_email: str) -> list[str]:
         lines.append(f"Loaded the demo process “{process.title}” ({DEMO_SLUG}).")
     else:
         lines.append(f"The demo process {DEMO_SLUG} is already there: left unchanged.")
+    lines += ensure_demo_sessions(process)
 
     if not db.session.scalar(select(func.count(Organizer.id))):
         organizer, _created = create_or_update_organizer(
