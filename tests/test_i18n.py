@@ -125,7 +125,7 @@ def html_lang(page: str) -> str:
 def test_home_page_is_french_by_default_and_english_on_request(client):
     page = text(client.get("/"))
     assert html_lang(page) == "fr"
-    assert "Accueil" in page and "Aucune démarche pour l'instant." in page
+    assert "Accueil" in page and "Aucune démarche pour l’instant." in page
     assert "No process yet." not in page
     english_browser = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.8"})
     assert html_lang(text(english_browser)) == "en"
