@@ -150,13 +150,17 @@ class Screens:
         )
 
     async def action(self, event: str, payload: dict[str, Any]) -> dict[str, Any]:
-        # The console may have lost its connection during a long, CPU-bound join phase:
-        # it reconnects by itself; wait for it rather than fail the run.
-        for _attempt in range(60):
-            if self.facilitator.connected:
+        # The console may lose its connection while the server is saturated (pings
+        # answered late): it reconnects by itself; wait for it rather than fail the run.
+        ack: Any = None
+        for _attempt in range(120):
+            try:
+                ack = await self.facilitator.call(event, payload, timeout=60)
                 break
-            await asyncio.sleep(1)
-        ack = await self.facilitator.call(event, payload, timeout=60)
+            except Exception:  # noqa: BLE001 - BadNamespaceError while reconnecting
+                await asyncio.sleep(1)
+        if ack is None:
+            raise RuntimeError(f"{event}: the console could not reach the server")
         if not ack.get("ok"):
             raise RuntimeError(f"{event} refused: {ack}")
         return ack["state"]
@@ -234,7 +238,7 @@ class Bench:
                 "groups": session["groups"],
                 "phone_indexes": indexes,
                 "window_s": self.args.window,
-                "settle_s": 90,
+                "settle_s": 150,
                 "seed": 1000 + generator,
                 "drop": self.args.reconnect,
             }

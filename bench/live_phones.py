@@ -14,6 +14,7 @@ given wall-clock time, as a hall whose wifi fails) and ``finish``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import re
 import resource
@@ -205,7 +206,7 @@ class Generator:
         loop = asyncio.get_running_loop()
         while phone.attempts < MAX_ATTEMPTS:
             try:
-                await asyncio.wait_for(phone.connected_event.wait(), 60)
+                await asyncio.wait_for(phone.connected_event.wait(), 150)
             except TimeoutError:
                 phone.ack_error = "never_reconnected"
                 return
@@ -254,20 +255,34 @@ class Generator:
         threading.Thread(target=read, daemon=True).start()
 
     def drop_all(self) -> None:
-        """Abort every websocket at once (TCP reset, no goodbye), as when the wifi fails."""
+        """Every phone loses its connection at once and dials again, as when the wifi fails.
+
+        The socket is closed from the phone's side, then the phone reconnects after a random
+        0.5-1.5 s (socket.io-client's first back-off step) and retries with back-off; its
+        unacknowledged ballot is sent again with the same ``ballot_id`` once connected."""
         now = time.time()
         for phone in self.phones:
-            eio = getattr(phone.client, "eio", None)
-            ws = getattr(eio, "ws", None)
-            if ws is None:
+            if phone.client is None or phone.connected_at is None:
                 continue
             phone.dropped_at = now
             phone.resynced_at = None
-            transport = getattr(getattr(ws, "_writer", None), "transport", None)
-            if transport is not None:
-                transport.abort()
-            else:  # pragma: no cover - other aiohttp versions
-                asyncio.get_running_loop().create_task(ws.close())
+            self.vote_tasks.append(asyncio.create_task(self.redial(phone)))
+
+    async def redial(self, phone: Phone) -> None:
+        with contextlib.suppress(Exception):
+            await phone.client.disconnect()
+        await asyncio.sleep(self.rng.uniform(0.5, 1.5))
+        for attempt in range(12):
+            try:
+                await phone.client.connect(
+                    phone.base_url,
+                    transports=["websocket"],
+                    auth={"role": "phone", "token": phone.token},
+                    wait_timeout=30,
+                )
+                return
+            except Exception:  # noqa: BLE001 - a refused or timed-out dial: back off, retry
+                await asyncio.sleep(min(5.0, 1.0 + attempt) * self.rng.uniform(0.5, 1.5))
 
     async def run(self) -> None:
         import aiohttp
