@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from deliberation.extensions import db
 from deliberation.models import EXPERT_ROLES, Organizer, Process
+from deliberation.services import grid
 from deliberation.services.accounts import create_or_update_organizer
 from deliberation.services.demo import DEMO_FILE, DEMO_PASSWORD, DEMO_SLUG, ensure_demo
 from deliberation.services.process_file import dump_process
@@ -120,7 +121,9 @@ def test_every_synthesis_text_is_in_the_source():
         for finding in field_["findings"]:
             texts.append(finding["text"])
             for key in ("recommendations", "action_paths", "conditions"):
-                texts += [t.replace("[^1]", "[1]") for t in finding.get(key, [])]
+                # An item placed on the (illustrative) second grid is {text, grid_row, grid_col}.
+                items = [t["text"] if isinstance(t, dict) else t for t in finding.get(key, [])]
+                texts += [t.replace("[^1]", "[1]") for t in items]
             for note in finding.get("notes", []):
                 texts += [re.sub(r"^- ", "", line) for line in note.splitlines() if line]
     # Markdown footnotes ([^1] and "[^1]: …") were "[1]" in the source.
@@ -148,6 +151,23 @@ def test_questions_hypotheses_and_expert_inputs(demo):
             own = {h.id for q in field_.questions for h in q.hypotheses}
             assert {s.hypothesis_id for s in expert_input.stances} <= own
     assert {"academic", "field_worker", "service_user"} <= roles
+
+
+def test_second_grid_shows_on_first_run(demo):
+    table = grid.cross_table(demo)
+    assert table.grid.rows.values == (
+        "Participation des personnes",
+        "Coordination des acteurs",
+        "Moyens et conditions de travail",
+    )
+    assert table.grid.cols.values == ("Emploi", "Formation", "Action sociale")
+    # A handful of items of fields 1 to 3, every one fully on the grid, spread over the cells.
+    placed = [item for items in table.cells.values() for item in items]
+    assert len(placed) >= 10
+    assert not table.partly_tagged and not table.off_grid
+    assert sum(1 for items in table.cells.values() if items) >= 5
+    field_titles = {f.title for f in demo.fields[:3]}
+    assert {item.field_title for item in placed} <= field_titles
 
 
 def table_counts() -> dict[str, int]:
