@@ -18,10 +18,20 @@ def _database_url(instance_path: str) -> str:
     return "sqlite:///" + str(Path(instance_path) / "deliberation.sqlite")
 
 
+def _engine_options(url: str) -> dict:
+    # Under gevent one process runs hundreds of handlers at once: a larger pool than
+    # SQLAlchemy's 5 + 10, and a wait short enough to answer "server busy" rather than hang.
+    if url.startswith("postgresql"):
+        return {"pool_size": 20, "max_overflow": 20, "pool_timeout": 10}
+    return {}
+
+
 def from_environment(instance_path: str, root_path: str) -> dict:
+    url = _database_url(instance_path)
     return {
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(url),
         "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-change-me"),
-        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        "SQLALCHEMY_DATABASE_URI": url,
         "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
         "EXPORTS_DIR": os.environ.get("EXPORTS_DIR", str(Path(root_path) / "exports")),
         "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LANGUAGE", "fr"),

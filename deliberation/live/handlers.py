@@ -113,16 +113,22 @@ def on_connect(auth: Any = None) -> None:
         session, presence = _identify(auth)
     except Refusal as refusal:
         raise ConnectionRefusedError(refusal.code, _error(refusal, None)) from None
-    join_room(rooms.room(session.id, presence.role))
     participant = None
     if presence.participant_id is not None:
-        join_room(rooms.participant_room(presence.participant_id))
         participant = db.session.get(Participant, presence.participant_id)
+    state = sessions.state_for(session, presence.role, participant)
+    # Give the database connection back before any network I/O (Redis presence, the
+    # socket): under a hall connecting at once, each of those lets hundreds of other
+    # handlers run meanwhile, and a held connection starves the pool.
+    db.session.remove()
+    join_room(rooms.room(presence.session_id, presence.role))
+    if presence.participant_id is not None:
+        join_room(rooms.participant_room(presence.participant_id))
     rooms.add(request.sid, presence)
     broadcast.ensure_started(current_app._get_current_object())
-    emit("state", sessions.state_for(session, presence.role, participant))
+    emit("state", state)
     if presence.role == "phone":
-        broadcast.presence_changed(session.id)
+        broadcast.presence_changed(presence.session_id)
 
 
 @socketio.on("disconnect")
@@ -158,12 +164,16 @@ def on_vote(data: Any = None) -> dict[str, Any]:
         return {**_error(Refusal("invalid_token"), language), "ballot_id": ballot_id}
     try:
         result = voting.cast(
-            participant, data.get("poll_id"), ballot_id, data.get("choice"), data.get("round")
+            participant,
+            data.get("poll_id"),
+            ballot_id,
+            data.get("choice"),
+            data.get("round"),
         )
     except VoteError as error:
         return {**_error(error, language), "ballot_id": ballot_id}
     if not result.duplicate:
-        broadcast.poll_counted(result.poll_id)
+        broadcast.mark_dirty(result.session_id)
     return result.ack()
 
 
