@@ -524,3 +524,42 @@ def test_page_partials_render_with_their_strings(app, lang):
         assert f'data-session-id="{session.id}"' in render_template(
             "live/_moderation.html", live_session=session
         )
+
+
+@BOTH_DATABASES
+def test_racing_resends_store_one_proposal(room):
+    """Four copies of one proposal sent at the same moment (a phone resending on a flaky
+    connection, over several sockets): one is stored, every sender gets its id."""
+    import threading
+
+    session, ana, _ = room
+    ana_id, session_id = ana.id, session.id  # read here: ORM objects stay in this thread
+    app = current_app._get_current_object()
+    barrier = threading.Barrier(4)
+    results: list[tuple[int, bool]] = []
+    errors: list[BaseException] = []
+
+    def send() -> None:
+        with app.test_request_context():
+            participant = db.session.get(Participant, ana_id)
+            barrier.wait(timeout=30)
+            try:
+                proposal, duplicate = amendments.propose(
+                    participant, "comment", "En même temps.", client_id="race-1"
+                )
+                results.append((proposal.id, duplicate))
+            except BaseException as error:  # reported below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert len({proposal_id for proposal_id, _ in results}) == 1
+    assert sorted(duplicate for _, duplicate in results) == [False, True, True, True]
+    db.session.rollback()  # end this thread's read snapshot before counting
+    assert db.session.query(Proposal).filter_by(session_id=session_id).count() == 1
