@@ -331,6 +331,9 @@ class Bench:
         errors = _merge(report["ack_errors"] for report in done.values())
         if errors:
             figures["ack_errors"] = errors
+        retried = _merge(report["refusals_retried"] for report in done.values())
+        if retried:
+            figures["refusals_retried"] = retried
         figures["ack_p50_ms"] = percentile(ack_ms, 0.5)
         figures["ack_p95_ms"] = percentile(ack_ms, 0.95)
         figures["ack_p99_ms"] = percentile(ack_ms, 0.99)

@@ -29,7 +29,7 @@ CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 JOIN_CONCURRENCY = 8
 CONNECT_CONCURRENCY = 40
 ACK_TIMEOUT_S = 15.0
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 20
 
 
 def raise_fd_limit() -> int:
@@ -86,6 +86,7 @@ class Generator:
         self.connect_ms: list[float] = []
         self.connect_errors: dict[str, int] = {}
         self.vote_tasks: list[asyncio.Task] = []
+        self.server_errors: dict[str, int] = {}
         self.http: Any = None
 
     # -- joining over HTTP ----------------------------------------------------------------
@@ -231,8 +232,11 @@ class Generator:
                 phone.duplicate = bool(ack.get("duplicate"))
                 return
             code = ack.get("error") if isinstance(ack, dict) else "bad_ack"
-            if code == "server_busy":
-                await asyncio.sleep(1 + self.rng.random())
+            if code in ("server_busy", "server_error"):
+                # Nothing was counted; keep the ballot (docs/protocol.md) and send it again
+                # after a pause (a phone would resend it at its next connection).
+                self.server_errors[code] = self.server_errors.get(code, 0) + 1
+                await asyncio.sleep(2 + 2 * self.rng.random())
                 continue
             phone.ack_error = code
             return
@@ -382,6 +386,7 @@ class Generator:
             "ack_ms": [(p.acked_at - p.first_sent) * 1000 for p in acked],
             "last_ack_at": max((p.acked_at for p in acked), default=None),
             "ack_errors": errors,
+            "refusals_retried": self.server_errors,
             "acked_ballots": [(p.token, p.answer) for p in acked],
             "dropped": sum(1 for p in self.phones if p.dropped_at is not None),
             "resynced": sum(1 for p in self.phones if p.resynced_at is not None),
