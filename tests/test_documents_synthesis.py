@@ -39,6 +39,12 @@ def bare_demo_process() -> Process:
     return found or import_process_file(DEMO_FILE)
 
 
+def item_text(item: str | dict) -> str:
+    """A recommendation, action path or condition of the demo file: a text, or (when placed
+    on the second grid) a mapping with its text and grid tags."""
+    return item["text"] if isinstance(item, dict) else item
+
+
 def reopen(document, tmp_path: Path, name: str = "doc.docx"):
     path = tmp_path / name
     document.save(str(path))
@@ -134,7 +140,7 @@ def test_demo_synthesis_structure(app, tmp_path):
 
     # Action paths are bullets in the List Bullet style.
     bullets = styled(document, "List Bullet")
-    assert source["fields"][0]["findings"][0]["action_paths"][0] in bullets
+    assert item_text(source["fields"][0]["findings"][0]["action_paths"][0]) in bullets
 
     # The note of finding 2 is a real footnote, referenced from its condition.
     notes = footnote_texts(document)
@@ -170,13 +176,13 @@ def test_demo_synthesis_reproduces_fields_one_to_three_verbatim(app, tmp_path):
             number += 1
             assert f"{number}. {finding['text']}" in paragraphs
             for key in ("recommendations", "action_paths", "conditions"):
-                for text in finding.get(key, []):
+                for text in map(item_text, finding.get(key, [])):
                     # A [^n] marker becomes a footnote reference, which is not paragraph text.
                     assert NOTE_MARKER.sub("", text) in paragraphs, text
                     checked += 1
             if seed is not None:
                 assert finding["text"] in seed
-                first_recommendation = finding["recommendations"][0]
+                first_recommendation = item_text(finding["recommendations"][0])
                 assert first_recommendation in seed
     assert checked > 30
     if seed is not None:
