@@ -287,7 +287,8 @@ def test_csrf_is_enforced(tmp_path):
     app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
     add_organizer(app)
     client = app.test_client()
-    response = client.post("/login", data={"email": EMAIL, "password": PASSWORD})
+    english = {"Accept-Language": "en"}
+    response = client.post("/login", data={"email": EMAIL, "password": PASSWORD}, headers=english)
     assert response.status_code == 400 and b"security check" in response.data.replace(b"\n", b" ")
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
