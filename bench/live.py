@@ -359,7 +359,13 @@ class Bench:
         )
         figures["vote_phase_s"] = round(all_done_at - opened_at, 2)
         stop_profilers(profilers)
-        await screens.action("close_poll", {"poll_id": poll_id})
+        try:
+            await screens.action("close_poll", {"poll_id": poll_id})
+        except RuntimeError:
+            # The console socket did not come back from a saturated server: close the
+            # poll through the service so the count can still be read back.
+            figures["console_lost"] = True
+            close_directly(app, poll_id)
         figures["server_rss_mb"] = round(meter.peak_rss / 2**20, 1)
         figures["server_cpu_s"] = round(meter.cpu() - cpu_start, 2)
         meter.stop()
@@ -373,6 +379,16 @@ class Bench:
             process.join(timeout=30)
         figures.update(read_back(app, session["session_id"], acked))
         return figures
+
+
+def close_directly(app: Any, poll_id: int) -> None:
+    from deliberation.extensions import db
+    from deliberation.models import Poll
+    from deliberation.services import voting
+
+    with app.app_context():
+        voting.close_poll(db.session.get(Poll, poll_id), actor="bench")
+        db.session.remove()
 
 
 def start_profilers(deployment: Deployment, directory: str | None) -> list[subprocess.Popen]:
