@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import Field, Process
 from ..services import assembly, consolidation, grid, traceability
 from ..services.text import render_markdown
+from .common import process_or_404
 from .live_common import group_labels, item_type_labels, method_labels
 
 bp = Blueprint("consolidate", __name__, url_prefix="/organize/<slug>")
@@ -27,13 +28,6 @@ CHARTED_METHODS = ("consensus", "yes_no", "dot")
 @login_required
 def _organisers_only() -> None:
     """Every page here is for logged-in organisers."""
-
-
-def _process(slug: str) -> Process:
-    process = db.session.scalar(db.select(Process).filter_by(slug=slug))
-    if process is None:
-        abort(404)
-    return process
 
 
 def outcome_labels() -> dict[str, str]:
@@ -113,7 +107,7 @@ def _helpers(process: Process) -> dict[str, Any]:
 
 @bp.get("/consolidation")
 def index(slug: str):
-    process = _process(slug)
+    process = process_or_404(slug)
     field_id = request.args.get("field", type=int)
     if field_id is not None and db.session.get(Field, field_id) not in process.fields:
         flash(_("This field is not in the process: showing every field."), "error")
@@ -132,7 +126,7 @@ def index(slug: str):
 
 @bp.route("/assembly/new", methods=["GET", "POST"])
 def new_assembly(slug: str):
-    process = _process(slug)
+    process = process_or_404(slug)
     pool = assembly.candidates(process)
     form: dict[str, Any] = {
         "rule": "validated_or_amended",
@@ -189,7 +183,7 @@ def _date_or_none(raw: str) -> date | None:
 
 @bp.get("/traceability")
 def traces(slug: str):
-    process = _process(slug)
+    process = process_or_404(slug)
     items = consolidation.outline_items(process, ("finding", *traceability.TRACED_TYPES))
     statuses = assembly.final_status(process)
     return render_template(
@@ -199,7 +193,7 @@ def traces(slug: str):
 
 @bp.get("/trace/<item_type>/<int:item_id>")
 def trace(slug: str, item_type: str, item_id: int):
-    process = _process(slug)
+    process = process_or_404(slug)
     try:
         found = traceability.trace(process, item_type, item_id)
     except traceability.TraceError:
@@ -212,7 +206,7 @@ def trace(slug: str, item_type: str, item_id: int):
 
 @bp.route("/grid", methods=["GET", "POST"])
 def grid_settings(slug: str):
-    process = _process(slug)
+    process = process_or_404(slug)
     current = grid.get_grid(process)
     form = {
         "rows_name": current.rows.name,
@@ -243,7 +237,7 @@ def grid_settings(slug: str):
 
 @bp.route("/grid/tags", methods=["GET", "POST"])
 def grid_tags(slug: str):
-    process = _process(slug)
+    process = process_or_404(slug)
     items = list(grid.grid_items(process))
     status = 200
     submitted: dict[str, tuple[str, str]] = {}
@@ -277,7 +271,7 @@ def grid_tags(slug: str):
 
 @bp.get("/grid/table")
 def grid_table(slug: str):
-    process = _process(slug)
+    process = process_or_404(slug)
     return render_template(
         "consolidate/grid_table.html", table=grid.cross_table(process), **_helpers(process)
     )

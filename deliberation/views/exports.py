@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -24,9 +23,9 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from ..documents import jobs
-from ..extensions import db
 from ..models import Process
 from ..services import opendata
+from .common import data_response, process_or_404
 
 bp = Blueprint("exports", __name__, url_prefix="/organize")
 
@@ -35,13 +34,6 @@ bp = Blueprint("exports", __name__, url_prefix="/organize")
 @login_required
 def _organisers_only() -> None:
     """Every page here is for logged-in organisers."""
-
-
-def _process(slug: str) -> Process:
-    process = db.session.scalar(db.select(Process).filter_by(slug=slug))
-    if process is None:
-        abort(404)
-    return process
 
 
 def _exports_dir() -> str:
@@ -67,7 +59,7 @@ def _job_status(process: Process, job: jobs.Job) -> dict:
 
 @bp.get("/<slug>/exports")
 def index(slug: str):
-    process = _process(slug)
+    process = process_or_404(slug)
     exports_dir = _exports_dir()
     recent = [_job_status(process, job) for job in jobs.recent_jobs(exports_dir, process.id)]
     files = jobs.exported_files(exports_dir, process.slug)
@@ -83,7 +75,7 @@ def index(slug: str):
 
 @bp.post("/<slug>/exports/<kind>")
 def start(slug: str, kind: str):
-    process = _process(slug)
+    process = process_or_404(slug)
     if kind not in jobs.KINDS:
         abort(404)
     job = jobs.start_job(
@@ -101,7 +93,7 @@ def start(slug: str, kind: str):
 
 @bp.get("/<slug>/exports/jobs/<job_id>.json")
 def job_status(slug: str, job_id: str):
-    process = _process(slug)
+    process = process_or_404(slug)
     job = jobs.load_job(_exports_dir(), job_id)
     if job is None or job.process_id != process.id:
         return jsonify({"error": "unknown_job", "message": _("Unknown export.")}), 404
@@ -110,7 +102,7 @@ def job_status(slug: str, job_id: str):
 
 @bp.get("/<slug>/exports/files/<name>")
 def download(slug: str, name: str):
-    process = _process(slug)
+    process = process_or_404(slug)
     allowed = {path.name for path in jobs.exported_files(_exports_dir(), process.slug)}
     if name not in allowed:
         abort(404)
@@ -121,27 +113,21 @@ def download(slug: str, name: str):
 
 @bp.get("/<slug>/exports/results.csv")
 def results_csv(slug: str):
-    process = _process(slug)
-    return Response(
-        opendata.as_csv(process),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{process.slug}-results.csv"'},
-    )
+    process = process_or_404(slug)
+    return data_response(opendata.as_csv(process), "text/csv", f"{process.slug}-results.csv")
 
 
 @bp.get("/<slug>/exports/results.json")
 def results_json(slug: str):
-    process = _process(slug)
-    return Response(
-        opendata.as_json(process),
-        mimetype="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{process.slug}-results.json"'},
+    process = process_or_404(slug)
+    return data_response(
+        opendata.as_json(process), "application/json", f"{process.slug}-results.json"
     )
 
 
 @bp.post("/<slug>/exports/publish")
 def publish(slug: str):
-    process = _process(slug)
+    process = process_or_404(slug)
     published = request.form.get("published") == "1"
     opendata.set_synthesis_published(process, published)
     flash(

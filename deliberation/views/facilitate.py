@@ -22,6 +22,7 @@ from ..models import SESSION_KINDS, AgendaItem, Field, LiveSession, Poll, Proces
 from ..services import sessions, voting
 from ..services.sessions import SessionError
 from ..services.voting import VoteError
+from .common import process_or_404
 from .live_common import (
     item_type_labels,
     method_labels,
@@ -40,13 +41,6 @@ TREE_TYPES = (
     "action_paths",
     "implementation_condition",
 )
-
-
-def _process_or_404(slug: str) -> Process:
-    process = db.session.scalar(db.select(Process).filter_by(slug=slug))
-    if process is None:
-        abort(404)
-    return process
 
 
 def _session_or_404(session_id: int) -> LiveSession:
@@ -88,13 +82,13 @@ def _sessions_page(process: Process, form: dict[str, str] | None = None, error: 
 @bp.get("/facilitate/<slug>/sessions")
 @login_required
 def session_list(slug: str):
-    return _sessions_page(_process_or_404(slug))
+    return _sessions_page(process_or_404(slug))
 
 
 @bp.post("/facilitate/<slug>/sessions")
 @login_required
 def session_create(slug: str):
-    process = _process_or_404(slug)
+    process = process_or_404(slug)
     form = {
         key: (request.form.get(key) or "").strip()
         for key in ("kind", "title", "field_id", "territory_id", "held_on", "place")

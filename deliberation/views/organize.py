@@ -28,6 +28,7 @@ from ..services.text import render_inline, render_markdown
 from ..services.textdiff import diff_words, render_html
 from ..services.versions import decode, history
 from . import organize_errors
+from .common import process_or_404
 from .organize_forms import (
     FORMS,
     ROLE_LABELS,
@@ -84,13 +85,6 @@ def _author() -> str:
     return current_user.email
 
 
-def _process(slug: str) -> Process:
-    process = db.session.scalar(db.select(Process).filter_by(slug=slug))
-    if process is None:
-        abort(404)
-    return process
-
-
 def _item(process: Process, kind: str, item_id: int) -> Any:
     if kind != "process" and kind not in KINDS:
         abort(404)
@@ -139,7 +133,7 @@ def new_process():
 
 @bp.get("/<slug>")
 def outline(slug: str):
-    process = _process(slug)
+    process = process_or_404(slug)
     return render_template(
         "organize/outline.html",
         process=process,
@@ -150,7 +144,7 @@ def outline(slug: str):
 
 @bp.route("/<slug>/settings", methods=["GET", "POST"])
 def settings(slug: str):
-    process = _process(slug)
+    process = process_or_404(slug)
     form = ProcessSettingsForm(obj=process)
     if request.method == "GET":
         labels = process.consensus_labels or {}
@@ -179,7 +173,7 @@ def settings(slug: str):
 
 @bp.post("/<slug>/territories")
 def add_territory(slug: str):
-    process = _process(slug)
+    process = process_or_404(slug)
     form = TerritoryForm()
     if form.validate_on_submit():
         try:
@@ -225,7 +219,7 @@ def delete_territory(slug: str, territory_id: int):
 
 
 def _territory(slug: str, territory_id: int) -> Territory:
-    process = _process(slug)
+    process = process_or_404(slug)
     territory = db.session.get(Territory, territory_id)
     if territory is None or territory.process_id != process.id:
         abort(404)
@@ -269,7 +263,7 @@ def _stances_from_request() -> dict[int, str]:
 
 @bp.route("/<slug>/<kind>/new", methods=["GET", "POST"])
 def new_item(slug: str, kind: str):
-    process = _process(slug)
+    process = process_or_404(slug)
     if kind not in KINDS:
         abort(404)
     parent = _parent_for_new(process, kind)
@@ -290,7 +284,7 @@ def new_item(slug: str, kind: str):
 
 @bp.route("/<slug>/<kind>/<int:item_id>/edit", methods=["GET", "POST"])
 def edit_item(slug: str, kind: str, item_id: int):
-    process = _process(slug)
+    process = process_or_404(slug)
     if kind == "process":
         return redirect(url_for("organize.settings", slug=slug))
     item = _item(process, kind, item_id)
@@ -335,7 +329,7 @@ def _render_item_form(process: Process, kind: str, form: FlaskForm, parent: Any,
 
 @bp.post("/<slug>/<kind>/<int:item_id>/move")
 def move_item(slug: str, kind: str, item_id: int):
-    process = _process(slug)
+    process = process_or_404(slug)
     if kind not in KINDS:
         abort(404)
     item = _item(process, kind, item_id)
@@ -346,7 +340,7 @@ def move_item(slug: str, kind: str, item_id: int):
 
 @bp.post("/<slug>/<kind>/reorder")
 def reorder(slug: str, kind: str):
-    process = _process(slug)
+    process = process_or_404(slug)
     if kind not in KINDS:
         abort(404)
     payload = request.get_json(silent=True) or {}
@@ -370,7 +364,7 @@ def reorder(slug: str, kind: str):
 
 @bp.route("/<slug>/<kind>/<int:item_id>/delete", methods=["GET", "POST"])
 def delete_item(slug: str, kind: str, item_id: int):
-    process = _process(slug)
+    process = process_or_404(slug)
     item = _item(process, kind, item_id)
     form = ConfirmForm()
     if form.validate_on_submit():
@@ -398,7 +392,7 @@ def delete_item(slug: str, kind: str, item_id: int):
 
 @bp.get("/<slug>/<kind>/<int:item_id>/history")
 def item_history(slug: str, kind: str, item_id: int):
-    process = _process(slug)
+    process = process_or_404(slug)
     item = _item(process, kind, item_id)
     versions = history(item)
     entries = []
@@ -425,7 +419,7 @@ def item_history(slug: str, kind: str, item_id: int):
 
 @bp.post("/<slug>/<kind>/<int:item_id>/rollback/<int:number>")
 def rollback(slug: str, kind: str, item_id: int, number: int):
-    process = _process(slug)
+    process = process_or_404(slug)
     item = _item(process, kind, item_id)
     if ConfirmForm().validate_on_submit():
         try:

@@ -6,23 +6,23 @@ published the page and its open data answer 404, as if the process did not exist
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, abort, render_template
 
 from ..documents.labels import words
 from ..documents.tree import load_process_tree
-from ..extensions import db
 from ..models import Process
 from ..services import opendata
 from ..services.authoring import finding_numbers
 from ..services.outcomes import item_outcomes, outcome_line
 from ..services.text import render_inline, render_markdown
+from .common import data_response, process_or_404
 
 bp = Blueprint("published", __name__, url_prefix="/p")
 
 
 def _published(slug: str) -> Process:
-    process = db.session.scalar(db.select(Process).filter_by(slug=slug))
-    if process is None or not process.synthesis_published:
+    process = process_or_404(slug)
+    if not process.synthesis_published:
         abort(404)
     return process
 
@@ -46,14 +46,10 @@ def synthesis(slug: str):
 @bp.get("/<slug>/results.csv")
 def results_csv(slug: str):
     process = _published(slug)
-    return Response(
-        opendata.as_csv(process),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{process.slug}-results.csv"'},
-    )
+    return data_response(opendata.as_csv(process), "text/csv", f"{process.slug}-results.csv")
 
 
 @bp.get("/<slug>/results.json")
 def results_json(slug: str):
     process = _published(slug)
-    return Response(opendata.as_json(process), mimetype="application/json")
+    return data_response(opendata.as_json(process), "application/json")

@@ -1,0 +1,22 @@
+"""Small helpers several blueprints share: finding a process by its slug, open-data responses."""
+
+from __future__ import annotations
+
+from flask import Response, abort
+
+from ..extensions import db
+from ..models import Process
+
+
+def process_or_404(slug: str) -> Process:
+    """The process with this slug, or a 404 page."""
+    process = db.session.scalar(db.select(Process).filter_by(slug=slug))
+    if process is None:
+        abort(404)
+    return process
+
+
+def data_response(body: str, mimetype: str, filename: str | None = None) -> Response:
+    """A response carrying ``body``; with a filename the browser saves it instead of showing it."""
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'} if filename else None
+    return Response(body, mimetype=mimetype, headers=headers)
