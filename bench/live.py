@@ -498,7 +498,9 @@ def main(argv: list[str] | None = None) -> int:
         help="phones join over HTTP (default, timed) or in bulk through the service (faster)",
     )
     parser.add_argument("--profile", metavar="DIR", help="py-spy the servers during the vote")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary directory (server logs)"
+    )
     args = parser.parse_args(argv)
 
     fd_limit = raise_fd_limit()
@@ -531,9 +533,8 @@ def main(argv: list[str] | None = None) -> int:
             if process.is_alive():
                 process.terminate()
         deployment.stop()
-        if not args.keep:
-            deployment.drop_database()
-        else:
+        deployment.drop_database(keep_files=args.keep)
+        if args.keep:
             figures["workdir"] = str(deployment.workdir)
     figures["machine"] = machine()
     missed = missed_targets(figures)

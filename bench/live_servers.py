@@ -121,13 +121,15 @@ class Deployment:
                 server.kill()
                 server.wait(timeout=10)
 
-    def drop_database(self) -> None:
+    def drop_database(self, keep_files: bool = False) -> None:
+        """Drop the PostgreSQL database (always) and the temporary directory (unless kept)."""
         if self.pg_name:
             import psycopg
 
             with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        if not keep_files:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def app(self) -> Any:
         """An app on the same database, for setting up and reading back (never serving)."""
