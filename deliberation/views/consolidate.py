@@ -16,7 +16,7 @@ from ..models import Field, Process
 from ..services import assembly, consolidation, grid, traceability
 from ..services.text import render_markdown
 from .common import process_or_404
-from .live_common import group_labels, item_type_labels, method_labels
+from .live_common import group_labels, item_type_labels, method_labels, outcome_labels
 
 bp = Blueprint("consolidate", __name__, url_prefix="/organize/<slug>")
 
@@ -28,15 +28,6 @@ CHARTED_METHODS = ("consensus", "yes_no", "dot")
 @login_required
 def _organisers_only() -> None:
     """Every page here is for logged-in organisers."""
-
-
-def outcome_labels() -> dict[str, str]:
-    return {
-        "validated": _("Validated"),
-        "rework": _("To rework"),
-        "rejected": _("Rejected"),
-        "no_votes": _("No votes"),
-    }
 
 
 def bar_segments(result: Mapping[str, Any] | None) -> list[dict[str, Any]]:

@@ -1,5 +1,7 @@
-"""What the live pages (phone, projector, console) share: group labels, the strings their
-scripts show, and the locale of a session's process."""
+"""What the live pages (phone, projector, console) share: group, item-type, method and outcome
+labels (the one home of these UI labels; grade labels live with the vote rules in
+``services.voting``), the strings their scripts show, and the locale of a session's process.
+Documents name things in the process language instead (``documents.labels``)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from ..models import LiveSession, Process
+from ..services.voting import grade_labels
 
 
 def group_labels() -> dict[str, str]:
@@ -53,18 +56,23 @@ def method_labels() -> dict[str, str]:
     }
 
 
+def outcome_labels() -> dict[str, str]:
+    """A vote's outcome, as the results renderer and the consolidation screens name it."""
+    return {
+        "validated": _("Validated"),
+        "rework": _("To rework"),
+        "rejected": _("Rejected"),
+        "no_votes": _("No votes"),
+    }
+
+
 def results_strings() -> dict[str, Any]:
     """Strings used by the results renderer shared by the projector and the console."""
     return {
         "groups": group_labels(),
         "items": item_type_labels(),
         "methods": method_labels(),
-        "outcomes": {
-            "validated": _("Validated"),
-            "rework": _("To rework"),
-            "rejected": _("Rejected"),
-            "no_votes": _("No votes"),
-        },
+        "outcomes": outcome_labels(),
         "bases": {
             "ballots_cast": _("Base: %(n)s ballots cast", n="{n}"),
             "expressed": _(
@@ -90,14 +98,7 @@ def results_strings() -> dict[str, Any]:
         "rank": _("Rank"),
         "majority_grade": _("Majority grade"),
         "dots": _("dots"),
-        "grades": {
-            "excellent": _("Excellent"),
-            "very_good": _("Very good"),
-            "good": _("Good"),
-            "fair": _("Fair"),
-            "poor": _("Poor"),
-            "reject": _("To reject"),
-        },
+        "grades": grade_labels(),
         "states": {
             "draft": _("Not open yet"),
             "open": _("Vote open"),
