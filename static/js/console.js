@@ -10,7 +10,6 @@
   var $ = function (id) { return document.getElementById(id); };
   var live = null;
   var offset = 0;
-  var countdownTimer = null;
   var autoClosedPoll = null;
   var socket = null;
 
@@ -187,24 +186,16 @@
     R.render(box, results, poll, S, { groups: true });
   }
 
-  function tickCountdown() {
-    var poll = live && live.poll;
-    var node = $("c-countdown");
-    var left = poll && poll.state === "open" ? R.secondsLeft(poll.countdown_ends_at, offset) : null;
-    if (left === null) {
-      node.hidden = true;
-      if (countdownTimer) { clearInterval(countdownTimer); countdownTimer = null; }
-      return;
-    }
-    node.hidden = false;
+  var tickCountdown = R.countdown("c-countdown", function () {
+    return { poll: live && live.poll, offset: offset };
+  }, function (node, left, poll) {
     node.textContent = S.countdown + " " + R.formatSeconds(left);
-    if (!countdownTimer) { countdownTimer = setInterval(tickCountdown, 1000); }
     if (left === 0 && $("open-autoclose").checked && autoClosedPoll !== poll.id && socket && socket.connected) {
       autoClosedPoll = poll.id;
       log("warn", S.countdown_over);
       send("close_poll", { poll_id: poll.id });
     }
-  }
+  });
 
   function applyState(s) {
     live = s;

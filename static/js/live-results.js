@@ -299,6 +299,28 @@
     return Math.max(0, Math.round((end - (Date.now() + offsetMs)) / 1000));
   }
 
+  /* A countdown shown in the node `nodeId` while the poll of `now()` ({poll, offset}) is open:
+     returns the tick to call on every state; it hides the node and stops ticking when there is
+     nothing to count, and `show(node, left, poll)` writes the seconds left each second. */
+  function countdown(nodeId, now, show) {
+    var timer = null;
+    function tick() {
+      var current = now();
+      var poll = current.poll;
+      var node = document.getElementById(nodeId);
+      var left = poll && poll.state === "open" ? secondsLeft(poll.countdown_ends_at, current.offset) : null;
+      if (left === null) {
+        node.hidden = true;
+        if (timer) { clearInterval(timer); timer = null; }
+        return;
+      }
+      node.hidden = false;
+      show(node, left, poll);
+      if (!timer) { timer = setInterval(tick, 1000); }
+    }
+    return tick;
+  }
+
   function clockOffset(serverTime) {
     if (!serverTime) { return 0; }
     var server = Date.parse(serverTime + (/Z|[+-]\d\d:?\d\d$/.test(serverTime) ? "" : "Z"));
@@ -316,6 +338,7 @@
     pct: pct,
     el: el,
     secondsLeft: secondsLeft,
+    countdown: countdown,
     clockOffset: clockOffset,
     formatSeconds: formatSeconds,
     groupLabel: groupLabel

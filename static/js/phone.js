@@ -19,7 +19,6 @@
   var acked = {};             // poll id -> ballot id acknowledged
   var inFlight = {};          // poll id -> ballot id awaiting an ack
   var dotState = {};          // poll id -> {option key: dots}
-  var countdownTimer = null;
   var socket = null;
 
   /* ---------- storage (may be unavailable: private mode, full quota) ---------- */
@@ -304,19 +303,11 @@
     if (shown) { R.render($("phone-results-body"), s.results, s.poll, config.results, { groups: true }); }
   }
 
-  function tickCountdown() {
-    var poll = currentPoll();
-    var node = $("countdown");
-    var left = poll && poll.state === "open" ? R.secondsLeft(poll.countdown_ends_at, offset) : null;
-    if (left === null) {
-      node.hidden = true;
-      if (countdownTimer) { clearInterval(countdownTimer); countdownTimer = null; }
-      return;
-    }
-    node.hidden = false;
+  var tickCountdown = R.countdown("countdown", function () {
+    return { poll: currentPoll(), offset: offset };
+  }, function (node, left) {
     node.textContent = left > 0 ? R.fill(S.countdown, { t: R.formatSeconds(left) }) : S.time_up;
-    if (!countdownTimer) { countdownTimer = setInterval(tickCountdown, 1000); }
-  }
+  });
 
   function applyState(s) {
     live = s;

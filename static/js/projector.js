@@ -9,7 +9,6 @@
   var $ = function (id) { return document.getElementById(id); };
   var live = null;
   var offset = 0;
-  var countdownTimer = null;
 
   function setCounts(voted, connected) {
     var node = $("p-counts");
@@ -37,20 +36,12 @@
     hiddenNote.hidden = !(poll && poll.state === "open" && !shown);
   }
 
-  function tickCountdown() {
-    var poll = live && live.poll;
-    var node = $("p-countdown");
-    var left = poll && poll.state === "open" ? R.secondsLeft(poll.countdown_ends_at, offset) : null;
-    if (left === null) {
-      node.hidden = true;
-      if (countdownTimer) { clearInterval(countdownTimer); countdownTimer = null; }
-      return;
-    }
-    node.hidden = false;
+  var tickCountdown = R.countdown("p-countdown", function () {
+    return { poll: live && live.poll, offset: offset };
+  }, function (node, left) {
     node.textContent = S.countdown + " " + R.formatSeconds(left);
     node.classList.toggle("ending", left <= 10);
-    if (!countdownTimer) { countdownTimer = setInterval(tickCountdown, 1000); }
-  }
+  });
 
   function applyState(s) {
     live = s;
