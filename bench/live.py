@@ -345,7 +345,8 @@ class Bench:
             )
             figures["dropped"] = sum(report["dropped"] for report in done.values())
             figures["resynced"] = sum(report["resynced"] for report in done.values())
-            figures["resync_s"] = round(last_resync - dropped_at, 2) if dropped_at else None
+            complete = dropped_at and last_resync and figures["resynced"] == figures["dropped"]
+            figures["resync_s"] = round(last_resync - dropped_at, 2) if complete else None
 
         progress(f"{figures['votes_acked']} ballots acknowledged; checking the projector")
         final_seen = await screens.wait_for_count(len(acked), timeout=10)
