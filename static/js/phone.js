@@ -370,8 +370,9 @@
       return;
     }
     var code = ack && ack.error;
-    if (code === "server_busy") {
-      setTimeout(function () { sendBallot(pollId); }, BUSY_RETRY);
+    if (code === "server_busy" || code === "server_error") {
+      // Nothing was written: keep the ballot (same id) and send it again shortly.
+      setTimeout(function () { sendBallot(pollId); }, code === "server_busy" ? BUSY_RETRY : 2 * BUSY_RETRY);
       refreshVoteStatus();
       return;
     }
