@@ -25,6 +25,7 @@ from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ..database import write_transaction
 from ..extensions import db
@@ -106,7 +107,7 @@ def write_or_busy() -> Iterator[None]:
     try:
         with write_transaction():
             yield
-    except OperationalError as error:
+    except (OperationalError, PoolTimeout) as error:
         raise VoteError("server_busy") from error
 
 
@@ -421,9 +422,9 @@ def cast(
                 },
             )
             return CastResult(ballot_id, False, poll_id, poll.session_id)
-    except (OperationalError, IntegrityError) as error:
-        # A lock that could not be had in time (or a constraint a concurrent writer hit
-        # first): nothing was written; the phone keeps the ballot and sends it again.
+    except (OperationalError, IntegrityError, PoolTimeout) as error:
+        # A lock or a connection that could not be had in time (or a constraint a concurrent
+        # writer hit first): nothing was written; the phone keeps the ballot and sends it again.
         raise VoteError("server_busy") from error
 
 
