@@ -77,16 +77,9 @@ class Candidate:
         return bool(self.consolidation and self.consolidation.has_votes)
 
 
-@dataclass(frozen=True)
-class FinalStatus:
-    item_type: str
-    item_id: int
-    status: str  # validated | rework | rejected | no_votes
-    session_id: int
-    session_title: str
-    held_on: date | None
-    poll_id: int
-    method: str
+class SummaryFigures:
+    """Figures read from the tally summary (``tally.summarize``) a result carries."""
+
     summary: dict[str, Any]
 
     @property
@@ -96,6 +89,19 @@ class FinalStatus:
     @property
     def support_percent(self) -> float | None:
         return self.summary.get("support_percent")
+
+
+@dataclass(frozen=True)
+class FinalStatus(SummaryFigures):
+    item_type: str
+    item_id: int
+    status: str  # validated | rework | rejected | no_votes
+    session_id: int
+    session_title: str
+    held_on: date | None
+    poll_id: int
+    method: str
+    summary: dict[str, Any]
 
 
 def amended_items(process: Process) -> set[tuple[str, int]]:

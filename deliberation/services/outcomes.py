@@ -30,7 +30,7 @@ from ..documents.labels import format_percent, words
 from ..extensions import db
 from ..models import AgendaItem, LiveSession, Poll, PollCount, Process
 from ..tally import OutcomeRule, summarize
-from .assembly import ASSEMBLY_TYPES, final_status
+from .assembly import ASSEMBLY_TYPES, SummaryFigures, final_status
 from .consolidation import consolidate
 
 FINAL_STATES = ("closed", "published")
@@ -39,7 +39,7 @@ VERDICT_METHODS = ("consensus", "yes_no", "majority_judgment")
 
 
 @dataclass(frozen=True)
-class PollResult:
+class PollResult(SummaryFigures):
     """One closed poll and its summary (``summary`` is ``tally.summarize``'s dict)."""
 
     poll_id: int
@@ -60,20 +60,12 @@ class PollResult:
     summary: dict[str, Any]
 
     @property
-    def ballots(self) -> int:
-        return int(self.summary.get("ballots") or 0)
-
-    @property
     def outcome(self) -> str | None:
         return self.summary.get("outcome")
 
-    @property
-    def support_percent(self) -> float | None:
-        return self.summary.get("support_percent")
-
 
 @dataclass(frozen=True)
-class ItemOutcome:
+class ItemOutcome(SummaryFigures):
     """The final outcome of one authored item, and where it was decided."""
 
     item_type: str
@@ -88,14 +80,6 @@ class ItemOutcome:
     @property
     def outcome(self) -> str:
         return self.summary.get("outcome") or "no_votes"
-
-    @property
-    def ballots(self) -> int:
-        return int(self.summary.get("ballots") or 0)
-
-    @property
-    def support_percent(self) -> float | None:
-        return self.summary.get("support_percent")
 
 
 def labels_for(process: Process, method: str) -> dict[str, str] | None:
