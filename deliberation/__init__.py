@@ -54,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app,
         async_mode="gevent",
         message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        channel=app.config.get("SOCKETIO_CHANNEL", "flask-socketio"),
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),  # None: same origin only
     )
 

@@ -66,7 +66,12 @@ def test_ballot_cast_on_one_process_reaches_projector_on_the_other(tmp_path, pg_
     session = set_up_session(app)
     with app.app_context():
         _participant, token = sessions.join(session["code"], "Phone on A")
-    env = {"SECRET_KEY": "test-secret", "SOCKETIO_MESSAGE_QUEUE": REDIS_URL}
+    env = {
+        "SECRET_KEY": "test-secret",
+        "SOCKETIO_MESSAGE_QUEUE": REDIS_URL,
+        # Its own channel: another run on the same Redis must not see these messages.
+        "SOCKETIO_CHANNEL": f"deliberation-test-{uuid.uuid4().hex}",
+    }
     servers = [LiveServer(tmp_path, env=env, database_url=pg_database_url) for _ in range(2)]
     try:
         for server in servers:
