@@ -6,6 +6,7 @@ from .live import (
     POLL_METHODS,
     POLL_STATES,
     SESSION_KINDS,
+    TREE_ITEM_TYPES,
     AgendaItem,
     Ballot,
     BallotReceipt,
@@ -39,6 +40,7 @@ from .versions import VERSION_KINDS, VERSIONED_TYPES, TextVersion
 
 __all__ = [
     "AGENDA_ITEM_TYPES",
+    "TREE_ITEM_TYPES",
     "DEFAULT_CONSENSUS_LABELS",
     "DEFAULT_GROUPS",
     "EXPERT_ROLES",

@@ -23,7 +23,8 @@ from .base import TITLE_MAX, Timestamped, utcnow
 from .process import Field, Process, Territory
 
 SESSION_KINDS = ("workshop", "assembly")
-AGENDA_ITEM_TYPES = (
+# Agenda items that point at the process tree, in the order they appear under a finding.
+TREE_ITEM_TYPES = (
     "hypothesis",
     "finding",
     "recommendation",
@@ -31,9 +32,8 @@ AGENDA_ITEM_TYPES = (
     # All the action paths of one finding (item_id), put to one dot vote.
     "action_paths",
     "implementation_condition",
-    "free",
-    "amendment",
 )
+AGENDA_ITEM_TYPES = (*TREE_ITEM_TYPES, "free", "amendment")
 POLL_METHODS = ("consensus", "yes_no", "majority_judgment", "dot")
 POLL_STATES = ("draft", "open", "closed", "published")
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from ..extensions import db
 from ..models import (
+    TREE_ITEM_TYPES,
     AgendaItem,
     LiveSession,
     Poll,
@@ -39,15 +40,8 @@ from ..models import (
 from ..tally import METHODS, OutcomeRule, merge_grouped, summarize, summarize_bucket, total_counts
 
 FINAL_POLL_STATES = ("closed", "published")
-# Item types consolidated, in the order they appear under a finding.
-CONSOLIDATED_TYPES = (
-    "hypothesis",
-    "finding",
-    "recommendation",
-    "action_path",
-    "action_paths",
-    "implementation_condition",
-)
+# Item types consolidated: every agenda item of the process tree.
+CONSOLIDATED_TYPES = TREE_ITEM_TYPES
 NO_TERRITORY = None
 
 

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from ..extensions import db
 from ..live import broadcast, proposals
-from ..models import SESSION_KINDS, AgendaItem, Field, LiveSession, Poll, Process
+from ..models import SESSION_KINDS, TREE_ITEM_TYPES, AgendaItem, Field, LiveSession, Poll, Process
 from ..services import sessions, voting
 from ..services.sessions import SessionError
 from ..services.voting import VoteError
@@ -33,14 +33,6 @@ from .live_common import (
 bp = Blueprint("facilitate", __name__)
 
 ACTIONS = ("show_item", "open_poll", "close_poll", "publish_poll", "reset_poll", "set_show_live")
-TREE_TYPES = (
-    "hypothesis",
-    "finding",
-    "recommendation",
-    "action_path",
-    "action_paths",
-    "implementation_condition",
-)
 
 
 def _session_or_404(session_id: int) -> LiveSession:
@@ -247,7 +239,7 @@ def agenda_add(session_id: int):
         else:
             for value in request.form.getlist("items"):
                 item_type, _sep, raw_id = value.partition(":")
-                if item_type not in TREE_TYPES or not raw_id.isdigit():
+                if item_type not in TREE_ITEM_TYPES or not raw_id.isdigit():
                     raise SessionError("invalid_item", _("This kind of item cannot be voted on."))
                 sessions.add_agenda_item(live_session, item_type, int(raw_id))
                 added += 1
