@@ -38,36 +38,29 @@ def _normalise(value: Any) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def check_title(value: Any, what: str, required: bool = True) -> str:
-    title = " ".join(_normalise(value).split())
-    if required and not title:
+def _within_bounds(cleaned: str, what: str, required: bool, maximum: int) -> str:
+    if required and not cleaned:
         raise ValidationError(_("%(what)s cannot be empty.", what=what))
-    if len(title) > TITLE_MAX:
+    if len(cleaned) > maximum:
         raise ValidationError(
             _(
                 "%(what)s is too long: %(count)d characters, at most %(max)d.",
                 what=what,
-                count=len(title),
-                max=TITLE_MAX,
+                count=len(cleaned),
+                max=maximum,
             )
         )
-    return title
+    return cleaned
+
+
+def check_title(value: Any, what: str, required: bool = True) -> str:
+    title = " ".join(_normalise(value).split())
+    return _within_bounds(title, what, required, TITLE_MAX)
 
 
 def check_text(value: Any, what: str, required: bool = True) -> str:
     text = "\n".join(line.rstrip() for line in _normalise(value).strip().split("\n"))
-    if required and not text:
-        raise ValidationError(_("%(what)s cannot be empty.", what=what))
-    if len(text) > TEXT_MAX:
-        raise ValidationError(
-            _(
-                "%(what)s is too long: %(count)d characters, at most %(max)d.",
-                what=what,
-                count=len(text),
-                max=TEXT_MAX,
-            )
-        )
-    return text
+    return _within_bounds(text, what, required, TEXT_MAX)
 
 
 def check_slug(value: Any) -> str:
