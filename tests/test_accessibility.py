@@ -55,6 +55,16 @@ def check(page, label: str, found: dict[str, list[dict]]) -> None:
     found[label] = axe_violations(page)
 
 
+def zoomed_width(page) -> int:
+    """Width of the page with its text at 200 % (WCAG 1.4.4): on a 360 px phone nothing may
+    push the page sideways. Measured against 360, not window.innerWidth, which a mobile
+    viewport widens to fit whatever overflows."""
+    page.evaluate("document.documentElement.style.fontSize = '200%'")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    page.evaluate("document.documentElement.style.fontSize = ''")
+    return width
+
+
 def assert_clean(found: dict[str, list[dict]]) -> None:
     report = [f"{label}:\n{describe(v)}" for label, v in found.items() if v]
     assert not report, "axe found WCAG 2.1 A/AA violations\n" + "\n".join(report)
@@ -137,6 +147,7 @@ def test_live_workshop_pages(site):
     phone = phone_context.new_page()
     phone.goto(f"{server.url}/j/{code}")
     check(phone, "phone join /j/<code>", found)
+    assert zoomed_width(phone) <= PHONE["width"], "join page scrolls sideways at 200 % text"
     phone.fill("#name", "Ana")
     phone.check("input[name=group][value=service_user]")
     phone.click("#join-form button[type=submit]")
@@ -150,6 +161,7 @@ def test_live_workshop_pages(site):
     phone.wait_for_selector("#ballot:not([hidden])")
     projector.wait_for_selector("#projector[data-state=open]")
     check(phone, "phone /s/<code> poll open", found)
+    assert zoomed_width(phone) <= PHONE["width"], "ballot scrolls sideways at 200 % text"
     check(console, "console (poll open)", found)
     check(projector, "projector poll open", found)
     phone.check("input[name=answer][value=full]")
@@ -164,6 +176,7 @@ def test_live_workshop_pages(site):
     phone.wait_for_selector("#phone-results:not([hidden]) .outcome")
     check(projector, "projector results (1920×1080)", found)
     check(phone, "phone /s/<code> results", found)
+    assert zoomed_width(phone) <= PHONE["width"], "results scroll sideways at 200 % text"
     check(console, "console (results)", found)
 
     for context in (screen, phone_context):
