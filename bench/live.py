@@ -111,10 +111,10 @@ class Screens:
         self.projector: Any = None
         self.facilitator: Any = None
         self.http: Any = None
+        self.cookie_header = ""
 
     async def start(self) -> None:
         import aiohttp
-        import socketio
         import yarl
 
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
@@ -126,8 +126,22 @@ class Screens:
             if r.status != 302:
                 raise RuntimeError(f"facilitator login failed: HTTP {r.status}")
         cookies = self.http.cookie_jar.filter_cookies(yarl.URL(self.base_url))
-        cookie_header = "; ".join(f"{name}={morsel.value}" for name, morsel in cookies.items())
+        self.cookie_header = "; ".join(f"{n}={morsel.value}" for n, morsel in cookies.items())
+        await self.dial()
 
+    async def redial(self) -> None:
+        """Close both screens' sockets and open them again. A server saturated for minutes
+        (2,000 HTTP joins) may miss their pings and drop them without the client noticing
+        (its next packet is then read as HTTP): redial right before the poll opens."""
+        for client in (self.projector, self.facilitator):
+            with contextlib.suppress(Exception):  # already gone
+                await asyncio.wait_for(client.disconnect(), timeout=5)
+        await self.dial()
+
+    async def dial(self) -> None:
+        import socketio
+
+        cookie_header = self.cookie_header
         self.projector = socketio.AsyncClient(reconnection=True)
 
         async def on_tally(tally: dict) -> None:
@@ -307,6 +321,7 @@ class Bench:
         figures["server_cpu_connect_s"] = round(meter.cpu() - cpu_before_sockets, 2)
 
         progress(f"{figures['connected']} connected in {figures['connect_s']} s; opening the poll")
+        await screens.redial()
         profilers = start_profilers(deployment, args.profile)
         cpu_before_vote = meter.cpu()
         generator_cpu_before = _cpu_of(psutil, self.generators)

@@ -214,6 +214,27 @@ def test_vote_after_close_and_from_another_session_is_refused(live):
     assert results["ballots"] == 1
 
 
+def test_session_change_reaches_phones_in_one_message_that_says_nothing_of_voting(live):
+    app, ids = live
+    console = facilitator(app, ids["session"])
+    alice, alice_token = phone(app, ids["code"])
+    bob, _ = phone(app, ids["code"], "employer")
+    poll = open_poll(console, ids["item"])
+    assert last_state(alice)["voted"] is False and last_state(bob)["voted"] is False
+    assert vote(alice, poll["id"], "full")["ok"]
+    for handset in (alice, bob):
+        handset.get_received()
+    assert console.emit("close_poll", {"poll_id": poll["id"]}, callback=True)["ok"]
+    # The same state for both (one emit to the phones' room): "voted" is left unsaid, the
+    # phone keeps what its own ack told it.
+    closed = [last_state(handset) for handset in (alice, bob)]
+    assert closed[0] == closed[1]
+    assert closed[0]["poll"]["state"] == "closed" and closed[0]["voted"] is None
+    # The personal state, at a (re)connect, does say it.
+    again = socketio.test_client(app, auth={"role": "phone", "token": alice_token})
+    assert last_state(again)["voted"] is True
+
+
 def test_reconnect_and_resync(live):
     app, ids = live
     console = facilitator(app, ids["session"])
@@ -355,11 +376,17 @@ def test_presence_is_shared_through_redis_when_the_queue_is_redis(app):
             shared.hset(other_process, mapping={"x": "2", "y": "1"})
             assert rooms.connected_count(session_id) == 2
             assert rooms.local_participants(session_id) == {1}
+            # Connecting wrote nothing to Redis; the broadcast loop's sync writes it at once.
+            ours = f"{rooms.PREFIX}:{session_id}:{rooms._process_id}"
+            assert not shared.exists(ours)
+            assert rooms.sync() == 1 and rooms.sync() == 0
+            assert set(shared.hkeys(ours)) == {b"sid-1", b"sid-2"}
             rooms.refresh()
             assert 0 < shared.ttl(f"{rooms.PREFIX}:{session_id}:{rooms._process_id}") <= 60
             rooms.remove("sid-1")
             rooms.remove("sid-2")
             assert rooms.connected_count(session_id) == 2  # participant 1 still on the other
+            assert rooms.sync() == 1 and not shared.exists(ours)
             shared.delete(other_process)
             assert rooms.connected_count(session_id) == 0
     finally:

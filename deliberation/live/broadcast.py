@@ -15,11 +15,11 @@ import threading
 import time
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_babel import force_locale
 
 from ..extensions import db, socketio
-from ..models import Ballot, LiveSession, Participant, Poll
+from ..models import LiveSession, Poll
 from ..services import sessions, voting
 from . import rooms
 
@@ -39,29 +39,22 @@ def session_changed(session_id: int) -> None:
     for role in ("projector", "facilitator"):
         socketio.emit("state", sessions.state_for(session, role), to=rooms.room(session_id, role))
     phone_state = sessions.state_for(session, "phone")
-    poll_id = (phone_state.get("poll") or {}).get("id")
-    voters: set[int] = set()
-    if poll_id is not None:
-        voters = set(
-            db.session.scalars(db.select(Ballot.participant_id).filter_by(poll_id=poll_id))
-        )
-    # One message per participant: only they may learn whether they voted. With a message
-    # queue, every participant of the session (their phone may be on another process);
-    # otherwise only the phones connected here.
-    if current_app.config.get("SOCKETIO_MESSAGE_QUEUE"):
-        participant_ids = set(
-            db.session.scalars(db.select(Participant.id).filter_by(session_id=session_id))
-        )
-    else:
-        participant_ids = rooms.local_participants(session_id)
-    for participant_id in participant_ids:
-        socketio.emit(
-            "state",
-            {**phone_state, "voted": participant_id in voters},
-            to=rooms.participant_room(participant_id),
-        )
+    # ONE message to the phones' room (one Redis publish with a message queue, not one per
+    # participant). Only a participant may learn whether they voted, so this common state
+    # says nothing about it (``voted: null``): a phone keeps what it knows from its own ack,
+    # and gets its personal ``voted`` in the state sent at every (re)connect. When a poll has
+    # just opened (or re-opened for a new round) nobody has voted in it yet: false for all.
+    poll = phone_state.get("poll")
+    just_opened = poll is not None and poll.get("state") == "open" and not _has_ballots(poll)
+    phone_state["voted"] = False if just_opened else None
+    socketio.emit("state", phone_state, to=rooms.room(session_id, "phone"))
     with _lock:
         _dirty_sessions.discard(session_id)  # the state just sent carries fresh counts
+
+
+def _has_ballots(poll: dict[str, Any]) -> bool:
+    """Whether any ballot of the poll's current round is counted (one indexed lookup)."""
+    return voting.voted_count(db.session.get(Poll, poll["id"])) > 0
 
 
 def poll_counted(poll_id: int) -> None:
@@ -143,6 +136,7 @@ def _flush_forever(app: Flask) -> None:
         turn += 1
         try:
             with app.app_context():
+                rooms.sync()
                 flush_now()
                 if turn % refresh_every == 0:
                     rooms.refresh()

@@ -6,6 +6,12 @@ processes behind a Redis message queue (``SOCKETIO_MESSAGE_QUEUE=redis://…``),
 also mirrors its phones in Redis — one hash per session and process, expiring unless the
 process refreshes it — so "connected" counts every process's phones. A process killed
 outright leaves its entries for at most ``PRESENCE_TTL`` seconds.
+
+Connects and disconnects only change memory and mark the session; the broadcast loop calls
+:func:`sync` a few times a second, which rewrites the marked sessions' hashes in one
+pipeline. (Writing Redis from every connect handler let a hall connecting at once open
+hundreds of Redis connections at the same time.) A process counts its own phones from
+memory and only the other processes' from Redis.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ _lock = threading.Lock()
 _sockets: dict[str, Presence] = {}
 _process_id = uuid.uuid4().hex
 _redis_clients: dict[str, Any] = {}
+_unsynced_sessions: set[int] = set()
+REDIS_MAX_CONNECTIONS = 10
 
 
 def room(session_id: int, role: str) -> str:
@@ -58,7 +66,12 @@ def _redis() -> Any | None:
         return None
     client = _redis_clients.get(url)
     if client is None:
-        client = _redis_clients[url] = redis.Redis.from_url(url, socket_timeout=2)
+        # One client per process; a blocking pool waits for a free connection instead of
+        # failing when greenlets ask at the same time.
+        pool = redis.BlockingConnectionPool.from_url(
+            url, max_connections=REDIS_MAX_CONNECTIONS, timeout=5, socket_timeout=5
+        )
+        client = _redis_clients[url] = redis.Redis(connection_pool=pool)
     return client
 
 
@@ -69,15 +82,15 @@ def _key(session_id: int) -> str:
 def add(sid: str, presence: Presence) -> None:
     with _lock:
         _sockets[sid] = presence
-    if presence.role == "phone":
-        _mirror(lambda r: _set(r, presence.session_id, sid, presence.participant_id))
+        if presence.role == "phone":
+            _unsynced_sessions.add(presence.session_id)
 
 
 def remove(sid: str) -> Presence | None:
     with _lock:
         presence = _sockets.pop(sid, None)
-    if presence is not None and presence.role == "phone":
-        _mirror(lambda r: r.hdel(_key(presence.session_id), sid))
+        if presence is not None and presence.role == "phone":
+            _unsynced_sessions.add(presence.session_id)
     return presence
 
 
@@ -85,21 +98,33 @@ def of(sid: str) -> Presence | None:
     return _sockets.get(sid)
 
 
-def _set(client: Any, session_id: int, sid: str, participant_id: int | None) -> None:
-    pipe = client.pipeline()
-    pipe.hset(_key(session_id), sid, str(participant_id))
-    pipe.expire(_key(session_id), PRESENCE_TTL)
-    pipe.execute()
-
-
-def _mirror(write: Any) -> None:
+def sync() -> int:
+    """Write this process's phones of every changed session to Redis (one pipeline);
+    return how many sessions were written. No-op without a Redis message queue."""
     client = _redis()
-    if client is None:
-        return
+    with _lock:
+        if client is None or not _unsynced_sessions:
+            return 0
+        changed = set(_unsynced_sessions)
+        _unsynced_sessions.clear()
+        snapshots: dict[int, dict[str, str]] = {session_id: {} for session_id in changed}
+        for sid, presence in _sockets.items():
+            if presence.role == "phone" and presence.session_id in changed:
+                snapshots[presence.session_id][sid] = str(presence.participant_id)
     try:
-        write(client)
-    except Exception:  # presence is approximate by nature: never fail a connection on it
+        pipe = client.pipeline(transaction=False)
+        for session_id, mapping in snapshots.items():
+            pipe.delete(_key(session_id))
+            if mapping:
+                pipe.hset(_key(session_id), mapping=mapping)
+                pipe.expire(_key(session_id), PRESENCE_TTL)
+        pipe.execute()
+    except Exception:  # presence is approximate by nature: try again at the next sync
+        with _lock:
+            _unsynced_sessions.update(changed)
         log.warning("presence: Redis unavailable", exc_info=True)
+        return 0
+    return len(snapshots)
 
 
 def local_participants(session_id: int) -> set[int]:
@@ -123,8 +148,10 @@ def connected_count(session_id: int) -> int:
         return len(local)
     try:
         everyone = {str(pid) for pid in local}
+        ours = _key(session_id).encode()
         for key in client.scan_iter(match=f"{PREFIX}:{session_id}:*", count=100):
-            everyone.update(value.decode() for value in client.hvals(key))
+            if key != ours:  # this process's phones are counted from memory, never stale
+                everyone.update(value.decode() for value in client.hvals(key))
         return len(everyone)
     except Exception:
         log.warning("presence: Redis unavailable, counting this process only", exc_info=True)
@@ -136,11 +163,14 @@ def refresh() -> None:
     client = _redis()
     if client is None:
         return
+    sync()
     with _lock:
         sessions = {p.session_id for p in _sockets.values() if p.role == "phone"}
     try:
+        pipe = client.pipeline(transaction=False)
         for session_id in sessions:
-            client.expire(_key(session_id), PRESENCE_TTL)
+            pipe.expire(_key(session_id), PRESENCE_TTL)
+        pipe.execute()
     except Exception:
         log.warning("presence: Redis unavailable", exc_info=True)
 
@@ -149,3 +179,4 @@ def clear() -> None:
     """Forget everyone (tests)."""
     with _lock:
         _sockets.clear()
+        _unsynced_sessions.clear()

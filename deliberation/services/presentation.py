@@ -6,6 +6,7 @@ Read-only: the rules that change things live in :mod:`.sessions` and :mod:`.voti
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from flask_babel import force_locale
@@ -70,6 +71,14 @@ def action_path_options(finding: Finding) -> list[dict[str, str]]:
     return [
         {"key": f"ap{path.id}", "label": excerpt(path.text, 160)} for path in finding.action_paths
     ]
+
+
+@lru_cache(maxsize=1024)
+def rendered_text(text: str) -> tuple[str, str]:
+    """(sanitised HTML, excerpt) of a text. Keyed by the text itself, so it can never be
+    stale: every phone (re)connecting is sent the current item, and a hall reconnecting at
+    once would otherwise render the same Markdown thousands of times."""
+    return str(render_markdown(text)), excerpt(text)
 
 
 def present_item(agenda_item: AgendaItem, numbers: dict[int, int] | None = None) -> dict[str, Any]:
@@ -138,8 +147,8 @@ def present_item(agenda_item: AgendaItem, numbers: dict[int, int] | None = None)
         "item_id": agenda_item.item_id,
         "title": title,
         "text": text,
-        "text_html": text_html if text_html is not None else str(render_markdown(text)),
-        "excerpt": excerpt(text),
+        "text_html": text_html if text_html is not None else rendered_text(text)[0],
+        "excerpt": rendered_text(text)[1],
         "context": context,
         "suggested_method": method,
         "options": options,
@@ -162,7 +171,6 @@ def state_for(
     with force_locale(language):
         item = session.current_item
         poll = voting.latest_poll(item) if item is not None else None
-        voted_count = voting.voted_count(poll) if poll is not None else 0
         state: dict[str, Any] = {
             "role": role,
             "session": {
@@ -189,7 +197,7 @@ def state_for(
         else:
             state["counts"] = {
                 "connected": rooms.connected_count(session.id),
-                "voted": voted_count,
+                "voted": voting.voted_count(poll) if poll is not None else 0,
                 "joined": joined_count(session),
             }
         if poll is not None and voting.results_visible(poll, role):

@@ -310,6 +310,10 @@
   });
 
   function applyState(s) {
+    // The state sent to the whole room has `voted: null`: keep what this phone knew for
+    // the same poll and round (docs/protocol.md §2).
+    if (s.voted == null && live && live.poll && s.poll && live.poll.id === s.poll.id &&
+        live.poll.round === s.poll.round) { s.voted = live.voted; }
     live = s;
     offset = R.clockOffset(s.server_time);
     var key = stateKey(s);
