@@ -19,8 +19,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(VENV)/.installed $@
 
-install: $(VENV)/.installed translations
-install-test: $(VENV)/.installed-test translations
+# The message catalogues are compiled after the install (pybabel comes with it), in order.
+install: $(VENV)/.installed
+	@$(MAKE) --no-print-directory translations
+install-test: $(VENV)/.installed-test
+	@$(MAKE) --no-print-directory translations
 
 translations:
 	@if [ -d deliberation/translations ]; then $(BIN)/pybabel -q compile -d deliberation/translations; fi
