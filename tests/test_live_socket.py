@@ -429,3 +429,30 @@ def test_an_unexpected_failure_is_answered_and_nothing_is_counted(live, monkeypa
     monkeypatch.undo()
     assert vote(alice, poll["id"], "block", sent) == {"ok": True, "ballot_id": sent,
                                                       "duplicate": False}  # fmt: skip
+
+
+def test_a_vote_with_no_database_connection_free_is_busy_and_counts_on_resend(live, monkeypatch):
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+    from sqlalchemy.orm import Session
+
+    app, ids = live
+    console = facilitator(app, ids["session"])
+    alice, _ = phone(app, ids["code"])
+    poll = open_poll(console, ids["item"])
+    real_get = Session.get
+
+    def exhausted(*_args, **_kwargs):
+        raise PoolTimeout("QueuePool limit reached")
+
+    sent = ballot_id()
+    monkeypatch.setattr(Session, "get", exhausted)
+    busy = vote(alice, poll["id"], "full", sent)
+    monkeypatch.setattr(Session, "get", real_get)
+    assert busy["ok"] is False and busy["error"] == "server_busy" and busy["ballot_id"] == sent
+    assert vote(alice, poll["id"], "full", sent) == {
+        "ok": True,
+        "ballot_id": sent,
+        "duplicate": False,
+    }
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Ballot.id))) == 1

@@ -7,6 +7,7 @@ The rules live in ``services.voting`` and ``services.sessions``; emitting to roo
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
 from collections.abc import Callable
 from functools import wraps
@@ -17,6 +18,7 @@ from flask import current_app, request
 from flask_babel import force_locale, lazy_gettext
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ..extensions import db, socketio
 from ..models import AgendaItem, LiveSession, Participant, Poll
@@ -32,6 +34,12 @@ REFUSALS = {
     "not_allowed": lazy_gettext("Log in as an organiser to run this session."),
 }
 
+
+# Casts waiting for the database at once, per process (see on_vote); gevent patches the
+# semaphore when serving.
+CAST_SLOTS = 4
+CAST_SLOT_TIMEOUT_S = 10.0
+_cast_slots = threading.BoundedSemaphore(CAST_SLOTS)
 
 SERVER_ERROR = lazy_gettext("Something went wrong on the server: please try again.")
 log = logging.getLogger(__name__)
@@ -159,10 +167,15 @@ def on_vote(data: Any = None) -> dict[str, Any]:
     language = presence.language if presence else None
     if presence is None or presence.role != "phone" or not isinstance(data, dict):
         return {**_error(Refusal("bad_request"), language), "ballot_id": ballot_id}
-    participant = db.session.get(Participant, presence.participant_id)
-    if participant is None:
-        return {**_error(Refusal("invalid_token"), language), "ballot_id": ballot_id}
+    # Only a few casts per process wait for the database at once. Under a hall voting, the
+    # others wait here holding no connection, so the cast holding the poll row's lock is not
+    # starved among hundreds of runnable greenlets all holding connections (lock convoy).
+    if not _cast_slots.acquire(timeout=CAST_SLOT_TIMEOUT_S):
+        return {**_error(VoteError("server_busy"), language), "ballot_id": ballot_id}
     try:
+        participant = db.session.get(Participant, presence.participant_id)
+        if participant is None:
+            return {**_error(Refusal("invalid_token"), language), "ballot_id": ballot_id}
         result = voting.cast(
             participant,
             data.get("poll_id"),
@@ -170,8 +183,13 @@ def on_vote(data: Any = None) -> dict[str, Any]:
             data.get("choice"),
             data.get("round"),
         )
+    except PoolTimeout:  # no database connection free in time: nothing written, resend
+        db.session.rollback()
+        return {**_error(VoteError("server_busy"), language), "ballot_id": ballot_id}
     except VoteError as error:
         return {**_error(error, language), "ballot_id": ballot_id}
+    finally:
+        _cast_slots.release()
     if not result.duplicate:
         broadcast.mark_dirty(result.session_id)
     return result.ack()
