@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from consolidation_data import build_tree, log_in, make_organizer
+from flask_babel import force_locale
 
 from deliberation.extensions import db
 from deliberation.models import Process
@@ -11,7 +12,8 @@ from deliberation.services import grid
 
 
 def test_axes_are_checked_and_stored(app):
-    with app.app_context():
+    # The messages are read in English; the default (French) has its own test below.
+    with app.app_context(), force_locale("en"):
         tree = build_tree()
         stored = grid.set_axes(
             tree.process, "Theme", [" Participation ", "", "Housing"], "Policy", ["Employment"]
@@ -62,7 +64,8 @@ def test_cross_table_counts_cells_totals_and_leftovers(app):
 
 
 def test_removing_a_value_keeps_the_tag_off_grid(app):
-    with app.app_context():
+    # The messages are read in English; the default (French) has its own test below.
+    with app.app_context(), force_locale("en"):
         tree = build_tree()
         grid.set_axes(tree.process, "Theme", ["T1", "T2"], "Policy", ["P1"])
         grid.tag_item(tree.process, "recommendation", tree.recommendations[0].id, "T2", "P1")
@@ -93,7 +96,8 @@ def test_bulk_tagging_is_all_or_nothing(app):
 
 
 def test_items_of_another_process_or_type_are_refused(app):
-    with app.app_context():
+    # The messages are read in English; the default (French) has its own test below.
+    with app.app_context(), force_locale("en"):
         tree = build_tree()
         other = build_tree(slug="other", territories=())
         grid.set_axes(tree.process, "Theme", ["T1"], "Policy", ["P1"])
@@ -101,6 +105,14 @@ def test_items_of_another_process_or_type_are_refused(app):
             grid.tag_item(tree.process, "recommendation", other.recommendations[0].id, "T1", "")
         with pytest.raises(grid.GridError, match="cannot be tagged"):
             grid.tag_item(tree.process, "finding", tree.findings[0].id, "T1", "")
+
+
+def test_refusals_speak_the_organiser_language(app):
+    """French is the default: a refused axis says why in French."""
+    with app.app_context():
+        tree = build_tree()
+        with pytest.raises(grid.GridError, match="figure deux fois sur l’axe des lignes"):
+            grid.set_axes(tree.process, "Thème", ["A", "a"], "Politique", ["X"])
 
 
 # -- the pages ---------------------------------------------------------------------------

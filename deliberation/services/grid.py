@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+
 from ..extensions import db
 from ..models import (
     TITLE_MAX,
@@ -114,17 +116,41 @@ def parse_values(text: str) -> list[str]:
 def _check_axis(label: str, name: str, values: list[str]) -> Axis:
     name = (name or "").strip()
     if values and not name:
-        raise GridError(f"The {label} axis needs a name.")
+        raise GridError(_("The %(axis)s axis needs a name.", axis=label))
     if len(name) > TITLE_MAX:
-        raise GridError(f"The {label} axis name is too long (at most {TITLE_MAX} characters).")
+        raise GridError(
+            _(
+                "The %(axis)s axis name is too long (at most %(max)d characters).",
+                axis=label,
+                max=TITLE_MAX,
+            )
+        )
     if len(values) > MAX_VALUES:
-        raise GridError(f"The {label} axis has too many values (at most {MAX_VALUES}).")
+        raise GridError(
+            _(
+                "The %(axis)s axis has too many values (at most %(max)d).",
+                axis=label,
+                max=MAX_VALUES,
+            )
+        )
     seen: set[str] = set()
     for value in values:
         if len(value) > TITLE_MAX:
-            raise GridError(f"A value of the {label} axis is too long: {value[:40]}…")
+            raise GridError(
+                _(
+                    "A value of the %(axis)s axis is too long: %(value)s…",
+                    axis=label,
+                    value=value[:40],
+                )
+            )
         if value.casefold() in seen:
-            raise GridError(f"The value {value!r} appears twice on the {label} axis.")
+            raise GridError(
+                _(
+                    "The value “%(value)s” appears twice on the %(axis)s axis.",
+                    value=value,
+                    axis=label,
+                )
+            )
         seen.add(value.casefold())
     return Axis(name=name, values=tuple(values))
 
@@ -137,8 +163,8 @@ def set_axes(
     cols_values: list[str],
 ) -> Grid:
     """Check and store both axes (an axis with no values and no name clears it). Commits."""
-    rows = _check_axis("row", rows_name, [v.strip() for v in rows_values if v.strip()])
-    cols = _check_axis("column", cols_name, [v.strip() for v in cols_values if v.strip()])
+    rows = _check_axis(_("row"), rows_name, [v.strip() for v in rows_values if v.strip()])
+    cols = _check_axis(_("column"), cols_name, [v.strip() for v in cols_values if v.strip()])
     process.grid = {
         "rows": {"name": rows.name, "values": list(rows.values)},
         "cols": {"name": cols.name, "values": list(cols.values)},
@@ -151,10 +177,10 @@ def load_item(process: Process, item_type: str, item_id: int):
     """The taggable item of this process, or GridError."""
     model = GRID_MODELS.get(item_type)
     if model is None:
-        raise GridError(f"Items of type {item_type!r} cannot be tagged.")
+        raise GridError(_("Items of type “%(type)s” cannot be tagged.", type=item_type))
     item = db.session.get(model, item_id)
     if item is None or _process_id_of(item) != process.id:
-        raise GridError("No such item in this process.")
+        raise GridError(_("No such item in this process."))
     return item
 
 
@@ -168,7 +194,9 @@ def _check_tag(axis: Axis, value: str, current: str, label: str) -> str:
     value = (value or "").strip()
     # Keeping an outdated tag as it is is allowed; choosing a new unknown value is not.
     if value and value not in axis.values and value != current:
-        raise GridError(f"{value!r} is not a value of the {label} axis.")
+        raise GridError(
+            _("“%(value)s” is not a value of the %(axis)s axis.", value=value, axis=label)
+        )
     return value
 
 
@@ -181,8 +209,8 @@ def tag_items(process: Process, tags: Iterable[tuple[str, int, str, str]]) -> in
         planned.append(
             (
                 item,
-                _check_tag(grid.rows, row, item.grid_row, "row"),
-                _check_tag(grid.cols, col, item.grid_col, "column"),
+                _check_tag(grid.rows, row, item.grid_row, _("row")),
+                _check_tag(grid.cols, col, item.grid_col, _("column")),
             )
         )
     changed = 0
