@@ -13,19 +13,15 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
-from .rules import OutcomeRule, ballots_cast, count, label_for, percent, points, reaches, share
+from . import consensus
+from .rules import OutcomeRule, ballots_cast, count, label_for, percent, points, share
 
 OPTIONS = ("yes", "no", "abstain")
 
 
 def outcome(yes_share: Fraction | None, rule: OutcomeRule) -> str:
-    if yes_share is None:
-        return "no_votes"
-    if reaches(yes_share, rule.validated):
-        return "validated"
-    if reaches(yes_share, rule.rework):
-        return "rework"
-    return "rejected"
+    """The consensus thresholds applied to the yes share; yes/no has no blocks."""
+    return consensus.outcome(yes_share, None, rule)
 
 
 def summarize_counts(
