@@ -24,7 +24,7 @@ from deliberation.models import (
     Question,
     TextVersion,
 )
-from deliberation.services import amendments, authoring, voting
+from deliberation.services import amendments, authoring, ballots, voting
 from deliberation.services.amendments import ProposalError
 from tests.conftest import make_app
 
@@ -362,7 +362,7 @@ def test_versions_are_untouched_until_adoption(room):
 def put_to_vote(session, agenda_item, voters, choice, method="consensus"):
     poll = voting.open_poll(session, db.session.get(AgendaItem, agenda_item.id), method)
     for voter in voters:
-        voting.cast(voter, poll.id, uuid.uuid4().hex, choice)
+        ballots.cast(voter.id, poll.id, uuid.uuid4().hex, choice)
     voting.close_poll(db.session.get(Poll, poll.id))
     voting.publish_poll(db.session.get(Poll, poll.id))
     return db.session.get(Poll, poll.id)

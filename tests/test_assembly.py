@@ -8,6 +8,7 @@ from consolidation_data import build_tree, log_in, make_organizer
 from deliberation.extensions import db
 from deliberation.models import LiveSession, Participant, Proposal
 from deliberation.services import assembly, voting
+from deliberation.services import ballots as ballot_service
 from deliberation.services.consolidation import consolidate
 from deliberation.services.demo_sessions import Vote, record_session
 
@@ -167,7 +168,7 @@ def test_final_status_comes_from_the_published_assembly_vote(app):
         poll = voting.open_poll(plenary, agenda_item, "yes_no")
         people = plenary_participants(plenary)
         for index, participant in enumerate(people[:4]):
-            voting.cast(participant, poll.id, f"second-vote-{index}", {"answer": "yes"})
+            ballot_service.cast(participant.id, poll.id, f"second-vote-{index}", {"answer": "yes"})
         voting.close_poll(poll)
         voting.publish_poll(poll)
         again = assembly.final_status(tree.process)[("recommendation", rec2.id)]

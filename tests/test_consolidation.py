@@ -6,6 +6,7 @@ from consolidation_data import build_tree, log_in, make_organizer
 
 from deliberation.extensions import db
 from deliberation.models import Ballot, LiveSession, Poll, PollCount, Proposal
+from deliberation.services import ballots as ballot_service
 from deliberation.services import sessions, voting
 from deliberation.services.consolidation import (
     consolidate,
@@ -236,7 +237,9 @@ def test_only_the_latest_final_poll_of_a_session_counts(app):
         poll = voting.open_poll(session, agenda_item, "consensus")
         for index in range(4):
             participant, _ = sessions.join(session.join_code)
-            voting.cast(participant, poll.id, f"again-ballot-{index}", {"answer": "full"})
+            ballot_service.cast(
+                participant.id, poll.id, f"again-ballot-{index}", {"answer": "full"}
+            )
         voting.close_poll(poll)
         # A third one still open is not a result yet.
         voting.open_poll(session, agenda_item, "consensus")

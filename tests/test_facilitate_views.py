@@ -10,7 +10,7 @@ import pytest
 
 from deliberation.extensions import db
 from deliberation.models import AgendaItem, LiveSession, Organizer, Poll, PollAudit, Process
-from deliberation.services import sessions, voting
+from deliberation.services import ballots, sessions, voting
 from tests.live_fixtures import first_field, free_item, make_process, workshop
 
 
@@ -192,7 +192,7 @@ def test_http_actions_run_a_whole_vote(app, facilitator, world):
         assert (poll.state, poll.method, poll.show_live) == ("open", "yes_no", True)
         assert poll.countdown_ends_at is not None
         voter = db.session.get(voting.Participant, participant_id)
-        voting.cast(voter, poll_id, "ballot-0001", {"answer": "yes"}, 1)
+        ballots.cast(voter.id, poll_id, "ballot-0001", {"answer": "yes"}, 1)
     refused = act("show_item", item_id="")  # cannot leave the item while its vote is open
     assert b"notice bad" in refused.data
     act("set_show_live", poll_id=poll_id)  # unticked box: hide

@@ -410,7 +410,7 @@ def test_facilitator_socket_opened_by_another_site_is_refused(live):
 
 
 def test_an_unexpected_failure_is_answered_and_nothing_is_counted(live, monkeypatch, caplog):
-    from deliberation.services import voting
+    from deliberation.services import ballots
 
     app, ids = live
     console = facilitator(app, ids["session"])
@@ -420,7 +420,8 @@ def test_an_unexpected_failure_is_answered_and_nothing_is_counted(live, monkeypa
     def broken(*_args, **_kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(voting, "cast", broken)
+    # Inside the write transaction of the batch: rolled back, answered to its caller.
+    monkeypatch.setattr(ballots, "_write", broken)
     sent = ballot_id()
     with caplog.at_level(logging.ERROR):
         ack = vote(alice, poll["id"], "block", sent)
@@ -439,15 +440,15 @@ def test_a_vote_with_no_database_connection_free_is_busy_and_counts_on_resend(li
     console = facilitator(app, ids["session"])
     alice, _ = phone(app, ids["code"])
     poll = open_poll(console, ids["item"])
-    real_get = Session.get
+    real_execute = Session.execute
 
     def exhausted(*_args, **_kwargs):
         raise PoolTimeout("QueuePool limit reached")
 
     sent = ballot_id()
-    monkeypatch.setattr(Session, "get", exhausted)
+    monkeypatch.setattr(Session, "execute", exhausted)  # the batch's first statement
     busy = vote(alice, poll["id"], "full", sent)
-    monkeypatch.setattr(Session, "get", real_get)
+    monkeypatch.setattr(Session, "execute", real_execute)
     assert busy["ok"] is False and busy["error"] == "server_busy" and busy["ballot_id"] == sent
     assert vote(alice, poll["id"], "full", sent) == {
         "ok": True,

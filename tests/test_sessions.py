@@ -8,7 +8,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from deliberation.extensions import db
 from deliberation.models import AgendaItem, Finding, LiveSession, Participant
-from deliberation.services import sessions, voting
+from deliberation.services import ballots, sessions, voting
 from deliberation.services.sessions import CODE_ALPHABET, SessionError
 from tests.live_fixtures import ballot_id, first_field, free_item, make_process, workshop
 
@@ -207,7 +207,7 @@ def test_state_for_each_role(ctx):
     voter, _ = sessions.join(session.join_code, "", "employer")
     other, _ = sessions.join(session.join_code, "", "employer")
     poll = voting.open_poll(session, item, "consensus")
-    voting.cast(voter, poll.id, ballot_id(), {"answer": "full"})
+    ballots.cast(voter.id, poll.id, ballot_id(), {"answer": "full"})
     phone = sessions.state_for(session, "phone", voter)
     assert phone["voted"] is True and phone["counts"] is None and phone["results"] is None
     assert sessions.state_for(session, "phone", other)["voted"] is False

@@ -12,7 +12,7 @@ from flask_babel import force_locale
 
 from deliberation.extensions import db
 from deliberation.models import Ballot, BallotReceipt, Participant, Poll, PollAudit, PollCount
-from deliberation.services import sessions, voting
+from deliberation.services import ballots, sessions, voting
 from deliberation.services.voting import VoteError
 from tests.live_fixtures import ballot_id, free_item, make_process, voters, workshop
 
@@ -61,11 +61,11 @@ def test_cast_counts_once_and_resend_is_a_duplicate(ctx):
     session, poll = open_free_poll()
     alice, bob = voters(session, ["service_user", "employer"])
     first = ballot_id()
-    result = voting.cast(alice, poll.id, first, {"answer": "full"})
+    result = ballots.cast(alice.id, poll.id, first, {"answer": "full"})
     assert result.ack() == {"ok": True, "ballot_id": first, "duplicate": False}
-    again = voting.cast(alice, poll.id, first, {"answer": "full"})
+    again = ballots.cast(alice.id, poll.id, first, {"answer": "full"})
     assert again.duplicate is True
-    voting.cast(bob, poll.id, ballot_id(), {"answer": "block"})
+    ballots.cast(bob.id, poll.id, ballot_id(), {"answer": "block"})
     assert voting.voted_count(poll) == 2
     assert (
         voting.counts_by_group(poll)
@@ -80,15 +80,15 @@ def test_cast_counts_once_and_resend_is_a_duplicate(ctx):
 def test_change_of_vote_moves_the_counter(ctx):
     session, poll = open_free_poll()
     (alice,) = voters(session, ["expert"])
-    voting.cast(alice, poll.id, ballot_id(), {"answer": "disagree"})
-    voting.cast(alice, poll.id, ballot_id(), {"answer": "reservations"})
+    ballots.cast(alice.id, poll.id, ballot_id(), {"answer": "disagree"})
+    ballots.cast(alice.id, poll.id, ballot_id(), {"answer": "reservations"})
     counts = voting.counts_by_group(poll)
     assert counts == {"expert": {"#ballots": 1, "reservations": 1}} == recount(poll)
     assert db.session.scalar(db.select(db.func.count(Ballot.id))) == 1
     # The participant changed group in between: the old group's counter goes down.
     alice.group = "other"
     db.session.commit()
-    voting.cast(alice, poll.id, ballot_id(), {"answer": "full"})
+    ballots.cast(alice.id, poll.id, ballot_id(), {"answer": "full"})
     assert voting.counts_by_group(poll) == {"other": {"#ballots": 1, "full": 1}} == recount(poll)
     assert voting.voted_count(poll) == 1
 
@@ -98,17 +98,17 @@ def test_refusals_write_nothing(ctx):
     (alice,) = voters(session, [""])
     other_session = sessions.create_session(session.process, "workshop", "Elsewhere")
     (stranger,) = voters(other_session, [""])
-    refused("unknown_poll", voting.cast, alice, poll.id + 1000, ballot_id(), {"answer": "full"})
-    refused("not_in_session", voting.cast, stranger, poll.id, ballot_id(), {"answer": "full"})
-    refused("invalid_choice", voting.cast, alice, poll.id, ballot_id(), {"answer": "maybe"})
-    refused("invalid_choice", voting.cast, alice, poll.id, ballot_id(), ["full"])
-    refused("bad_request", voting.cast, alice, "1", ballot_id(), {"answer": "full"})
-    refused("bad_request", voting.cast, alice, poll.id, "short", {"answer": "full"})
-    refused("bad_request", voting.cast, alice, poll.id, "x" * 65, {"answer": "full"})
-    refused("bad_request", voting.cast, alice, poll.id, "a b c d e f", {"answer": "full"})
-    refused("stale_round", voting.cast, alice, poll.id, ballot_id(), {"answer": "full"}, 2)
+    refused("unknown_poll", ballots.cast, alice.id, poll.id + 1000, ballot_id(), {"answer": "full"})
+    refused("not_in_session", ballots.cast, stranger.id, poll.id, ballot_id(), {"answer": "full"})
+    refused("invalid_choice", ballots.cast, alice.id, poll.id, ballot_id(), {"answer": "maybe"})
+    refused("invalid_choice", ballots.cast, alice.id, poll.id, ballot_id(), ["full"])
+    refused("bad_request", ballots.cast, alice.id, "1", ballot_id(), {"answer": "full"})
+    refused("bad_request", ballots.cast, alice.id, poll.id, "short", {"answer": "full"})
+    refused("bad_request", ballots.cast, alice.id, poll.id, "x" * 65, {"answer": "full"})
+    refused("bad_request", ballots.cast, alice.id, poll.id, "a b c d e f", {"answer": "full"})
+    refused("stale_round", ballots.cast, alice.id, poll.id, ballot_id(), {"answer": "full"}, 2)
     voting.close_poll(poll)
-    refused("poll_not_open", voting.cast, alice, poll.id, ballot_id(), {"answer": "full"})
+    refused("poll_not_open", ballots.cast, alice.id, poll.id, ballot_id(), {"answer": "full"})
     assert voting.voted_count(poll) == 0
 
 
@@ -116,12 +116,12 @@ def test_resend_after_close_is_still_acknowledged(ctx):
     session, poll = open_free_poll("yes_no")
     (alice,) = voters(session, [""])
     sent = ballot_id()
-    voting.cast(alice, poll.id, sent, {"answer": "yes"})
+    ballots.cast(alice.id, poll.id, sent, {"answer": "yes"})
     voting.close_poll(poll)
-    assert voting.cast(alice, poll.id, sent, {"answer": "yes"}).duplicate is True
+    assert ballots.cast(alice.id, poll.id, sent, {"answer": "yes"}).duplicate is True
     # Someone else's ballot id is not theirs to acknowledge.
     (bob,) = voters(session, [""])
-    refused("bad_request", voting.cast, bob, poll.id, sent, {"answer": "yes"})
+    refused("bad_request", ballots.cast, bob.id, poll.id, sent, {"answer": "yes"})
     assert voting.voted_count(poll) == 1
 
 
@@ -146,8 +146,8 @@ def test_reset_clears_the_round_keeps_the_audit_and_old_ids(ctx):
     session, poll = open_free_poll()
     alice, bob, carol = voters(session, ["expert"] * 3)
     old = ballot_id()
-    voting.cast(alice, poll.id, old, {"answer": "full"})
-    voting.cast(bob, poll.id, ballot_id(), {"answer": "mixed"})
+    ballots.cast(alice.id, poll.id, old, {"answer": "full"})
+    ballots.cast(bob.id, poll.id, ballot_id(), {"answer": "mixed"})
     voting.reset_poll(poll, actor="f@example.org")
     db.session.expire_all()
     poll = db.session.get(Poll, poll.id)
@@ -157,13 +157,13 @@ def test_reset_clears_the_round_keeps_the_audit_and_old_ids(ctx):
     assert audit.actor == "f@example.org"
     assert audit.details["counts"] == {"expert": {"#ballots": 2, "full": 1, "mixed": 1}}
     assert "participant" not in str(audit.details)
-    refused("poll_not_open", voting.cast, carol, poll.id, ballot_id(), {"answer": "full"})
+    refused("poll_not_open", ballots.cast, carol.id, poll.id, ballot_id(), {"answer": "full"})
     reopened = voting.open_poll(session, poll.agenda_item, "consensus")
     assert reopened.id == poll.id and reopened.round == 2
     # The old round's ballot id is acknowledged, never counted again.
-    assert voting.cast(alice, poll.id, old, {"answer": "full"}).duplicate is True
-    refused("stale_round", voting.cast, bob, poll.id, ballot_id(), {"answer": "full"}, 1)
-    voting.cast(carol, poll.id, ballot_id(), {"answer": "block"}, 2)
+    assert ballots.cast(alice.id, poll.id, old, {"answer": "full"}).duplicate is True
+    refused("stale_round", ballots.cast, bob.id, poll.id, ballot_id(), {"answer": "full"}, 1)
+    ballots.cast(carol.id, poll.id, ballot_id(), {"answer": "block"}, 2)
     assert voting.counts_by_group(poll) == {"expert": {"#ballots": 1, "block": 1}} == recount(poll)
 
 
@@ -171,11 +171,11 @@ def test_majority_judgment_ballots(ctx):
     options = [{"key": "a", "label": "Plan A"}, {"key": "b", "label": "Plan B"}]
     session, poll = open_free_poll("majority_judgment", options=options)
     people = voters(session, ["expert"] * 3)
-    voting.cast(people[0], poll.id, ballot_id(), {"grades": {"a": "excellent", "b": "poor"}})
-    voting.cast(people[1], poll.id, ballot_id(), {"grades": {"a": "good", "b": "good"}})
-    voting.cast(people[2], poll.id, ballot_id(), {"grades": {"a": "fair"}})  # b ungraded
+    ballots.cast(people[0].id, poll.id, ballot_id(), {"grades": {"a": "excellent", "b": "poor"}})
+    ballots.cast(people[1].id, poll.id, ballot_id(), {"grades": {"a": "good", "b": "good"}})
+    ballots.cast(people[2].id, poll.id, ballot_id(), {"grades": {"a": "fair"}})  # b ungraded
     for bad in [{"grades": {"c": "good"}}, {"grades": {"a": "superb"}}, {"grades": {}}]:
-        refused("invalid_choice", voting.cast, people[0], poll.id, ballot_id(), bad)
+        refused("invalid_choice", ballots.cast, people[0].id, poll.id, ballot_id(), bad)
     assert voting.counts_by_group(poll) == recount(poll)
     result = voting.results(poll)
     assert result["ballots"] == 3
@@ -190,8 +190,8 @@ def test_dot_ballots(ctx):
     ]
     session, poll = open_free_poll("dot", options=options, dots=3)
     alice, bob = voters(session, ["", ""])
-    voting.cast(alice, poll.id, ballot_id(), {"dots": {"p1": 2, "p2": 1}})
-    voting.cast(bob, poll.id, ballot_id(), {"dots": {"p1": 1, "p3": 0}})
+    ballots.cast(alice.id, poll.id, ballot_id(), {"dots": {"p1": 2, "p2": 1}})
+    ballots.cast(bob.id, poll.id, ballot_id(), {"dots": {"p1": 1, "p3": 0}})
     for bad in [
         {"dots": {"p1": 4}},
         {"dots": {"p1": -1, "p2": 2}},
@@ -200,7 +200,7 @@ def test_dot_ballots(ctx):
         {"dots": {"p1": True}},
         {"dots": {}},
     ]:
-        refused("invalid_choice", voting.cast, alice, poll.id, ballot_id(), bad)
+        refused("invalid_choice", ballots.cast, alice.id, poll.id, ballot_id(), bad)
     assert voting.counts_by_group(poll) == {"": {"#ballots": 2, "p1": 3, "p2": 1}} == recount(poll)
     assert voting.results(poll)["top"] == ["p1"]
 
@@ -245,7 +245,7 @@ def test_results_merge_small_groups(ctx):
     session, poll = open_free_poll()
     people = voters(session, ["social_worker"] * 4 + ["service_user"] * 3 + ["employer"] * 2)
     for person in people:
-        voting.cast(person, poll.id, ballot_id(), {"answer": "full"})
+        ballots.cast(person.id, poll.id, ballot_id(), {"answer": "full"})
     groups = {group["group"]: group["ballots"] for group in voting.results(poll)["groups"]}
     # The 2 employers may not be shown apart: "other" takes them (and, as 2 is still under
     # 3, the smallest named group too).
@@ -265,7 +265,7 @@ def _race(app, poll_id: int, participant_ids: list[int], rounds: int = 3) -> lis
             start.wait()
             for answer in ("full", "mixed", "block")[:rounds]:
                 try:
-                    voting.cast(participant, poll_id, ballot_id(), {"answer": answer})
+                    ballots.cast(participant.id, poll_id, ballot_id(), {"answer": answer})
                 except VoteError as error:
                     assert error.code in ("poll_not_open", "server_busy")
                 else:
@@ -327,7 +327,7 @@ def test_a_locked_database_refuses_with_server_busy_and_the_resend_counts(tmp_pa
         sent = ballot_id()
         try:
             with pytest.raises(VoteError) as error:
-                voting.cast(alice, poll.id, sent, {"answer": "full"})
+                ballots.cast(alice.id, poll.id, sent, {"answer": "full"})
             assert error.value.code == "server_busy"
             with pytest.raises(VoteError) as error:
                 voting.close_poll(poll)
@@ -341,8 +341,67 @@ def test_a_locked_database_refuses_with_server_busy_and_the_resend_counts(tmp_pa
         assert voting.voted_count(poll) == 0
         assert db.session.get(Poll, poll.id).state == "open"
         # The phone kept the ballot and sends it again: counted, once.
-        assert voting.cast(alice, poll.id, sent, {"answer": "full"}).duplicate is False
-        assert voting.cast(alice, poll.id, sent, {"answer": "full"}).duplicate is True
+        assert ballots.cast(alice.id, poll.id, sent, {"answer": "full"}).duplicate is False
+        assert ballots.cast(alice.id, poll.id, sent, {"answer": "full"}).duplicate is True
         assert voting.voted_count(poll) == 1
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_batch_answers_each_ballot_on_its_own(ctx):
+    """One transaction for many ballots (group commit), and still one answer per ballot."""
+    from deliberation.services.ballots import BallotRequest, cast_many
+
+    session, poll = open_free_poll()
+    alice, bob, carol, dan = voters(session, ["service_user", "employer", "employer", ""])
+    other_session = sessions.create_session(session.process, "workshop", "Elsewhere")
+    (stranger,) = voters(other_session, [""])
+    earlier = ballot_id()
+    ballots.cast(dan.id, poll.id, earlier, {"answer": "disagree"})
+    alice_first, alice_second, bob_id = ballot_id(), ballot_id(), ballot_id()
+    requests = [
+        BallotRequest(alice.id, poll.id, alice_first, {"answer": "block"}),
+        BallotRequest(bob.id, poll.id, bob_id, {"answer": "full"}),
+        BallotRequest(bob.id, poll.id, bob_id, {"answer": "full"}),  # resent in the batch
+        BallotRequest(alice.id, poll.id, alice_second, {"answer": "mixed"}),  # changed mind
+        BallotRequest(carol.id, poll.id, ballot_id(), {"answer": "maybe"}),
+        BallotRequest(carol.id, poll.id, "short", {"answer": "full"}),
+        BallotRequest(carol.id, poll.id, ballot_id(), {"answer": "full"}, poll.round + 1),
+        BallotRequest(stranger.id, poll.id, ballot_id(), {"answer": "full"}),
+        BallotRequest(987654, poll.id, ballot_id(), {"answer": "full"}),
+        BallotRequest(carol.id, poll.id + 1000, ballot_id(), {"answer": "full"}),
+        BallotRequest(bob.id, poll.id, earlier, {"answer": "full"}),  # dan's ballot id
+        BallotRequest(dan.id, poll.id, ballot_id(), {"answer": "reservations"}),
+    ]
+    outcomes = cast_many(requests)
+    answers = [
+        ("dup" if outcome.duplicate else "ok")
+        if not isinstance(outcome, VoteError)
+        else outcome.code
+        for outcome in outcomes
+    ]
+    assert answers == [
+        "ok",
+        "ok",
+        "dup",
+        "ok",
+        "invalid_choice",
+        "bad_request",
+        "stale_round",
+        "not_in_session",
+        "invalid_token",
+        "unknown_poll",
+        "bad_request",
+        "ok",
+    ]
+    expected = {
+        "service_user": {"#ballots": 1, "mixed": 1},
+        "employer": {"#ballots": 1, "full": 1},
+        "": {"#ballots": 1, "reservations": 1},
+    }
+    assert voting.counts_by_group(poll) == recount(poll) == expected
+    assert db.session.scalar(db.select(db.func.count(Ballot.id)).filter_by(poll_id=poll.id)) == 3
+    # Every accepted ballot id has its receipt: sent again later, each is a duplicate.
+    for participant, sent in ((alice, alice_first), (alice, alice_second), (bob, bob_id)):
+        assert ballots.cast(participant.id, poll.id, sent, {"answer": "full"}).duplicate
+    assert voting.counts_by_group(poll) == expected

@@ -7,7 +7,6 @@ The rules live in ``services.voting`` and ``services.sessions``; emitting to roo
 from __future__ import annotations
 
 import logging
-import threading
 import traceback
 from collections.abc import Callable
 from functools import wraps
@@ -22,7 +21,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ..extensions import db, socketio
 from ..models import AgendaItem, LiveSession, Participant, Poll
-from ..services import sessions, voting
+from ..services import ballots, sessions, voting
 from ..services.sessions import SessionError
 from ..services.voting import VoteError
 from . import broadcast, proposals, rooms
@@ -34,12 +33,6 @@ REFUSALS = {
     "not_allowed": lazy_gettext("Log in as an organiser to run this session."),
 }
 
-
-# Casts waiting for the database at once, per process (see on_vote); gevent patches the
-# semaphore when serving.
-CAST_SLOTS = 4
-CAST_SLOT_TIMEOUT_S = 10.0
-_cast_slots = threading.BoundedSemaphore(CAST_SLOTS)
 
 SERVER_ERROR = lazy_gettext("Something went wrong on the server: please try again.")
 log = logging.getLogger(__name__)
@@ -119,12 +112,19 @@ def on_unexpected_error(error: Exception) -> Any:
 def on_connect(auth: Any = None) -> None:
     try:
         session, presence = _identify(auth)
+        participant = None
+        if presence.participant_id is not None:
+            participant = db.session.get(Participant, presence.participant_id)
+        state = sessions.state_for(session, presence.role, participant)
     except Refusal as refusal:
         raise ConnectionRefusedError(refusal.code, _error(refusal, None)) from None
-    participant = None
-    if presence.participant_id is not None:
-        participant = db.session.get(Participant, presence.participant_id)
-    state = sessions.state_for(session, presence.role, participant)
+    except PoolTimeout:
+        # A hall connecting at once and no database connection free in time: a refusal the
+        # client retries after its back-off, not an error with a traceback.
+        db.session.rollback()
+        raise ConnectionRefusedError(
+            "server_busy", _error(VoteError("server_busy"), None)
+        ) from None
     # Give the database connection back before any network I/O (Redis presence, the
     # socket): under a hall connecting at once, each of those lets hundreds of other
     # handlers run meanwhile, and a held connection starves the pool.
@@ -167,33 +167,18 @@ def on_vote(data: Any = None) -> dict[str, Any]:
     language = presence.language if presence else None
     if presence is None or presence.role != "phone" or not isinstance(data, dict):
         return {**_error(Refusal("bad_request"), language), "ballot_id": ballot_id}
-    # Only a few casts per process wait for the database at once. Under a hall voting, the
-    # others wait here holding no connection, so the cast holding the poll row's lock is not
-    # starved among hundreds of runnable greenlets all holding connections (lock convoy).
-    # (SQLite serialises writes on its one lock already: there, measured, the slots only
-    # lengthened the tail.)
-    limited = db.engine.dialect.name != "sqlite"
-    if limited and not _cast_slots.acquire(timeout=CAST_SLOT_TIMEOUT_S):
-        return {**_error(VoteError("server_busy"), language), "ballot_id": ballot_id}
+    # Written with the other ballots of this moment, in one transaction (group commit);
+    # meanwhile this handler holds no database connection.
     try:
-        participant = db.session.get(Participant, presence.participant_id)
-        if participant is None:
-            return {**_error(Refusal("invalid_token"), language), "ballot_id": ballot_id}
-        result = voting.cast(
-            participant,
+        result = ballots.cast(
+            presence.participant_id,
             data.get("poll_id"),
             ballot_id,
             data.get("choice"),
             data.get("round"),
         )
-    except PoolTimeout:  # no database connection free in time: nothing written, resend
-        db.session.rollback()
-        return {**_error(VoteError("server_busy"), language), "ballot_id": ballot_id}
     except VoteError as error:
         return {**_error(error, language), "ballot_id": ballot_id}
-    finally:
-        if limited:
-            _cast_slots.release()
     if not result.duplicate:
         broadcast.mark_dirty(result.session_id)
     return result.ack()

@@ -17,7 +17,7 @@ from datetime import date
 
 from ..extensions import db
 from ..models import Field, LiveSession, Participant, Process, Territory
-from . import sessions, voting
+from . import ballots, sessions, voting
 
 DEMO_PREFIX = "[Démo]"
 SEED = 20131024
@@ -85,7 +85,7 @@ def record_session(
             if participant is None:
                 participant, _token = sessions.join(session.join_code, group=group)
                 people[(group, rank)] = participant
-            voting.cast(participant, poll.id, f"demo-{session.id}-{number}-{index}", choice)
+            ballots.cast(participant.id, poll.id, f"demo-{session.id}-{number}-{index}", choice)
         voting.close_poll(poll, actor="demo")
         if vote.publish:
             voting.publish_poll(poll, actor="demo")

@@ -1,5 +1,6 @@
-"""The vote rules, in one place: poll lifecycle, casting a ballot, and reading the tally.
+"""The vote rules, in one place: poll lifecycle, what a valid choice is, and the tally.
 
+Casting a ballot applies these rules in :mod:`.ballots` (the hot path, written in batches).
 Every write runs in :func:`deliberation.database.write_transaction` (``BEGIN IMMEDIATE`` on
 SQLite) and locks the poll row first (``SELECT … FOR UPDATE`` on PostgreSQL), so a ballot
 and a close can never interleave: the count at close is final.
@@ -21,10 +22,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
-from sqlalchemy import bindparam
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ..database import write_transaction
@@ -33,7 +31,6 @@ from ..models import (
     POLL_METHODS,
     AgendaItem,
     Ballot,
-    BallotReceipt,
     LiveSession,
     Participant,
     Poll,
@@ -65,6 +62,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 
 MESSAGES = {
     "bad_request": lazy_gettext("The request could not be read."),
+    "invalid_token": lazy_gettext("Your place in this session was not found: join again."),
     "unknown_poll": lazy_gettext("This vote does not exist."),
     "not_in_session": lazy_gettext("This vote belongs to another session."),
     "poll_not_open": lazy_gettext("This vote is not open: your ballot was not counted."),
@@ -268,164 +266,6 @@ def _lock_poll(poll_id: int) -> Poll | None:
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-
-
-def _counter_upsert(dialect: str) -> Any:
-    """One cached statement adding ``:count`` to a counter, creating it when missing."""
-    table = PollCount.__table__
-    insert = sqlite_insert if dialect == "sqlite" else pg_insert
-    statement = insert(table).values(
-        poll_id=bindparam("poll_id"),
-        group=bindparam("group"),
-        key=bindparam("key"),
-        count=bindparam("count"),
-    )
-    return statement.on_conflict_do_update(
-        index_elements=[table.c.poll_id, table.c.group, table.c.key],
-        set_={"count": table.c.count + statement.excluded["count"]},
-    )
-
-
-_statements: dict[str, Any] = {}
-
-
-def _statement(name: str) -> Any:
-    """Statements of the hot path, built once per process (no per-call compilation)."""
-    dialect = db.session.get_bind().dialect.name
-    key = f"{dialect}:{name}"
-    if key not in _statements:
-        polls, ballots, receipts = (
-            Poll.__table__,
-            Ballot.__table__,
-            BallotReceipt.__table__,
-        )
-        _statements[key] = {
-            "lock_poll": db.select(
-                polls.c.id,
-                polls.c.session_id,
-                polls.c.state,
-                polls.c.round,
-                polls.c.method,
-                polls.c.options,
-                polls.c.dots,
-            )
-            .where(polls.c.id == bindparam("poll_id"))
-            .with_for_update(),
-            "receipt": db.select(receipts.c.participant_id).where(
-                receipts.c.poll_id == bindparam("poll_id"),
-                receipts.c.client_id == bindparam("client_id"),
-            ),
-            "ballot": db.select(ballots.c.id, ballots.c.choice, ballots.c.group).where(
-                ballots.c.poll_id == bindparam("poll_id"),
-                ballots.c.participant_id == bindparam("participant_id"),
-            ),
-            "insert_ballot": ballots.insert(),
-            "update_ballot": ballots.update()
-            .where(ballots.c.id == bindparam("ballot_row"))
-            .values(
-                choice=bindparam("choice"),
-                group=bindparam("group"),
-                cast_at=bindparam("cast_at"),
-            ),
-            "insert_receipt": receipts.insert(),
-            "bump": _counter_upsert(dialect),
-        }[name]
-    return _statements[key]
-
-
-def _bump(poll_id: int, group: str, counters: dict[str, int], sign: int) -> None:
-    """Add (sign=1) or take out (sign=-1) one ballot's counters. The poll row is locked."""
-    rows = [
-        {"poll_id": poll_id, "group": group, "key": key, "count": sign * amount}
-        for key, amount in {BALLOTS_KEY: 1, **counters}.items()
-    ]
-    db.session.execute(_statement("bump"), rows)
-
-
-def cast(
-    participant: Participant,
-    poll_id: Any,
-    ballot_id: Any,
-    choice: Any,
-    round: Any = None,
-) -> CastResult:
-    """Record a participant's ballot, once. Acknowledge only what this returns (committed).
-
-    A ``ballot_id`` seen before for this poll is a resend: acknowledged as a duplicate and
-    never counted again, even after the poll closed. A new ``ballot_id`` from someone who
-    already voted replaces their ballot while the poll is open (the last one counts).
-
-    The hot path of a hall voting at once: plain SQL statements built once, no ORM objects.
-    """
-    if type(poll_id) is not int or not isinstance(ballot_id, str) or not BALLOT_ID.match(ballot_id):
-        raise VoteError("bad_request")
-    if round is not None and type(round) is not int:
-        raise VoteError("bad_request")
-    # Read before write_transaction(): its commit of the open read would expire them.
-    participant_id, session_id = participant.id, participant.session_id
-    group = participant.group or ""
-    try:
-        with write_transaction():
-            execute = db.session.execute
-            poll = execute(_statement("lock_poll"), {"poll_id": poll_id}).first()
-            if poll is None:
-                raise VoteError("unknown_poll")
-            if poll.session_id != session_id:
-                raise VoteError("not_in_session")
-            receipt_owner = execute(
-                _statement("receipt"), {"poll_id": poll_id, "client_id": ballot_id}
-            ).scalar()
-            if receipt_owner is not None:
-                if receipt_owner != participant_id:
-                    raise VoteError("bad_request")
-                return CastResult(ballot_id, True, poll_id, poll.session_id)
-            if round is not None and round != poll.round:
-                raise VoteError("stale_round")
-            if poll.state != "open":
-                raise VoteError("poll_not_open")
-            cleaned, counters = choice_counters(poll, choice)
-            ballot = execute(
-                _statement("ballot"),
-                {"poll_id": poll_id, "participant_id": participant_id},
-            ).first()
-            now = utcnow()
-            if ballot is None:
-                execute(
-                    _statement("insert_ballot"),
-                    {
-                        "poll_id": poll_id,
-                        "participant_id": participant_id,
-                        "choice": cleaned,
-                        "group": group,
-                        "cast_at": now,
-                    },
-                )
-            else:
-                _, old_counters = choice_counters(poll, ballot.choice)
-                _bump(poll_id, ballot.group, old_counters, -1)
-                execute(
-                    _statement("update_ballot"),
-                    {
-                        "ballot_row": ballot.id,
-                        "choice": cleaned,
-                        "group": group,
-                        "cast_at": now,
-                    },
-                )
-            _bump(poll_id, group, counters, 1)
-            execute(
-                _statement("insert_receipt"),
-                {
-                    "poll_id": poll_id,
-                    "client_id": ballot_id,
-                    "participant_id": participant_id,
-                },
-            )
-            return CastResult(ballot_id, False, poll_id, poll.session_id)
-    except (OperationalError, IntegrityError, PoolTimeout) as error:
-        # A lock or a connection that could not be had in time (or a constraint a concurrent
-        # writer hit first): nothing was written; the phone keeps the ballot and sends it again.
-        raise VoteError("server_busy") from error
 
 
 # -- the lifecycle ------------------------------------------------------------------------

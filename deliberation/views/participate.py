@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from ..extensions import csrf, db
 from ..live import broadcast
 from ..models import LiveSession, Participant
-from ..services import sessions, voting
+from ..services import ballots, sessions, voting
 from .live_common import group_choices, group_labels, results_strings, session_locale
 
 bp = Blueprint("participate", __name__)
@@ -238,8 +238,8 @@ def api_ballot():
     live_session = db.session.get(LiveSession, participant.session_id)
     with session_locale(live_session):
         try:
-            result = voting.cast(
-                participant,
+            result = ballots.cast(
+                participant.id,
                 payload.get("poll_id"),
                 ballot_id,
                 payload.get("choice"),
