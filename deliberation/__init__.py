@@ -49,13 +49,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     # SocketIO object and attached to every server init_app creates (one per app, in tests);
     # declared after, they would be attached to the first app's server only.
     from .live import handlers, proposals  # noqa: F401  (register the Socket.IO handlers)
+    from .live.manager import client_manager
 
+    message_queue = app.config.get("SOCKETIO_MESSAGE_QUEUE")
+    channel = app.config.get("SOCKETIO_CHANNEL", "flask-socketio")
+    # Indexed rooms: a disconnect costs the socket's rooms, not every room (hall reconnects).
+    # None (a non-Redis queue): Flask-SocketIO builds its own manager from message_queue.
+    manager = client_manager(message_queue, channel)
     socketio.init_app(
         app,
         async_mode="gevent",
-        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
-        channel=app.config.get("SOCKETIO_CHANNEL", "flask-socketio"),
+        message_queue=message_queue,
+        channel=channel,
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),  # None: same origin only
+        **({"client_manager": manager} if manager is not None else {}),
     )
 
     from flask_babel import get_locale

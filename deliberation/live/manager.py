@@ -1,0 +1,190 @@
+"""Socket.IO client managers whose disconnect costs O(rooms of the socket), not O(all rooms).
+
+python-socketio 5.18's ``BaseManager.basic_disconnect`` copies and scans every room of the
+namespace for each disconnecting socket, ``get_rooms`` scans them all too, and the
+pending connect/disconnect bookkeeping is kept in lists (``sid in list``, ``list.remove``).
+With one room per socket, one per participant and a few role rooms (~6,000 rooms for a
+hall of 2,000 phones), a hall reconnecting at once is quadratic.
+
+:class:`IndexedRoomsMixin` keeps, per namespace, an index ``sid -> rooms`` maintained where
+the base class changes ``self.rooms`` (``basic_enter_room`` / ``basic_leave_room``;
+``basic_close_room`` goes through ``basic_leave_room``) and keeps the pending sids in
+multisets (``{sid: count}``: same semantics as the lists, which can hold a sid twice).
+Everything else — ``self.rooms``, emits, the pub/sub protocol — is the base class's.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Hashable
+from typing import Any
+
+import socketio
+from bidict import ValueDuplicationError
+
+Room = Hashable  # None (every connected sid), a sid, or an application room name
+Pending = dict[str, dict[str, int]]  # namespace -> sid -> times listed
+
+
+def _add(pending: Pending, namespace: str, sid: str) -> None:
+    counts = pending.setdefault(namespace, {})
+    counts[sid] = counts.get(sid, 0) + 1
+
+
+def _discard_one(pending: Pending, namespace: str, sid: str) -> None:
+    """Like the base's ``list.remove`` guarded by ``in``: one occurrence, if any."""
+    counts = pending.get(namespace)
+    if counts is None or sid not in counts:
+        return
+    if counts[sid] > 1:
+        counts[sid] -= 1
+    else:
+        del counts[sid]
+        if not counts:
+            del pending[namespace]
+
+
+def _listed(pending: Pending, namespace: str, sid: str) -> bool:
+    counts = pending.get(namespace)
+    return counts is not None and sid in counts
+
+
+class IndexedRoomsMixin:
+    """Put before a ``socketio.Manager`` subclass: ``class X(IndexedRoomsMixin, Manager)``."""
+
+    rooms: dict[str, dict[Room, Any]]
+    pending_connect: Pending
+    pending_disconnect: Pending
+    callbacks: dict[str, Any]
+    server: Any
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # namespace -> sid -> rooms the sid is in (a dict used as an insertion-ordered set).
+        self._sid_rooms: dict[str, dict[str, dict[Room, None]]] = {}
+        # namespace -> room -> creation number: get_rooms returns rooms in the order of
+        # self.rooms[namespace] (creation order, a re-created room goes last), as the base does.
+        self._room_order: dict[str, dict[Room, int]] = {}
+        self._room_counter = itertools.count()
+
+    # --- the index -------------------------------------------------------------------
+
+    def _note_room(self, namespace: str, room: Room) -> None:
+        ns = self.rooms.get(namespace)
+        if ns is not None and room in ns:
+            order = self._room_order.setdefault(namespace, {})
+            if room not in order:
+                order[room] = next(self._room_counter)
+
+    def basic_enter_room(self, sid: str, namespace: str, room: Room, eio_sid: str | None = None):
+        try:
+            result = super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)
+        except KeyError:
+            # The base creates the room before looking the sid up (unknown sid: KeyError) and
+            # leaves it empty in self.rooms; keep its place in the order all the same.
+            self._note_room(namespace, room)
+            raise
+        self._note_room(namespace, room)
+        self._sid_rooms.setdefault(namespace, {}).setdefault(sid, {})[room] = None
+        return result
+
+    def basic_leave_room(self, sid: str, namespace: str, room: Room):
+        result = super().basic_leave_room(sid, namespace, room)
+        index = self._sid_rooms.get(namespace)
+        if index is not None:
+            rooms = index.get(sid)
+            if rooms is not None:
+                rooms.pop(room, None)
+                if not rooms:
+                    del index[sid]
+                    if not index:
+                        del self._sid_rooms[namespace]
+        ns = self.rooms.get(namespace)
+        if ns is None or room not in ns:  # the base deleted the emptied room
+            order = self._room_order.get(namespace)
+            if order is not None:
+                order.pop(room, None)
+                if not order:
+                    del self._room_order[namespace]
+        return result
+
+    def get_rooms(self, sid: str, namespace: str) -> list[Room]:
+        """Return the rooms a client is in."""
+        rooms = self._sid_rooms.get(namespace, {}).get(sid)
+        if not rooms:
+            return []
+        order = self._room_order[namespace]
+        return sorted((room for room in rooms if room is not None), key=order.__getitem__)
+
+    # --- connect / disconnect (same steps as BaseManager, multisets instead of lists) ----
+
+    def pre_connect(self, eio_sid: str, namespace: str) -> str | None:
+        sid = self.server.eio.generate_id()
+        try:
+            self.basic_enter_room(sid, namespace, None, eio_sid=eio_sid)
+        except ValueDuplicationError:
+            return None  # already connected
+        self.basic_enter_room(sid, namespace, sid, eio_sid=eio_sid)
+        _add(self.pending_connect, namespace, sid)
+        return sid
+
+    def connect(self, sid: str, namespace: str) -> str | None:
+        if not self.is_pre_connected(sid, namespace):
+            # A complete connection attempt: sid is actually the eio_sid.
+            sid = self.pre_connect(sid, namespace)
+        _discard_one(self.pending_connect, namespace, sid)
+        return sid
+
+    def is_pre_connected(self, sid: str, namespace: str) -> bool:
+        if not _listed(self.pending_connect, namespace, sid):
+            return False
+        try:
+            return self.rooms[namespace][None][sid] is not None
+        except KeyError:
+            return False
+
+    def is_connected(self, sid: str, namespace: str) -> bool:
+        if _listed(self.pending_connect, namespace, sid) or _listed(
+            self.pending_disconnect, namespace, sid
+        ):
+            return False  # connecting or disconnecting
+        try:
+            return self.rooms[namespace][None][sid] is not None
+        except KeyError:
+            return False
+
+    def pre_disconnect(self, sid: str, namespace: str) -> str | None:
+        _add(self.pending_disconnect, namespace, sid)
+        return self.rooms[namespace][None].get(sid)
+
+    def basic_disconnect(self, sid: str, namespace: str, **kwargs: Any) -> None:
+        if namespace not in self.rooms:
+            return  # as the base: callbacks and pending entries stay
+        # Leaving order differs from the base's scan, the end state does not.
+        for room in list(self._sid_rooms.get(namespace, {}).get(sid, ())):
+            self.basic_leave_room(sid, namespace, room)
+        self.callbacks.pop(sid, None)
+        _discard_one(self.pending_connect, namespace, sid)
+        _discard_one(self.pending_disconnect, namespace, sid)
+
+
+class IndexedManager(IndexedRoomsMixin, socketio.Manager):
+    """Single process."""
+
+
+class IndexedRedisManager(IndexedRoomsMixin, socketio.RedisManager):
+    """Several processes sharing a Redis message queue."""
+
+
+def client_manager(message_queue: str | None, channel: str) -> socketio.Manager | None:
+    """The manager for ``socketio.init_app(client_manager=...)``.
+
+    Built as Flask-SocketIO 5.7 builds its own from ``message_queue`` (``RedisManager(url,
+    channel=channel, write_only=False)``, no json: a server-side manager takes the server's).
+    None for a queue other than Redis: Flask-SocketIO then picks its (unindexed) manager.
+    """
+    if not message_queue:
+        return IndexedManager()
+    if message_queue.startswith(("redis://", "rediss://")):
+        return IndexedRedisManager(message_queue, channel=channel, write_only=False)
+    return None
