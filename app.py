@@ -14,6 +14,9 @@ from deliberation.extensions import socketio  # noqa: E402
 app = create_app()
 
 if __name__ == "__main__":
+    from deliberation.live import gc_pacing
+
+    gc_pacing.install()  # full garbage collections between votes (see the module)
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
     print(f"Serving on http://{host}:{port}  (Ctrl+C to stop)", flush=True)

@@ -338,6 +338,10 @@ class Bench:
         all_done_at = time.time()
         acked = [ballot for report in done.values() for ballot in report["acked_ballots"]]
         ack_ms = [ms for report in done.values() for ms in report["ack_ms"]]
+        # When each ballot was sent and how long its ack took, per generator (kept with --keep).
+        timeline = {index: report.pop("ack_timeline") for index, report in done.items()}
+        if args.keep:
+            (deployment.workdir / "ack_timeline.json").write_text(json.dumps(timeline))
         last_ack_at = max((r["last_ack_at"] for r in done.values() if r["last_ack_at"]), default=0)
         figures["votes_sent"] = sum(report["sent"] for report in done.values())
         figures["votes_acked"] = len(acked)

@@ -40,3 +40,10 @@ def on_starting(server):
             soft,
             worker_connections,
         )
+
+
+def post_worker_init(worker):
+    """Full garbage collections between votes, not during them (deliberation/live/gc_pacing)."""
+    from deliberation.live import gc_pacing
+
+    gc_pacing.install()

@@ -440,15 +440,15 @@ def test_a_vote_with_no_database_connection_free_is_busy_and_counts_on_resend(li
     console = facilitator(app, ids["session"])
     alice, _ = phone(app, ids["code"])
     poll = open_poll(console, ids["item"])
-    real_execute = Session.execute
+    real_connection = Session.connection
 
     def exhausted(*_args, **_kwargs):
         raise PoolTimeout("QueuePool limit reached")
 
     sent = ballot_id()
-    monkeypatch.setattr(Session, "execute", exhausted)  # the batch's first statement
+    monkeypatch.setattr(Session, "connection", exhausted)  # the batch asks for its connection
     busy = vote(alice, poll["id"], "full", sent)
-    monkeypatch.setattr(Session, "execute", real_execute)
+    monkeypatch.setattr(Session, "connection", real_connection)
     assert busy["ok"] is False and busy["error"] == "server_busy" and busy["ballot_id"] == sent
     assert vote(alice, poll["id"], "full", sent) == {
         "ok": True,

@@ -2,7 +2,7 @@
 
 * :func:`session_changed` sends the full ``state`` to every screen of a session at once
   (a new item, a poll opened or closed… rare events).
-* :func:`poll_counted` and :func:`presence_changed` only mark the session dirty; a background
+* :func:`ballot_counted` and :func:`presence_changed` only mark the session dirty; a background
   task sends one ``tally`` per dirty session every ``TALLY_PUSH_INTERVAL`` seconds (≤ 4/s)
   to the projector and facilitator rooms. Phones never get per-vote messages.
 * :func:`flush_now` sends what is pending immediately (tests, and the background task).
@@ -21,7 +21,7 @@ from flask_babel import force_locale
 from ..extensions import db, socketio
 from ..models import LiveSession, Poll
 from ..services import sessions, voting
-from . import rooms
+from . import gc_pacing, rooms
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +57,10 @@ def _has_ballots(poll: dict[str, Any]) -> bool:
     return voting.voted_count(db.session.get(Poll, poll["id"])) > 0
 
 
-def poll_counted(poll_id: int) -> None:
-    """A ballot was committed: the projector and facilitator get a tally soon."""
-    session_id = db.session.scalar(db.select(Poll.session_id).filter_by(id=poll_id))
-    if session_id is not None:
-        mark_dirty(session_id)
+def ballot_counted(session_id: int) -> None:
+    """A new ballot was committed: a tally soon, and no full garbage collection meanwhile."""
+    gc_pacing.ballot_counted()
+    mark_dirty(session_id)
 
 
 def presence_changed(session_id: int) -> None:
@@ -141,6 +140,7 @@ def _flush_forever(app: Flask) -> None:
                 if turn % refresh_every == 0:
                     rooms.refresh()
                 db.session.remove()
+            gc_pacing.collect_if_quiet()
         except Exception:  # a failed push must not stop the next ones
             log.exception("tally push failed")
 

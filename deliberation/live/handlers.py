@@ -180,7 +180,7 @@ def on_vote(data: Any = None) -> dict[str, Any]:
     except VoteError as error:
         return {**_error(error, language), "ballot_id": ballot_id}
     if not result.duplicate:
-        broadcast.mark_dirty(result.session_id)
+        broadcast.ballot_counted(result.session_id)
     return result.ack()
 
 

@@ -254,5 +254,5 @@ def api_ballot():
             }
             return jsonify(body), REFUSAL_STATUS.get(error.code, 409)
     if not result.duplicate:
-        broadcast.mark_dirty(result.session_id)
+        broadcast.ballot_counted(result.session_id)
     return jsonify(result.ack()), 200
