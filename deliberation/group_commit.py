@@ -7,8 +7,8 @@ row lock (a convoy under load). Here a caller that finds nobody writing becomes 
 hands each caller its own result, and passes the lead to the next caller in line, if any.
 Callers that arrive meanwhile wait on their own event and hold no database connection.
 
-Under a crowd (the last ``CROWD`` requests came from as many different callers within a
-second) the leader first waits ``gather_s`` for more, so that the fixed cost of a
+Under a crowd (the last ``CROWD`` requests came within a second from at least half as many
+different callers) the leader first waits ``gather_s`` for more, so that the fixed cost of a
 transaction is shared: on SQLite a write never yields to the other greenlets, so without
 this wait nobody could join a batch. A lone caller, or one caller's loop, never waits.
 
@@ -25,7 +25,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
-# A crowd: this many requests from as many callers (threads or greenlets) within a second.
+# A crowd: this many requests within a second, from at least half as many callers (threads
+# or greenlets).
 CROWD = 8
 CROWD_WINDOW_S = 1.0
 
@@ -90,7 +91,7 @@ class GroupCommit(Generic[Request, Result]):
         return (
             len(recent) == CROWD
             and time.monotonic() - recent[0][0] < CROWD_WINDOW_S
-            and len({caller for _, caller in recent}) == CROWD
+            and len({caller for _, caller in recent}) >= CROWD // 2
         )
 
     def _lead(self) -> None:

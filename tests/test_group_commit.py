@@ -80,3 +80,41 @@ def test_a_write_must_answer_every_request():
     group = GroupCommit(lambda batch: [])
     with pytest.raises(RuntimeError, match="one result per request"):
         group.submit("lost")
+
+
+def test_one_callers_loop_never_waits_to_gather(monkeypatch):
+    slept: list[float] = []
+    monkeypatch.setattr("deliberation.group_commit.time.sleep", slept.append)
+    group = GroupCommit(lambda batch: batch, gather_s=0.5)
+    assert [group.submit(n) for n in range(50)] == list(range(50))
+    assert slept == [] and group.batches == 50
+
+
+def test_a_crowd_makes_the_leader_gather():
+    """Writes that never yield (SQLite under gevent) batch only if the leader waits."""
+    from deliberation.group_commit import CROWD
+
+    writes: list[list[int]] = []
+
+    def write(batch: list[int]) -> list[int]:
+        writes.append(list(batch))
+        return batch
+
+    group = GroupCommit(write, gather_s=0.05)
+    barrier = threading.Barrier(CROWD)
+
+    def call(number: int) -> None:
+        barrier.wait(5)
+        group.submit(number)
+        barrier.wait(5)
+        group.submit(100 + number)  # by now the crowd is known: the leader gathers
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(CROWD)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert sorted(n for batch in writes for n in batch) == sorted(
+        [*range(CROWD), *range(100, 100 + CROWD)]
+    )
+    assert max(len(batch) for batch in writes) >= CROWD // 2
