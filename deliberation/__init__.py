@@ -50,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # declared after, they would be attached to the first app's server only.
     from .live import handlers, proposals  # noqa: F401  (register the Socket.IO handlers)
     from .live.manager import client_manager
+    from .live.websocket import compress_each_message_alone
 
     message_queue = app.config.get("SOCKETIO_MESSAGE_QUEUE")
     channel = app.config.get("SOCKETIO_CHANNEL", "flask-socketio")
@@ -64,6 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),  # None: same origin only
         **({"client_manager": manager} if manager is not None else {}),
     )
+    compress_each_message_alone()  # no zlib objects kept per websocket (memory per phone)
 
     from flask_babel import get_locale
 

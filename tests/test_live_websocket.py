@@ -1,0 +1,37 @@
+"""Websocket compression as phone browsers negotiate it, against the server as deployed."""
+
+from __future__ import annotations
+
+import socket
+
+from wsproto import ConnectionType, WSConnection
+from wsproto.events import AcceptConnection, Request, TextMessage
+from wsproto.extensions import PerMessageDeflate
+
+
+def test_a_browser_offering_deflate_gets_each_message_compressed_alone(live_server):
+    """Context takeover would keep a zlib compressor (~256 KiB) per phone for hours."""
+    client = WSConnection(ConnectionType.CLIENT)
+    offer = PerMessageDeflate()  # what Chromium and Firefox offer: context takeover allowed
+    events = []
+    with socket.create_connection(("127.0.0.1", live_server.port), timeout=10) as sock:
+        sock.sendall(
+            client.send(
+                Request(
+                    host=f"127.0.0.1:{live_server.port}",
+                    target="/socket.io/?EIO=4&transport=websocket",
+                    extensions=[offer],
+                )
+            )
+        )
+        while not any(isinstance(event, TextMessage) for event in events):
+            data = sock.recv(65536)
+            assert data, "the server closed the connection"
+            client.receive_data(data)
+            events.extend(client.events())
+    accepted = next(event for event in events if isinstance(event, AcceptConnection))
+    assert [type(extension) for extension in accepted.extensions] == [PerMessageDeflate]
+    assert offer.server_no_context_takeover and offer.client_no_context_takeover
+    # The first message (Engine.IO's "open", compressed by the server) reads back.
+    opening = next(event for event in events if isinstance(event, TextMessage))
+    assert opening.data.startswith('0{"sid":')
