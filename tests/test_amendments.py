@@ -563,3 +563,23 @@ def test_racing_resends_store_one_proposal(room):
     assert sorted(duplicate for _, duplicate in results) == [False, True, True, True]
     db.session.rollback()  # end this thread's read snapshot before counting
     assert db.session.query(Proposal).filter_by(session_id=session_id).count() == 1
+
+
+def test_refusal_names_the_status_in_the_users_language(room):
+    """Moderating a proposal already handled names its status in words, translated, never the
+    status code (a French facilitator read « (merged) » before)."""
+    from flask_babel import force_locale
+
+    session, ana, bob = room
+    kept, _d = amendments.propose(ana, "amendment", "Partir des besoins exprimés.")
+    folded, _d = amendments.propose(bob, "amendment", "Partir des besoins qu'elle exprime.")
+    amendments.merge([folded], kept)
+    with force_locale("fr"), pytest.raises(ProposalError) as error:
+        amendments.accept_for_vote(folded)
+    assert error.value.code == "invalid_transition"
+    assert error.value.message == "Cette proposition a déjà été traitée (fusionnée)."
+    assert "merged" not in error.value.message
+    amendments.keep_as_comment(kept)
+    with pytest.raises(ProposalError) as error:  # in English too, words rather than the code
+        amendments.send_back(kept, "Trop proche d'une autre.")
+    assert error.value.message == "This proposal has already been handled (kept as a comment)."

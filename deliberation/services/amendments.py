@@ -47,6 +47,7 @@ from .proposal_display import (  # noqa: F401  (part of this module's API)
     present,
     proposal_for,
     queue,
+    status_label,
     status_message,
     target_item,
 )
@@ -264,7 +265,10 @@ def _require_status(proposal: Proposal, *allowed: str) -> None:
     if proposal.status not in allowed:
         raise ProposalError(
             "invalid_transition",
-            _("This proposal has already been handled (%(status)s).", status=proposal.status),
+            _(
+                "This proposal has already been handled (%(status)s).",
+                status=status_label(proposal.status),
+            ),
         )
 
 

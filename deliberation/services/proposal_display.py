@@ -77,6 +77,23 @@ def kind_label(kind: str) -> str:
     }.get(kind, kind)
 
 
+def status_labels() -> dict[str, str]:
+    """A proposal's status in words (the codes stay for programs, see docs/protocol.md)."""
+    return {
+        "pending": _("pending"),
+        "accepted": _("put to the vote"),
+        "merged": _("merged"),
+        "returned": _("sent back"),
+        "kept_as_comment": _("kept as a comment"),
+        "adopted": _("adopted"),
+        "rejected": _("rejected"),
+    }
+
+
+def status_label(status: str) -> str:
+    return status_labels().get(status, status)
+
+
 def authors(proposal: Proposal) -> list[Participant]:
     """The participants behind a proposal: its author and those of the proposals merged in."""
     found: list[Participant] = []

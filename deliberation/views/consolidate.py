@@ -14,6 +14,7 @@ from flask_login import login_required
 from ..extensions import db
 from ..models import Field, Process
 from ..services import assembly, consolidation, grid, traceability
+from ..services.proposal_display import status_labels
 from ..services.text import render_markdown
 from .common import process_or_404
 from .live_common import group_labels, item_type_labels, method_labels, outcome_labels
@@ -47,18 +48,6 @@ def bar_segments(result: Mapping[str, Any] | None) -> list[dict[str, Any]]:
         }
         for a in answers
     ]
-
-
-def status_labels() -> dict[str, str]:
-    return {
-        "pending": _("pending"),
-        "accepted": _("put to the vote"),
-        "merged": _("merged"),
-        "returned": _("sent back"),
-        "kept_as_comment": _("kept as a comment"),
-        "adopted": _("adopted"),
-        "rejected": _("rejected"),
-    }
 
 
 def stance_names() -> dict[str, str]:
