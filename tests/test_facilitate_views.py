@@ -236,3 +236,19 @@ def test_projector_page_shows_qr_code_and_join_code(client, world):
         == "projector"
     )
     assert client.get(f"/projector/{world['code'].lower()}").status_code == 302
+
+
+def test_console_counts_phones_connected_apart_from_the_connection_status(app, facilitator, world):
+    """In French, the count reads « Téléphones connectés » while a phone's connection status
+    stays « Connecté »: one msgid for both rendered the count in the singular."""
+    from flask_babel import force_locale
+
+    from deliberation.views.participate import phone_strings
+
+    console = facilitator.get(
+        f"/facilitate/session/{world['session_id']}", headers={"Accept-Language": "fr"}
+    )
+    html = console.data.decode()
+    assert re.search(r'Téléphones connectés <strong id="c-connected">0</strong>', html)
+    with app.test_request_context(), force_locale("fr"):
+        assert phone_strings()["online"] == "Connecté"
