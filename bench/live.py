@@ -309,6 +309,9 @@ class Bench:
         figures["connect_s"] = round(time.time() - started, 2)
         figures["connect_p50_ms"] = percentile(connect_ms, 0.5)
         figures["connect_p99_ms"] = percentile(connect_ms, 0.99)
+        figures["connect_busy_refusals"] = sum(
+            report["connect_busy_refusals"] for report in connected.values()
+        )
         errors = _merge(report["connect_errors"] for report in connected.values())
         if errors:
             figures["connect_errors"] = errors
@@ -338,6 +341,11 @@ class Bench:
         all_done_at = time.time()
         acked = [ballot for report in done.values() for ballot in report["acked_ballots"]]
         ack_ms = [ms for report in done.values() for ms in report["ack_ms"]]
+        # From the console's open_poll to the phones seeing the poll open (the fan-out).
+        seen = sorted(at for report in done.values() for at in report.pop("poll_seen_at"))
+        if seen:
+            figures["poll_seen_p50_ms"] = round((seen[len(seen) // 2] - opened_at) * 1000, 1)
+            figures["poll_seen_all_ms"] = round((seen[-1] - opened_at) * 1000, 1)
         # When each ballot was sent and how long its ack took, per generator (kept with --keep).
         timeline = {index: report.pop("ack_timeline") for index, report in done.items()}
         if args.keep:

@@ -31,6 +31,7 @@ JOIN_CONCURRENCY = 8
 CONNECT_CONCURRENCY = 40
 ACK_TIMEOUT_S = 15.0
 MAX_ATTEMPTS = 20
+CONNECT_ATTEMPTS = 10
 
 
 def raise_fd_limit() -> int:
@@ -62,6 +63,8 @@ class Phone:
     duplicate: bool = False
     attempts: int = 0
     voting: bool = False
+    poll_seen_at: float | None = None  # when the opened poll reached this phone
+    refusal: str | None = None  # the error code of the last refused connection
     states: int = 0
     last_state_at: float = 0.0
     connected_at: float | None = None
@@ -86,6 +89,7 @@ class Generator:
         self.join_errors: dict[str, int] = {}
         self.connect_ms: list[float] = []
         self.connect_errors: dict[str, int] = {}
+        self.busy_refusals = 0  # connections refused as server_busy, then dialled again
         self.vote_tasks: list[asyncio.Task] = []
         self.server_errors: dict[str, int] = {}
         self.http: Any = None
@@ -165,12 +169,18 @@ class Generator:
             poll = state.get("poll") or {}
             if poll.get("state") == "open" and not state.get("voted") and not phone.voting:
                 phone.voting = True
+                phone.poll_seen_at = now
                 delay = self.rng.uniform(0, self.config["window_s"])
                 self.vote_tasks.append(asyncio.create_task(self.vote(phone, poll, delay)))
 
         client.on("connect", on_connect)
         client.on("disconnect", on_disconnect)
+
+        async def on_connect_error(data: Any = None) -> None:
+            phone.refusal = data.get("error") if isinstance(data, dict) else None
+
         client.on("state", on_state)
+        client.on("connect_error", on_connect_error)
         return client
 
     async def connect(self, phone: Phone, limit: asyncio.Semaphore) -> None:
@@ -179,18 +189,27 @@ class Generator:
         async with limit:
             phone.client = self.make_client(phone)
             started = time.perf_counter()
-            try:
-                await phone.client.connect(
-                    phone.base_url,
-                    transports=["websocket"],
-                    auth={"role": "phone", "token": phone.token},
-                    wait_timeout=30,
-                )
-                await asyncio.wait_for(self._first_state(phone), 30)
-                self.connect_ms.append((time.perf_counter() - started) * 1000)
-            except Exception as error:  # noqa: BLE001 - counted
-                key = type(error).__name__ + ": " + str(error)[:60]
-                self.connect_errors[key] = self.connect_errors.get(key, 0) + 1
+            for attempt in range(CONNECT_ATTEMPTS):
+                phone.refusal = None
+                try:
+                    await phone.client.connect(
+                        phone.base_url,
+                        transports=["websocket"],
+                        auth={"role": "phone", "token": phone.token},
+                        wait_timeout=30,
+                    )
+                    await asyncio.wait_for(self._first_state(phone), 30)
+                    self.connect_ms.append((time.perf_counter() - started) * 1000)
+                    return
+                except Exception as error:  # noqa: BLE001 - counted
+                    if phone.refusal == "server_busy" and attempt + 1 < CONNECT_ATTEMPTS:
+                        # As phone.js does: a busy server is dialled again after 1-3 s.
+                        self.busy_refusals += 1
+                        await asyncio.sleep(1 + 2 * self.rng.random())
+                        continue
+                    key = type(error).__name__ + ": " + (phone.refusal or str(error)[:60])
+                    self.connect_errors[key] = self.connect_errors.get(key, 0) + 1
+                    return
 
     async def _first_state(self, phone: Phone) -> None:
         while phone.states == 0:
@@ -326,6 +345,7 @@ class Generator:
                         "connected": sum(1 for p in self.phones if p.connected_at),
                         "connect_ms": self.connect_ms,
                         "connect_errors": self.connect_errors,
+                        "connect_busy_refusals": self.busy_refusals,
                         "connect_s": time.time() - started,
                     },
                 )
@@ -390,6 +410,7 @@ class Generator:
             "ack_ms": [(p.acked_at - p.first_sent) * 1000 for p in acked],
             "ack_timeline": [(p.first_sent, (p.acked_at - p.first_sent) * 1000) for p in acked],
             "last_ack_at": max((p.acked_at for p in acked), default=None),
+            "poll_seen_at": [p.poll_seen_at for p in self.phones if p.poll_seen_at is not None],
             "ack_errors": errors,
             "refusals_retried": self.server_errors,
             "acked_ballots": [(p.token, p.answer) for p in acked],

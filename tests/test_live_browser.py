@@ -218,3 +218,34 @@ def offline_ballot_is_sent_when_the_connection_returns(console, context, phone) 
     context.set_offline(False)
     phone.wait_for_selector("#vote-status[data-kind=ok]", timeout=30_000)
     console.wait_for_function("document.getElementById('c-voted').textContent === '1'")
+
+
+@pytest.mark.timeout(120)
+def test_a_phone_refused_because_the_server_is_busy_dials_again(live_server, browser):
+    """Socket.IO does not retry a refused connection by itself: phone.js must (a hall
+    connecting at once can find no database connection free: ``server_busy``)."""
+    base = live_server.url
+    console_context = browser.new_context()
+    console = console_context.new_page()
+    log_in(console, base)
+    code = create_workshop_on_field_one(console, base)
+    context, phone = join(browser, base, code, "Ana", "service_user")
+    errors: list[str] = []
+    phone.on("pageerror", lambda error: errors.append(str(error)))
+    # The refusal as the server sends it (handlers.on_connect), to the page's own handler.
+    phone.evaluate(
+        """() => {
+          const socket = window.liveSocket;
+          socket.disconnect();
+          const refusal = new Error("server_busy");
+          refusal.data = {ok: false, error: "server_busy", message: "The server is busy."};
+          socket.listeners("connect_error").forEach((listener) => listener(refusal));
+        }"""
+    )
+    assert phone.get_attribute("#connection", "data-state") == "connecting"
+    assert phone.inner_text("#connection") == "The server is busy."
+    phone.wait_for_selector("#connection[data-state=online]", timeout=10_000)
+    assert phone.evaluate("window.liveSocket.connected") is True
+    assert errors == []
+    context.close()
+    console_context.close()

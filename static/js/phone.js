@@ -472,6 +472,14 @@
   socket.on("connect_error", function (err) {
     var data = err && err.data;
     if (data && data.error === "invalid_token") { rejoin(); return; }
+    if (data && data.error === "server_busy") {
+      // A hall connecting at once: the server asks to come back. Socket.IO does not retry
+      // a refused connection by itself, so dial again after a random 1-3 s.
+      setConnection("connecting", data.message);
+      setTimeout(function () { if (!socket.connected) { socket.connect(); } },
+        1000 + Math.random() * 2000);
+      return;
+    }
     if (data && data.error) {
       setConnection("offline", R.fill(S.refused, { message: data.message || data.error }));
       return;
