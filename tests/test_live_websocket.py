@@ -35,3 +35,29 @@ def test_a_browser_offering_deflate_gets_each_message_compressed_alone(live_serv
     # The first message (Engine.IO's "open", compressed by the server) reads back.
     opening = next(event for event in events if isinstance(event, TextMessage))
     assert opening.data.startswith('0{"sid":')
+
+
+def test_messages_that_fit_in_one_packet_are_sent_uncompressed():
+    """Compressing an acknowledgement costs both ends CPU and saves no airtime."""
+    from deliberation.live.websocket import MIN_COMPRESSED_BYTES, per_message_deflate
+
+    client = WSConnection(ConnectionType.CLIENT)
+    server = WSConnection(ConnectionType.SERVER)
+    server.receive_data(
+        client.send(Request(host="x", target="/", extensions=[PerMessageDeflate()]))
+    )
+    request = next(event for event in server.events() if isinstance(event, Request))
+    assert request.extensions
+    client.receive_data(server.send(AcceptConnection(extensions=[per_message_deflate()])))
+    assert any(isinstance(event, AcceptConnection) for event in client.events())
+
+    ack = '43[{"ok":true,"ballot_id":"b3f1c2d4e5","duplicate":false}]'
+    state = '42["state",' + '"' + "Le champ de l'insertion professionnelle. " * 60 + '"]'
+    assert len(ack) < MIN_COMPRESSED_BYTES < len(state)
+    for text, compressed in ((ack, False), (state, True)):
+        frame = server.send(TextMessage(data=text))
+        assert bool(frame[0] & 0x40) is compressed  # RSV1: this message is compressed
+        assert (len(frame) < len(text)) is compressed
+        client.receive_data(frame)
+        received = [event for event in client.events() if isinstance(event, TextMessage)]
+        assert "".join(event.data for event in received) == text
