@@ -30,7 +30,7 @@ def test_full_collection_waits_for_a_quiet_moment(pacing, monkeypatch):
     # Too soon after the last one.
     assert not pacing.collect_if_quiet(start + 1)
     # Time for one, but ballots are coming in: postponed.
-    monkeypatch.setattr(gc_pacing, "_last_ballot", start + 60)
+    monkeypatch.setattr(gc_pacing, "_last_activity", start + 60)
     assert not pacing.collect_if_quiet(start + 61)
     # The vote is over (quiet for QUIET_S): it runs, once.
     assert pacing.collect_if_quiet(start + 60 + gc_pacing.QUIET_S + 0.1)
@@ -38,7 +38,7 @@ def test_full_collection_waits_for_a_quiet_moment(pacing, monkeypatch):
     assert collections == [1]
     # A vote that never ends does not postpone it past MAX_DEFER_S.
     later = start + 60 + gc_pacing.QUIET_S + 0.1 + gc_pacing.MAX_DEFER_S
-    monkeypatch.setattr(gc_pacing, "_last_ballot", later)
+    monkeypatch.setattr(gc_pacing, "_last_activity", later)
     assert pacing.collect_if_quiet(later + 0.5)
     assert collections == [1, 1]
 
@@ -46,3 +46,18 @@ def test_full_collection_waits_for_a_quiet_moment(pacing, monkeypatch):
 def test_nothing_is_paced_unless_installed(monkeypatch):
     monkeypatch.setattr(gc, "collect", lambda *args: pytest.fail("collected"))
     assert gc_pacing.collect_if_quiet(10**9) is False
+
+
+def test_a_new_state_and_a_ballot_count_as_activity(app, monkeypatch):
+    """A poll opening (a new state for the session) is when a hall starts voting."""
+    from deliberation.live import broadcast
+    from tests.live_fixtures import make_process, workshop
+
+    with app.test_request_context():
+        session = workshop(make_process())
+        monkeypatch.setattr(gc_pacing, "_last_activity", float("-inf"))
+        broadcast.session_changed(session.id)
+        assert gc_pacing._last_activity > 0
+        monkeypatch.setattr(gc_pacing, "_last_activity", float("-inf"))
+        broadcast.ballot_counted(session.id)
+        assert gc_pacing._last_activity > 0

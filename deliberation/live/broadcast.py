@@ -32,6 +32,7 @@ _started_for: set[int] = set()
 
 def session_changed(session_id: int) -> None:
     """Send the new state to the projector, the facilitators and every phone of a session."""
+    gc_pacing.activity()  # a poll may have opened: no full collection while the hall votes
     session = db.session.get(LiveSession, session_id)
     if session is None:
         return
@@ -59,7 +60,7 @@ def _has_ballots(poll: dict[str, Any]) -> bool:
 
 def ballot_counted(session_id: int) -> None:
     """A new ballot was committed: a tally soon, and no full garbage collection meanwhile."""
-    gc_pacing.ballot_counted()
+    gc_pacing.activity()
     mark_dirty(session_id)
 
 

@@ -8,8 +8,10 @@ then waits, and one such pause in a 10-second vote is the slowest 2 % of acknowl
 When serving (:func:`install`, called by ``app.py`` and the gunicorn config, never in the
 tests), the objects alive after start-up are frozen (never scanned again), automatic full
 collections are switched off, and the broadcast loop calls :func:`collect_if_quiet`
-several times a second: it runs the full collection once no ballot has been counted for
-``QUIET_S``, at most every ``MIN_INTERVAL_S``, and anyway after ``MAX_DEFER_S``. The young
+several times a second: it runs the full collection once nothing has happened for
+``QUIET_S`` (no ballot counted, no new state sent to a session's screens: a poll opening is
+when a hall starts voting), at most every ``MIN_INTERVAL_S``, and anyway after
+``MAX_DEFER_S``. The young
 generations are still collected as usual (a few milliseconds each). Reference counting,
 which frees almost everything, is untouched.
 """
@@ -28,7 +30,7 @@ NEVER = 2**31 - 1
 
 _lock = threading.Lock()
 _installed = False
-_last_ballot = float("-inf")
+_last_activity = float("-inf")
 _last_full = 0.0
 
 
@@ -53,9 +55,10 @@ def uninstall() -> None:
         _installed = False
 
 
-def ballot_counted() -> None:
-    global _last_ballot
-    _last_ballot = time.monotonic()
+def activity() -> None:
+    """A ballot was counted, or a session's screens got a new state (a poll opened)."""
+    global _last_activity
+    _last_activity = time.monotonic()
 
 
 def collect_if_quiet(now: float | None = None) -> bool:
@@ -66,7 +69,7 @@ def collect_if_quiet(now: float | None = None) -> bool:
         if not _installed:
             return False
         since_full = now - _last_full
-        busy = now - _last_ballot < QUIET_S
+        busy = now - _last_activity < QUIET_S
         if since_full < MIN_INTERVAL_S or (busy and since_full < MAX_DEFER_S):
             return False
         _last_full = now
