@@ -309,9 +309,8 @@ class Bench:
         figures["connect_s"] = round(time.time() - started, 2)
         figures["connect_p50_ms"] = percentile(connect_ms, 0.5)
         figures["connect_p99_ms"] = percentile(connect_ms, 0.99)
-        figures["connect_busy_refusals"] = sum(
-            report["connect_busy_refusals"] for report in connected.values()
-        )
+        for name in ("connect_busy_refusals", "connect_retries"):
+            figures[name] = sum(report[name] for report in connected.values())
         errors = _merge(report["connect_errors"] for report in connected.values())
         if errors:
             figures["connect_errors"] = errors

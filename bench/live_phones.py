@@ -90,6 +90,7 @@ class Generator:
         self.connect_ms: list[float] = []
         self.connect_errors: dict[str, int] = {}
         self.busy_refusals = 0  # connections refused as server_busy, then dialled again
+        self.connect_retries = 0  # connections that failed otherwise, then dialled again
         self.vote_tasks: list[asyncio.Task] = []
         self.server_errors: dict[str, int] = {}
         self.http: Any = None
@@ -202,9 +203,16 @@ class Generator:
                     self.connect_ms.append((time.perf_counter() - started) * 1000)
                     return
                 except Exception as error:  # noqa: BLE001 - counted
-                    if phone.refusal == "server_busy" and attempt + 1 < CONNECT_ATTEMPTS:
-                        # As phone.js does: a busy server is dialled again after 1-3 s.
-                        self.busy_refusals += 1
+                    retry = (
+                        phone.refusal in (None, "server_busy") and attempt + 1 < CONNECT_ATTEMPTS
+                    )
+                    if retry:
+                        # As a browser does: socket.io-client dials again after a transport
+                        # error, and phone.js after a server_busy refusal (1-3 s later).
+                        if phone.refusal == "server_busy":
+                            self.busy_refusals += 1
+                        else:
+                            self.connect_retries += 1
                         await asyncio.sleep(1 + 2 * self.rng.random())
                         continue
                     key = type(error).__name__ + ": " + (phone.refusal or str(error)[:60])
@@ -346,6 +354,7 @@ class Generator:
                         "connect_ms": self.connect_ms,
                         "connect_errors": self.connect_errors,
                         "connect_busy_refusals": self.busy_refusals,
+                        "connect_retries": self.connect_retries,
                         "connect_s": time.time() - started,
                     },
                 )
