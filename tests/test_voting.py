@@ -405,3 +405,22 @@ def test_a_batch_answers_each_ballot_on_its_own(ctx):
     for participant, sent in ((alice, alice_first), (alice, alice_second), (bob, bob_id)):
         assert ballots.cast(participant.id, poll.id, sent, {"answer": "full"}).duplicate
     assert voting.counts_by_group(poll) == expected
+
+
+def test_each_app_writes_its_ballots_to_its_own_database(tmp_path):
+    """The group commit belongs to the app: a leader never writes another app's ballots."""
+    from tests.conftest import make_app
+
+    counted = []
+    for name in ("first", "second"):
+        (tmp_path / name).mkdir()
+        app = make_app(tmp_path / name)
+        with app.test_request_context(), force_locale("en"):
+            session, poll = open_free_poll()
+            voter_list = voters(session, ["", ""])
+            for voter in voter_list[: 1 if name == "first" else 2]:
+                ballots.cast(voter.id, poll.id, ballot_id(), {"answer": "full"})
+            counted.append((voting.voted_count(poll), id(ballots._writer())))
+            db.session.remove()
+    assert [count for count, _ in counted] == [1, 2]
+    assert counted[0][1] != counted[1][1]

@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import Connection, bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -72,7 +73,8 @@ def cast(
     already voted replaces their ballot while the poll is open (the last one counts).
     Raises :class:`VoteError` for a refusal; nothing of that ballot was written.
     """
-    outcome = _writer.submit(BallotRequest(participant_id, poll_id, ballot_id, choice, round))
+    request = BallotRequest(participant_id, poll_id, ballot_id, choice, round)
+    outcome = _writer().submit(request)
     if isinstance(outcome, VoteError):
         raise outcome
     return outcome
@@ -110,14 +112,21 @@ def cast_many(requests: list[BallotRequest]) -> list[Outcome]:
     return outcomes  # type: ignore[return-value]
 
 
-_writer: GroupCommit[BallotRequest, Outcome] = GroupCommit(
-    cast_many, max_batch=MAX_BATCH, gather_s=GATHER_S
-)
+def _writer() -> GroupCommit[BallotRequest, Outcome]:
+    """The app's group commit (one per app: a leader writes with its own app's database)."""
+    extensions = current_app.extensions
+    writer = extensions.get("ballot_writer")
+    if writer is None:
+        writer = extensions.setdefault(
+            "ballot_writer", GroupCommit(cast_many, max_batch=MAX_BATCH, gather_s=GATHER_S)
+        )
+    return writer
 
 
 def batch_figures() -> dict[str, int]:
-    """How the group commit has batched so far in this process (for the benchmarks)."""
-    return {"batches": _writer.batches, "largest_batch": _writer.largest_batch}
+    """How the group commit has batched so far in this app (for the benchmarks)."""
+    writer = _writer()
+    return {"batches": writer.batches, "largest_batch": writer.largest_batch}
 
 
 # -- inside the transaction -----------------------------------------------------------------
