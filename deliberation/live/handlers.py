@@ -1,7 +1,7 @@
 """Socket.IO event handlers: payload in → service call → ack out (docs/protocol.md).
 
-The rules live in ``services.voting`` and ``services.sessions``; emitting to rooms lives in
-``live.broadcast`` and happens only after the service committed.
+The rules live in ``services.voting``, ``services.ballots`` and ``services.sessions``;
+emitting to rooms lives in ``live.broadcast`` and happens only after the service committed.
 """
 
 from __future__ import annotations
