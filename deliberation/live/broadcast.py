@@ -30,15 +30,17 @@ _dirty_sessions: set[int] = set()
 _started_for: set[int] = set()
 
 
-def session_changed(session_id: int) -> None:
-    """Send the new state to the projector, the facilitators and every phone of a session."""
+def session_changed(session_id: int) -> dict[str, Any] | None:
+    """Send the new state to the projector, the facilitators and every phone of a session;
+    return the facilitators' state (the acting console's acknowledgement carries it)."""
     gc_pacing.activity()  # a poll may have opened: no full collection while the hall votes
     session = db.session.get(LiveSession, session_id)
     if session is None:
-        return
+        return None
     db.session.refresh(session)
-    for role in ("projector", "facilitator"):
-        socketio.emit("state", sessions.state_for(session, role), to=rooms.room(session_id, role))
+    states = {role: sessions.state_for(session, role) for role in ("projector", "facilitator")}
+    for role, state in states.items():
+        socketio.emit("state", state, to=rooms.room(session_id, role))
     phone_state = sessions.state_for(session, "phone")
     # ONE message to the phones' room (one Redis publish with a message queue, not one per
     # participant). Only a participant may learn whether they voted, so this common state
@@ -51,6 +53,7 @@ def session_changed(session_id: int) -> None:
     socketio.emit("state", phone_state, to=rooms.room(session_id, "phone"))
     with _lock:
         _dirty_sessions.discard(session_id)  # the state just sent carries fresh counts
+    return states["facilitator"]
 
 
 def _has_ballots(poll: dict[str, Any]) -> bool:

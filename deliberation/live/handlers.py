@@ -205,8 +205,9 @@ def facilitator_action(action: Callable[..., None]) -> Callable[[Any], dict[str,
         except (VoteError, SessionError) as error:
             db.session.rollback()
             return _error(error, language)
-        broadcast.session_changed(session.id)
-        return {"ok": True, "state": sessions.state_for(session, "facilitator")}
+        # The state just sent to the facilitators' room, not built a second time.
+        state = broadcast.session_changed(session.id)
+        return {"ok": True, "state": state or sessions.state_for(session, "facilitator")}
 
     return handler
 
