@@ -352,7 +352,7 @@ def test_tally_push_outside_any_request_uses_the_process_language(live):
     assert labels["abstain"] == "Abstain"
 
 
-def test_presence_is_shared_through_redis_when_the_queue_is_redis(app):
+def test_presence_is_shared_through_redis_when_the_queue_is_redis(app, monkeypatch):
     from tests.conftest import REDIS_URL, redis_available
 
     reason = redis_available()
@@ -387,7 +387,10 @@ def test_presence_is_shared_through_redis_when_the_queue_is_redis(app):
             rooms.remove("sid-2")
             assert rooms.connected_count(session_id) == 2  # participant 1 still on the other
             assert rooms.sync() == 1 and not shared.exists(ours)
+            # The other processes' phones are read at most once per REMOTE_REFRESH_S.
             shared.delete(other_process)
+            assert rooms.connected_count(session_id) == 2
+            monkeypatch.setattr(rooms, "REMOTE_REFRESH_S", 0.0)
             assert rooms.connected_count(session_id) == 0
     finally:
         shared.delete(other_process, f"{rooms.PREFIX}:{session_id}:{rooms._process_id}")

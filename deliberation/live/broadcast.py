@@ -76,10 +76,11 @@ def mark_dirty(session_id: int) -> None:
         _dirty_sessions.add(session_id)
 
 
-def tally_for(session: LiveSession, role: str) -> dict[str, Any]:
+def tallies_for(session: LiveSession) -> dict[str, dict[str, Any]]:
+    """The ``tally`` of each screen role: the counts read once, the results where visible."""
     item = session.current_item
     poll = voting.latest_poll(item) if item is not None else None
-    payload: dict[str, Any] = {
+    common: dict[str, Any] = {
         "session_id": session.id,
         "poll_id": poll.id if poll is not None else None,
         "voted": voting.voted_count(poll) if poll is not None else 0,
@@ -89,9 +90,15 @@ def tally_for(session: LiveSession, role: str) -> dict[str, Any]:
         # Server clock (seconds since the epoch) when the push was built.
         "sent_at": round(time.time(), 3),
     }
-    if poll is not None and voting.results_visible(poll, role):
-        payload["results"] = voting.results(poll)
-    return payload
+    results = None
+    tallies = {}
+    for role in ("projector", "facilitator"):
+        payload = dict(common)
+        if poll is not None and voting.results_visible(poll, role):
+            results = results if results is not None else voting.results(poll)
+            payload["results"] = results
+        tallies[role] = payload
+    return tallies
 
 
 def flush_now() -> int:
@@ -115,8 +122,8 @@ def _push_tally(session_id: int) -> None:
     db.session.refresh(session)
     # Labels are in the process language; this also runs outside any request.
     with force_locale(session.process.language or "fr"):
-        for role in ("projector", "facilitator"):
-            socketio.emit("tally", tally_for(session, role), to=rooms.room(session_id, role))
+        for role, tally in tallies_for(session).items():
+            socketio.emit("tally", tally, to=rooms.room(session_id, role))
 
 
 def ensure_started(app: Flask) -> None:
