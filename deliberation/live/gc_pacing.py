@@ -11,9 +11,8 @@ collections are switched off, and the broadcast loop calls :func:`collect_if_qui
 several times a second: it runs the full collection once nothing has happened for
 ``QUIET_S`` (no ballot counted, no new state sent to a session's screens: a poll opening is
 when a hall starts voting), at most every ``MIN_INTERVAL_S``, and anyway after
-``MAX_DEFER_S``. The young
-generations are still collected as usual (a few milliseconds each). Reference counting,
-which frees almost everything, is untouched.
+``MAX_DEFER_S``. The young generations are still collected as usual (a few milliseconds
+each). Reference counting, which frees almost everything, is untouched.
 """
 
 from __future__ import annotations
@@ -32,14 +31,15 @@ _lock = threading.Lock()
 _installed = False
 _last_activity = float("-inf")
 _last_full = 0.0
+_thresholds_before: tuple[int, int, int] | None = None
 
 
 def install() -> None:
     """Serving only: freeze start-up objects and pace full collections ourselves."""
-    global _installed, _last_full
+    global _installed, _last_full, _thresholds_before
     gc.collect()
     gc.freeze()
-    young, middle, _old = gc.get_threshold()
+    _thresholds_before = young, middle, _old = gc.get_threshold()
     gc.set_threshold(young, middle, NEVER)
     with _lock:
         _installed = True
@@ -47,10 +47,11 @@ def install() -> None:
 
 
 def uninstall() -> None:
-    """Back to CPython's own pacing (tests)."""
+    """Back to CPython's own pacing, as it was before :func:`install` (tests)."""
     global _installed
     gc.unfreeze()
-    gc.set_threshold(700, 10, 10)
+    if _thresholds_before is not None:
+        gc.set_threshold(*_thresholds_before)
     with _lock:
         _installed = False
 
