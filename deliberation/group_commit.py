@@ -65,7 +65,7 @@ class GroupCommit(Generic[Request, Result]):
         self._lock = threading.Lock()
         self._pending: list[_Entry[Request, Result]] = []
         self._leading = False
-        self.batches = 0  # figures for the benchmarks
+        self.batches = 0  # how it batched (tests, and when profiling)
         self.largest_batch = 0
 
     def submit(self, request: Request) -> Result:

@@ -22,14 +22,19 @@ from flask import current_app
 from sqlalchemy import Connection, bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import IntegrityError
 
-from ..database import write_transaction
 from ..extensions import db
 from ..group_commit import GroupCommit
 from ..models import Ballot, BallotReceipt, Participant, Poll, PollCount, utcnow
-from .voting import BALLOT_ID, BALLOTS_KEY, CastResult, VoteError, choice_counters
+from .voting import (
+    BALLOT_ID,
+    BALLOTS_KEY,
+    CastResult,
+    VoteError,
+    choice_counters,
+    write_or_busy,
+)
 
 MAX_BATCH = 256
 # While ballots arrive faster than they are written, a batch waits this long for more: a
@@ -88,7 +93,9 @@ def cast_many(requests: list[BallotRequest]) -> list[Outcome]:
     todo = [index for index, outcome in enumerate(outcomes) if outcome is None]
     if todo:
         try:
-            with write_transaction():
+            # A lock or a connection that cannot be had in time is server_busy: nothing is
+            # written, the phones keep their ballots and send them again.
+            with write_or_busy():
                 # Statements go to the connection itself: the ORM session's bookkeeping
                 # per statement costs more than the statement on this path.
                 connection = db.session.connection()
@@ -102,11 +109,8 @@ def cast_many(requests: list[BallotRequest]) -> list[Outcome]:
                 written = {todo[0]: VoteError("server_busy")}
             else:
                 written = {index: cast_many([requests[index]])[0] for index in todo}
-        except (OperationalError, PoolTimeout):
-            # A lock or a connection that could not be had in time: nothing was written;
-            # the phones keep their ballots and send them again.
-            db.session.rollback()
-            written = {index: VoteError("server_busy") for index in todo}
+        except VoteError as busy:
+            written = {index: busy for index in todo}
         for index, outcome in written.items():
             outcomes[index] = outcome
     return outcomes  # type: ignore[return-value]
@@ -121,12 +125,6 @@ def _writer() -> GroupCommit[BallotRequest, Outcome]:
             "ballot_writer", GroupCommit(cast_many, max_batch=MAX_BATCH, gather_s=GATHER_S)
         )
     return writer
-
-
-def batch_figures() -> dict[str, int]:
-    """How the group commit has batched so far in this app (for the benchmarks)."""
-    writer = _writer()
-    return {"batches": writer.batches, "largest_batch": writer.largest_batch}
 
 
 # -- inside the transaction -----------------------------------------------------------------
