@@ -326,39 +326,25 @@ class Generator:
         connector = aiohttp.TCPConnector(limit=0, force_close=False)
         self.http = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
         try:
-            limit = asyncio.Semaphore(JOIN_CONCURRENCY)
-            started = time.time()
-            await asyncio.gather(*(self.join(phone, limit) for phone in self.phones))
-            self.results.put(
-                (
-                    "joined",
-                    self.config["generator"],
-                    {
-                        "joined": sum(1 for p in self.phones if p.token),
-                        "join_ms": self.join_ms,
-                        "join_errors": self.join_errors,
-                        "join_s": time.time() - started,
-                    },
-                )
-            )
+            elapsed = await self.every_phone(self.join, JOIN_CONCURRENCY)
+            figures = {
+                "joined": sum(1 for p in self.phones if p.token),
+                "join_ms": self.join_ms,
+                "join_errors": self.join_errors,
+                "join_s": elapsed,
+            }
+            self.results.put(("joined", self.config["generator"], figures))
             await self.expect("connect")
-            limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
-            started = time.time()
-            await asyncio.gather(*(self.connect(phone, limit) for phone in self.phones))
-            self.results.put(
-                (
-                    "connected",
-                    self.config["generator"],
-                    {
-                        "connected": sum(1 for p in self.phones if p.connected_at),
-                        "connect_ms": self.connect_ms,
-                        "connect_errors": self.connect_errors,
-                        "connect_busy_refusals": self.busy_refusals,
-                        "connect_retries": self.connect_retries,
-                        "connect_s": time.time() - started,
-                    },
-                )
-            )
+            elapsed = await self.every_phone(self.connect, CONNECT_CONCURRENCY)
+            figures = {
+                "connected": sum(1 for p in self.phones if p.connected_at),
+                "connect_ms": self.connect_ms,
+                "connect_errors": self.connect_errors,
+                "connect_busy_refusals": self.busy_refusals,
+                "connect_retries": self.connect_retries,
+                "connect_s": elapsed,
+            }
+            self.results.put(("connected", self.config["generator"], figures))
             await self.voting_phase()
             self.results.put(("done", self.config["generator"], self.report()))
             await self.expect("finish")
@@ -369,6 +355,13 @@ class Generator:
                 return_exceptions=True,
             )
             await self.http.close()
+
+    async def every_phone(self, step: Any, concurrency: int) -> float:
+        """Run ``step(phone, limit)`` for every phone, ``concurrency`` at a time; seconds."""
+        limit = asyncio.Semaphore(concurrency)
+        started = time.time()
+        await asyncio.gather(*(step(phone, limit) for phone in self.phones))
+        return time.time() - started
 
     async def expect(self, name: str) -> tuple:
         while True:
