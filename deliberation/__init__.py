@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, current_app, has_request_context, request, session
 
 from . import config as config_module
-from .extensions import babel, compress, csrf, db, login_manager, migrate, socketio
+from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate, socketio
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     compress.init_app(app)
+    limiter.init_app(app)
     # Imported BEFORE init_app: handlers declared while no server exists are kept by the
     # SocketIO object and attached to every server init_app creates (one per app, in tests);
     # declared after, they would be attached to the first app's server only.

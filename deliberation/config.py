@@ -26,13 +26,24 @@ def _engine_options(url: str) -> dict:
     return {}
 
 
+def _rate_limit_storage(message_queue: str | None) -> str:
+    # Several processes must count the same attempts: share the message queue's Redis.
+    if message_queue and message_queue.startswith(("redis://", "rediss://", "unix://")):
+        return message_queue
+    return "memory://"
+
+
 def from_environment(instance_path: str, root_path: str) -> dict:
     url = _database_url(instance_path)
+    message_queue = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
     return {
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(url),
         "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-change-me"),
         "SQLALCHEMY_DATABASE_URI": url,
-        "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
+        "SOCKETIO_MESSAGE_QUEUE": message_queue,
+        "RATELIMIT_STORAGE_URI": _rate_limit_storage(message_queue),
+        "RATELIMIT_KEY_PREFIX": "deliberation",
+        "RATELIMIT_HEADERS_ENABLED": True,
         # Deployments (or test runs) sharing one Redis keep apart by channel name.
         "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL", "flask-socketio"),
         "EXPORTS_DIR": os.environ.get("EXPORTS_DIR", str(Path(root_path) / "exports")),
