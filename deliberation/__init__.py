@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request, session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate, socketio
@@ -50,8 +51,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     # SocketIO object and attached to every server init_app creates (one per app, in tests);
     # declared after, they would be attached to the first app's server only.
     from .live import handlers, proposals  # noqa: F401  (register the Socket.IO handlers)
+    from .live.guard import TRANSPORT_MAX_BYTES, GuardedPacket
     from .live.manager import client_manager
-    from .live.websocket import compress_each_message_alone
+    from .live.websocket import compress_each_message_alone, harden_transport
 
     message_queue = app.config.get("SOCKETIO_MESSAGE_QUEUE")
     channel = app.config.get("SOCKETIO_CHANNEL", "flask-socketio")
@@ -64,9 +66,19 @@ def create_app(test_config: dict | None = None) -> Flask:
         message_queue=message_queue,
         channel=channel,
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),  # None: same origin only
+        # Every packet is checked before any handler sees it (live/guard.py).
+        serializer=GuardedPacket,
+        max_http_buffer_size=TRANSPORT_MAX_BYTES,
         **({"client_manager": manager} if manager is not None else {}),
     )
     compress_each_message_alone()  # no zlib objects kept per websocket (memory per phone)
+    harden_transport()  # whole frames on slow readers, no traceback on garbage packets
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies:
+        # Behind nginx every request comes from 127.0.0.1: take the client's address (and
+        # scheme) from the proxy's headers, for the per-address limits and secure cookies.
+        # Wrapped outside the Socket.IO middleware, so the sockets see it too.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     from flask_babel import get_locale
 

@@ -55,4 +55,14 @@ def from_environment(instance_path: str, root_path: str) -> dict:
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         # Participants' proposals: at most this many per participant per minute.
         "PROPOSAL_RATE_PER_MINUTE": 5,
+        # Hostile or broken clients (docs/security.md): each socket's token bucket (tokens
+        # per second, bucket size), the refusals in a row after which it is disconnected,
+        # and the sockets one address may hold on one process (a venue's NAT included).
+        "SOCKET_RATE": float(os.environ.get("SOCKET_RATE", "10")),
+        "SOCKET_BURST": float(os.environ.get("SOCKET_BURST", "30")),
+        "SOCKET_FLOOD_DISCONNECT": int(os.environ.get("SOCKET_FLOOD_DISCONNECT", "100")),
+        "SOCKETS_PER_ADDRESS": int(os.environ.get("SOCKETS_PER_ADDRESS", "5000")),
+        # How many reverse proxies (nginx…) stand in front: their X-Forwarded-For gives the
+        # client's address. 0 when the server is reached directly.
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
     }

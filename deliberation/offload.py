@@ -17,7 +17,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _gevent_patched() -> bool:
+def gevent_patched() -> bool:
     # A patched process has imported gevent already: skip importing it anywhere else.
     if "gevent" not in sys.modules:
         return False
@@ -33,7 +33,7 @@ def run_blocking(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) ->
     function must not need the greenlet's context (Flask app or request context, database
     session): pass it plain values.
     """
-    if not _gevent_patched():
+    if not gevent_patched():
         return function(*args, **kwargs)
     import gevent
 

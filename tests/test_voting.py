@@ -160,8 +160,9 @@ def test_reset_clears_the_round_keeps_the_audit_and_old_ids(ctx):
     refused("poll_not_open", ballots.cast, carol.id, poll.id, ballot_id(), {"answer": "full"})
     reopened = voting.open_poll(session, poll.agenda_item, "consensus")
     assert reopened.id == poll.id and reopened.round == 2
-    # The old round's ballot id is acknowledged, never counted again.
-    assert ballots.cast(alice.id, poll.id, old, {"answer": "full"}).duplicate is True
+    # The old round's ballot id is never counted again, and never said "recorded" either:
+    # the receipt remembers its round (docs/protocol.md §3).
+    refused("stale_round", ballots.cast, alice.id, poll.id, old, {"answer": "full"})
     refused("stale_round", ballots.cast, bob.id, poll.id, ballot_id(), {"answer": "full"}, 1)
     ballots.cast(carol.id, poll.id, ballot_id(), {"answer": "block"}, 2)
     assert voting.counts_by_group(poll) == {"expert": {"#ballots": 1, "block": 1}} == recount(poll)

@@ -17,16 +17,19 @@ from flask import current_app, request
 from flask_babel import force_locale, lazy_gettext
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from .. import inputs
 from ..extensions import db, socketio
 from ..models import AgendaItem, LiveSession, Participant, Poll
 from ..services import ballots, sessions, voting
 from ..services.sessions import SessionError
 from ..services.voting import VoteError
-from . import broadcast, proposals, rooms
+from . import broadcast, guard, proposals, rooms
 
 REFUSALS = {
+    **guard.MESSAGES,
     "bad_request": lazy_gettext("The request could not be read."),
     "invalid_token": lazy_gettext("Your place in this session was not found: join again."),
     "unknown_session": lazy_gettext("No session has this code."),
@@ -35,6 +38,8 @@ REFUSALS = {
 
 
 SERVER_ERROR = lazy_gettext("Something went wrong on the server: please try again.")
+# The database cannot be reached or is locked: the client keeps what it sent and retries.
+DATABASE_UNAVAILABLE = (OperationalError, PoolTimeout)
 log = logging.getLogger(__name__)
 
 
@@ -64,9 +69,9 @@ def _same_origin() -> bool:
 
 
 def _identify(auth: Any) -> tuple[LiveSession, rooms.Presence]:
-    if not isinstance(auth, dict) or auth.get("role") not in rooms.ROLE_ROOMS:
+    role = auth.get("role") if isinstance(auth, dict) else None
+    if not isinstance(role, str) or role not in rooms.ROLE_ROOMS:
         raise Refusal("bad_request")
-    role = auth["role"]
     if role == "phone":
         participant = sessions.participant_from_token(auth.get("token"))
         if participant is None:
@@ -81,7 +86,7 @@ def _identify(auth: Any) -> tuple[LiveSession, rooms.Presence]:
         if not current_user.is_authenticated or not _same_origin():
             raise Refusal("not_allowed")
         session_id = auth.get("session_id")
-        session = db.session.get(LiveSession, session_id) if type(session_id) is int else None
+        session = db.session.get(LiveSession, session_id) if inputs.is_id(session_id) else None
     if session is None:
         raise Refusal("unknown_session")
     return session, rooms.Presence(session.id, role, None, session.process.language)
@@ -90,19 +95,27 @@ def _identify(auth: Any) -> tuple[LiveSession, rooms.Presence]:
 @socketio.on_error_default
 def on_unexpected_error(error: Exception) -> Any:
     """A bug or an outage, not a refusal: roll back, log where (never the payload: it may
-    hold a choice), and answer so the client is not left waiting. Nothing was counted."""
+    hold a choice), and answer so the client is not left waiting. Nothing was counted.
+
+    A database that cannot be reached (or stays locked) is an outage, not a bug: one line
+    in the log and ``server_busy``, which the client retries."""
     db.session.rollback()
-    frames = "".join(traceback.format_tb(error.__traceback__))
-    log.error("socket event %r failed: %s\n%s", request.event.get("message"),
-              type(error).__name__, frames)  # fmt: skip
-    if request.event.get("message") == "connect":
-        return False  # refuse the connection; the client retries
+    event = request.event.get("message")
     presence = rooms.of(request.sid)
-    message = {"ok": False, "error": "server_error", "message": str(SERVER_ERROR)}
+    if isinstance(error, DATABASE_UNAVAILABLE):
+        log.warning("socket event %r: database unavailable (%s)", event, type(error).__name__)
+        message = _error(VoteError("server_busy"), presence.language if presence else None)
+    else:
+        frames = "".join(traceback.format_tb(error.__traceback__))
+        log.error("socket event %r failed: %s\n%s", event, type(error).__name__, frames)
+        message = {"ok": False, "error": "server_error", "message": str(SERVER_ERROR)}
+    if event == "connect":
+        guard.forget(request.sid)
+        return False  # refuse the connection; the client retries
     args = request.event.get("args") or ()
-    if args and isinstance(args[0], dict) and "ballot_id" in args[0]:
+    if args and isinstance(args[0], dict) and isinstance(args[0].get("ballot_id"), str):
         message["ballot_id"] = args[0]["ballot_id"]
-    if presence is not None:
+    if presence is not None and message["error"] == "server_error":
         with force_locale(presence.language):
             message["message"] = str(SERVER_ERROR)
     return message
@@ -110,6 +123,13 @@ def on_unexpected_error(error: Exception) -> Any:
 
 @socketio.on("connect")
 def on_connect(auth: Any = None) -> None:
+    # Counted before anything else, and in memory: an address over its cap costs nothing.
+    if not guard.admit_connection(request.sid, request.remote_addr):
+        log.warning("connection refused: too many sockets from %s", request.remote_addr)
+        guard.close_transport_soon(request.sid)
+        raise ConnectionRefusedError(
+            "too_many_connections", _error(Refusal("too_many_connections"), None)
+        )
     try:
         session, presence = _identify(auth)
         participant = None
@@ -117,11 +137,13 @@ def on_connect(auth: Any = None) -> None:
             participant = db.session.get(Participant, presence.participant_id)
         state = sessions.state_for(session, presence.role, participant)
     except Refusal as refusal:
+        guard.forget(request.sid)
         raise ConnectionRefusedError(refusal.code, _error(refusal, None)) from None
-    except PoolTimeout:
-        # A hall connecting at once and no database connection free in time: a refusal the
-        # client retries after its back-off, not an error with a traceback.
+    except DATABASE_UNAVAILABLE:
+        # A hall connecting at once and no database connection free in time, or the
+        # database down: a refusal the client retries after its back-off, not a traceback.
         db.session.rollback()
+        guard.forget(request.sid)
         raise ConnectionRefusedError(
             "server_busy", _error(VoteError("server_busy"), None)
         ) from None
@@ -141,12 +163,13 @@ def on_connect(auth: Any = None) -> None:
 
 @socketio.on("disconnect")
 def on_disconnect(*_args: Any) -> None:
+    guard.forget(request.sid)
     presence = rooms.remove(request.sid)
     if presence is not None and presence.role == "phone":
         broadcast.presence_changed(presence.session_id)
 
 
-@socketio.on("sync")
+@guard.event("sync")
 def on_sync(_data: Any = None) -> dict[str, Any]:
     presence = rooms.of(request.sid)
     if presence is None:
@@ -160,10 +183,11 @@ def on_sync(_data: Any = None) -> dict[str, Any]:
     return sessions.state_for(session, presence.role, participant)
 
 
-@socketio.on("vote")
+@guard.event("vote")
 def on_vote(data: Any = None) -> dict[str, Any]:
     presence = rooms.of(request.sid)
     ballot_id = data.get("ballot_id") if isinstance(data, dict) else None
+    ballot_id = ballot_id if isinstance(ballot_id, str) else None
     language = presence.language if presence else None
     if presence is None or presence.role != "phone" or not isinstance(data, dict):
         return {**_error(Refusal("bad_request"), language), "ballot_id": ballot_id}
@@ -213,14 +237,14 @@ def facilitator_action(action: Callable[..., None]) -> Callable[[Any], dict[str,
 
 
 def _item(session: LiveSession, item_id: Any) -> AgendaItem:
-    item = db.session.get(AgendaItem, item_id) if type(item_id) is int else None
+    item = db.session.get(AgendaItem, item_id) if inputs.is_id(item_id) else None
     if item is None or item.session_id != session.id:
         raise VoteError("unknown_item")
     return item
 
 
 def _poll(session: LiveSession, poll_id: Any) -> Poll:
-    poll = db.session.get(Poll, poll_id) if type(poll_id) is int else None
+    poll = db.session.get(Poll, poll_id) if inputs.is_id(poll_id) else None
     if poll is None:
         raise VoteError("unknown_poll")
     if poll.session_id != session.id:
@@ -236,11 +260,14 @@ def _show_item(session: LiveSession, data: dict, actor: str) -> None:
 
 @facilitator_action
 def _open_poll(session: LiveSession, data: dict, actor: str) -> None:
+    show_live = inputs.strict_bool(data.get("show_live", False))
+    if show_live is None:
+        raise VoteError("bad_request")
     voting.open_poll(
         session,
         _item(session, data.get("item_id")),
         data.get("method"),
-        show_live=bool(data.get("show_live", False)),
+        show_live=show_live,
         options=data.get("options"),
         dots=data.get("dots"),
         countdown_seconds=data.get("countdown_seconds"),
@@ -266,14 +293,19 @@ def _reset_poll(session: LiveSession, data: dict, actor: str) -> None:
 
 @facilitator_action
 def _set_show_live(session: LiveSession, data: dict, actor: str) -> None:
-    voting.set_show_live(
-        _poll(session, data.get("poll_id")), bool(data.get("show_live")), actor=actor
-    )
+    # Only true or false: the string "false" is not a way to say false.
+    show_live = inputs.strict_bool(data.get("show_live"))
+    if show_live is None:
+        raise VoteError("bad_request")
+    voting.set_show_live(_poll(session, data.get("poll_id")), show_live, actor=actor)
 
 
-socketio.on_event("show_item", _show_item)
-socketio.on_event("open_poll", _open_poll)
-socketio.on_event("close_poll", _close_poll)
-socketio.on_event("publish_poll", _publish_poll)
-socketio.on_event("reset_poll", _reset_poll)
-socketio.on_event("set_show_live", _set_show_live)
+for _name, _action in (
+    ("show_item", _show_item),
+    ("open_poll", _open_poll),
+    ("close_poll", _close_poll),
+    ("publish_poll", _publish_poll),
+    ("reset_poll", _reset_poll),
+    ("set_show_live", _set_show_live),
+):
+    guard.event(_name, guard.FACILITATOR_ACTION_COST)(_action)

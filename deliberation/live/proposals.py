@@ -13,11 +13,11 @@ from flask import request
 from flask_babel import force_locale, lazy_gettext
 from flask_login import current_user
 
-from ..extensions import db, socketio
+from ..extensions import db
 from ..models import AgendaItem, LiveSession, Participant, Poll, Proposal
 from ..services import amendments
 from ..services.amendments import ProposalError
-from . import broadcast, rooms
+from . import broadcast, guard, rooms
 
 MESSAGES = {
     "bad_request": lazy_gettext("The request could not be read."),
@@ -77,7 +77,7 @@ def _merged_into(proposal: Proposal) -> list[Proposal]:
 # -- phone --------------------------------------------------------------------------------
 
 
-@socketio.on("propose")
+@guard.event("propose")
 def on_propose(data: Any = None) -> dict[str, Any]:
     presence = rooms.of(request.sid)
     language = presence.language if presence else None
@@ -110,7 +110,7 @@ def on_propose(data: Any = None) -> dict[str, Any]:
     }
 
 
-@socketio.on("my_proposals")
+@guard.event("my_proposals")
 def on_my_proposals(_data: Any = None) -> dict[str, Any]:
     presence = rooms.of(request.sid)
     language = presence.language if presence else None
@@ -137,7 +137,7 @@ def _facilitator_session() -> tuple[LiveSession | None, dict[str, Any] | None, s
     return session, None, language
 
 
-@socketio.on("list_proposals")
+@guard.event("list_proposals")
 def on_list_proposals(_data: Any = None) -> dict[str, Any]:
     session, refusal, language = _facilitator_session()
     if session is None:
@@ -146,7 +146,7 @@ def on_list_proposals(_data: Any = None) -> dict[str, Any]:
         return {"ok": True, "proposals": amendments.queue(session)}
 
 
-@socketio.on("moderate")
+@guard.event("moderate")
 def on_moderate(data: Any = None) -> dict[str, Any]:
     session, refusal, language = _facilitator_session()
     if session is None:

@@ -14,16 +14,43 @@ RFC 7692 allows: compressing it would cost both ends CPU and save no airtime.
 
 simple-websocket has no option for this; it names wsproto's ``PerMessageDeflate`` when it
 accepts a handshake, so that name is given the parameters here (once per process).
+
+:func:`harden_transport` works around what a slow or hostile client could do below
+Socket.IO (docs/deployment.md, "Transport defects worked around"):
+
+* simple-websocket 1.1.0 writes a frame with ``socket.send()`` and ignores how much was
+  written: when a slow reader's buffers are full, the rest of the frame is silently dropped
+  and the stream is corrupted from then on (upstream issue #45). Its server class is given a
+  socket whose ``send`` writes everything (``sendall``), one frame at a time, and gives up —
+  closing the connection — on a reader that takes nothing for ``SLOW_READER_TIMEOUT_S``.
+* simple-websocket buffers a message of any size before Engine.IO checks it: the server
+  class refuses one over the transport limit as it arrives (close code 1009).
+* Engine.IO raises, and logs a traceback, on a packet it cannot decode (a websocket frame
+  or a polling body that is not an Engine.IO packet, a polling body that is not UTF-8): such
+  a packet now closes that client's transport, with one line in the log.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import socket
+import threading
 from functools import partial
 from typing import Any
 
+import engineio.exceptions
+import engineio.packet
+import engineio.socket
+import simple_websocket
 import simple_websocket.ws
 from wsproto.extensions import PerMessageDeflate
 from wsproto.frame_protocol import Opcode, RsvBits
+
+from ..offload import gevent_patched
+from .guard import TRANSPORT_MAX_BYTES
+
+log = logging.getLogger(__name__)
 
 # Below this, a message fits in one packet (1,500-byte MTU, minus IP, TCP, TLS and
 # websocket headers) compressed or not.
@@ -49,3 +76,94 @@ per_message_deflate = partial(
 
 def compress_each_message_alone() -> None:
     simple_websocket.ws.PerMessageDeflate = per_message_deflate
+
+
+# -- whole frames, and no stalled writer ----------------------------------------------------
+
+# A reader that takes no byte for this long is gone (Engine.IO would time it out anyway).
+SLOW_READER_TIMEOUT_S = 30.0
+
+
+class WholeFrameSocket:
+    """The socket simple-websocket writes to, whose ``send`` writes all it is given.
+
+    Frames are written one at a time (the reader thread answers pings and closes while the
+    writer sends messages). Under gevent, a reader that takes nothing for
+    ``SLOW_READER_TIMEOUT_S`` gets its connection shut: its frame could only be finished by
+    waiting on it forever. Everything else is the wrapped socket's.
+    """
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+        self._write = threading.Lock()
+        self._broken = False
+
+    def send(self, data: bytes) -> int:
+        with self._write:
+            if self._broken:
+                raise BrokenPipeError("the connection was given up (slow reader)")
+            if not gevent_patched():
+                self._sock.sendall(data)  # a thread of its own: blocking only it
+                return len(data)
+            import gevent  # only ever imported where gevent already runs the process
+
+            try:
+                with gevent.Timeout(SLOW_READER_TIMEOUT_S):
+                    self._sock.sendall(data)
+            except gevent.Timeout:
+                # Half a frame went out: nothing more may follow it on this connection.
+                self._broken = True
+                log.warning("websocket closed: the client read nothing for %ss",
+                            SLOW_READER_TIMEOUT_S)  # fmt: skip
+                with contextlib.suppress(OSError):
+                    self._sock.shutdown(socket.SHUT_RDWR)
+                raise BrokenPipeError("slow reader") from None
+        return len(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+class WholeFrameServer(simple_websocket.Server):
+    """simple-websocket's server with whole-frame writes and a maximum message size."""
+
+    def __init__(self, environ: dict, *args: Any, **kwargs: Any) -> None:
+        kwargs["max_message_size"] = kwargs.get("max_message_size") or TRANSPORT_MAX_BYTES
+        super().__init__(environ, *args, **kwargs)
+
+    def handshake(self) -> None:
+        # Called by simple-websocket's constructor before it writes anything.
+        self.sock = WholeFrameSocket(self.sock)
+        super().handshake()
+
+
+# -- Engine.IO packets a client could not have meant ----------------------------------------
+
+_engineio_decode = engineio.packet.Packet.decode
+_engineio_post = engineio.socket.Socket.handle_post_request
+
+
+def _decode_or_close(packet: engineio.packet.Packet, encoded_packet: Any) -> None:
+    try:
+        _engineio_decode(packet, encoded_packet)
+    except (ValueError, TypeError, IndexError, RecursionError):  # binascii.Error is one
+        log.warning("malformed Engine.IO packet: closing that client's transport")
+        packet.packet_type, packet.data, packet.binary = engineio.packet.CLOSE, None, False
+
+
+def _post_or_refuse(engine_socket: engineio.socket.Socket, environ: dict) -> None:
+    try:
+        _engineio_post(engine_socket, environ)
+    except engineio.exceptions.EngineIOError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError):  # UnicodeDecodeError is one
+        # Engine.IO answers 400 and closes the session: the body was not Engine.IO.
+        log.warning("malformed polling request: closing that client's transport")
+        raise engineio.exceptions.EngineIOError("malformed payload") from None
+
+
+def harden_transport() -> None:
+    """Install the workarounds above (idempotent: once per process is enough)."""
+    simple_websocket.Server = WholeFrameServer
+    engineio.packet.Packet.decode = _decode_or_close
+    engineio.socket.Socket.handle_post_request = _post_or_refuse

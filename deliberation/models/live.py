@@ -174,6 +174,9 @@ class BallotReceipt(db.Model):
     poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"))
     client_id: Mapped[str] = mapped_column(String(64))
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    # The poll's round when it was counted: the same id sent again after a reset is a
+    # ballot of a round that no longer counts (stale_round), not a duplicate.
+    round: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class PollCount(db.Model):

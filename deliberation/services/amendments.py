@@ -23,6 +23,7 @@ from flask import current_app, has_request_context
 from flask_babel import gettext
 from sqlalchemy import func, select
 
+from .. import inputs
 from ..database import write_transaction
 from ..extensions import db
 from ..models import (
@@ -94,11 +95,9 @@ def session_of(proposal_or_participant: Proposal | Participant) -> LiveSession:
 
 
 def get_proposal(session: LiveSession, proposal_id: Any) -> Proposal:
-    try:
-        wanted = int(proposal_id)
-    except (TypeError, ValueError):
-        raise ProposalError("bad_request", _("Which proposal?")) from None
-    proposal = db.session.get(Proposal, wanted)
+    if not inputs.is_id(proposal_id):
+        raise ProposalError("bad_request", _("Which proposal?"))
+    proposal = db.session.get(Proposal, proposal_id)
     if proposal is None:
         raise ProposalError("unknown_proposal", _("This proposal does not exist."))
     if proposal.session_id != session.id:
@@ -159,12 +158,8 @@ def _resolve_target(
             if kind == "comment":
                 return "", None
             raise ProposalError("no_item", _("This item cannot be amended from the floor."))
-    if not isinstance(item_type, str):
+    if not isinstance(item_type, str) or not inputs.is_id(item_id):
         raise ProposalError("bad_request", _("Which item?"))
-    try:
-        item_id = int(item_id)
-    except (TypeError, ValueError):
-        raise ProposalError("bad_request", _("Which item?")) from None
     item = authoring.get_item(item_type, item_id) if item_type in AMENDABLE_TYPES else None
     if item is None or authoring.process_of(item).id != session.process_id:
         raise ProposalError("unknown_item", _("This item is not part of this process."))

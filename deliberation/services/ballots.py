@@ -9,11 +9,13 @@ counters in one statement per counter. So a close can never slip between a ballo
 counters, and the count at close is final.
 
 Each ballot keeps its own answer: a refusal (closed poll, stale round…) refuses that ballot
-only. Nothing is acknowledged before the commit.
+only, and a batch whose write fails for any reason is written again ballot by ballot, so
+one bad ballot can never fail the others. Nothing is acknowledged before the commit.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from .. import inputs
 from ..extensions import db
 from ..group_commit import GroupCommit
 from ..models import Ballot, BallotReceipt, Participant, Poll, PollCount, utcnow
@@ -41,6 +44,8 @@ MAX_BATCH = 256
 # hall of 2,000 then shares each transaction among several ballots (docs/benchmarks.md).
 GATHER_S = 0.01
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class BallotRequest:
@@ -53,11 +58,12 @@ class BallotRequest:
     round: Any = None
 
     def malformed(self) -> bool:
+        """Ids out of range never reach the batch (SQLite cannot even bind them)."""
         return (
-            type(self.poll_id) is not int
+            not inputs.is_id(self.poll_id)
             or not isinstance(self.ballot_id, str)
             or not BALLOT_ID.match(self.ballot_id)
-            or (self.round is not None and type(self.round) is not int)
+            or (self.round is not None and not inputs.is_round(self.round))
         )
 
 
@@ -101,16 +107,21 @@ def cast_many(requests: list[BallotRequest]) -> list[Outcome]:
                 connection = db.session.connection()
                 voters = _voters(connection, {requests[index].participant_id for index in todo})
                 written = _write(connection, requests, todo, voters)
-        except IntegrityError:
-            # A constraint another writer hit first (no path known: the poll lock orders
-            # them). Retried one by one, so one ballot cannot sink the others.
-            db.session.rollback()
-            if len(todo) == 1:
-                written = {todo[0]: VoteError("server_busy")}
-            else:
-                written = {index: cast_many([requests[index]])[0] for index in todo}
         except VoteError as busy:
             written = {index: busy for index in todo}
+        except Exception as error:  # noqa: BLE001 - whatever it is, it fails one ballot only
+            # Retried one by one, so one ballot cannot sink the others. A constraint
+            # another writer hit first (no path known: the poll lock orders them) is worth
+            # sending again; anything else is a server fault, logged without the ballot
+            # (it may hold a choice).
+            db.session.rollback()
+            if len(todo) > 1:
+                written = {index: cast_many([requests[index]])[0] for index in todo}
+            elif isinstance(error, IntegrityError):
+                written = {todo[0]: VoteError("server_busy")}
+            else:
+                log.error("a ballot could not be written: %s", type(error).__name__)
+                written = {todo[0]: VoteError("server_error")}
         for index, outcome in written.items():
             outcomes[index] = outcome
     return outcomes  # type: ignore[return-value]
@@ -161,7 +172,7 @@ def _write(
     polls = {row.id: row for row in execute("lock_polls", {"poll_ids": poll_ids})}
     keys = {"poll_ids": list(polls) or [0]}
     receipts = {
-        (row.poll_id, row.client_id): row.participant_id
+        (row.poll_id, row.client_id): (row.participant_id, row.round)
         for row in execute(
             "receipts",
             {**keys, "client_ids": sorted({requests[index].ballot_id for index in todo})},
@@ -194,10 +205,15 @@ def _write(
                 raise VoteError("unknown_poll")
             if poll.session_id != session_id:
                 raise VoteError("not_in_session")
-            owner = receipts.get((poll.id, request.ballot_id))
-            if owner is not None:
+            receipt = receipts.get((poll.id, request.ballot_id))
+            if receipt is not None:
+                owner, counted_in = receipt
                 if owner != request.participant_id:
+                    # Another participant's ballot id: refused, theirs untouched.
                     raise VoteError("bad_request")
+                if counted_in != poll.round:
+                    # Counted in a round a reset has since removed: it counts no more.
+                    raise VoteError("stale_round")
                 outcomes[index] = CastResult(request.ballot_id, True, poll.id, poll.session_id)
                 continue
             if request.round is not None and request.round != poll.round:
@@ -233,12 +249,13 @@ def _write(
                     "cast_at": now,
                 }
         add(poll.id, group, counters, 1)
-        receipts[(poll.id, request.ballot_id)] = request.participant_id
+        receipts[(poll.id, request.ballot_id)] = (request.participant_id, poll.round)
         new_receipts.append(
             {
                 "poll_id": poll.id,
                 "client_id": request.ballot_id,
                 "participant_id": request.participant_id,
+                "round": poll.round,
             }
         )
         outcomes[index] = CastResult(request.ballot_id, False, poll.id, poll.session_id)
@@ -297,7 +314,9 @@ def _build(dialect: str, name: str) -> Any:
             .with_for_update()
         )
     if name == "receipts":
-        return db.select(receipts.c.poll_id, receipts.c.client_id, receipts.c.participant_id).where(
+        return db.select(
+            receipts.c.poll_id, receipts.c.client_id, receipts.c.participant_id, receipts.c.round
+        ).where(
             receipts.c.poll_id.in_(bindparam("poll_ids", expanding=True)),
             receipts.c.client_id.in_(bindparam("client_ids", expanding=True)),
         )

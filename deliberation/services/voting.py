@@ -69,6 +69,7 @@ MESSAGES = {
     "stale_round": lazy_gettext("This vote was started again: please vote again."),
     "invalid_choice": lazy_gettext("This choice is not possible in this vote."),
     "server_busy": lazy_gettext("The server is busy: your ballot will be sent again."),
+    "server_error": lazy_gettext("Something went wrong on the server: please try again."),
     "invalid_transition": lazy_gettext("This step is not possible for this vote now."),
     "invalid_method": lazy_gettext("Unknown vote method."),
     "invalid_options": lazy_gettext(
@@ -385,7 +386,8 @@ def _transition(poll: Poll, action: str, actor: str) -> Poll:
         if action == "reset":
             db.session.execute(db.delete(Ballot).filter_by(poll_id=locked.id))
             db.session.execute(db.delete(PollCount).filter_by(poll_id=locked.id))
-            # Receipts stay: an old ballot id sent again is acknowledged, never counted.
+            # Receipts stay, with their round: an old ballot id sent again is answered
+            # stale_round, never counted.
             locked.round += 1
             locked.opened_at = None
             locked.closed_at = None

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 4bee9446325d
+Revision ID: 58f5e6d429d9
 Revises: 
-Create Date: 2026-11-22 10:23:40.285755
+Create Date: 2026-12-01 14:28:47.757763
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '4bee9446325d'
+revision = '58f5e6d429d9'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -295,6 +295,7 @@ def upgrade():
     sa.Column('poll_id', sa.Integer(), nullable=False),
     sa.Column('client_id', sa.String(length=64), nullable=False),
     sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.Column('round', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['participant_id'], ['participant.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['poll_id'], ['poll.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
