@@ -5,22 +5,42 @@ later can fail with "database is locked" when another writer got there in betwee
 busy timeout does not help then. Every write that must not be lost (a ballot, a poll
 transition) therefore runs in :func:`write_transaction`, which starts with
 ``BEGIN IMMEDIATE`` on SQLite and locks the rows it names on PostgreSQL.
+
+Waiting for the lock must not stop the server. SQLite's busy timeout sleeps inside the C
+library: under gevent that stops every greenlet of the process (a lock held from outside —
+a backup, a ``sqlite3`` shell — froze the whole hall). When the process runs on gevent the
+busy timeout is therefore 0, and :func:`write_transaction` waits for the lock itself, with
+gevent's sleep between attempts, for at most ``LOCK_WAIT_S`` (then ``OperationalError``,
+which callers answer "server busy"). Threads (tests, commands) keep SQLite's own wait.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, SessionTransaction
 
 from .extensions import db
+from .offload import gevent_patched
 
 _immediate: ContextVar[bool] = ContextVar("immediate_write", default=False)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Under gevent: how long write_transaction waits for SQLite's lock, cooperatively.
+LOCK_WAIT_S = 5.0
+_FIRST_RETRY_S, _LONGEST_RETRY_S = 0.005, 0.1
+
+
+def busy_timeout_ms() -> int:
+    """SQLite's own (blocking) wait: none where it would stop every greenlet."""
+    return 0 if gevent_patched() else SQLITE_BUSY_TIMEOUT_MS
 
 
 def configure_engine(engine: Engine) -> None:
@@ -36,7 +56,7 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms()}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -56,7 +76,31 @@ def write_transaction() -> Iterator[None]:
         session.commit()
     token = _immediate.set(True)
     try:
-        with session.begin():
+        with _begin_with_lock(session):
             yield
     finally:
         _immediate.reset(token)
+
+
+def _busy(error: OperationalError) -> bool:
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    return code == sqlite3.SQLITE_BUSY or "database is locked" in str(error.orig)
+
+
+def _begin_with_lock(session: Session) -> SessionTransaction:
+    """Begin, and take the write lock now (SQLite: ``BEGIN IMMEDIATE`` runs when the
+    connection is first used); while SQLite answers busy, wait (gevent's sleep when serving)
+    and try again, for at most ``LOCK_WAIT_S``."""
+    deadline = time.monotonic() + LOCK_WAIT_S
+    delay = _FIRST_RETRY_S
+    while True:
+        transaction = session.begin()
+        try:
+            session.connection()
+            return transaction
+        except OperationalError as error:
+            transaction.rollback()
+            if not _busy(error) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(2 * delay, _LONGEST_RETRY_S)

@@ -3,12 +3,20 @@ message instead of a bare status, and JSON for the pages' scripts."""
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
+
+log = logging.getLogger(__name__)
+# Seconds a client is asked to wait when the database is unavailable.
+RETRY_AFTER_S = 2
 
 
 def _wants_json() -> bool:
@@ -53,9 +61,25 @@ def server_error(error: Exception):
     )
 
 
+def database_unavailable(error: Exception):
+    """The database is down, locked or out of connections: an outage, not a bug. One line
+    in the log; the client is told to try again (the phone keeps its ballot on a 503)."""
+    db.session.rollback()
+    log.warning("%s %s: database unavailable (%s)", request.method, request.path,
+                type(error).__name__)  # fmt: skip
+    message = _("The server is busy: please try again in a moment. Nothing was lost.")
+    if _wants_json():
+        response = jsonify(ok=False, error="server_busy", message=message)
+    else:
+        response = render_template("errors/503.html", title=_("Server busy"), message=message)
+    return response, 503, {"Retry-After": str(RETRY_AFTER_S)}
+
+
 def register(bp: Blueprint) -> None:
     bp.app_errorhandler(CSRFError)(csrf_failed)
     bp.app_errorhandler(400)(bad_request)
     bp.app_errorhandler(403)(forbidden)
     bp.app_errorhandler(404)(not_found)
     bp.app_errorhandler(500)(server_error)
+    bp.app_errorhandler(OperationalError)(database_unavailable)
+    bp.app_errorhandler(PoolTimeout)(database_unavailable)

@@ -18,8 +18,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from .. import inputs
 from ..extensions import csrf, db
-from ..live import broadcast
+from ..live import broadcast, guard
 from ..models import LiveSession, Participant
 from ..services import ballots, sessions, voting
 from .live_common import group_choices, group_labels, results_strings, session_locale
@@ -30,7 +31,7 @@ TOKEN_COOKIE = "participant_token"
 TOKEN_MAX_AGE = 30 * 24 * 3600
 NAME_MAX = 80
 CODE_INPUT_MAX = 20
-REFUSAL_STATUS = {"bad_request": 400, "server_busy": 503}
+REFUSAL_STATUS = {"bad_request": 400, "too_large": 413, "server_busy": 503, "server_error": 500}
 
 
 def _session_or_404(code: str) -> LiveSession:
@@ -169,6 +170,7 @@ def phone_strings() -> dict[str, Any]:
         "countdown": _("Time left: %(t)s", t="{t}"),
         "time_up": _("Time is up."),
         "rejoin": _("Your place in this session was not found. Please join again."),
+        "vote_again": _("This vote was started again: please vote again."),
         "results": _("Results"),
     }
 
@@ -220,12 +222,20 @@ def qr_code(code: str):
 def api_ballot():
     """HTTP twin of the ``vote`` event, for phones whose websocket cannot get through.
 
-    Same service, same acknowledgement body, same broadcast as ``live.handlers.on_vote``."""
-    payload = request.get_json(silent=True)
+    Same service, same acknowledgement body, same broadcast as ``live.handlers.on_vote``.
+    The body is read with the limits of the socket's packets (``deliberation.inputs``): its
+    size before reading it, its depth before parsing it. A database that cannot be reached
+    answers 503 ``server_busy`` (``views.organize_errors``): the phone keeps the ballot."""
+    if (request.content_length or 0) > 4 * inputs.MAX_PAYLOAD_CHARS:
+        return _refused("too_large", str(guard.MESSAGES["too_large"]))
+    try:
+        payload = inputs.loads_bytes(request.get_data(cache=False))
+    except inputs.Malformed as error:
+        return _refused(error.code, str(guard.MESSAGES[error.code]))
     if not isinstance(payload, dict):
-        body = {"ok": False, "error": "bad_request", "message": _("Expected a JSON object.")}
-        return jsonify(body), 400
+        return _refused("bad_request", _("Expected a JSON object."))
     ballot_id = payload.get("ballot_id")
+    ballot_id = ballot_id if isinstance(ballot_id, str) else None
     participant = sessions.participant_from_token(payload.get("token"))
     if participant is None:
         body = {
@@ -256,3 +266,7 @@ def api_ballot():
     if not result.duplicate:
         broadcast.ballot_counted(result.session_id)
     return jsonify(result.ack()), 200
+
+
+def _refused(code: str, message: str):
+    return jsonify({"ok": False, "error": code, "message": message}), REFUSAL_STATUS[code]

@@ -10,6 +10,7 @@
   var PENDING_KEY = "pending:" + config.sessionId;
   var ACK_TIMEOUT = 5000;
   var BUSY_RETRY = 2000;
+  var HTTP_RETRY = 5000;          // no socket, and the HTTP fallback failed: try again
 
   var $ = function (id) { return document.getElementById(id); };
   var live = null;            // the last full state from the server
@@ -309,13 +310,7 @@
     node.textContent = left > 0 ? R.fill(S.countdown, { t: R.formatSeconds(left) }) : S.time_up;
   });
 
-  function applyState(s) {
-    // The state sent to the whole room has `voted: null`: keep what this phone knew for
-    // the same poll and round (docs/protocol.md §2).
-    if (s.voted == null && live && live.poll && s.poll && live.poll.id === s.poll.id &&
-        live.poll.round === s.poll.round) { s.voted = live.voted; }
-    live = s;
-    offset = R.clockOffset(s.server_time);
+  function applyRendering(s) {
     var key = stateKey(s);
     if (key !== renderedKey) {
       renderedKey = key;
@@ -323,15 +318,24 @@
       renderBallot(s.poll);
       $("poll-state").textContent = pollStateText(s);
     }
-    // A ballot of an earlier round can never count: forget it (the server would refuse it).
+  }
+
+  function applyState(s) {
+    // The state sent to the whole room has `voted: null`: keep what this phone knew for
+    // the same poll and round (docs/protocol.md §2).
+    if (s.voted == null && live && live.poll && s.poll && live.poll.id === s.poll.id &&
+        live.poll.round === s.poll.round) { s.voted = live.voted; }
+    live = s;
+    offset = R.clockOffset(s.server_time);
+    applyRendering(s);
+    // A ballot of an earlier round can never count: forget it (the server would refuse it
+    // with stale_round) and ask the voter again.
     var poll = s.poll;
-    if (poll && pending()[poll.id] && pending()[poll.id].round !== poll.round) {
-      setPending(poll.id, null);
-      delete acked[poll.id];
-      delete lastChoice[poll.id];
-    }
+    var stale = !!(poll && pending()[poll.id] && pending()[poll.id].round !== poll.round);
+    if (stale) { forgetRound(poll.id); }
     renderResults(s);
     refreshVoteStatus();
+    if (stale) { setVoteStatus("bad", S.vote_again); }
     tickCountdown();
     document.body.setAttribute("data-poll-state", poll ? poll.state : "none");
     document.body.setAttribute("data-voted", s.voted ? "yes" : "no");
@@ -358,6 +362,19 @@
     return total ? { dots: dots } : { error: S.dots_none };
   }
 
+  function forgetRound(pollId) {
+    setPending(pollId, null);
+    delete acked[pollId];
+    delete lastChoice[pollId];
+    // The form is built again without the old choice: the voter chooses anew.
+    renderedKey = null;
+    if (live) { applyRendering(live); }
+  }
+
+  function retryLater(pollId, delay) {
+    setTimeout(function () { sendBallot(pollId); }, delay);
+  }
+
   function handleAck(pollId, ballot, ack) {
     if (inFlight[pollId] === ballot.ballot_id) { delete inFlight[pollId]; }
     var current = pending()[pollId];
@@ -374,13 +391,23 @@
       return;
     }
     var code = ack && ack.error;
-    if (code === "server_busy" || code === "server_error") {
-      // Nothing was written: keep the ballot (same id) and send it again shortly.
-      setTimeout(function () { sendBallot(pollId); }, code === "server_busy" ? BUSY_RETRY : 2 * BUSY_RETRY);
+    if (code === "server_busy" || code === "server_error" || code === "rate_limited") {
+      // Nothing was written: keep the ballot (same id) and send it again shortly (after
+      // the wait the server asked for, when it said how long).
+      var wait = code === "server_busy" ? BUSY_RETRY : 2 * BUSY_RETRY;
+      if (code === "rate_limited" && ack.retry_after) { wait = Math.max(1000, ack.retry_after * 1000); }
+      retryLater(pollId, wait);
       refreshVoteStatus();
       return;
     }
     if (code === "invalid_token") { rejoin(); return; }
+    if (code === "stale_round") {
+      // The vote was started again since this ballot was made: ask again.
+      if (same) { forgetRound(pollId); }
+      refreshVoteStatus();
+      setVoteStatus("bad", S.vote_again);
+      return;
+    }
     if (same) { setPending(pollId, null); }
     refreshVoteStatus();
     setVoteStatus("bad", (ack && ack.message) || code || "");
@@ -393,16 +420,24 @@
     var body = { token: token(), poll_id: Number(pollId), ballot_id: ballot.ballot_id, choice: ballot.choice, round: ballot.round };
     window.fetch(config.ballotUrl, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", "Accept": "application/json" },
       credentials: "same-origin",
       body: JSON.stringify(body)
-    }).then(function (response) { return response.json(); })
-      .then(function (ack) { handleAck(pollId, ballot, ack); })
-      .catch(function () {
-        // No network at all: keep the ballot, it goes out when the connection returns.
-        if (inFlight[pollId] === ballot.ballot_id) { delete inFlight[pollId]; }
-        refreshVoteStatus();
-      });
+    }).then(function (response) {
+      // A server error (5xx: database down, a proxy's error page…) is never a refusal of
+      // this ballot: keep it. Only the server's own refusals (4xx with a code) drop it.
+      if (response.status >= 500) { throw new Error("server " + response.status); }
+      return response.json();
+    }).then(function (ack) {
+      if (!ack || typeof ack.ok !== "boolean") { throw new Error("not an acknowledgement"); }
+      handleAck(pollId, ballot, ack);
+    }).catch(function () {
+      // No network, or no answer that says what became of the ballot: keep it and try
+      // again (over the socket if it is back by then).
+      if (inFlight[pollId] === ballot.ballot_id) { delete inFlight[pollId]; }
+      refreshVoteStatus();
+      retryLater(pollId, HTTP_RETRY);
+    });
   }
 
   function sendBallot(pollId) {
@@ -467,7 +502,15 @@
     setConnection("online");
     resendAll();
   });
-  socket.on("disconnect", function () { setConnection("offline"); });
+  socket.on("disconnect", function (reason) {
+    setConnection("offline");
+    // Socket.IO does not reconnect after the server closed the connection itself (it does
+    // so only for a client ignoring rate limits): come back after a pause.
+    if (reason === "io server disconnect") {
+      setTimeout(function () { if (!socket.connected) { socket.connect(); } },
+        5000 + Math.random() * 5000);
+    }
+  });
   socket.io.on("reconnect_attempt", function () { setConnection("connecting", S.offline); });
   socket.on("connect_error", function (err) {
     var data = err && err.data;
