@@ -51,6 +51,8 @@ from .process_format import (
     ID_PATTERN,
     ITEM_KEYS,
     LANGUAGES,
+    MAX_FILE_BYTES,
+    MAX_ITEMS,
     PROCESS_KEYS,
     QUESTION_KEYS,
     SLUG_MAX,
@@ -214,6 +216,13 @@ class _Reader:
         for field_entry in top.entries("fields", "field", FIELD_KEYS):
             process.fields.append(self._field(field_entry, len(process.fields)))
         self._resolve()
+        items = sum(1 for _item in _text_items(process)) - 1  # the process itself aside
+        if items > MAX_ITEMS:
+            raise ProcessFileError(
+                f"the file holds {items} items (fields, questions, hypotheses, expert inputs, "
+                f"findings and their lists); at most {MAX_ITEMS} can be imported: split it "
+                "into several processes"
+            )
         return process, top.line_of("slug")
 
     def _thresholds(self, top: _Entry, process: Process) -> None:
@@ -394,6 +403,12 @@ class _Reader:
 def import_process_file(path: str | Path, replace: bool = False) -> Process:
     """Import the process file at ``path``; ``replace`` replaces a process with its slug."""
     path = Path(path)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ProcessFileError(
+            f"the file is {size // (1024 * 1024)} MB; a process file is at most "
+            f"{MAX_FILE_BYTES // (1024 * 1024)} MB"
+        )
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from .. import inputs
 from ..models import ActionPath, ImplementationCondition, Note, Recommendation
 
 # The same bounds as the authoring screens.
@@ -29,6 +30,17 @@ THRESHOLDS = {  # file key -> (model attribute, default)
     "divergence_points": ("divergence_points", 25),
 }
 GRID_AXES, GRID_VALUES_MAX = ("rows", "cols"), 40
+# What one file may hold: far beyond any real process (the Assises have a few hundred
+# items), and bounded so that a mistaken or hostile file cannot exhaust the server.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_ITEMS = 10_000
+# A process file nests about 8 levels (process, fields, a field, findings, a finding,
+# its lists, an item): anything much deeper is not a process file.
+MAX_NESTING = 32
+# Characters YAML refuses in a file (PyYAML's reader), and lone surrogates.
+_UNACCEPTABLE = re.compile(
+    "[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]"
+)
 TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on"), ("false", "no", "off", "")
 
 PROCESS_KEYS = (
@@ -124,6 +136,18 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LineMap:
     return result
 
 
+def _construct_str(loader: _Loader, node: yaml.ScalarNode) -> str:
+    value = loader.construct_scalar(node)
+    # An escape in a quoted text ("\\ud800", "\\0") can still make what no database stores.
+    if not inputs.storable(value):
+        raise ProcessFileError(
+            "this text holds a character that cannot be stored (a lone surrogate or a NUL, "
+            "e.g. written as \\ud800 or \\0 in quotes): remove it",
+            _line(node),
+        )
+    return value
+
+
 def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> LineList:
     result = LineList(loader.construct_object(item, deep=True) for item in node.value)
     result.line = _line(node)
@@ -134,6 +158,7 @@ def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> LineList:
 for _loader in (_Loader, _FastLoader):
     _loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
     _loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+    _loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 
 _HINTS = {
     "mapping values are not allowed here": (
@@ -143,8 +168,49 @@ _HINTS = {
 }
 
 
+def _check_characters(text: str) -> None:
+    """Name the line and column of a character YAML would refuse without saying where."""
+    found = _UNACCEPTABLE.search(text)
+    if found is None:
+        return
+    line = text.count("\n", 0, found.start()) + 1
+    column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+    raise ProcessFileError(
+        f"character U+{ord(found.group()):04X} at column {column} is not allowed in a "
+        "process file (a control character or an invalid one): remove it",
+        line,
+    )
+
+
+def _check_nesting(text: str) -> None:
+    """Refuse nesting deeper than ``MAX_NESTING`` before any object is built (building is
+    recursive: a file nested thousands of levels deep would exhaust the stack). The events
+    are read without recursion, by libyaml first; where it stops on an error (it has its
+    own, higher, nesting limit) by the pure-Python parser, which reads on. A syntax error is
+    left for the real reading to report."""
+    for loader in (_FastLoader, _Loader):
+        depth = 0
+        try:
+            for event in yaml.parse(text, Loader=loader):
+                if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                    depth += 1
+                    if depth > MAX_NESTING:
+                        raise ProcessFileError(
+                            f"lists and keys nested more than {MAX_NESTING} levels deep: "
+                            "this is not the shape of a process file",
+                            event.start_mark.line + 1,
+                        )
+                elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                    depth -= 1
+            return
+        except yaml.YAMLError:
+            continue
+
+
 def load_yaml(text: str) -> Any:
     """Parse ``text``; a syntax error becomes a :class:`ProcessFileError` with its line."""
+    _check_characters(text)
+    _check_nesting(text)
     try:
         return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError:

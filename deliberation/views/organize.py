@@ -29,6 +29,7 @@ from ..services.textdiff import diff_words, render_html
 from ..services.versions import decode, history
 from . import organize_errors
 from .common import process_or_404
+from .cooperative import render_template_cooperatively
 from .organize_forms import (
     FORMS,
     ROLE_LABELS,
@@ -133,13 +134,19 @@ def new_process():
 
 @bp.get("/<slug>")
 def outline(slug: str):
-    process = process_or_404(slug)
-    return render_template(
-        "organize/outline.html",
-        process=process,
-        numbers=authoring.finding_numbers(process),
-        move_form=ConfirmForm(),
-    )
+    process_id = process_or_404(slug).id
+
+    def context() -> dict[str, Any]:
+        process = db.session.get(Process, process_id)
+        return {
+            "process": process,
+            "numbers": authoring.finding_numbers(process),
+            "move_form": ConfirmForm(),
+        }
+
+    # Every item of the process on one page: seconds of rendering for a large one, never
+    # in one stretch on the event loop.
+    return render_template_cooperatively("organize/outline.html", context)
 
 
 @bp.route("/<slug>/settings", methods=["GET", "POST"])
