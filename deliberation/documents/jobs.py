@@ -1,20 +1,24 @@
 """Building a document, from the CLI or as a background job started from the exports screen.
 
 A job never runs in the web server's process: building the Actes of a large process takes
-seconds of pure CPU, which would stall every live session served by the gevent loop. The
-server starts ``python -m deliberation.documents.worker JOB_FILE`` as a child process; the
-job's state is a small JSON file in ``exports/jobs/`` that the worker updates (steps done /
-total) and the exports screen polls. Files survive a server restart; a job whose worker is
-gone while it claims to be running is reported as interrupted.
+seconds of pure CPU, which would stall every live session served by the gevent loop. Jobs
+are queued and run by worker processes (:mod:`.queue`); a job's state is a small JSON file
+in ``exports/jobs/`` that its worker updates (steps done / total) and the exports screen
+polls. Files survive a server restart.
+
+**Failures.** A worker that died (killed, out of memory) leaves a job ``running`` with a
+dead pid: it is reported ``interrupted``. A full disk (``ENOSPC``) fails the job with
+``no_space``. Either way the screen shows a message, never an error page, and half-written
+files (``.part``, ``.tmp``) are removed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import re
-import subprocess
-import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -30,14 +34,13 @@ FILE_WORDS = {"synthesis": "synthese", "proceedings": "actes"}
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ROOT = Path(__file__).resolve().parent.parent.parent
-# A worker that has not started within this delay, or still runs after the other, is lost.
-QUEUED_TIMEOUT_SECONDS = 120
+# A job still waiting, or still running, after this long is lost.
 STALE_AFTER_SECONDS = 30 * 60
 JOB_RETENTION_DAYS = 7
+# Half-written files older than this are left from a crash: removed.
+LEFTOVER_AFTER_SECONDS = 3600
 
 Progress = Callable[[int, int], None]
-# Worker children started by this server process, reaped when their jobs are read.
-_children: dict[str, subprocess.Popen] = {}
 
 
 class ExportError(ValueError):
@@ -70,8 +73,13 @@ def build_document(
     path.parent.mkdir(parents=True, exist_ok=True)
     # Written next to its final name then renamed: a download never sees half a file.
     partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
-    document.save(str(partial))
-    os.replace(partial, path)
+    try:
+        document.save(str(partial))
+        os.replace(partial, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        raise
     return path
 
 
@@ -104,6 +112,10 @@ class Job:
         data["file"] = Path(self.file).name if self.file else ""
         return data
 
+    @property
+    def stale(self) -> bool:
+        return _age_seconds(self.created_at) > STALE_AFTER_SECONDS
+
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
@@ -123,8 +135,14 @@ def save_job(exports_dir: str, job: Job) -> None:
     path = _job_path(exports_dir, job.id)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_text(json.dumps(asdict(job)), encoding="utf-8")
-    os.replace(partial, path)
+    try:
+        partial.write_text(json.dumps(asdict(job)), encoding="utf-8")
+        os.replace(partial, path)
+    except BaseException:
+        # A full disk: no half-written state file stays behind.
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        raise
 
 
 def _from_data(data: dict[str, Any]) -> Job:
@@ -138,35 +156,43 @@ def _age_seconds(stamp: str) -> float:
         return 0.0
 
 
+def _read(path: Path) -> Job | None:
+    try:
+        return _from_data(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):  # gone, or half a file from a crash
+        return None
+
+
 def load_job(exports_dir: str, job_id: str) -> Job | None:
     """A job's state; a job whose worker is gone without finishing is marked interrupted."""
     try:
         path = _job_path(exports_dir, job_id)
-        job = _from_data(json.loads(path.read_text(encoding="utf-8")))
-    except (ExportError, OSError, ValueError, TypeError):
+    except ExportError:
         return None
-    child = _children.get(job.id)
-    if child is not None and child.poll() is not None:
-        _children.pop(job.id, None)  # reaped: no zombie left behind
-    if job.finished:
+    job = _read(path)
+    if job is None or job.finished:
         return job
-    if child is not None:
-        gone = child.poll() is not None
-    elif job.pid:
-        gone = not _alive(job.pid) or _age_seconds(job.created_at) > STALE_AFTER_SECONDS
+    if job.state == "running":
+        gone = not _alive(job.pid) or job.stale
     else:
-        # Queued by a server that has since restarted, and no worker ever picked it up.
-        gone = _age_seconds(job.created_at) > QUEUED_TIMEOUT_SECONDS
+        # Waiting: lost only when claimed by a worker that died before starting it, or
+        # when it has waited far too long (dispatch() starts workers for the others).
+        claimed_by = claimer(exports_dir, job.id)
+        gone = (claimed_by is not None and not _alive(claimed_by)) or job.stale
     if gone:
         # Read again: the worker may have finished between the first read and the check.
-        job = _from_data(json.loads(path.read_text(encoding="utf-8")))
+        job = _read(path) or job
         if not job.finished:
             job.state, job.error, job.finished_at = "failed", "interrupted", _now()
-            save_job(exports_dir, job)
+            # The disk may be full: the screen still says what happened, from memory.
+            with contextlib.suppress(OSError):
+                save_job(exports_dir, job)
     return job
 
 
 def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -176,20 +202,32 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # removed meanwhile (another server process pruned it)
+        return 0.0
+
+
 def prune_jobs(exports_dir: str, older_than_days: int = JOB_RETENTION_DAYS) -> int:
-    """Forget job files older than the retention (the documents themselves stay)."""
+    """Forget job files older than the retention (the documents themselves stay), and the
+    half-written files a crash may have left."""
     directory = jobs_dir(exports_dir)
     if not directory.is_dir():
         return 0
-    limit = datetime.now(UTC).timestamp() - older_than_days * 86400
+    now = datetime.now(UTC).timestamp()
+    limit = now - older_than_days * 86400
     removed = 0
-    for path in directory.glob("*.json"):
-        try:
-            if path.stat().st_mtime < limit:
+    for path in [*directory.glob("*.json"), *directory.glob("*.claim")]:
+        if mtime(path) < limit:
+            with contextlib.suppress(OSError):  # another server process removed it first
                 path.unlink()
-                removed += 1
-        except OSError:
-            continue  # another server process removed it first
+                removed += path.suffix == ".json"
+    leftovers = [*directory.glob("*.tmp"), *Path(exports_dir).glob(".*.part")]
+    for path in leftovers:
+        if mtime(path) < now - LEFTOVER_AFTER_SECONDS:
+            with contextlib.suppress(OSError):
+                path.unlink()
     return removed
 
 
@@ -197,7 +235,7 @@ def recent_jobs(exports_dir: str, process_id: int, limit: int = 10) -> list[Job]
     directory = jobs_dir(exports_dir)
     if not directory.is_dir():
         return []
-    paths = sorted(directory.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    paths = sorted(directory.glob("*.json"), key=mtime, reverse=True)
     jobs = []
     for path in paths:
         job = load_job(exports_dir, path.stem)
@@ -208,43 +246,31 @@ def recent_jobs(exports_dir: str, process_id: int, limit: int = 10) -> list[Job]
     return jobs
 
 
-def start_job(
-    kind: str,
-    process: Process,
-    exports_dir: str,
-    database_url: str,
-    synchronous: bool = False,
-) -> Job:
-    """Queue a document build; the worker runs in a child process unless ``synchronous``."""
-    if kind not in KINDS:
-        raise ExportError(f"Unknown document kind {kind!r}.")
-    prune_jobs(exports_dir)
-    job = Job(id=uuid.uuid4().hex, kind=kind, process_id=process.id, slug=process.slug)
-    save_job(exports_dir, job)
-    if synchronous:
-        run_job(exports_dir, job.id)
-        return load_job(exports_dir, job.id) or job
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "EXPORTS_DIR": exports_dir,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
-    child = subprocess.Popen(
-        [sys.executable, "-m", "deliberation.documents.worker", exports_dir, job.id],
-        cwd=str(ROOT),
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        close_fds=True,
-        start_new_session=True,
-    )
-    # Only the worker writes the job file from now on (it records its own pid).
-    _children[job.id] = child
-    for other in [key for key, process in _children.items() if process.poll() is not None]:
-        _children.pop(other, None)
-    return job
+def claim_path(exports_dir: str, job_id: str) -> Path:
+    return jobs_dir(exports_dir) / f"{job_id}.claim"
+
+
+def claimer(exports_dir: str, job_id: str) -> int | None:
+    """The pid of the worker that claimed a job, or None when unclaimed."""
+    try:
+        text = claim_path(exports_dir, job_id).read_text(encoding="ascii")
+    except OSError:
+        return None
+    return int(text) if text.strip().isdigit() else 0
+
+
+def queued_jobs(exports_dir: str) -> list[Job]:
+    """Jobs waiting for a worker (not yet claimed), oldest first."""
+    directory = jobs_dir(exports_dir)
+    if not directory.is_dir():
+        return []
+    waiting = []
+    for path in directory.glob("*.json"):
+        job = _read(path)
+        unclaimed = job is not None and claimer(exports_dir, job.id) is None
+        if unclaimed and job.state == "queued" and not job.stale:
+            waiting.append(job)
+    return sorted(waiting, key=lambda job: (job.created_at, job.id))
 
 
 def run_job(exports_dir: str, job_id: str) -> Job:
@@ -262,7 +288,11 @@ def run_job(exports_dir: str, job_id: str) -> Job:
     try:
         path = build_document(job.kind, job.process_id, None, exports_dir, progress)
     except Exception as error:  # the job must end in a state the screen can show
-        job.state, job.error = "failed", f"{type(error).__name__}: {error}"[:500]
+        job.state = "failed"
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            job.error = "no_space"
+        else:
+            job.error = f"{type(error).__name__}: {error}"[:500]
     else:
         job.state, job.file, job.done = "done", str(path), job.total
     job.finished_at = _now()
@@ -279,4 +309,4 @@ def exported_files(exports_dir: str, slug: str) -> list[Path]:
         rf"^{re.escape(slug)}-({'|'.join(FILE_WORDS.values())})-\d{{4}}-\d{{2}}-\d{{2}}\.docx$"
     )
     files = [path for path in directory.glob("*.docx") if pattern.match(path.name)]
-    return sorted(files, key=lambda p: p.stat().st_mtime, reverse=True)
+    return sorted(files, key=mtime, reverse=True)

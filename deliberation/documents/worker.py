@@ -1,7 +1,8 @@
-"""``python -m deliberation.documents.worker EXPORTS_DIR JOB_ID``: run one export job.
+"""``python -m deliberation.documents.worker EXPORTS_DIR SLOT``: run the waiting export jobs.
 
-Started by :func:`deliberation.documents.jobs.start_job` in its own process (never inside the
-web server's event loop). The database comes from ``DATABASE_URL`` in the environment.
+Started by :func:`deliberation.documents.queue.dispatch` in its own process (never inside
+the web server's event loop), on one of the queue's slots; it runs jobs until none waits,
+then exits. The database comes from ``DATABASE_URL`` in the environment.
 """
 
 from __future__ import annotations
@@ -10,18 +11,23 @@ import sys
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print("usage: python -m deliberation.documents.worker EXPORTS_DIR JOB_ID", file=sys.stderr)
+    if len(argv) != 2 or not argv[1].isdigit():
+        print("usage: python -m deliberation.documents.worker EXPORTS_DIR SLOT", file=sys.stderr)
         return 2
-    exports_dir, job_id = argv
+    exports_dir, slot = argv[0], int(argv[1])
     from deliberation import create_app
 
     from .jobs import run_job
+    from .queue import drain
 
     app = create_app({"EXPORTS_DIR": exports_dir, "SOCKETIO_MESSAGE_QUEUE": None})
-    with app.app_context():
-        job = run_job(exports_dir, job_id)
-    return 0 if job.state == "done" else 1
+
+    def run(job_id: str) -> None:
+        with app.app_context():
+            run_job(exports_dir, job_id)
+
+    drain(exports_dir, slot, run)
+    return 0
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ MAX_ITEMS = 10_000
 MAX_NESTING = 32
 # Characters YAML refuses in a file (PyYAML's reader), and lone surrogates.
 _UNACCEPTABLE = re.compile(
-    "[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]"
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 )
 TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on"), ("false", "no", "off", "")
 

@@ -1,11 +1,16 @@
 """The exports screen: build the Synthèse and the Actes, download them, open data, publishing.
 
-Documents are built by a worker process (``documents.jobs.start_job``), never in the
-server's event loop; the page polls a small JSON status endpoint and then shows the link.
-``EXPORT_JOBS_SYNCHRONOUS`` (tests only) runs the job in the request instead.
+Documents are built by worker processes (``documents.queue``: at most ``EXPORT_WORKERS`` at
+once, the other jobs wait), never in the server's event loop; the page polls a small JSON
+status endpoint and then shows the link. A failed job (full disk, a worker that died) is a
+message on the page, never an error page. ``EXPORT_JOBS_SYNCHRONOUS`` (tests only) runs the
+job in the request instead.
 """
 
 from __future__ import annotations
+
+import errno
+from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -22,7 +27,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from ..documents import jobs
+from ..documents import jobs, queue
 from ..models import Process
 from ..services import opendata
 from .common import data_response, process_or_404
@@ -40,6 +45,24 @@ def _exports_dir() -> str:
     return current_app.config["EXPORTS_DIR"]
 
 
+def _workers() -> int:
+    return int(current_app.config.get("EXPORT_WORKERS") or queue.DEFAULT_WORKERS)
+
+
+def _failure_message(error: str) -> str:
+    if error == "interrupted":
+        return _(
+            "The export stopped before it finished (the server restarted, or the process "
+            "building it ended unexpectedly). Please start it again."
+        )
+    if error == "no_space":
+        return _(
+            "The server's disk is full: the document could not be saved. Free some space "
+            "(or tell an administrator), then start the export again."
+        )
+    return _("The export failed. Please try again; if it fails again, tell an administrator.")
+
+
 def _job_status(process: Process, job: jobs.Job) -> dict:
     status = job.public()
     status["status_url"] = url_for("exports.job_status", slug=process.slug, job_id=job.id)
@@ -48,12 +71,12 @@ def _job_status(process: Process, job: jobs.Job) -> dict:
         if job.state == "done" and status["file"]
         else None
     )
+    if job.state == "queued":
+        # A queue left by a restart or a crashed worker starts again as soon as it is seen.
+        queue.dispatch(_exports_dir(), current_app.config["SQLALCHEMY_DATABASE_URI"], _workers())
+        status["ahead"] = queue.ahead_of(_exports_dir(), job)
     if job.state == "failed":
-        status["message"] = (
-            _("The export was interrupted (server restart). Please start it again.")
-            if job.error == "interrupted"
-            else _("The export failed. Please try again; if it fails again, tell an administrator.")
-        )
+        status["message"] = _failure_message(job.error)
     return status
 
 
@@ -62,7 +85,7 @@ def index(slug: str):
     process = process_or_404(slug)
     exports_dir = _exports_dir()
     recent = [_job_status(process, job) for job in jobs.recent_jobs(exports_dir, process.id)]
-    files = jobs.exported_files(exports_dir, process.slug)
+    files = [(path.name, _size_kb(path)) for path in jobs.exported_files(exports_dir, process.slug)]
     return render_template(
         "exports/index.html",
         process=process,
@@ -70,7 +93,23 @@ def index(slug: str):
         running=[job for job in recent if job["state"] in ("queued", "running")],
         files=files,
         kinds={"synthesis": _("Synthesis of possibilities"), "proceedings": _("Proceedings")},
+        words={
+            "queued": _("waiting"),
+            "ahead": _("%(n)s before it", n="{n}"),
+            "running": _("in progress"),
+            "done": _("ready:"),
+            "failed": _("failed"),
+            "download": _("download"),
+            "refused": _("The export could not be started."),
+        },
     )
+
+
+def _size_kb(path: Path) -> int:
+    try:
+        return round(path.stat().st_size / 1024)
+    except OSError:  # removed meanwhile
+        return 0
 
 
 @bp.post("/<slug>/exports/<kind>")
@@ -78,14 +117,25 @@ def start(slug: str, kind: str):
     process = process_or_404(slug)
     if kind not in jobs.KINDS:
         abort(404)
-    job = jobs.start_job(
-        kind,
-        process,
-        _exports_dir(),
-        current_app.config["SQLALCHEMY_DATABASE_URI"],
-        synchronous=bool(current_app.config.get("EXPORT_JOBS_SYNCHRONOUS")),
-    )
-    if request.accept_mimetypes.best == "application/json":
+    wants_json = request.accept_mimetypes.best == "application/json"
+    try:
+        job = queue.start_job(
+            kind,
+            process,
+            _exports_dir(),
+            current_app.config["SQLALCHEMY_DATABASE_URI"],
+            synchronous=bool(current_app.config.get("EXPORT_JOBS_SYNCHRONOUS")),
+            workers=_workers(),
+        )
+    except OSError as error:
+        # Not even the job's small state file could be written (a full disk): say so.
+        current_app.logger.warning("export not started: %s", error.strerror or error)
+        message = _failure_message("no_space" if error.errno == errno.ENOSPC else "failed")
+        if wants_json:
+            return jsonify({"error": "not_started", "message": message}), 503
+        flash(message, "error")
+        return redirect(url_for("exports.index", slug=process.slug))
+    if wants_json:
         return jsonify(_job_status(process, job)), 202
     flash(_("The document is being built; this page shows its progress."), "info")
     return redirect(url_for("exports.index", slug=process.slug, job=job.id))
