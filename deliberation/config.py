@@ -47,6 +47,8 @@ def from_environment(instance_path: str, root_path: str) -> dict:
         # Deployments (or test runs) sharing one Redis keep apart by channel name.
         "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL", "flask-socketio"),
         "EXPORTS_DIR": os.environ.get("EXPORTS_DIR", str(Path(root_path) / "exports")),
+        # Worker processes building documents at once (each ~40 MB); the others wait.
+        "EXPORT_WORKERS": int(os.environ.get("EXPORT_WORKERS", "2")),
         "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LANGUAGE", "fr"),
         "LANGUAGES": ("fr", "en"),
         # Seconds; at most 4 tally pushes per second to projector and facilitator rooms.
