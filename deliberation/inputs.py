@@ -28,6 +28,9 @@ MAX_DEPTH = 8
 # apply their own, smaller limits with their own messages).
 MAX_STRING_CHARS = 20_000
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# Every id column is an INTEGER (32 bits on PostgreSQL, which refuses a larger value even in
+# a comparison): an id beyond it names nothing and must not reach a query.
+ID_MAX = 2**31 - 1
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
@@ -146,13 +149,13 @@ def check_value(value: Any, max_depth: int = MAX_DEPTH) -> None:
 
 
 def is_id(value: Any) -> bool:
-    """A database id as a client may name it: a positive integer within 64 bits (never a
-    bool, a float or a string of digits)."""
-    return type(value) is int and 0 < value <= INT64_MAX
+    """A database id as a client may name it: a positive integer within the id columns'
+    range (never a bool, a float or a string of digits)."""
+    return type(value) is int and 0 < value <= ID_MAX
 
 
 def is_round(value: Any) -> bool:
-    """A poll round number (1, 2…) within 64 bits."""
+    """A poll round number (1, 2…), an INTEGER column too."""
     return is_id(value)
 
 

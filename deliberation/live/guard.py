@@ -98,6 +98,12 @@ class GuardedPacket(sio_packet.Packet):
 
     json = _PayloadJson
 
+    def __init__(self, *args: Any, encoded_packet: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, encoded_packet=encoded_packet, **kwargs)
+        if encoded_packet is not None and not encoded_packet:
+            # An empty message: the base class would leave an EVENT without data.
+            self._refuse("bad_request")
+
     def decode(self, encoded_packet: Any) -> int:
         self.packet_type, self.namespace, self.id, self.data = sio_packet.EVENT, None, None, None
         if not isinstance(encoded_packet, str):
