@@ -10,11 +10,13 @@ clients"; the codes are in docs/protocol.md):
    documented refusal (``bad_request``, ``too_large``, ``unknown_event``) instead of a
    traceback in the log and no answer. Packet types a client never sends (binary, acks
    of callbacks we never ask for) are refused the same way.
-2. A per-socket token bucket (:func:`admit_event`) charges every event its cost before its
+2. A token bucket per caller (:func:`admit_event`) charges every event its cost before its
    handler runs, so a flood is refused in memory (``rate_limited`` with ``retry_after``)
    and never reaches the database; a socket that keeps sending after being told is
    disconnected.
-3. :func:`admit_connection` caps the sockets one address may hold on this process.
+3. :func:`admit_connection` caps the sockets one address may hold on this process, and
+   charges each connection to its caller's bucket: buckets belong to the participant (named
+   by the token's signature, read without the database), so reconnecting refills nothing.
 
 Handlers are registered with :func:`event`, which applies layer 2 and passes the handler
 the payload (the first argument; extra arguments are ignored).
@@ -63,6 +65,9 @@ EVENT_COSTS = {
     "moderate": 2,
 }
 FACILITATOR_ACTION_COST = 2
+# A connection costs the server a token check and a full state: charged like a sync and a
+# half, before any database access.
+CONNECT_COST = 6
 # Refusals in a row (nothing accepted in between) after which the socket is disconnected.
 DEFAULT_FLOOD_DISCONNECT = 100
 # Sockets one address may hold on one process: far above a hall behind one NAT address.
@@ -142,42 +147,67 @@ class GuardedPacket(sio_packet.Packet):
         return 0
 
 
-# -- per-socket state -----------------------------------------------------------------------
+# -- per-socket state: address, and the bucket of who is calling ----------------------------
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    stamp: float = field(default_factory=time.monotonic)
+    refused_in_a_row: int = 0
+    sockets: int = 0
 
 
 @dataclass
 class _Socket:
     address: str
-    tokens: float
-    stamp: float = field(default_factory=time.monotonic)
-    refused_in_a_row: int = 0
+    key: str
 
 
 _lock = threading.Lock()
 _sockets: dict[str, _Socket] = {}
 _per_address: dict[str, int] = {}
+# Buckets belong to who calls (a participant, whatever their sockets; else the socket), so
+# reconnecting does not refill one: a client that reconnects to flood again finds it empty.
+_buckets: dict[str, _Bucket] = {}
 
 
 def _setting(name: str, default: float) -> float:
     return float(current_app.config.get(name, default))
 
 
-def admit_connection(sid: str, address: str | None) -> bool:
-    """Count a new socket against its address; False when the address holds too many."""
+def caller_key(sid: str, subject: str | None) -> str:
+    """Whose bucket a socket draws from: the participant named by its token (read from the
+    token's signature, without the database), else the socket itself."""
+    return f"participant:{subject}" if subject else f"socket:{sid}"
+
+
+def admit_connection(sid: str, address: str | None, key: str) -> tuple[str, float] | None:
+    """Count a new socket against its address and charge its caller ``CONNECT_COST``; None
+    when admitted, else ``(code, retry_after)``: ``too_many_connections`` (the address holds
+    too many sockets) or ``rate_limited`` (this caller reconnects too fast)."""
     address = address or "?"
     limit = int(_setting("SOCKETS_PER_ADDRESS", DEFAULT_SOCKETS_PER_ADDRESS))
     with _lock:
         if sid in _sockets:
-            return True  # a second connect packet on the same socket: already counted
+            return None  # a second connect packet on the same socket: already counted
         if _per_address.get(address, 0) >= limit:
-            return False
+            return "too_many_connections", 0.0
+        bucket = _buckets.get(key)
+        if bucket is None:
+            bucket = _buckets[key] = _Bucket(tokens=_setting("SOCKET_BURST", DEFAULT_BURST))
+        wait = _take(bucket, CONNECT_COST)
+        if wait:
+            return "rate_limited", wait
+        bucket.sockets += 1
         _per_address[address] = _per_address.get(address, 0) + 1
-        _sockets[sid] = _Socket(address, tokens=_setting("SOCKET_BURST", DEFAULT_BURST))
-    return True
+        _sockets[sid] = _Socket(address, key)
+    return None
 
 
 def forget(sid: str) -> None:
-    """The socket is gone (or was refused): free its place and its bucket."""
+    """The socket is gone (or was refused): free its place; its caller's bucket goes once
+    no socket of theirs is left and it has filled up again (nothing left to remember)."""
     with _lock:
         state = _sockets.pop(sid, None)
         if state is None:
@@ -187,6 +217,23 @@ def forget(sid: str) -> None:
             _per_address[state.address] = left
         else:
             _per_address.pop(state.address, None)
+        bucket = _buckets.get(state.key)
+        if bucket is not None:
+            bucket.sockets -= 1
+        _drop_idle_buckets()
+
+
+def _drop_idle_buckets() -> None:
+    """Forget buckets without sockets that are full again (called with the lock held)."""
+    now = time.monotonic()
+    rate, burst = _setting("SOCKET_RATE", DEFAULT_RATE), _setting("SOCKET_BURST", DEFAULT_BURST)
+    idle = [
+        key
+        for key, bucket in _buckets.items()
+        if bucket.sockets <= 0 and bucket.tokens + (now - bucket.stamp) * rate >= burst
+    ]
+    for key in idle:
+        del _buckets[key]
 
 
 def close_transport_soon(sid: str, delay: float = 1.0) -> None:
@@ -215,22 +262,24 @@ def clear() -> None:
     with _lock:
         _sockets.clear()
         _per_address.clear()
+        _buckets.clear()
 
 
 # -- layer 2: rate limits -------------------------------------------------------------------
 
 
-def _take(state: _Socket, cost: float, rate: float, burst: float) -> float:
+def _take(bucket: _Bucket, cost: float) -> float:
     """Charge ``cost`` tokens; return 0 when admitted, else the seconds until it would be."""
+    rate, burst = _setting("SOCKET_RATE", DEFAULT_RATE), _setting("SOCKET_BURST", DEFAULT_BURST)
     now = time.monotonic()
-    state.tokens = min(burst, state.tokens + (now - state.stamp) * rate)
-    state.stamp = now
-    if state.tokens >= cost:
-        state.tokens -= cost
-        state.refused_in_a_row = 0
+    bucket.tokens = min(burst, bucket.tokens + (now - bucket.stamp) * rate)
+    bucket.stamp = now
+    if bucket.tokens >= cost:
+        bucket.tokens -= cost
+        bucket.refused_in_a_row = 0
         return 0.0
-    state.refused_in_a_row += 1
-    return (cost - state.tokens) / rate
+    bucket.refused_in_a_row += 1
+    return (cost - bucket.tokens) / rate
 
 
 def refusal(code: str, language: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -252,28 +301,22 @@ def admit_event(cost: float) -> dict[str, Any] | None:
     ``retry_after``); its acknowledgement is then never sent.
     """
     sid = request.sid
-    state = _sockets.get(sid)
-    if state is None:
+    limit = _setting("SOCKET_FLOOD_DISCONNECT", DEFAULT_FLOOD_DISCONNECT)
+    with _lock:
+        state = _sockets.get(sid)
+        bucket = _buckets.get(state.key) if state is not None else None
+        if bucket is not None:
+            wait = _take(bucket, cost)
+            flooding = bucket.refused_in_a_row >= limit
+    if bucket is None:
         # Not admitted (refused connect) or already forgotten: nothing may run.
         return refusal("bad_request")
-    with _lock:
-        wait = _take(
-            state,
-            cost,
-            _setting("SOCKET_RATE", DEFAULT_RATE),
-            _setting("SOCKET_BURST", DEFAULT_BURST),
-        )
-        flooding = state.refused_in_a_row >= _setting(
-            "SOCKET_FLOOD_DISCONNECT", DEFAULT_FLOOD_DISCONNECT
-        )
     if not wait:
         return None
     if flooding:
-        log.warning(
-            "socket %s disconnected: %d events refused in a row (rate limit ignored)",
-            sid,
-            state.refused_in_a_row,
-        )
+        if bucket.refused_in_a_row == limit:  # one line per flood, not one per event
+            log.warning("socket %s disconnected: %d events refused in a row (rate limit "
+                        "ignored)", sid, bucket.refused_in_a_row)  # fmt: skip
         disconnect()
         return None
     # Rounded up to a tenth of a second: waiting that long is always enough.

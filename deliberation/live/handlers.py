@@ -7,6 +7,7 @@ emitting to rooms lives in ``live.broadcast`` and happens only after the service
 from __future__ import annotations
 
 import logging
+import math
 import traceback
 from collections.abc import Callable
 from functools import wraps
@@ -123,13 +124,21 @@ def on_unexpected_error(error: Exception) -> Any:
 
 @socketio.on("connect")
 def on_connect(auth: Any = None) -> None:
-    # Counted before anything else, and in memory: an address over its cap costs nothing.
-    if not guard.admit_connection(request.sid, request.remote_addr):
-        log.warning("connection refused: too many sockets from %s", request.remote_addr)
+    # Counted before anything else, and in memory: an address over its cap, or a caller
+    # reconnecting in a loop, costs no database access.
+    subject = sessions.token_subject(auth.get("token")) if isinstance(auth, dict) else None
+    refused = guard.admit_connection(
+        request.sid, request.remote_addr, guard.caller_key(request.sid, subject)
+    )
+    if refused is not None:
+        code, retry_after = refused
+        if code == "too_many_connections":
+            log.warning("connection refused: too many sockets from %s", request.remote_addr)
         guard.close_transport_soon(request.sid)
-        raise ConnectionRefusedError(
-            "too_many_connections", _error(Refusal("too_many_connections"), None)
-        )
+        refusal = _error(Refusal(code), None)
+        if retry_after:
+            refusal["retry_after"] = math.ceil(retry_after * 10) / 10
+        raise ConnectionRefusedError(code, refusal)
     try:
         session, presence = _identify(auth)
         participant = None

@@ -25,6 +25,9 @@ Socket.IO (docs/deployment.md, "Transport defects worked around"):
   closing the connection — on a reader that takes nothing for ``SLOW_READER_TIMEOUT_S``.
 * simple-websocket buffers a message of any size before Engine.IO checks it: the server
   class refuses one over the transport limit as it arrives (close code 1009).
+* A client sending without pause keeps its socket readable, and a gevent read on a readable
+  socket never gives way: the reader of that one socket would hold the loop. Each read now
+  gives way first.
 * Engine.IO raises, and logs a traceback, on a packet it cannot decode (a websocket frame
   or a polling body that is not an Engine.IO packet, a polling body that is not UTF-8): such
   a packet now closes that client's transport, with one line in the log.
@@ -36,6 +39,7 @@ import contextlib
 import logging
 import socket
 import threading
+import time
 from functools import partial
 from typing import Any
 
@@ -119,6 +123,14 @@ class WholeFrameSocket:
                     self._sock.shutdown(socket.SHUT_RDWR)
                 raise BrokenPipeError("slow reader") from None
         return len(data)
+
+    def recv(self, size: int) -> bytes:
+        if gevent_patched():
+            # A client that sends without pause keeps its socket readable: gevent's recv
+            # then returns at once, never giving way, and this one reader would keep the
+            # loop from every other phone for as long as it sends. Give way at each read.
+            time.sleep(0)
+        return self._sock.recv(size)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)

@@ -174,14 +174,26 @@ def join(code: str, display_name: str = "", group: str = "") -> tuple[Participan
     return participant, token_for(participant)
 
 
-def participant_from_token(token: str | None) -> Participant | None:
+def _token_data(token: Any) -> dict | None:
     if not token or not isinstance(token, str) or len(token) > 500:
         return None
     try:
         data = _serializer().loads(token, max_age=TOKEN_MAX_AGE)
     except BadSignature:
         return None
-    if not isinstance(data, dict):
+    return data if isinstance(data, dict) else None
+
+
+def token_subject(token: Any) -> str | None:
+    """Whom a token names (its participant's public id), from its signature alone: no
+    database access, so the live edge can charge a connection before doing any."""
+    data = _token_data(token)
+    return str(data.get("p")) if data is not None else None
+
+
+def participant_from_token(token: str | None) -> Participant | None:
+    data = _token_data(token)
+    if data is None:
         return None
     participant = db.session.scalar(db.select(Participant).filter_by(token_id=str(data.get("p"))))
     if participant is None or participant.session_id != data.get("s"):

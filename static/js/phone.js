@@ -515,12 +515,17 @@
   socket.on("connect_error", function (err) {
     var data = err && err.data;
     if (data && data.error === "invalid_token") { rejoin(); return; }
-    if (data && data.error === "server_busy") {
-      // A hall connecting at once: the server asks to come back. Socket.IO does not retry
-      // a refused connection by itself, so dial again after a random 1-3 s.
+    if (data && (data.error === "server_busy" || data.error === "rate_limited" ||
+                 data.error === "too_many_connections")) {
+      // The server asks to come back later (a hall connecting at once, a phone reconnecting
+      // too fast, too many sockets from this network). Socket.IO does not retry a refused
+      // connection by itself: dial again after the wait it gave, else a random 1-3 s (for
+      // too_many_connections, half a minute or more: it will not be over sooner).
+      var wait = 1000 + Math.random() * 2000;
+      if (data.retry_after) { wait = data.retry_after * 1000 + Math.random() * 1000; }
+      if (data.error === "too_many_connections") { wait = 30000 + Math.random() * 30000; }
       setConnection("connecting", data.message);
-      setTimeout(function () { if (!socket.connected) { socket.connect(); } },
-        1000 + Math.random() * 2000);
+      setTimeout(function () { if (!socket.connected) { socket.connect(); } }, wait);
       return;
     }
     if (data && data.error) {

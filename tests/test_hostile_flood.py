@@ -1,0 +1,34 @@
+"""Issue 11: a phone flooding the server cannot cost other phones their votes.
+
+The real server (``python app.py``, as ``make run`` serves it); one phone floods each event
+type in turn — every phone and facilitator event, an unknown one, a payload nested too deep,
+one too large — at 1,000 events per second for 5 s, reconnecting whenever the server puts
+it out, while five other phones vote and sync. The timings are a benchmark
+(``python -m bench.hostile flood``, docs/benchmarks.md); this test asserts what must hold
+whatever the machine: no request of the other phones refused or lost, the flooder refused
+(``rate_limited``) rather than served, and no traceback in the server's log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bench.hostile import run_flood
+
+
+@pytest.mark.timeout(280)
+def test_a_flooding_phone_costs_the_others_nothing():
+    results = asyncio.run(run_flood(seconds=5.0, rate=1000.0))
+    runs = results["runs"]
+    assert set(runs) >= {"vote", "sync", "propose", "open_poll", "unknown", "too_deep"}
+    for name, run in runs.items():
+        assert run["witness_refused"] == [], (name, run)
+        assert run["witness_lost"] == 0, (name, run)
+        assert run["witness_requests"] >= 10, (name, run)
+        assert run["flood_sent"] > 2500, (name, run)  # it did flood
+        # Refused in memory: at most a bucket's worth served per connection.
+        served = sum(count for code, count in run["flood_acks"].items() if code != "rate_limited")
+        assert run["flood_acks"].get("rate_limited", 0) > served, (name, run)
+    assert results["tracebacks_in_server_log"] == 0
