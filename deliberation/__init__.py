@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate, socketio
+from .inputs import GuardedJSONProvider
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +37,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
 
+    # Every JSON body read by a view goes through the checks of deliberation/inputs.py.
+    app.json = GuardedJSONProvider(app)
     db.init_app(app)
     with app.app_context():
         from .database import configure_engine

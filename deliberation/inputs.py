@@ -18,6 +18,8 @@ import math
 import re
 from typing import Any
 
+from flask.json.provider import DefaultJSONProvider
+
 # One Socket.IO event or one POST /api/ballots body, in characters (the largest honest
 # payload, an open_poll with 30 options of 300 characters, is under 20,000).
 MAX_PAYLOAD_CHARS = 64 * 1024
@@ -77,7 +79,7 @@ def _int64(digits: str) -> int:
     return int(digits)
 
 
-def loads(text: str, max_chars: int = MAX_PAYLOAD_CHARS) -> Any:
+def loads(text: str, max_chars: int = MAX_PAYLOAD_CHARS, max_string: int = MAX_STRING_CHARS) -> Any:
     """Parse one JSON payload from a client, or raise :class:`Malformed`.
 
     ``too_large`` above ``max_chars``; ``bad_request`` for text that is not JSON, nests
@@ -95,7 +97,7 @@ def loads(text: str, max_chars: int = MAX_PAYLOAD_CHARS) -> Any:
         raise
     except (ValueError, RecursionError) as error:  # JSONDecodeError, > 4,300 digits…
         raise Malformed("bad_request", type(error).__name__) from None
-    check_value(value)
+    check_value(value, max_string=max_string)
     return value
 
 
@@ -117,7 +119,7 @@ def storable(text: str) -> bool:
     return _UNSTORABLE.search(text) is None
 
 
-def check_value(value: Any, max_depth: int = MAX_DEPTH) -> None:
+def check_value(value: Any, max_depth: int = MAX_DEPTH, max_string: int = MAX_STRING_CHARS) -> None:
     """Refuse (:class:`Malformed` ``bad_request``) what no handler should ever see: strings
     that cannot be stored or longer than :data:`MAX_STRING_CHARS`, integers outside the
     signed 64-bit range, non-finite numbers, nesting deeper than ``max_depth``."""
@@ -125,7 +127,7 @@ def check_value(value: Any, max_depth: int = MAX_DEPTH) -> None:
     while stack:
         item, depth = stack.pop()
         if isinstance(item, str):
-            if len(item) > MAX_STRING_CHARS or not storable(item):
+            if len(item) > max_string or not storable(item):
                 raise Malformed("bad_request", "unacceptable string")
         elif isinstance(item, bool) or item is None:
             continue
@@ -162,3 +164,14 @@ def is_round(value: Any) -> bool:
 def strict_bool(value: Any) -> bool | None:
     """``True``/``False`` as sent, else None: ``"false"``, 0 and ``[]`` are not booleans."""
     return value if type(value) is bool else None
+
+
+class GuardedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, reading request bodies with the same checks (``request.get_json``):
+    a body nested too deep, with numbers out of range or unstorable strings is a
+    ``ValueError``, which Flask answers 400 (or ``None`` when ``silent``), never a 500.
+    Sizes are bounded by ``MAX_CONTENT_LENGTH``; organisers' texts may be long."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        text = s.decode("utf-8") if isinstance(s, (bytes, bytearray)) else s
+        return loads(text, max_chars=len(text), max_string=len(text))

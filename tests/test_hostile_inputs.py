@@ -13,8 +13,9 @@ import logging
 import pytest
 
 from deliberation import inputs
-from deliberation.extensions import socketio
+from deliberation.extensions import db, socketio
 from deliberation.live import broadcast, guard, rooms
+from deliberation.models import Participant
 from deliberation.services import sessions
 from deliberation.services.accounts import create_or_update_organizer
 from tests.live_fixtures import ballot_id, free_item, make_process, workshop
@@ -310,4 +311,24 @@ def test_extra_arguments_and_unknown_events_are_answered(live, caplog):
             }
             and unknown["message"]
         )
+    no_tracebacks(caplog)
+
+
+def test_join_pages_refuse_nul_and_drop_control_characters(any_db_app, caplog):
+    app = any_db_app
+    with app.app_context():
+        session = workshop(make_process())
+        code = session.join_code
+    client = app.test_client()
+    form = "application/x-www-form-urlencoded"
+    with caplog.at_level(logging.WARNING):
+        # PostgreSQL cannot store a NUL: refused before any view reads it (the error page).
+        assert client.post(f"/j/{code}", data="name=a%00b", content_type=form).status_code == 400
+        assert client.get("/j?code=AC%00EFH").status_code == 400
+        assert client.get("/j/%00CDEFH").status_code == 404
+        joined = client.post(f"/j/{code}", data="name=Ana%01%1B%5B31m", content_type=form)
+        assert joined.status_code == 302
+    with app.app_context():
+        names = [p.display_name for p in db.session.scalars(db.select(Participant))]
+    assert names == ["Ana[31m"]
     no_tracebacks(caplog)

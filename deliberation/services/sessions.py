@@ -8,6 +8,7 @@ reads polls to describe them.
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -55,6 +56,7 @@ TOKEN_SALT = "participant"
 TOKEN_MAX_AGE = 30 * 24 * 3600
 DISPLAY_NAME_MAX = 80
 ROLES = ("phone", "projector", "facilitator")
+_CODE_CHARACTERS = frozenset(CODE_ALPHABET)
 
 
 class SessionError(Exception):
@@ -133,7 +135,8 @@ def create_session(
 
 def session_by_code(code: str | None) -> LiveSession | None:
     code = normalize_code(code)
-    if len(code) != CODE_LENGTH:
+    # Only a code that can exist is looked up (a NUL would even be refused by PostgreSQL).
+    if len(code) != CODE_LENGTH or not set(code) <= _CODE_CHARACTERS:
         return None
     return db.session.scalar(db.select(LiveSession).filter_by(join_code=code))
 
@@ -154,6 +157,16 @@ def token_for(participant: Participant) -> str:
     return _serializer().dumps({"p": participant.token_id, "s": participant.session_id})
 
 
+def printable(text: str) -> str:
+    """``text`` without control characters and lone surrogates: nobody means them in a
+    name, and PostgreSQL refuses a NUL."""
+    if text.isascii():
+        return "".join(ch for ch in text if " " <= ch <= "~" or ch in "\t\n")
+    return "".join(
+        ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cs") or ch in "\t\n"
+    )
+
+
 def join(code: str, display_name: str = "", group: str = "") -> tuple[Participant, str]:
     """A new participant of the session with this code, and the signed token they keep."""
     session = session_by_code(code)
@@ -162,7 +175,7 @@ def join(code: str, display_name: str = "", group: str = "") -> tuple[Participan
     group = (group or "").strip()
     if group and group not in (session.process.groups or []):
         raise SessionError("invalid_group", lazy_gettext("Choose a group from the list."))
-    display_name = " ".join((display_name or "").split())[:DISPLAY_NAME_MAX]
+    display_name = " ".join(printable(display_name or "").split())[:DISPLAY_NAME_MAX]
     participant = Participant(
         session_id=session.id,
         token_id=secrets.token_urlsafe(24),

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, abort, request
+
+from .. import inputs
+
+
+def refuse_unstorable_input() -> None:
+    """A query or form value no database can store (a NUL: no browser sends one) is a bad
+    request (400, the site's error page), before any view reads it."""
+    values = [*request.args.items(multi=True)]
+    if request.method == "POST" and request.mimetype in FORM_TYPES:
+        values += request.form.items(multi=True)
+    if not all(inputs.storable(key) and inputs.storable(value) for key, value in values):
+        abort(400)
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def register(app: Flask) -> None:
     from . import auth, consolidate, exports, facilitate, organize, participate, public, published
+
+    app.before_request(refuse_unstorable_input)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)

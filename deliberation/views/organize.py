@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from .. import inputs
 from ..extensions import db
 from ..models import STANCES, TEXT_MAX, ExpertInput, Process, Territory
 from ..services import authoring
@@ -356,7 +357,7 @@ def reorder(slug: str, kind: str):
         parent = process
     else:
         parent_id = payload.get("parent_id")
-        if not isinstance(parent_id, int):
+        if not inputs.is_id(parent_id):
             return jsonify(ok=False, error=_("The new order is not a list of items.")), 400
         parent = _item(process, spec.parent, parent_id)
     ids = payload.get("ids")

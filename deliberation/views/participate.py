@@ -115,7 +115,7 @@ def join_post(code: str):
             response = redirect(url_for("participate.phone", code=live_session.join_code))
             return _with_token_cookie(response, kept)
 
-    name = " ".join((request.form.get("name") or "").split())
+    name = " ".join(sessions.printable(request.form.get("name") or "").split())
     group = (request.form.get("group") or "").strip()
     errors: dict[str, str] = {}
     with session_locale(live_session):
