@@ -30,7 +30,9 @@ Socket.IO (docs/deployment.md, "Transport defects worked around"):
   gives way first.
 * Engine.IO raises, and logs a traceback, on a packet it cannot decode (a websocket frame
   or a polling body that is not an Engine.IO packet, a polling body that is not UTF-8): such
-  a packet now closes that client's transport, with one line in the log.
+  a packet now closes that client's transport, with one line in the log. A polling body it
+  refuses (too large) made the request hang: Engine.IO's disconnect waits for a poll that
+  never comes; the transport is now closed without waiting.
 """
 
 from __future__ import annotations
@@ -167,10 +169,16 @@ def _post_or_refuse(engine_socket: engineio.socket.Socket, environ: dict) -> Non
     try:
         _engineio_post(engine_socket, environ)
     except engineio.exceptions.EngineIOError:
+        # Too large: Engine.IO answers 400 and disconnects the session, but its disconnect
+        # waits for a poll to carry the goodbye — which never comes, so the request hung.
+        # Closed here first, without waiting.
+        log.warning("polling request over the limit: closing that client's transport")
+        engine_socket.close(wait=False, abort=True)
         raise
     except (ValueError, TypeError, KeyError, IndexError):  # UnicodeDecodeError is one
-        # Engine.IO answers 400 and closes the session: the body was not Engine.IO.
+        # The body was not Engine.IO: the same answer (400, the session closed).
         log.warning("malformed polling request: closing that client's transport")
+        engine_socket.close(wait=False, abort=True)
         raise engineio.exceptions.EngineIOError("malformed payload") from None
 
 
