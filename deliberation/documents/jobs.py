@@ -118,7 +118,8 @@ class Job:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    # To the microsecond: jobs queued within one second still run in the order asked.
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def jobs_dir(exports_dir: str) -> Path:
@@ -193,6 +194,13 @@ def load_job(exports_dir: str, job_id: str) -> Job | None:
 def _alive(pid: int) -> bool:
     if pid <= 0:
         return False
+    try:
+        # A worker this process started and that has died is a zombie until reaped, and
+        # a zombie still "exists": reap it here (nothing else may be waiting for it).
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass  # not a child of this process (another server started it), or reaped already
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -82,50 +82,58 @@ def _reap() -> None:
 
 
 def dispatch(exports_dir: str, database_url: str, workers: int = DEFAULT_WORKERS) -> int:
-    """Start a worker on each free slot while jobs wait; how many were started."""
+    """Start a worker on each free slot while jobs wait; how many were started.
+
+    The slot is locked here and handed to the worker already locked (the lock belongs to
+    the open file, which the worker inherits): between this call and the worker's start,
+    nobody else can see the slot free and start a second worker on it."""
     _reap()
     waiting = len(jobs.queued_jobs(exports_dir))
     started = 0
     for slot in range(max(1, workers)):
         if started >= waiting:
             break
-        probe = hold_slot(exports_dir, slot)
-        if probe is None:
+        held = hold_slot(exports_dir, slot)
+        if held is None:
             continue  # a worker runs there; it takes the next waiting job itself
-        probe.close()  # free: released for the worker about to take it
-        _start_worker(exports_dir, database_url, slot)
+        with held:
+            _start_worker(exports_dir, database_url, slot, held.fileno())
         started += 1
     return started
 
 
-def _start_worker(exports_dir: str, database_url: str, slot: int) -> None:
+def _start_worker(exports_dir: str, database_url: str, slot: int, slot_fd: int) -> None:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "EXPORTS_DIR": exports_dir,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(jobs.ROOT), os.environ.get("PYTHONPATH")])),
     }
+    command = ["-m", "deliberation.documents.worker", exports_dir, str(slot), str(slot_fd)]
     child = subprocess.Popen(
-        [sys.executable, "-m", "deliberation.documents.worker", exports_dir, str(slot)],
+        [sys.executable, *command],
         cwd=str(jobs.ROOT),
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         close_fds=True,
+        pass_fds=(slot_fd,),  # the slot's lock, held for the worker's life
         start_new_session=True,
     )
     _children.append(child)
 
 
-def drain(exports_dir: str, slot: int, run: Callable[[str], Any]) -> int:
-    """The worker's loop: hold the slot, run waiting jobs until none is left; how many ran.
+def drain(exports_dir: str, slot: int, run: Callable[[str], Any], held: Any = None) -> int:
+    """The worker's loop: hold the slot (``held``: its lock, already taken), run waiting
+    jobs until none is left; how many ran.
 
     After giving the slot back it looks once more: a job queued in that instant, while
     every slot seemed taken to the server, would otherwise wait for the next dispatch."""
     ran = 0
     while True:
-        slot_lock = hold_slot(exports_dir, slot)
+        slot_lock = held if held is not None else hold_slot(exports_dir, slot)
+        held = None
         if slot_lock is None:
             return ran  # another worker holds this slot and drains the queue
         try:

@@ -1,20 +1,25 @@
-"""``python -m deliberation.documents.worker EXPORTS_DIR SLOT``: run the waiting export jobs.
+"""``python -m deliberation.documents.worker EXPORTS_DIR SLOT [FD]``: run the waiting jobs.
 
 Started by :func:`deliberation.documents.queue.dispatch` in its own process (never inside
-the web server's event loop), on one of the queue's slots; it runs jobs until none waits,
-then exits. The database comes from ``DATABASE_URL`` in the environment.
+the web server's event loop), on one of the queue's slots — ``FD`` is the slot's lock, taken
+by the server and inherited — it runs jobs until none waits, then exits. The database comes
+from ``DATABASE_URL`` in the environment.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or not argv[1].isdigit():
-        print("usage: python -m deliberation.documents.worker EXPORTS_DIR SLOT", file=sys.stderr)
+    if len(argv) not in (2, 3) or not all(number.isdigit() for number in argv[1:]):
+        print(
+            "usage: python -m deliberation.documents.worker EXPORTS_DIR SLOT [FD]", file=sys.stderr
+        )
         return 2
     exports_dir, slot = argv[0], int(argv[1])
+    held = os.fdopen(int(argv[2]), "a+") if len(argv) == 3 else None
     from deliberation import create_app
 
     from .jobs import run_job
@@ -26,7 +31,7 @@ def main(argv: list[str]) -> int:
         with app.app_context():
             run_job(exports_dir, job_id)
 
-    drain(exports_dir, slot, run)
+    drain(exports_dir, slot, run, held)
     return 0
 
 
