@@ -17,6 +17,7 @@ from .live import (
     PollCount,
     Proposal,
 )
+from .membership import MEMBER_ROLES, Invitation, Membership, MembershipEvent
 from .process import (
     DEFAULT_CONSENSUS_LABELS,
     DEFAULT_GROUPS,
@@ -44,6 +45,7 @@ __all__ = [
     "DEFAULT_CONSENSUS_LABELS",
     "DEFAULT_GROUPS",
     "EXPERT_ROLES",
+    "MEMBER_ROLES",
     "POLL_METHODS",
     "POLL_STATES",
     "SESSION_KINDS",
@@ -62,7 +64,10 @@ __all__ = [
     "Finding",
     "Hypothesis",
     "ImplementationCondition",
+    "Invitation",
     "LiveSession",
+    "Membership",
+    "MembershipEvent",
     "Note",
     "Organizer",
     "Participant",

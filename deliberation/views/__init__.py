@@ -6,8 +6,21 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from . import auth, consolidate, exports, facilitate, organize, participate, public, published
+    from . import (
+        auth,
+        consolidate,
+        exports,
+        facilitate,
+        guard,
+        invitations,
+        members,
+        organize,
+        participate,
+        public,
+        published,
+    )
 
+    guard.register(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(organize.bp)
@@ -16,3 +29,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(participate.bp)
     app.register_blueprint(published.bp)
     app.register_blueprint(consolidate.bp)
+    app.register_blueprint(members.bp)
+    app.register_blueprint(invitations.bp)

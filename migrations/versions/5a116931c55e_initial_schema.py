@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 4bee9446325d
+Revision ID: 5a116931c55e
 Revises: 
-Create Date: 2026-11-22 10:23:40.285755
+Create Date: 2026-12-01 14:26:32.503775
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '4bee9446325d'
+revision = '5a116931c55e'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -23,6 +23,7 @@ def upgrade():
     sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('password_hash', sa.String(length=300), nullable=False),
+    sa.Column('is_admin', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
@@ -65,6 +66,21 @@ def upgrade():
     sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('membership_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('actor', sa.String(length=254), nullable=False),
+    sa.Column('action', sa.String(length=30), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('territory', sa.String(length=300), nullable=False),
+    sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('membership_event', schema=None) as batch_op:
+        batch_op.create_index('membership_event_by_process', ['process_id', 'at'], unique=False)
+
     op.create_table('territory',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('process_id', sa.Integer(), nullable=False),
@@ -90,6 +106,26 @@ def upgrade():
     sa.ForeignKeyConstraint(['field_id'], ['field.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('invitation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('territory_id', sa.Integer(), nullable=True),
+    sa.Column('label', sa.String(length=300), nullable=False),
+    sa.Column('created_by', sa.String(length=254), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.Column('used_at', sa.DateTime(), nullable=True),
+    sa.Column('used_by', sa.String(length=254), nullable=False),
+    sa.Column('withdrawn_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint("role IN ('owner', 'co_organizer', 'facilitator')", name='invitation_role_known'),
+    sa.CheckConstraint("territory_id IS NULL OR role = 'facilitator'", name='invitation_territory_facilitator'),
+    sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['territory_id'], ['territory.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('token_hash')
+    )
     op.create_table('live_session',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('process_id', sa.Integer(), nullable=False),
@@ -113,6 +149,25 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('join_code')
     )
+    op.create_table('membership',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('organizer_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('territory_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint("role IN ('owner', 'co_organizer', 'facilitator')", name='membership_role_known'),
+    sa.CheckConstraint("territory_id IS NULL OR role = 'facilitator'", name='membership_territory_facilitator'),
+    sa.ForeignKeyConstraint(['organizer_id'], ['organizer.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['territory_id'], ['territory.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('process_id', 'organizer_id', name='one_role_per_process')
+    )
+    with op.batch_alter_table('membership', schema=None) as batch_op:
+        batch_op.create_index('membership_by_organizer', ['organizer_id'], unique=False)
+
     op.create_table('question',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('field_id', sa.Integer(), nullable=False),
@@ -365,9 +420,18 @@ def downgrade():
     op.drop_table('finding')
     op.drop_table('agenda_item')
     op.drop_table('question')
+    with op.batch_alter_table('membership', schema=None) as batch_op:
+        batch_op.drop_index('membership_by_organizer')
+
+    op.drop_table('membership')
     op.drop_table('live_session')
+    op.drop_table('invitation')
     op.drop_table('expert_input')
     op.drop_table('territory')
+    with op.batch_alter_table('membership_event', schema=None) as batch_op:
+        batch_op.drop_index('membership_event_by_process')
+
+    op.drop_table('membership_event')
     op.drop_table('field')
     op.drop_table('process')
     op.drop_table('organizer')
