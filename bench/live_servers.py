@@ -149,13 +149,16 @@ def set_up_session(app: Any) -> dict[str, Any]:
     """An organiser, a small process, a general-assembly session with one question."""
     from deliberation.extensions import db
     from deliberation.models import Process
-    from deliberation.services import accounts, sessions
+    from deliberation.services import accounts, membership, sessions
 
     with app.app_context():
-        accounts.create_or_update_organizer(ORGANIZER_EMAIL, ORGANIZER_PASSWORD, "Bench")
+        organizer, _created = accounts.create_or_update_organizer(
+            ORGANIZER_EMAIL, ORGANIZER_PASSWORD, "Bench"
+        )
         process = Process(slug="bench-hall", title="Bench hall", language="en")
         db.session.add(process)
         db.session.commit()
+        membership.add_member(process, organizer, "facilitator")  # runs the session
         session = sessions.create_session(process, "assembly", "General assembly (bench)")
         item = sessions.add_agenda_item(session, "free", text="Do we adopt the recommendation?")
         result = {
