@@ -246,9 +246,7 @@ def accept(token: str | None, organizer: Organizer) -> Membership:
         raise _refuse_invalid()
     with write_transaction():
         _lock_process(found.process_id)
-        invitation = db.session.scalar(
-            select(Invitation).filter_by(id=found.id).with_for_update()
-        )
+        invitation = db.session.scalar(select(Invitation).filter_by(id=found.id).with_for_update())
         if invitation is None or not _still_valid(invitation):
             raise _refuse_invalid()
         existing = db.session.scalar(

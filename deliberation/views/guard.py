@@ -112,8 +112,7 @@ def _forbidden_message(rule: Capability, live_session: LiveSession | None) -> st
             "Ask one of its owners if you need to run this one."
         )
     return _(
-        "Your role in this process does not allow this. "
-        "Ask one of its owners if you need to do it."
+        "Your role in this process does not allow this. Ask one of its owners if you need to do it."
     )
 
 
