@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from ..database import write_transaction
 from ..extensions import db
@@ -115,8 +115,14 @@ def _still_valid(invitation: Invitation) -> bool:
 # -- helpers for the writes ---------------------------------------------------------------
 
 
+def _fresh(query: Select) -> Select:
+    """Rows read under the lock overwrite what the session read before it (an object already
+    in the identity map would otherwise keep its stale values)."""
+    return query.execution_options(populate_existing=True)
+
+
 def _lock_process(process_id: int) -> Process:
-    process = db.session.scalar(select(Process).filter_by(id=process_id).with_for_update())
+    process = db.session.scalar(_fresh(select(Process).filter_by(id=process_id).with_for_update()))
     if process is None:
         raise MembershipError("unknown_process", _("This process no longer exists."))
     return process
@@ -164,7 +170,7 @@ def _owners(process_id: int) -> int:
 
 
 def _member(process: Process, membership_id: int | None) -> Membership:
-    membership = db.session.get(Membership, membership_id) if membership_id else None
+    membership = db.session.scalar(_fresh(select(Membership).filter_by(id=membership_id)))
     if membership is None or membership.process_id != process.id:
         raise MembershipError("unknown_member", _("This person is not a member of the process."))
     return membership
@@ -210,7 +216,7 @@ def invite(
 def withdraw_invitation(process: Process, actor: str, invitation_id: int | None) -> Invitation:
     with write_transaction():
         _lock_process(process.id)
-        invitation = db.session.get(Invitation, invitation_id) if invitation_id else None
+        invitation = db.session.scalar(_fresh(select(Invitation).filter_by(id=invitation_id)))
         if invitation is None or invitation.process_id != process.id:
             raise MembershipError("unknown_invitation", _("This invitation does not exist."))
         if not _still_valid(invitation):
@@ -246,7 +252,9 @@ def accept(token: str | None, organizer: Organizer) -> Membership:
         raise _refuse_invalid()
     with write_transaction():
         _lock_process(found.process_id)
-        invitation = db.session.scalar(select(Invitation).filter_by(id=found.id).with_for_update())
+        invitation = db.session.scalar(
+            _fresh(select(Invitation).filter_by(id=found.id).with_for_update())
+        )
         if invitation is None or not _still_valid(invitation):
             raise _refuse_invalid()
         existing = db.session.scalar(
@@ -322,7 +330,7 @@ def add_member(
         locked = _lock_process(process.id)
         territory = _check_role(role, territory_id, locked)
         membership = db.session.scalar(
-            select(Membership).filter_by(process_id=locked.id, organizer_id=organizer.id)
+            _fresh(select(Membership).filter_by(process_id=locked.id, organizer_id=organizer.id))
         )
         if membership is None:
             membership = Membership(process_id=locked.id, organizer_id=organizer.id, role=role)
