@@ -40,9 +40,9 @@ def event_labels() -> dict[str, str]:
         "invited": _("invitation created"),
         "invitation_withdrawn": _("invitation withdrawn"),
         "joined": _("joined through an invitation"),
-        "added": _("added"),
+        "added": _("member added"),
         "role_changed": _("role changed"),
-        "removed": _("removed"),
+        "removed": _("member removed"),
     }
 
 
