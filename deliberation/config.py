@@ -33,6 +33,11 @@ def _rate_limit_storage(message_queue: str | None) -> str:
     return "memory://"
 
 
+def _days(raw: str | None, default: int) -> int:
+    raw = (raw or "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else default
+
+
 def from_environment(instance_path: str, root_path: str) -> dict:
     url = _database_url(instance_path)
     message_queue = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
@@ -55,4 +60,6 @@ def from_environment(instance_path: str, root_path: str) -> dict:
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         # Participants' proposals: at most this many per participant per minute.
         "PROPOSAL_RATE_PER_MINUTE": 5,
+        # How long an invitation link to join a process works (docs/deployment.md).
+        "INVITATION_DAYS": _days(os.environ.get("INVITATION_DAYS"), default=7),
     }
