@@ -15,6 +15,7 @@ from deliberation.live import broadcast, handlers, rooms
 from deliberation.models import LiveSession, Membership, Process
 from deliberation.services import membership, sessions
 from tests.access_world import World, build_world, client_as, snapshot
+from tests.live_fixtures import make_member
 
 # Events a phone sends with its own token (tests/test_live_socket.py refuses them to others).
 PHONE_EVENTS = {"vote", "propose", "my_proposals"}
@@ -168,3 +169,18 @@ def test_removing_a_member_or_narrowing_them_cuts_their_open_console(world):
     with app.app_context():
         session = db.session.get(LiveSession, session_id)
         assert [p for _sid, p in rooms.facilitators() if p.session_id == session.id] == []
+
+
+def test_deleting_a_territory_cuts_the_consoles_of_its_facilitators(world):
+    app, found = world
+    with app.app_context():
+        liege = db.session.get(LiveSession, found.ids["session_id"]).territory_id
+        make_member(found.ids["process_id"], found.people["outsider"], "facilitator", liege)
+    limited = console_of(app, found.people["outsider"], found.ids["session_id"])
+    everywhere = console_of(app, found.people["facilitator"], found.ids["session_id"])
+    assert limited.is_connected() and everywhere.is_connected()
+    owner = client_as(app, found.people["owner"])
+    deleted = owner.post(f"/organize/assises/territories/{liege}/delete", data={"confirm": "yes"})
+    assert deleted.status_code == 302
+    assert not limited.is_connected()  # never widened to every session: cut
+    assert everywhere.is_connected()

@@ -21,6 +21,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from ..extensions import db
+from ..live.revoke import recheck_facilitators
 from ..models import STANCES, TEXT_MAX, ExpertInput, Process, Territory
 from ..services import access, authoring, membership
 from ..services.access import Capability
@@ -210,7 +211,9 @@ def delete_territory(slug: str, territory_id: int):
     form = ConfirmForm()
     impact = authoring.Impact(sessions=authoring.territory_sessions(territory))
     if form.validate_on_submit():
+        process_id = territory.process_id
         authoring.delete_territory(territory, confirm=True)
+        recheck_facilitators(process_id)  # its facilitators' memberships went with it
         flash(_("Territory deleted."), "success")
         return redirect(url_for("organize.settings", slug=slug, _anchor="territories"))
     return render_template(
