@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from werkzeug.security import generate_password_hash
@@ -449,3 +450,19 @@ def test_the_demo_organiser_owns_the_demo(any_db_app):
         ensure_demo("organisateur@example.org")
         assert [m.role for m in membership.members(demo)] == ["owner"]
         assert db.session.scalar(db.select(db.func.count(LiveSession.id))) > 0
+
+
+def test_a_deleted_process_takes_its_documents_with_it(app):
+    """Someone creating a process later at the same address must not find the old files."""
+    world = build_world(app)
+    exports = Path(app.config["EXPORTS_DIR"])
+    assert (exports / world.file_name).exists()
+    owner = client_as(app, world.people["owner"])
+    assert owner.post("/organize/assises/delete", data={"confirm": "yes"}).status_code == 302
+    assert not (exports / world.file_name).exists()
+    assert list(exports.glob("jobs/*.json")) == []
+    outsider = client_as(app, world.people["outsider"])
+    created = outsider.post("/organize/new", data={"title": "Mine", "slug": "assises"})
+    assert created.status_code == 302
+    page = outsider.get("/organize/assises/exports").get_data(as_text=True)
+    assert world.file_name not in page

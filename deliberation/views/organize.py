@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from ..documents import jobs
 from ..extensions import db
 from ..live.revoke import recheck_facilitators
 from ..models import STANCES, TEXT_MAX, ExpertInput, Process, Territory
@@ -412,11 +413,14 @@ def delete_process(slug: str):
     process = process_or_404(slug)
     form = ConfirmForm()
     if form.validate_on_submit():
+        process_id, slug = process.id, process.slug
         try:
             authoring.delete_item(process, confirm=request.form.get("confirm") == "yes")
         except ConfirmationRequired:
             flash(_("Please confirm the deletion below."), "error")
         else:
+            # Its documents go too: a later process with the same address must not list them.
+            jobs.forget_process(current_app.config["EXPORTS_DIR"], process_id, slug)
             flash(_("%(kind)s deleted.", kind=KIND_LABELS["process"]), "success")
             return redirect(url_for("organize.index"))
     return render_template(
