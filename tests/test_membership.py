@@ -462,7 +462,9 @@ def test_a_deleted_process_takes_its_documents_with_it(app):
     assert not (exports / world.file_name).exists()
     assert list(exports.glob("jobs/*.json")) == []
     outsider = client_as(app, world.people["outsider"])
-    created = outsider.post("/organize/new", data={"title": "Mine", "slug": "assises"})
+    created = outsider.post(
+        "/organize/new", data={"title": "Mine", "slug": "assises", "language": "en"}
+    )
     assert created.status_code == 302
     page = outsider.get("/organize/assises/exports").get_data(as_text=True)
     assert world.file_name not in page
