@@ -125,7 +125,9 @@ def new_process():
     form = ProcessCreateForm()
     if form.validate_on_submit():
         try:
-            process = authoring.create_process(_author(), owner=current_user, **_form_values(form))
+            process = authoring.create_process(
+                _author(), owner=current_user._get_current_object(), **_form_values(form)
+            )
         except ValidationError as error:
             flash(error.message, "error")
         else:
