@@ -114,9 +114,11 @@ def snapshot(app: Flask) -> dict[str, Any]:
 
 
 def client_as(app: Flask, organizer_id: int | None):
+    """A browser logged in as this organiser (anonymous for None), reading English pages."""
     client = app.test_client()
-    if organizer_id is not None:
-        with client.session_transaction() as cookie:
+    with client.session_transaction() as cookie:
+        cookie["lang"] = "en"
+        if organizer_id is not None:
             cookie["_user_id"] = str(organizer_id)
             cookie["_fresh"] = True
     return client

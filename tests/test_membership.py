@@ -302,7 +302,7 @@ def test_following_the_link_without_an_account(app):
     with app.app_context():
         process = db.session.get(Process, world.ids["process_id"])
         token = membership.invite(process, "owner@example.org", "co_organizer", label="Ben").token
-    visitor = app.test_client()
+    visitor = client_as(app, None)
     page = visitor.get(f"/invite/{token}").get_data(as_text=True)
     assert "Assises" in page and "Create your account" in page
     refused = visitor.post(
@@ -326,7 +326,7 @@ def test_following_the_link_without_an_account(app):
     )
     assert joined.status_code == 302 and joined.location.endswith("/organize/assises")
     assert visitor.get("/organize/assises").status_code == 200  # logged in, a co-organiser
-    gone = app.test_client().get(f"/invite/{token}")
+    gone = client_as(app, None).get(f"/invite/{token}")
     assert gone.status_code == 404 and "Assises" not in gone.get_data(as_text=True)
     with app.app_context():
         ben = db.session.scalar(db.select(Organizer).filter_by(email="ben@example.org"))
@@ -348,16 +348,20 @@ def test_following_the_link_logged_in_lands_where_the_role_works(app):
     assert outsider.get("/facilitate/assises/sessions").status_code == 200
     assert outsider.get("/organize/assises").status_code == 403
     # Logged out, accepting leads to the log-in page, which comes back to the link.
-    anonymous = app.test_client().post(f"/invite/{token}")
+    anonymous = client_as(app, None).post(f"/invite/{token}")
     assert anonymous.status_code == 302 and "/login" in anonymous.location
 
 
 def test_a_member_without_the_capability_gets_a_clear_page_in_their_language(app):
     world = build_world(app)
     facilitator = client_as(app, world.people["facilitator"])
-    response = facilitator.get("/organize/assises/settings", headers={"Accept-Language": "en"})
+    response = facilitator.get("/organize/assises/settings")
     assert response.status_code == 403
     assert "Ask one of its owners" in response.get_data(as_text=True)
+    with facilitator.session_transaction() as cookie:
+        cookie["lang"] = "fr"
+    french = facilitator.get("/organize/assises/settings").get_data(as_text=True)
+    assert "Demandez à l’un de ses propriétaires" in french
     narrow = client_as(app, world.people["namur_facilitator"])
     response = narrow.get(f"/facilitate/session/{world.ids['session_id']}")
     assert response.status_code == 403 and "sessions of your territory" in response.get_data(
