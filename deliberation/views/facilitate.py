@@ -323,6 +323,7 @@ def run_action(live_session: LiveSession, action: str, form: Any, actor: str) ->
             dots=_int_or_none(form.get("dots")),
             countdown_seconds=countdown or None,
             actor=actor,
+            secret=form.get("secret", "yes") != "no",
         )
     elif action == "close_poll":
         voting.close_poll(_poll_in(live_session, form.get("poll_id")), actor=actor)
