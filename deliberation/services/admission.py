@@ -412,7 +412,7 @@ def batches(session: LiveSession) -> list[dict[str, Any]]:
             db.func.count(Ticket.participant_id),
             db.func.count(Ticket.voided_at),
         )
-        .filter_by(session_id=session.id)
+        .where(Ticket.session_id == session.id)
         .group_by(Ticket.batch)
         .order_by(Ticket.batch)
     )

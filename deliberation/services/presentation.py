@@ -231,7 +231,7 @@ def ticket_counts(session: LiveSession) -> dict[str, int] | None:
     issued = used = voided = 0
     rows = db.session.execute(
         db.select(Ticket.voided_at.is_(None), Ticket.participant_id.is_(None), db.func.count())
-        .filter_by(session_id=session.id)
+        .where(Ticket.session_id == session.id)
         .group_by(Ticket.voided_at.is_(None), Ticket.participant_id.is_(None))
     )
     for valid, unclaimed, count in rows:

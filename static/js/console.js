@@ -146,6 +146,9 @@
     $("open-item-id").value = item ? String(item.id) : "";
     if (item && previousItem !== String(item.id)) {
       $("open-method").value = item.suggested_method || "consensus";
+      // Each new item starts from a secret vote: a named one is chosen, never inherited.
+      $("open-secret").checked = true;
+      $("open-show-live").checked = false;
       $("open-options").value = "";
       var suggested = (item.options || []).map(function (o) { return o.label; });
       $("open-options-hint").textContent = suggested.length ? R.fill(S.option_hint, { options: suggested.join(" · ") }) : "";
