@@ -19,7 +19,6 @@ from sqlalchemy import DateTime, inspect
 from deliberation.extensions import db
 from deliberation.models import (
     Ballot,
-    BallotReceipt,
     Participant,
     Poll,
     PollAudit,
@@ -266,6 +265,7 @@ def test_secret_or_named_is_checked_and_said_to_every_screen(ctx):
         voting.open_poll(session, item, "consensus", secret="no")
     assert refused.value.code == "bad_request"
     poll = voting.open_poll(session, item, "consensus", secret=False)
+    assert poll.secret is False
     for role in ("facilitator", "projector", "phone"):
         assert sessions.state_for(session, role)["poll"]["secret"] is False
 
