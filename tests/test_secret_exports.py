@@ -12,7 +12,6 @@ import docx
 from test_documents_synthesis import bare_demo_process
 
 from deliberation.documents.jobs import build_document
-from deliberation.extensions import db
 from deliberation.services import ballots, opendata, sessions, voting
 from tests.live_fixtures import ballot_id
 

@@ -7,18 +7,38 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from deliberation.extensions import socketio
+from deliberation.live import broadcast, rooms
 from deliberation.services import sessions
-from tests.test_live_socket import (  # noqa: F401  (live is a fixture)
+from deliberation.services.accounts import create_or_update_organizer
+from tests.live_fixtures import free_item, make_process, workshop
+from tests.test_live_socket import (
+    PASSWORD,
     events,
     facilitator,
     flush,
     last_state,
-    live,
     open_poll,
     projector,
     vote,
 )
+
+
+@pytest.fixture
+def live(app):
+    rooms.clear()
+    broadcast.reset()
+    with app.app_context():
+        session = workshop(make_process())
+        item = free_item(session, "Shall we open on Sundays?")
+        create_or_update_organizer("facilitator@example.org", PASSWORD)
+        ids = {"session": session.id, "item": item.id, "code": session.join_code}
+    yield app, ids
+    rooms.clear()
+    broadcast.reset()
+
 
 NAMES = ("Zélie Quatremer", "Yanis Boulanger", "Xavière Dupuis", "Wassim Enfant")
 
