@@ -34,12 +34,12 @@ def _rate_limit_storage(message_queue: str | None) -> str:
 
 
 # Every join request from one address: high, because a venue's phones share one address
-# behind NAT. New places in one session: a burst allowance per second (a hall of 2,000
-# arriving at once is in within 20 s). New places one phone (device cookie) may take in one
+# behind NAT. New places in one session per minute: a hall of 2,000 arriving at once is in
+# within the minute, a flood is capped. New places one phone (device cookie) may take in one
 # open session. Wrong ticket codes per phone and per address.
 JOIN_LIMITS = {
     "JOIN_LIMIT_PER_ADDRESS": "6000 per 10 minutes",
-    "JOIN_LIMIT_PER_SESSION": "100 per second",
+    "JOIN_LIMIT_PER_SESSION": "3000 per minute",
     "JOIN_LIMIT_PER_DEVICE": "3 per hour",
     "TICKET_FAILURES_PER_DEVICE": "10 per 10 minutes",
     "TICKET_FAILURES_PER_ADDRESS": "300 per 10 minutes",

@@ -13,8 +13,9 @@
   and its ballots leave the open polls; a replacement ticket is issued in its stead.
 * Every join request counts against the address (``JOIN_LIMIT_PER_ADDRESS``: a venue's
   phones share one address behind NAT, so this ceiling is high), every new place against
-  the session (``JOIN_LIMIT_PER_SESSION``: a burst allowance per second sized for a hall
-  arriving at once), and wrong ticket codes against the device and the address.
+  the session (``JOIN_LIMIT_PER_SESSION``: an allowance per minute sized so that a hall of
+  2,000 arriving at once is in, and a flood is capped), and wrong ticket codes against the
+  device and the address.
 
 The throttles use Flask-Limiter's storage (memory, or the message queue's Redis shared by
 every process). Tickets are issued here in batches; registration (issue 15) will issue its
