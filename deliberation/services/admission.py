@@ -30,6 +30,7 @@ import math
 import secrets
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
@@ -125,7 +126,12 @@ def check_limits(config: Any) -> None:
 
 
 def _limits(setting: str) -> list[RateLimitItem]:
-    return list(parse_many(current_app.config[setting]))
+    return _parsed(current_app.config[setting])
+
+
+@lru_cache(maxsize=64)
+def _parsed(limits: str) -> list[RateLimitItem]:
+    return list(parse_many(limits))
 
 
 def _consume(setting: str, *identifiers: str, check_only: bool = False) -> int | None:
@@ -201,9 +207,11 @@ def admit(
     if wait:
         raise _wait_message("join_busy", wait)
     participant = sessions.new_participant(session, display_name, group)
+    token = sessions.token_for(participant)  # from values set now: no reload after commit
+    db.session.add(participant)
     db.session.commit()
     _consume("JOIN_LIMIT_PER_DEVICE", *device_key)
-    return participant, sessions.token_for(participant)
+    return participant, token
 
 
 def _refused(code: str) -> AdmissionError:
@@ -253,9 +261,13 @@ def _admit_with_ticket(
     if wait:
         raise _wait_message("join_busy", wait)
     ticket_id = ticket.id
+    # Built (and its group checked) before the transaction, which starts by committing what
+    # was read: the session's attributes are fresh now, not reloaded then.
+    participant = sessions.new_participant(session, display_name, group)
+    token = sessions.token_for(participant)
     try:
         with voting.write_or_busy():
-            participant = sessions.new_participant(session, display_name, group)
+            db.session.add(participant)
             db.session.flush()
             # The claim: only one transaction finds the ticket unclaimed.
             claimed = db.session.execute(
@@ -276,7 +288,7 @@ def _admit_with_ticket(
                 raise _refused("ticket_used")
     except voting.VoteError as busy:
         raise AdmissionError(busy.code, busy.message) from None
-    return participant, sessions.token_for(participant)
+    return participant, token
 
 
 def _place_back(ticket: Ticket, visitor: Visitor) -> tuple[Participant, str]:

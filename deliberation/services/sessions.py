@@ -189,12 +189,14 @@ def join(code: str, display_name: str = "", group: str = "") -> tuple[Participan
     if session is None:
         raise SessionError("unknown_session", lazy_gettext("No session has this code."))
     participant = new_participant(session, display_name, group)
+    db.session.add(participant)
     db.session.commit()
     return participant, token_for(participant)
 
 
 def new_participant(session: LiveSession, display_name: str = "", group: str = "") -> Participant:
-    """A participant of ``session`` added to the database session, not committed yet."""
+    """A participant of ``session``, checked, not added to the database session yet (the
+    caller adds it in the transaction of its choice)."""
     group = (group or "").strip()
     if group and group not in (session.process.groups or []):
         raise SessionError("invalid_group", lazy_gettext("Choose a group from the list."))
@@ -205,7 +207,6 @@ def new_participant(session: LiveSession, display_name: str = "", group: str = "
         display_name=display_name,
         group=group,
     )
-    db.session.add(participant)
     return participant
 
 
