@@ -116,6 +116,7 @@ def _join_page(live_session: LiveSession, status: int = 200, **form: Any) -> Res
             group=form.get("group", ""),
             ticket=form.get("ticket", ""),
             errors=form.get("errors", {}),
+            error_code=form.get("error_code", ""),
             name_max=NAME_MAX,
             ticket_max=TICKET_INPUT_MAX,
         )
@@ -177,14 +178,18 @@ def join_post(code: str):
         status = 429 if error.retry_after else 403 if field == "ticket" else 503
         with session_locale(live_session):
             message = str(error.message)
-        response = _join_page(live_session, status, **form, errors={field: message})
+        response = _join_page(
+            live_session, status, **form, errors={field: message}, error_code=error.code
+        )
         if error.retry_after:
             response.headers["Retry-After"] = str(error.retry_after)
         return response
     except sessions.SessionError as error:
         with session_locale(live_session):
             message = str(error.message)
-        return _join_page(live_session, 400, **form, errors={"form": message})
+        return _join_page(
+            live_session, 400, **form, errors={"form": message}, error_code=error.code
+        )
     response = redirect(url_for("participate.phone", code=live_session.join_code))
     return _with_device_cookie(_with_token_cookie(response, token), device)
 
