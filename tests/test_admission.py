@@ -12,7 +12,7 @@ from flask_babel import force_locale
 
 from deliberation.extensions import db
 from deliberation.models import LiveSession, Participant, Ticket
-from deliberation.services import admission, ballots, sessions, voting
+from deliberation.services import admission, amendments, ballots, sessions, voting
 from deliberation.services.admission import AdmissionError, Visitor
 from tests.live_fixtures import ballot_id, free_item, make_process, workshop
 
@@ -139,6 +139,8 @@ def test_a_voided_ticket_can_no_longer_vote_and_counts_once(ctx):
     with pytest.raises(voting.VoteError) as refused:
         ballots.cast(carla.id, poll.id, ballot_id(), {"answer": "yes"})
     assert refused.value.code == "invalid_token"
+    with pytest.raises(amendments.ProposalError):  # nor send proposals from the floor
+        amendments.propose(db.session.get(Participant, carla.id), "comment", "Hello")
     assert voting.voted_count(poll) == 1
     assert voting.counts_by_group(poll) == {"": {"#ballots": 1, "no": 1}}
     # The voided ticket admits nobody; the replacement admits the person, who votes once.
