@@ -46,7 +46,9 @@ log = logging.getLogger(__name__)
 # Tables whose deleted or updated rows held a participant next to a choice (or a count of a
 # small group): the ones vacuumed after a secret poll closes or is reset.
 SCRUBBED_TABLES = ("ballot", "ballot_receipt", "poll_count", "poll_voter", "poll_audit")
-CHECKPOINT_ATTEMPTS = 5
+# A reader in the middle of a transaction keeps the log from being truncated: tried again
+# for about half a minute (in a native thread, so nobody waits for it).
+CHECKPOINT_ATTEMPTS = 12
 CHECKPOINT_BUSY_MS = 2000
 
 
@@ -171,7 +173,7 @@ def checkpoint_sqlite(path: str) -> bool:
             connection.close()
         if not busy:
             return True
-        time.sleep(0.5 * (attempt + 1))
+        time.sleep(min(0.5 * (attempt + 1), 3.0))
     log.warning("secret poll: the SQLite write-ahead log could not be truncated yet")
     return False
 
