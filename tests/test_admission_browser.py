@@ -137,3 +137,8 @@ def test_tickets_and_secret_or_named_in_chromium(live_server, browser, tmp_path)
     assert errors == []
     for context in (console_context, ana_context, bob_context):
         context.close()
+    # The real server's own log (stdout and stderr) names no voter and no choice.
+    server_log = live_server.log_path.read_text(errors="replace")
+    assert "Serving on" in server_log
+    for needle in ("Ana Ticket", "Bob Ticket", '"answer"', "'answer'"):
+        assert needle not in server_log
