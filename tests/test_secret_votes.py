@@ -311,7 +311,7 @@ def test_majority_judgment_and_dot_choices_in_words():
     assert record.choice_text(poll, {"answer": "yes"}, {"yes": "Oui"}, {}) == "Oui"
 
 
-def test_the_scrub_truncates_the_sqlite_log(tmp_path):
+def test_the_scrub_truncates_the_sqlite_log(tmp_path, monkeypatch):
     import sqlite3
 
     path = tmp_path / "scrub.sqlite"
@@ -323,17 +323,16 @@ def test_the_scrub_truncates_the_sqlite_log(tmp_path):
     wal = path.with_name(path.name + "-wal")
     assert wal.stat().st_size > 0
     # A reader in the middle of a read keeps the log: the scrub waits, then gives up.
-    connection.execute("BEGIN")
-    connection.execute("SELECT * FROM t").fetchall()
-    secrecy.CHECKPOINT_ATTEMPTS, attempts = 1, secrecy.CHECKPOINT_ATTEMPTS
-    secrecy.CHECKPOINT_BUSY_MS, busy_ms = 50, secrecy.CHECKPOINT_BUSY_MS
+    monkeypatch.setattr(secrecy, "CHECKPOINT_ATTEMPTS", 1)
+    monkeypatch.setattr(secrecy, "CHECKPOINT_BUSY_MS", 50)
     try:
+        connection.execute("BEGIN")
+        connection.execute("SELECT * FROM t").fetchall()
         assert secrecy.checkpoint_sqlite(str(path)) is False
         connection.execute("COMMIT")
         assert secrecy.checkpoint_sqlite(str(path)) is True
         assert wal.stat().st_size == 0  # truncated while a connection is still open
     finally:
-        secrecy.CHECKPOINT_ATTEMPTS, secrecy.CHECKPOINT_BUSY_MS = attempts, busy_ms
         connection.close()
 
 
