@@ -172,7 +172,8 @@ def test_a_phone_takes_few_places_in_an_open_session(any_db_app):
         for _ in range(3):  # e.g. one phone lent to two neighbours
             admission.admit(session, phone(1))
         limited = refusal(admission.admit, session, phone(1))
-        assert limited.code == "device_limit" and 0 < limited.retry_after <= 3600
+        assert limited.code == "device_limit" and 120 < limited.retry_after <= 3600
+        assert "minutes" in str(limited.message)  # an hour's wait is not said in seconds
         # Another phone behind the same address is not affected.
         admission.admit(session, phone(2))
         assert sessions.joined_count(session) == 4

@@ -156,25 +156,32 @@ def _consume(setting: str, *identifiers: str, check_only: bool = False) -> int |
     return None
 
 
+def _delay(seconds: int) -> Any:
+    """A wait in words: seconds, or minutes once it is two minutes or more."""
+    if seconds < 120:
+        return lazy_gettext("%(n)s seconds", n=seconds)
+    return lazy_gettext("%(n)s minutes", n=math.ceil(seconds / 60))
+
+
 def _wait_message(code: str, seconds: int) -> AdmissionError:
+    delay = _delay(seconds)
     messages = {
         "join_busy": lazy_gettext(
-            "Many people are joining at this moment. Please try again in %(seconds)s seconds.",
-            seconds=seconds,
+            "Many people are joining at this moment. Please try again in %(delay)s.",
+            delay=delay,
         ),
         "join_throttled": lazy_gettext(
-            "Too many joins from this network right now. Please try again in %(seconds)s seconds.",
-            seconds=seconds,
+            "Too many joins from this network right now. Please try again in %(delay)s.",
+            delay=delay,
         ),
         "device_limit": lazy_gettext(
             "This phone has already taken several places in this session. "
-            "Please ask the facilitator, or try again in %(seconds)s seconds.",
-            seconds=seconds,
+            "Please ask the facilitator, or try again in %(delay)s.",
+            delay=delay,
         ),
         "ticket_tries": lazy_gettext(
-            "Too many wrong ticket codes. Please wait %(seconds)s seconds, "
-            "or see the welcome desk.",
-            seconds=seconds,
+            "Too many wrong ticket codes. Please wait %(delay)s, or see the welcome desk.",
+            delay=delay,
         ),
     }
     return AdmissionError(code, messages[code], retry_after=seconds)
