@@ -61,6 +61,10 @@ FACILITATOR_ROUTES = {
     "facilitate.agenda_move",
     "facilitate.agenda_remove",
     "facilitate.action",
+    "admission.tickets",  # read the admission page, set the head count,
+    "admission.set_expected",
+    "admission.void",  # void and replace a lost ticket at the desk,
+    "admission.print_sheet",  # print tickets (not: open or close joining, issue tickets)
 }
 OWNER_ROUTES = {
     "members.invite",

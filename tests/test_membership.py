@@ -472,3 +472,15 @@ def test_a_deleted_process_takes_its_documents_with_it(app):
     assert created.status_code == 302
     page = outsider.get("/organize/assises/exports").get_data(as_text=True)
     assert world.file_name not in page
+
+
+def test_a_facilitator_runs_admission_but_does_not_choose_who_may_vote(app):
+    world = build_world(app)
+    page_url = f"/facilitate/session/{world.ids['session_id']}/tickets"
+    facilitator = client_as(app, world.people["facilitator"]).get(page_url)
+    assert facilitator.status_code == 200
+    text = facilitator.get_data(as_text=True)
+    assert "/expected" in text  # the head count is theirs to set
+    assert 'id="btn-admission"' not in text and 'id="btn-issue"' not in text
+    co_organizer = client_as(app, world.people["co_organizer"]).get(page_url).get_data(as_text=True)
+    assert 'id="btn-admission"' in co_organizer and 'id="btn-issue"' in co_organizer

@@ -7,6 +7,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from . import (
+        admission,
         auth,
         consolidate,
         exports,
@@ -26,6 +27,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(organize.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(facilitate.bp)
+    app.register_blueprint(admission.bp)
     app.register_blueprint(participate.bp)
     app.register_blueprint(published.bp)
     app.register_blueprint(consolidate.bp)
