@@ -33,6 +33,24 @@ def _rate_limit_storage(message_queue: str | None) -> str:
     return "memory://"
 
 
+def _days(raw: str | None, default: int) -> int:
+    raw = (raw or "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else default
+
+
+# Every join request from one address: high, because a venue's phones share one address
+# behind NAT. New places in one session per minute: a hall of 2,000 arriving at once is in
+# within the minute, a flood is capped. New places one phone (device cookie) may take in one
+# open session. Wrong ticket codes per phone and per address.
+JOIN_LIMITS = {
+    "JOIN_LIMIT_PER_ADDRESS": "6000 per 10 minutes",
+    "JOIN_LIMIT_PER_SESSION": "3000 per minute",
+    "JOIN_LIMIT_PER_DEVICE": "3 per hour",
+    "TICKET_FAILURES_PER_DEVICE": "10 per 10 minutes",
+    "TICKET_FAILURES_PER_ADDRESS": "300 per 10 minutes",
+}
+
+
 def from_environment(instance_path: str, root_path: str) -> dict:
     url = _database_url(instance_path)
     message_queue = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
@@ -67,4 +85,8 @@ def from_environment(instance_path: str, root_path: str) -> dict:
         # How many reverse proxies (nginx…) stand in front: their X-Forwarded-For gives the
         # client's address. 0 when the server is reached directly.
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
+        # How long an invitation link to join a process works (docs/deployment.md).
+        "INVITATION_DAYS": _days(os.environ.get("INVITATION_DAYS"), default=7),
+        # Join throttles (Flask-Limiter notation; docs/deployment.md, docs/security.md).
+        **{name: os.environ.get(name, default) for name, default in JOIN_LIMITS.items()},
     }

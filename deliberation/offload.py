@@ -17,13 +17,18 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def gevent_patched() -> bool:
+def _gevent_patched() -> bool:
     # A patched process has imported gevent already: skip importing it anywhere else.
     if "gevent" not in sys.modules:
         return False
     from gevent import monkey
 
     return bool(monkey.is_module_patched("threading"))
+
+
+def gevent_patched() -> bool:
+    """Whether this process runs on gevent's loop (``python app.py``, the gevent worker)."""
+    return _gevent_patched()
 
 
 def run_blocking(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
@@ -33,7 +38,7 @@ def run_blocking(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) ->
     function must not need the greenlet's context (Flask app or request context, database
     session): pass it plain values.
     """
-    if not gevent_patched():
+    if not _gevent_patched():
         return function(*args, **kwargs)
     import gevent
 

@@ -11,7 +11,7 @@ import pytest
 from deliberation.extensions import db
 from deliberation.models import AgendaItem, LiveSession, Organizer, Poll, PollAudit, Process
 from deliberation.services import ballots, sessions, voting
-from tests.live_fixtures import first_field, free_item, make_process, workshop
+from tests.live_fixtures import first_field, free_item, make_member, make_process, workshop
 
 
 @pytest.fixture
@@ -22,6 +22,7 @@ def world(app):
         organizer.set_password("secret-password")
         db.session.add(organizer)
         db.session.commit()
+        make_member(process.id, organizer.id, "co_organizer")  # schedules and runs sessions
         session = workshop(process, "Workshop in Liège")
         ids = {
             "process_id": process.id,
@@ -185,7 +186,14 @@ def test_http_actions_run_a_whole_vote(app, facilitator, world):
         return response
 
     act("show_item", item_id=item_id)
-    act("open_poll", item_id=item_id, method="yes_no", countdown_seconds="60", show_live="on")
+    act(
+        "open_poll",
+        item_id=item_id,
+        method="yes_no",
+        countdown_seconds="60",
+        show_live="on",
+        secret="no",
+    )
     with app.app_context():
         poll = db.session.scalar(db.select(Poll).filter_by(agenda_item_id=item_id))
         poll_id = poll.id

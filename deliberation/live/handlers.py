@@ -24,7 +24,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from .. import inputs
 from ..extensions import db, socketio
 from ..models import AgendaItem, LiveSession, Participant, Poll
-from ..services import ballots, sessions, voting
+from ..services import access, ballots, sessions, voting
 from ..services.sessions import SessionError
 from ..services.voting import VoteError
 from . import broadcast, guard, proposals, rooms
@@ -34,7 +34,9 @@ REFUSALS = {
     "bad_request": lazy_gettext("The request could not be read."),
     "invalid_token": lazy_gettext("Your place in this session was not found: join again."),
     "unknown_session": lazy_gettext("No session has this code."),
-    "not_allowed": lazy_gettext("Log in as an organiser to run this session."),
+    "not_allowed": lazy_gettext(
+        "Log in as an organiser who may run this session (a member of its process)."
+    ),
 }
 
 
@@ -88,6 +90,12 @@ def _identify(auth: Any) -> tuple[LiveSession, rooms.Presence]:
             raise Refusal("not_allowed")
         session_id = auth.get("session_id")
         session = db.session.get(LiveSession, session_id) if inputs.is_id(session_id) else None
+        # A session the organiser may not run is refused as if it did not exist for them.
+        if session is None or not access.can_facilitate(current_user, session):
+            raise Refusal("not_allowed")
+        return session, rooms.Presence(
+            session.id, role, None, session.process.language, organizer_id=current_user.id
+        )
     if session is None:
         raise Refusal("unknown_session")
     return session, rooms.Presence(session.id, role, None, session.process.language)
@@ -189,6 +197,8 @@ def on_sync(_data: Any = None) -> dict[str, Any]:
     )
     if session is None or (presence.role == "phone" and participant is None):
         return _error(Refusal("invalid_token"), presence.language)
+    if presence.role == "facilitator" and not facilitator_still_allowed(session):
+        return _error(Refusal("not_allowed"), presence.language)
     return sessions.state_for(session, presence.role, participant)
 
 
@@ -220,6 +230,12 @@ def on_vote(data: Any = None) -> dict[str, Any]:
 # -- facilitator actions ------------------------------------------------------------------
 
 
+def facilitator_still_allowed(session: LiveSession) -> bool:
+    """Membership is checked again on every facilitator event: a member removed (or limited
+    to another territory) since the socket connected is refused from then on."""
+    return current_user.is_authenticated and access.can_facilitate(current_user, session)
+
+
 def facilitator_action(action: Callable[..., None]) -> Callable[[Any], dict[str, Any]]:
     """Check the caller runs this session; on success broadcast, then ack with the state."""
 
@@ -230,6 +246,8 @@ def facilitator_action(action: Callable[..., None]) -> Callable[[Any], dict[str,
         if presence is None or presence.role != "facilitator" or not current_user.is_authenticated:
             return _error(Refusal("not_allowed"), language)
         session = db.session.get(LiveSession, presence.session_id)
+        if session is not None and not facilitator_still_allowed(session):
+            return _error(Refusal("not_allowed"), language)
         if session is None or not isinstance(data, dict):
             return _error(Refusal("bad_request"), language)
         try:
@@ -281,6 +299,7 @@ def _open_poll(session: LiveSession, data: dict, actor: str) -> None:
         dots=data.get("dots"),
         countdown_seconds=data.get("countdown_seconds"),
         actor=actor,
+        secret=data.get("secret", True),
     )
 
 

@@ -42,6 +42,8 @@ class Presence:
     participant_id: int | None = None
     # The process language: messages to this socket are written in it.
     language: str = "fr"
+    # The organiser behind a facilitator socket (cut when their membership changes).
+    organizer_id: int | None = None
 
 
 REMOTE_REFRESH_S = 1.0
@@ -110,6 +112,12 @@ def remove(sid: str) -> Presence | None:
 
 def of(sid: str) -> Presence | None:
     return _sockets.get(sid)
+
+
+def facilitators() -> list[tuple[str, Presence]]:
+    """This process's facilitator sockets (a handful; phones are skipped)."""
+    with _lock:
+        return [(sid, p) for sid, p in _sockets.items() if p.role == "facilitator"]
 
 
 def sync() -> int:

@@ -2,6 +2,7 @@
 
 from .base import TEXT_MAX, TITLE_MAX, utcnow
 from .live import (
+    ADMISSIONS,
     AGENDA_ITEM_TYPES,
     POLL_METHODS,
     POLL_STATES,
@@ -15,8 +16,10 @@ from .live import (
     Poll,
     PollAudit,
     PollCount,
+    PollVoter,
     Proposal,
 )
+from .membership import MEMBER_ROLES, Invitation, Membership, MembershipEvent
 from .process import (
     DEFAULT_CONSENSUS_LABELS,
     DEFAULT_GROUPS,
@@ -35,19 +38,23 @@ from .process import (
     Recommendation,
     Territory,
 )
+from .tickets import TICKET_ORIGINS, Ticket
 from .users import Organizer
 from .versions import VERSION_KINDS, VERSIONED_TYPES, TextVersion
 
 __all__ = [
+    "ADMISSIONS",
     "AGENDA_ITEM_TYPES",
     "TREE_ITEM_TYPES",
     "DEFAULT_CONSENSUS_LABELS",
     "DEFAULT_GROUPS",
     "EXPERT_ROLES",
+    "MEMBER_ROLES",
     "POLL_METHODS",
     "POLL_STATES",
     "SESSION_KINDS",
     "STANCES",
+    "TICKET_ORIGINS",
     "TEXT_MAX",
     "TITLE_MAX",
     "VERSIONED_TYPES",
@@ -62,18 +69,23 @@ __all__ = [
     "Finding",
     "Hypothesis",
     "ImplementationCondition",
+    "Invitation",
     "LiveSession",
+    "Membership",
+    "MembershipEvent",
     "Note",
     "Organizer",
     "Participant",
     "Poll",
     "PollAudit",
     "PollCount",
+    "PollVoter",
     "Process",
     "Proposal",
     "Question",
     "Recommendation",
     "Territory",
     "TextVersion",
+    "Ticket",
     "utcnow",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -19,6 +19,8 @@ class Organizer(UserMixin, Timestamped, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(300))
+    # An instance administrator sees and may do everything (granted by the command line).
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
 
     # Hashing costs tens of ms of CPU: off the gevent loop, so voters' greenlets keep running.
     def set_password(self, password: str) -> None:

@@ -207,8 +207,9 @@ def _write(
                 raise VoteError("not_in_session")
             receipt = receipts.get((poll.id, request.ballot_id))
             if receipt is not None:
+                # A closed secret poll's receipts name nobody: the id alone is the proof.
                 owner, counted_in = receipt
-                if owner != request.participant_id:
+                if owner is not None and owner != request.participant_id:
                     # Another participant's ballot id: refused, theirs untouched.
                     raise VoteError("bad_request")
                 if counted_in != poll.round:
@@ -294,8 +295,10 @@ def _build(dialect: str, name: str) -> Any:
     polls, ballots = Poll.__table__, Ballot.__table__
     receipts, participants = BallotReceipt.__table__, Participant.__table__
     if name == "voters":
+        # A voided place (its ticket voided) votes no more: invalid_token.
         return db.select(participants.c.id, participants.c.session_id, participants.c.group).where(
-            participants.c.id.in_(bindparam("participant_ids", expanding=True))
+            participants.c.id.in_(bindparam("participant_ids", expanding=True)),
+            participants.c.voided_at.is_(None),
         )
     if name == "lock_polls":
         # Ordered, so two writers locking the same polls take them in the same order.

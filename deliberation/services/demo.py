@@ -1,9 +1,10 @@
 """The demo: the Assises de l'insertion and an organiser account, loaded by ``make run``.
 
 ``flask --app app load-demo`` calls :func:`ensure_demo`. It is idempotent: the process is
-imported only when its slug is absent, and the demo organiser is created only when there is
-no organiser account at all. The demo password is public (it is printed and documented), so
-it is shown only while the account still has it.
+imported only when its slug is absent, the demo organiser is created only when there is no
+organiser account at all, and it becomes the owner of the demo process while that process
+has no member. The demo password is public (it is printed and documented), so it is shown
+only while the account still has it.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Organizer, Process
+from .access import Role
 from .accounts import create_or_update_organizer, find_organizer
 from .demo_sessions import ensure_demo_sessions
+from .membership import add_member, members
 from .process_file import import_process_file
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "assises-insertion.yaml"
@@ -50,8 +53,13 @@ def ensure_demo(organizer_email: str) -> list[str]:
         )
         lines.append(f"Created the demo organiser account {organizer.email}.")
 
-    lines.append(f"Organisers log in at {login_url()}")
     account = find_organizer(organizer_email)
+    if account is not None and not members(process):
+        # The demo belongs to the demo organiser (a database from before memberships too).
+        add_member(process, account, Role.OWNER)
+        lines.append(f"The demo organiser {account.email} owns the demo process.")
+
+    lines.append(f"Organisers log in at {login_url()}")
     if account is None:
         lines.append(
             "  Organiser accounts already exist: log in with yours "

@@ -6,6 +6,8 @@ from flask import Flask, abort, request
 
 from .. import inputs
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
 
 def refuse_unstorable_input() -> None:
     """A query or form value no database can store (a NUL: no browser sends one) is a bad
@@ -17,19 +19,32 @@ def refuse_unstorable_input() -> None:
         abort(400)
 
 
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
 def register(app: Flask) -> None:
-    from . import auth, consolidate, exports, facilitate, organize, participate, public, published
+    from . import (
+        admission,
+        auth,
+        consolidate,
+        exports,
+        facilitate,
+        guard,
+        invitations,
+        members,
+        organize,
+        participate,
+        public,
+        published,
+    )
 
     app.before_request(refuse_unstorable_input)
-
+    guard.register(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(organize.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(facilitate.bp)
+    app.register_blueprint(admission.bp)
     app.register_blueprint(participate.bp)
     app.register_blueprint(published.bp)
     app.register_blueprint(consolidate.bp)
+    app.register_blueprint(members.bp)
+    app.register_blueprint(invitations.bp)

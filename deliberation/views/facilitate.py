@@ -12,18 +12,21 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from ..extensions import db
 from ..live import broadcast, proposals
 from ..models import SESSION_KINDS, TREE_ITEM_TYPES, AgendaItem, Field, LiveSession, Poll, Process
-from ..services import sessions, voting
+from ..services import access, sessions, voting
+from ..services.access import Capability
 from ..services.sessions import SessionError
 from ..services.voting import VoteError
 from .common import process_or_404
+from .guard import requires
 from .live_common import (
+    group_labels,
     item_type_labels,
     method_labels,
     results_strings,
@@ -63,7 +66,8 @@ def _sessions_page(process: Process, form: dict[str, str] | None = None, error: 
     page = render_template(
         "live/sessions.html",
         process=process,
-        live_sessions=listed,
+        # A facilitator limited to a territory sees only the sessions they may run.
+        live_sessions=access.sessions_to_run(current_user, process, listed),
         kinds=kind_labels(),
         form=form or {"kind": "workshop"},
         error=error,
@@ -72,18 +76,27 @@ def _sessions_page(process: Process, form: dict[str, str] | None = None, error: 
 
 
 @bp.get("/facilitate/<slug>/sessions")
-@login_required
+@requires(Capability.FACILITATE)
 def session_list(slug: str):
     return _sessions_page(process_or_404(slug))
 
 
 @bp.post("/facilitate/<slug>/sessions")
-@login_required
+@requires(Capability.EDIT)
 def session_create(slug: str):
     process = process_or_404(slug)
     form = {
         key: (request.form.get(key) or "").strip()
-        for key in ("kind", "title", "field_id", "territory_id", "held_on", "place")
+        for key in (
+            "kind",
+            "title",
+            "field_id",
+            "territory_id",
+            "held_on",
+            "place",
+            "expected_count",
+            "admission",
+        )
     }
     held_on = None
     if form["held_on"]:
@@ -93,6 +106,9 @@ def session_create(slug: str):
             return _sessions_page(process, form, _("The date is not valid (expected YYYY-MM-DD)."))
     if form["kind"] not in SESSION_KINDS:
         return _sessions_page(process, form, _("Choose a workshop or a general assembly."))
+    expected = _int_or_none(form["expected_count"])
+    if form["expected_count"] and expected is None:
+        return _sessions_page(process, form, _("The expected head count is a whole number."))
     try:
         live_session = sessions.create_session(
             process,
@@ -102,6 +118,8 @@ def session_create(slug: str):
             territory_id=_int_or_none(form["territory_id"]),
             held_on=held_on,
             place=form["place"],
+            admission=form["admission"] or None,
+            expected_count=expected,
         )
     except SessionError as error:
         db.session.rollback()
@@ -174,11 +192,18 @@ def console_strings() -> dict[str, Any]:
         "joined": _("joined"),
         "option_hint": _("Suggested options: %(options)s", options="{options}"),
         "countdown_over": _("Time is up: closing the vote."),
+        "overflow": _(
+            "More places taken (%(joined)s) than people expected in the room (%(expected)s): "
+            "count the room, or use personal tickets.",
+            joined="{joined}",
+            expected="{expected}",
+        ),
+        "participant_n": _("Participant %(n)s", n="{n}"),
     }
 
 
 @bp.get("/facilitate/session/<int:session_id>")
-@login_required
+@requires(Capability.FACILITATE)
 def console(session_id: int):
     live_session = _session_or_404(session_id)
     state = sessions.state_for(live_session, "facilitator")
@@ -207,6 +232,7 @@ def console(session_id: int):
         methods=method_labels(),
         kinds=kind_labels(),
         state_labels=strings["states"],
+        group_labels=group_labels(),
     )
 
 
@@ -222,7 +248,7 @@ def _agenda_item_or_404(live_session: LiveSession, agenda_id: int) -> AgendaItem
 
 
 @bp.post("/facilitate/session/<int:session_id>/agenda")
-@login_required
+@requires(Capability.FACILITATE)
 def agenda_add(session_id: int):
     live_session = _session_or_404(session_id)
     action = request.form.get("action")
@@ -255,7 +281,7 @@ def agenda_add(session_id: int):
 
 
 @bp.post("/facilitate/session/<int:session_id>/agenda/<int:agenda_id>/move")
-@login_required
+@requires(Capability.FACILITATE)
 def agenda_move(session_id: int, agenda_id: int):
     live_session = _session_or_404(session_id)
     item = _agenda_item_or_404(live_session, agenda_id)
@@ -268,7 +294,7 @@ def agenda_move(session_id: int, agenda_id: int):
 
 
 @bp.post("/facilitate/session/<int:session_id>/agenda/<int:agenda_id>/remove")
-@login_required
+@requires(Capability.FACILITATE)
 def agenda_remove(session_id: int, agenda_id: int):
     live_session = _session_or_404(session_id)
     item = _agenda_item_or_404(live_session, agenda_id)
@@ -323,6 +349,7 @@ def run_action(live_session: LiveSession, action: str, form: Any, actor: str) ->
             dots=_int_or_none(form.get("dots")),
             countdown_seconds=countdown or None,
             actor=actor,
+            secret=form.get("secret", "yes") != "no",
         )
     elif action == "close_poll":
         voting.close_poll(_poll_in(live_session, form.get("poll_id")), actor=actor)
@@ -341,7 +368,7 @@ def run_action(live_session: LiveSession, action: str, form: Any, actor: str) ->
 
 
 @bp.post("/facilitate/session/<int:session_id>/action/<action>")
-@login_required
+@requires(Capability.FACILITATE)
 def action(session_id: int, action: str):
     live_session = _session_or_404(session_id)
     if action not in ACTIONS:

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import Forbidden, HTTPException
 
 from ..extensions import db
 
@@ -45,7 +45,9 @@ def bad_request(error: HTTPException):
 
 
 def forbidden(error: HTTPException):
-    return _render(403, _("Not allowed"), _("You are not allowed to see this page."))
+    # The access check says why (views/guard.py); Werkzeug's own text is not for our users.
+    said = error.description if error.description != Forbidden.description else None
+    return _render(403, _("Not allowed"), said or _("You are not allowed to see this page."))
 
 
 def not_found(error: HTTPException):

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 58f5e6d429d9
+Revision ID: d63e4a121abc
 Revises: 
-Create Date: 2026-12-01 14:28:47.757763
+Create Date: 2026-12-01 15:36:11.200641
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '58f5e6d429d9'
+revision = 'd63e4a121abc'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -23,6 +23,7 @@ def upgrade():
     sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('password_hash', sa.String(length=300), nullable=False),
+    sa.Column('is_admin', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
@@ -65,6 +66,21 @@ def upgrade():
     sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('membership_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('actor', sa.String(length=254), nullable=False),
+    sa.Column('action', sa.String(length=30), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('territory', sa.String(length=300), nullable=False),
+    sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('membership_event', schema=None) as batch_op:
+        batch_op.create_index('membership_event_by_process', ['process_id', 'at'], unique=False)
+
     op.create_table('territory',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('process_id', sa.Integer(), nullable=False),
@@ -90,6 +106,26 @@ def upgrade():
     sa.ForeignKeyConstraint(['field_id'], ['field.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('invitation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('territory_id', sa.Integer(), nullable=True),
+    sa.Column('label', sa.String(length=300), nullable=False),
+    sa.Column('created_by', sa.String(length=254), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.Column('used_at', sa.DateTime(), nullable=True),
+    sa.Column('used_by', sa.String(length=254), nullable=False),
+    sa.Column('withdrawn_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint("role IN ('owner', 'co_organizer', 'facilitator')", name='invitation_role_known'),
+    sa.CheckConstraint("territory_id IS NULL OR role = 'facilitator'", name='invitation_territory_facilitator'),
+    sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['territory_id'], ['territory.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('token_hash')
+    )
     op.create_table('live_session',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('process_id', sa.Integer(), nullable=False),
@@ -102,9 +138,13 @@ def upgrade():
     sa.Column('join_code', sa.String(length=6), nullable=False),
     sa.Column('current_item_id', sa.Integer(), nullable=True),
     sa.Column('demo', sa.Boolean(), nullable=False),
+    sa.Column('admission', sa.String(length=10), nullable=False),
+    sa.Column('expected_count', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint("admission IN ('open', 'tickets')", name='live_session_admission_known'),
     sa.CheckConstraint("kind IN ('workshop', 'assembly')", name='live_session_kind'),
+    sa.CheckConstraint('expected_count IS NULL OR expected_count >= 0', name='live_session_expected_count'),
     sa.CheckConstraint('length(title) > 0', name='live_session_title_not_empty'),
     sa.ForeignKeyConstraint(['current_item_id'], ['agenda_item.id'], name='fk_live_session_current_item', ondelete='SET NULL', use_alter=True),
     sa.ForeignKeyConstraint(['field_id'], ['field.id'], ondelete='SET NULL'),
@@ -113,6 +153,25 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('join_code')
     )
+    op.create_table('membership',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('organizer_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('territory_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint("role IN ('owner', 'co_organizer', 'facilitator')", name='membership_role_known'),
+    sa.CheckConstraint("territory_id IS NULL OR role = 'facilitator'", name='membership_territory_facilitator'),
+    sa.ForeignKeyConstraint(['organizer_id'], ['organizer.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['territory_id'], ['territory.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('process_id', 'organizer_id', name='one_role_per_process')
+    )
+    with op.batch_alter_table('membership', schema=None) as batch_op:
+        batch_op.create_index('membership_by_organizer', ['organizer_id'], unique=False)
+
     op.create_table('question',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('field_id', sa.Integer(), nullable=False),
@@ -168,6 +227,7 @@ def upgrade():
     sa.Column('display_name', sa.String(length=80), nullable=False),
     sa.Column('group', sa.String(length=80), nullable=False),
     sa.Column('joined_at', sa.DateTime(), nullable=False),
+    sa.Column('voided_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['session_id'], ['live_session.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('token_id')
@@ -229,6 +289,7 @@ def upgrade():
     sa.Column('method', sa.String(length=30), nullable=False),
     sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('show_live', sa.Boolean(), nullable=False),
+    sa.Column('secret', sa.Boolean(), nullable=False),
     sa.Column('options', sa.JSON(), nullable=False),
     sa.Column('dots', sa.Integer(), nullable=False),
     sa.Column('opened_at', sa.DateTime(), nullable=True),
@@ -278,13 +339,33 @@ def upgrade():
     sa.ForeignKeyConstraint(['finding_id'], ['finding.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('ticket',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=16), nullable=False),
+    sa.Column('origin', sa.String(length=20), nullable=False),
+    sa.Column('batch', sa.Integer(), nullable=False),
+    sa.Column('issued_at', sa.DateTime(), nullable=False),
+    sa.Column('participant_id', sa.Integer(), nullable=True),
+    sa.Column('claimed_at', sa.DateTime(), nullable=True),
+    sa.Column('device_hash', sa.String(length=64), nullable=False),
+    sa.Column('voided_at', sa.DateTime(), nullable=True),
+    sa.Column('replaced_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint("origin IN ('sheet', 'replacement')", name='ticket_origin_known'),
+    sa.ForeignKeyConstraint(['participant_id'], ['participant.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['replaced_by_id'], ['ticket.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['session_id'], ['live_session.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('participant_id'),
+    sa.UniqueConstraint('session_id', 'code', name='ticket_code_once')
+    )
     op.create_table('ballot',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('poll_id', sa.Integer(), nullable=False),
-    sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.Column('participant_id', sa.Integer(), nullable=True),
     sa.Column('choice', sa.JSON(), nullable=False),
     sa.Column('group', sa.String(length=80), nullable=False),
-    sa.Column('cast_at', sa.DateTime(), nullable=False),
+    sa.Column('cast_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['participant_id'], ['participant.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['poll_id'], ['poll.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -294,7 +375,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('poll_id', sa.Integer(), nullable=False),
     sa.Column('client_id', sa.String(length=64), nullable=False),
-    sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.Column('participant_id', sa.Integer(), nullable=True),
     sa.Column('round', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['participant_id'], ['participant.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['poll_id'], ['poll.id'], ondelete='CASCADE'),
@@ -320,6 +401,15 @@ def upgrade():
     sa.ForeignKeyConstraint(['poll_id'], ['poll.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('poll_id', 'group', 'key', name='one_counter')
+    )
+    op.create_table('poll_voter',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('poll_id', sa.Integer(), nullable=False),
+    sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['participant_id'], ['participant.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['poll_id'], ['poll.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('poll_id', 'participant_id', name='one_roll_entry')
     )
     op.create_table('text_version',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -350,10 +440,12 @@ def downgrade():
         batch_op.drop_index('ix_text_version_item')
 
     op.drop_table('text_version')
+    op.drop_table('poll_voter')
     op.drop_table('poll_count')
     op.drop_table('poll_audit')
     op.drop_table('ballot_receipt')
     op.drop_table('ballot')
+    op.drop_table('ticket')
     op.drop_table('recommendation')
     op.drop_table('proposal')
     op.drop_table('poll')
@@ -366,9 +458,18 @@ def downgrade():
     op.drop_table('finding')
     op.drop_table('agenda_item')
     op.drop_table('question')
+    with op.batch_alter_table('membership', schema=None) as batch_op:
+        batch_op.drop_index('membership_by_organizer')
+
+    op.drop_table('membership')
     op.drop_table('live_session')
+    op.drop_table('invitation')
     op.drop_table('expert_input')
     op.drop_table('territory')
+    with op.batch_alter_table('membership_event', schema=None) as batch_op:
+        batch_op.drop_index('membership_event_by_process')
+
+    op.drop_table('membership_event')
     op.drop_table('field')
     op.drop_table('process')
     op.drop_table('organizer')
