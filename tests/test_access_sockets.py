@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from deliberation.extensions import db, socketio
-from deliberation.live import broadcast, handlers, rooms
+from deliberation.live import broadcast, guard, handlers, rooms
 from deliberation.models import LiveSession, Membership, Process
 from deliberation.services import membership, sessions
 from tests.access_world import World, build_world, client_as, snapshot
@@ -20,6 +20,9 @@ from tests.live_fixtures import make_member
 # Events a phone sends with its own token (tests/test_live_socket.py refuses them to others).
 PHONE_EVENTS = {"vote", "propose", "my_proposals"}
 LIFECYCLE_EVENTS = {"connect", "disconnect"}
+# The edge's own handlers (live/guard.py): any event it refused, and any unknown event. They
+# answer every caller the same refusal and change nothing (tests/test_hostile_inputs.py).
+EDGE_EVENTS = {guard.REFUSED_EVENT, "*"}
 # Shared by every role: a projector or a phone asking for its own state is not refused.
 SHARED_EVENTS = {"sync"}
 
@@ -35,7 +38,7 @@ def world(any_db_app):
 
 def facilitator_events(app: Flask) -> list[str]:
     registered = app.extensions["socketio"].server.handlers["/"]
-    return sorted(set(registered) - PHONE_EVENTS - LIFECYCLE_EVENTS)
+    return sorted(set(registered) - PHONE_EVENTS - LIFECYCLE_EVENTS - EDGE_EVENTS)
 
 
 def console_of(app: Flask, organizer_id: int | None, session_id: int):

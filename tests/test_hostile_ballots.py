@@ -29,7 +29,7 @@ from deliberation.models import Ballot, Poll
 from deliberation.services import ballots, sessions, voting
 from deliberation.services.accounts import create_or_update_organizer
 from tests.conftest import LiveServer, free_port
-from tests.live_fixtures import ballot_id, free_item, make_process, voters, workshop
+from tests.live_fixtures import ballot_id, free_item, make_member, make_process, voters, workshop
 from tests.test_crash_recovery import SECRET, prepare
 
 PASSWORD = "correct horse battery"
@@ -221,7 +221,8 @@ def live(any_db_app):
         process = make_process()
         session = workshop(process)
         item = free_item(session)
-        create_or_update_organizer("facilitator@example.org", PASSWORD)
+        organizer, _created = create_or_update_organizer("facilitator@example.org", PASSWORD)
+        make_member(process.id, organizer.id, "facilitator")
         tokens = [sessions.join(session.join_code, "", "")[1] for _ in range(2)]
         ids = {"session": session.id, "item": item.id, "tokens": tokens}
     yield app, ids

@@ -21,7 +21,8 @@ from markupsafe import escape
 
 from deliberation.documents import jobs, queue
 from deliberation.extensions import db
-from deliberation.models import Process
+from deliberation.models import Organizer, Process
+from deliberation.services import membership
 from deliberation.services.accounts import create_or_update_organizer
 from tests.live_fixtures import make_process
 from tests.test_documents_synthesis import demo_process
@@ -33,9 +34,10 @@ JSON = {"Accept": "application/json"}
 
 def logged_in(app):
     client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the messages checked below
     with app.app_context():
-        create_or_update_organizer(EMAIL, PASSWORD, name="Org")
-        demo_process()
+        organizer, _created = create_or_update_organizer(EMAIL, PASSWORD, name="Org")
+        membership.add_member(demo_process(), organizer, "co_organizer")
     assert client.post("/login", data={"email": EMAIL, "password": PASSWORD}).status_code == 302
     return client
 
@@ -64,7 +66,11 @@ def test_twenty_requests_never_run_more_than_the_configured_workers(tmp_path):
     client = logged_in(app)
     exports_dir = app.config["EXPORTS_DIR"]
     with app.app_context():
-        slugs = ["assises-insertion"] + [make_process(f"small-{n}").slug for n in range(4)]
+        organizer = db.session.scalar(db.select(Organizer).filter_by(email=EMAIL))
+        smaller = [make_process(f"small-{n}") for n in range(4)]
+        for process in smaller:
+            membership.add_member(process, organizer, "co_organizer")
+        slugs = ["assises-insertion"] + [process.slug for process in smaller]
     started = []
     for number in range(20):
         slug = slugs[number % len(slugs)]

@@ -21,7 +21,7 @@ from deliberation.live import broadcast, guard, rooms
 from deliberation.services import sessions, voting
 from deliberation.services.accounts import create_or_update_organizer
 from deliberation.services.process_file import ProcessFileError, load_process_text
-from tests.live_fixtures import free_item, make_process, workshop
+from tests.live_fixtures import free_item, make_member, make_process, workshop
 
 PASSWORD = "correct horse battery"
 EVENTS = [
@@ -101,7 +101,8 @@ def hall(any_db_app):
         session = workshop(process)
         item = free_item(session)
         voting.open_poll(session, item, "consensus")
-        create_or_update_organizer("facilitator@example.org", PASSWORD)
+        organizer, _created = create_or_update_organizer("facilitator@example.org", PASSWORD)
+        make_member(process.id, organizer.id, "facilitator")
         _, token = sessions.join(session.join_code, "", "")
         ids = {"session": session.id, "code": session.join_code, "token": token}
     yield app, ids

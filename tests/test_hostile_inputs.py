@@ -18,7 +18,7 @@ from deliberation.live import broadcast, guard, rooms
 from deliberation.models import Participant
 from deliberation.services import sessions
 from deliberation.services.accounts import create_or_update_organizer
-from tests.live_fixtures import ballot_id, free_item, make_process, workshop
+from tests.live_fixtures import ballot_id, free_item, make_member, make_process, workshop
 
 PASSWORD = "correct horse battery"
 
@@ -103,7 +103,8 @@ def live(any_db_app):
         process = make_process()
         session = workshop(process)
         item = free_item(session)
-        create_or_update_organizer("facilitator@example.org", PASSWORD)
+        organizer, _created = create_or_update_organizer("facilitator@example.org", PASSWORD)
+        make_member(process.id, organizer.id, "facilitator")
         _, token = sessions.join(session.join_code, "", "")
         ids = {"session": session.id, "item": item.id, "code": session.join_code, "token": token}
     yield app, ids
@@ -276,8 +277,11 @@ def test_out_of_range_ids_and_loose_booleans_are_bad_requests(live, caplog):
             callback=True,
         )
         assert ack["error"] == "bad_request"
+        # A named poll: live results are for named votes only.
         opened = console.emit(
-            "open_poll", {"item_id": ids["item"], "method": "yes_no"}, callback=True
+            "open_poll",
+            {"item_id": ids["item"], "method": "yes_no", "secret": False},
+            callback=True,
         )
         poll_id = opened["state"]["poll"]["id"]
         for loose in ("false", "true", 0, 1, None):

@@ -365,9 +365,9 @@ def test_the_outline_of_a_very_large_process_never_stops_the_hall(server, tmp_pa
     live, _ids, tokens, _url = server
     source = tmp_path / "large.yaml"
     _large_process_file(source, fields=10, hypotheses=250)
-    live.flask("import-process", str(source))
     password = "a long enough password"
     live.flask("create-organizer", "large@example.org", input=f"{password}\n{password}\n")
+    live.flask("import-process", str(source), "--owner", "large@example.org")
     connection = http.client.HTTPConnection("127.0.0.1", live.port, timeout=60)
     connection.request("GET", "/login")
     login_page = connection.getresponse()

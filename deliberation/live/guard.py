@@ -101,8 +101,6 @@ class GuardedPacket(sio_packet.Packet):
     """A Socket.IO packet that never raises on decoding and never hands a handler a value
     :mod:`deliberation.inputs` refuses (see the module docstring)."""
 
-    json = _PayloadJson
-
     def __init__(self, *args: Any, encoded_packet: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, encoded_packet=encoded_packet, **kwargs)
         if encoded_packet is not None and not encoded_packet:
@@ -110,6 +108,10 @@ class GuardedPacket(sio_packet.Packet):
             self._refuse("bad_request")
 
     def decode(self, encoded_packet: Any) -> int:
+        # The limits apply to what clients send, so only here: the class keeps the plain
+        # JSON module, which the client managers also take for the messages between server
+        # processes (a state larger than a client's limit goes through Redis as it is).
+        self.json = _PayloadJson
         self.packet_type, self.namespace, self.id, self.data = sio_packet.EVENT, None, None, None
         if not isinstance(encoded_packet, str):
             # Binary frames: our protocol is JSON only.
