@@ -6,8 +6,10 @@ import os
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request, session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
+from . import headers, keys
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate, socketio
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +28,9 @@ def select_locale() -> str:
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
+        # INSTANCE_PATH: the instance's private files elsewhere than instance/ beside the
+        # code (a read-only install, or the test suite keeping away from a developer's).
+        instance_path=os.environ.get("INSTANCE_PATH") or None,
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
@@ -34,6 +39,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config_module.from_environment(app.instance_path, str(ROOT)))
     if test_config:
         app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = keys.instance_secret_key(app.instance_path)
 
     db.init_app(app)
     with app.app_context():
@@ -67,6 +74,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         **({"client_manager": manager} if manager is not None else {}),
     )
     compress_each_message_alone()  # no zlib objects kept per websocket (memory per phone)
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        # Outside Socket.IO's middleware, so sockets see the client's address too. Only the
+        # address and the scheme: nginx sets Host itself, and a forwarded host or port from
+        # a client would end up in the QR code's join address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    headers.install(app)
 
     from flask_babel import get_locale
 

@@ -38,7 +38,7 @@ def world(app):
 @pytest.fixture
 def facilitator(client, world):
     with client.session_transaction() as flask_session:
-        flask_session["_user_id"] = str(world["organizer_id"])
+        flask_session["_user_id"] = f"{world['organizer_id']}:0"  # Organizer.get_id(): id:epoch
         flask_session["_fresh"] = True
     return client
 

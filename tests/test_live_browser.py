@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 SHOTS = Path("/tmp")
-DEMO_EMAIL = "organisateur@example.org"
-DEMO_PASSWORD = "assises-demo"
 PHONE = {"width": 360, "height": 640}
 
 
-def log_in(page, base: str) -> None:
-    page.goto(base + "/login")
-    page.fill("#email", DEMO_EMAIL)
-    page.fill("#password", DEMO_PASSWORD)
+def log_in(page, server) -> None:
+    """As the demo organiser, with the login load-demo drew and kept for this server."""
+    email, password = server.demo_login
+    page.goto(server.url + "/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
     page.click("form.form button[type=submit]")
     page.wait_for_load_state()
     assert "/login" not in page.url, "the demo organiser can log in"
@@ -62,7 +62,7 @@ def test_a_consensus_vote_from_two_phones_reaches_the_projector(live_server, bro
     console_context = browser.new_context(viewport={"width": 1400, "height": 1000})
     console = console_context.new_page()
     console.on("pageerror", lambda error: errors.append(f"console: {error}"))
-    log_in(console, base)
+    log_in(console, live_server)
     code = create_workshop_on_field_one(console, base)
 
     projector_context = browser.new_context(viewport={"width": 1920, "height": 1080})
@@ -227,7 +227,7 @@ def test_a_phone_refused_because_the_server_is_busy_dials_again(live_server, bro
     base = live_server.url
     console_context = browser.new_context()
     console = console_context.new_page()
-    log_in(console, base)
+    log_in(console, live_server)
     code = create_workshop_on_field_one(console, base)
     context, phone = join(browser, base, code, "Ana", "service_user")
     errors: list[str] = []

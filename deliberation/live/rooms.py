@@ -42,6 +42,8 @@ class Presence:
     participant_id: int | None = None
     # The process language: messages to this socket are written in it.
     language: str = "fr"
+    # A facilitator's organiser account: its sockets are disconnected when its sessions end.
+    organizer_id: int | None = None
 
 
 REMOTE_REFRESH_S = 1.0
@@ -64,6 +66,11 @@ def room(session_id: int, role: str) -> str:
 
 def participant_room(participant_id: int) -> str:
     return f"participant:{participant_id}"
+
+
+def organizer_room(organizer_id: int) -> str:
+    """Every facilitator socket of one organiser account, on every process."""
+    return f"organizer:{organizer_id}"
 
 
 def _redis() -> Any | None:
@@ -110,6 +117,16 @@ def remove(sid: str) -> Presence | None:
 
 def of(sid: str) -> Presence | None:
     return _sockets.get(sid)
+
+
+def facilitators_of(organizer_id: int) -> list[tuple[str, Presence]]:
+    """This process's facilitator sockets of one organiser."""
+    with _lock:
+        return [
+            (sid, presence)
+            for sid, presence in _sockets.items()
+            if presence.role == "facilitator" and presence.organizer_id == organizer_id
+        ]
 
 
 def sync() -> int:

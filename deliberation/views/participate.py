@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     jsonify,
     make_response,
     redirect,
@@ -22,19 +23,28 @@ from ..extensions import csrf, db
 from ..live import broadcast
 from ..models import LiveSession, Participant
 from ..services import ballots, sessions, voting
-from .live_common import group_choices, group_labels, results_strings, session_locale
+from .live_common import (
+    CODE_INPUT_MAX,
+    TooManyCodeGuesses,
+    group_choices,
+    group_labels,
+    results_strings,
+    session_for_code,
+    session_locale,
+    too_many_code_guesses,
+)
 
 bp = Blueprint("participate", __name__)
+bp.register_error_handler(TooManyCodeGuesses, too_many_code_guesses)
 
 TOKEN_COOKIE = "participant_token"
 TOKEN_MAX_AGE = 30 * 24 * 3600
 NAME_MAX = 80
-CODE_INPUT_MAX = 20
 REFUSAL_STATUS = {"bad_request": 400, "server_busy": 503}
 
 
 def _session_or_404(code: str) -> LiveSession:
-    live_session = sessions.session_by_code(code) if len(code) <= CODE_INPUT_MAX else None
+    live_session = session_for_code(code)
     if live_session is None:
         abort(
             make_response(render_template("live/not_found.html", code=code[:CODE_INPUT_MAX]), 404)
@@ -58,7 +68,9 @@ def _with_token_cookie(response: Response, token: str) -> Response:
         max_age=TOKEN_MAX_AGE,
         httponly=True,
         samesite="Lax",
-        secure=request.is_secure,
+        # As the organisers' cookies (COOKIE_SECURE, on behind a proxy), or whenever the
+        # request came over HTTPS.
+        secure=current_app.config.get("SESSION_COOKIE_SECURE") or request.is_secure,
     )
     return response
 
@@ -68,7 +80,7 @@ def enter_code():
     code = (request.args.get("code") or "").strip()
     if not code:
         return render_template("live/enter_code.html", code="", error=None)
-    live_session = sessions.session_by_code(code) if len(code) <= CODE_INPUT_MAX else None
+    live_session = session_for_code(code)
     if live_session is None:
         error = _(
             "No session has the code %(code)s. Check the code shown on the screen.",

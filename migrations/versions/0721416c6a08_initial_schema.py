@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 4bee9446325d
+Revision ID: 0721416c6a08
 Revises: 
-Create Date: 2026-11-22 10:23:40.285755
+Create Date: 2026-12-01 14:27:36.293496
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '4bee9446325d'
+revision = '0721416c6a08'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -23,6 +23,7 @@ def upgrade():
     sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('password_hash', sa.String(length=300), nullable=False),
+    sa.Column('session_epoch', sa.Integer(), server_default='0', nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
