@@ -115,7 +115,7 @@ def test_an_amendment_from_the_floor_is_adopted_and_shown_on_the_outline(live_se
         phone.wait_for_selector("#vote-status[data-kind=ok]", timeout=TIMEOUT)
 
     console.wait_for_function(
-        "document.getElementById('c-voted').textContent.trim() === '2'", timeout=TIMEOUT
+        "() => document.getElementById('c-voted').textContent.trim() === '2'", timeout=TIMEOUT
     )
     console.click("#btn-close")
     console.wait_for_selector("#btn-publish", state="visible", timeout=TIMEOUT)

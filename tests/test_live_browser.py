@@ -94,7 +94,7 @@ def test_a_consensus_vote_from_two_phones_reaches_the_projector(live_server, bro
     console.click("#btn-open")
     projector.wait_for_selector("#projector[data-state=open]")
     projector.wait_for_function(
-        "document.getElementById('p-counts').dataset.connected === '2'", timeout=10_000
+        "() => document.getElementById('p-counts').dataset.connected === '2'", timeout=10_000
     )
     assert projector.get_attribute("#p-counts", "data-voted") == "0"
     first.wait_for_selector("#ballot:not([hidden])")
@@ -105,7 +105,7 @@ def test_a_consensus_vote_from_two_phones_reaches_the_projector(live_server, bro
     vote(first, "full")
     projector.wait_for_selector("#p-counts[data-voted='1']")
     projector.wait_for_function(
-        "(document.querySelector('#p-results .bar-figure[data-key=full]') || {}).textContent"
+        "() => (document.querySelector('#p-results .bar-figure[data-key=full]') || {}).textContent"
         " === '1 · 100 %'"
     )
     vote(second, "reservations")
@@ -114,7 +114,7 @@ def test_a_consensus_vote_from_two_phones_reaches_the_projector(live_server, bro
     # A change of mind while the vote is open replaces the ballot: still 2 ballots.
     vote(first, "disagree")
     projector.wait_for_function(
-        "(document.querySelector('#p-results .bar-figure[data-key=full]') || {}).textContent"
+        "() => (document.querySelector('#p-results .bar-figure[data-key=full]') || {}).textContent"
         " === '0 · 0 %'"
     )
     assert projector.get_attribute("#p-counts", "data-voted") == "2"
@@ -145,7 +145,9 @@ def test_a_consensus_vote_from_two_phones_reaches_the_projector(live_server, bro
     console.click("#btn-next")
     projector.wait_for_selector("#projector[data-state=item]")
     assert projector.inner_text("#p-title") != title
-    second.wait_for_function(f"document.getElementById('item-title').textContent !== {title!r}")
+    second.wait_for_function(
+        f"() => document.getElementById('item-title').textContent !== {title!r}"
+    )
     assert second.locator("#ballot").is_hidden()
 
     # A question typed in another console window appears in this one's agenda, live.
@@ -217,7 +219,7 @@ def offline_ballot_is_sent_when_the_connection_returns(console, context, phone) 
 
     context.set_offline(False)
     phone.wait_for_selector("#vote-status[data-kind=ok]", timeout=30_000)
-    console.wait_for_function("document.getElementById('c-voted').textContent === '1'")
+    console.wait_for_function("() => document.getElementById('c-voted').textContent === '1'")
 
 
 @pytest.mark.timeout(120)
