@@ -85,7 +85,8 @@ def from_environment(instance_path: str, root_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": url,
         "SOCKETIO_MESSAGE_QUEUE": message_queue,
         "RATELIMIT_STORAGE_URI": _rate_limit_storage(message_queue),
-        "RATELIMIT_KEY_PREFIX": "deliberation",
+        # Deployments (or test runs) sharing one Redis count apart.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "deliberation"),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Deployments (or test runs) sharing one Redis keep apart by channel name.
         "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL", "flask-socketio"),

@@ -23,6 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # The suite never writes into the developer's instance/ (their secret key, their demo login):
 # apps built here, and servers started here, keep their private files in a scratch folder.
 os.environ["INSTANCE_PATH"] = tempfile.mkdtemp(prefix="deliberation-test-instance-")
+# Throttles counted in a shared Redis (apps with a message queue) count this run's attempts
+# only: another run, or another checkout's, on the same machine must not throttle this one.
+os.environ["RATELIMIT_KEY_PREFIX"] = f"deliberation-test-{uuid.uuid4().hex[:12]}"
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

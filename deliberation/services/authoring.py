@@ -40,6 +40,7 @@ from .processes import (  # noqa: F401  (part of this module's API)
     create_process,
     delete_territory,
     rename_territory,
+    territory_sessions,
     update_process,
 )
 from .text import excerpt
