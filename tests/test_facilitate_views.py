@@ -138,7 +138,7 @@ def test_fill_from_field_free_question_and_tree_items(app, facilitator, world):
     html = console.data.decode()
     assert "Shall we meet again?" in html
     assert f"/projector/{world['code']}" in html
-    config = json.loads(re.search(r'id="live-config">(.*?)</script>', html, re.S).group(1))
+    config = json.loads(re.search(r'id="live-config"[^>]*>(.*?)</script>', html, re.S).group(1))
     assert config["state"]["role"] == "facilitator"
     assert len(config["state"]["agenda"]) == len(agenda(app, world["session_id"]))
 
@@ -230,9 +230,9 @@ def test_projector_page_shows_qr_code_and_join_code(client, world):
     assert world["code"] in html
     assert f"/j/{world['code']}" in html
     assert (
-        json.loads(re.search(r'id="live-config">(.*?)</script>', html, re.S).group(1))["state"][
-            "role"
-        ]
+        json.loads(re.search(r'id="live-config"[^>]*>(.*?)</script>', html, re.S).group(1))[
+            "state"
+        ]["role"]
         == "projector"
     )
     assert client.get(f"/projector/{world['code'].lower()}").status_code == 302
