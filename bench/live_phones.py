@@ -54,6 +54,7 @@ class Phone:
     index: int
     base_url: str
     token: str = ""
+    ticket: str = ""  # the personal ticket this phone joins with
     client: Any = None
     ballot: dict | None = None  # the pending (or acknowledged) ballot
     answer: str = ""
@@ -81,9 +82,15 @@ class Generator:
         self.results = results
         self.rng = random.Random(config["seed"])
         tokens = config.get("tokens") or [""] * len(config["phone_indexes"])
+        tickets = config.get("tickets") or [""] * len(config["phone_indexes"])
         self.phones = [
-            Phone(index=i, base_url=config["servers"][i % len(config["servers"])], token=token)
-            for i, token in zip(config["phone_indexes"], tokens, strict=True)
+            Phone(
+                index=i,
+                base_url=config["servers"][i % len(config["servers"])],
+                token=token,
+                ticket=ticket,
+            )
+            for i, token, ticket in zip(config["phone_indexes"], tokens, tickets, strict=True)
         ]
         self.join_ms: list[float] = []
         self.join_errors: dict[str, int] = {}
@@ -109,19 +116,21 @@ class Generator:
                     async with self.http.get(f"{phone.base_url}/j/{code}") as page:
                         html = await page.text()
                         session_cookie = cookie_value(page, "session")
+                        device_cookie = cookie_value(page, "device_id")
                     match = CSRF_INPUT.search(html)
                     if page.status != 200 or match is None or session_cookie is None:
                         raise RuntimeError(f"join page {page.status}")
                     form = {
                         "csrf_token": match.group(1),
                         "token": "",
+                        "ticket": phone.ticket,
                         "name": f"Phone {phone.index}",
                         "group": groups[phone.index % len(groups)] if groups else "",
                     }
                     async with self.http.post(
                         f"{phone.base_url}/j/{code}",
                         data=form,
-                        headers={"Cookie": f"session={session_cookie}"},
+                        headers={"Cookie": f"session={session_cookie}; device_id={device_cookie}"},
                         allow_redirects=False,
                     ) as answer:
                         token = cookie_value(answer, "participant_token")

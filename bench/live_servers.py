@@ -64,6 +64,10 @@ class Deployment:
             "SECRET_KEY": "bench-" + secrets.token_hex(16),
             "EXPORTS_DIR": str(self.workdir / "exports"),
             "DEFAULT_LANGUAGE": "en",
+            # Every simulated phone joins from 127.0.0.1, and runs share one Redis (whose
+            # counts outlive a run): the address ceiling is not what is measured here. The
+            # per-session allowance (JOIN_LIMIT_PER_SESSION) stays at its default.
+            "JOIN_LIMIT_PER_ADDRESS": "1000000 per minute",
         }
         self.env.pop("SOCKETIO_MESSAGE_QUEUE", None)
         if self.processes > 1:
@@ -145,31 +149,36 @@ class Deployment:
         )
 
 
-def set_up_session(app: Any) -> dict[str, Any]:
+def set_up_session(app: Any, phones: int = 0) -> dict[str, Any]:
     """An organiser, a small process, a general-assembly session with one question."""
     from deliberation.extensions import db
     from deliberation.models import Process
-    from deliberation.services import accounts, sessions
+    from deliberation.services import accounts, admission, sessions
 
     with app.app_context():
         accounts.create_or_update_organizer(ORGANIZER_EMAIL, ORGANIZER_PASSWORD, "Bench")
         process = Process(slug="bench-hall", title="Bench hall", language="en")
         db.session.add(process)
         db.session.commit()
+        # A general assembly admits with personal tickets (the default): one per phone.
         session = sessions.create_session(process, "assembly", "General assembly (bench)")
+        if phones:
+            admission.issue_tickets(session, phones)
         item = sessions.add_agenda_item(session, "free", text="Do we adopt the recommendation?")
         result = {
             "session_id": session.id,
             "code": session.join_code,
             "item_id": item.id,
             "groups": list(process.groups or []),
+            "tickets": [ticket.code for ticket in admission.tickets_of(session)],
         }
         db.session.remove()
     return result
 
 
 def bulk_join(app: Any, session: dict[str, Any], phones: int) -> list[str]:
-    """Participants created through ``services.sessions.join`` (the service POST /j calls)."""
+    """Participants created through ``services.sessions.join``, the primitive under the
+    admission service that POST /j calls (no ticket, no throttle: not what is measured)."""
     from deliberation.extensions import db
     from deliberation.services import sessions
 
@@ -188,7 +197,7 @@ def bulk_join(app: Any, session: dict[str, Any], phones: int) -> list[str]:
 def read_back(app: Any, session_id: int, acked: list[tuple[str, str]]) -> dict[str, Any]:
     """What the database holds for the bench poll, checked against what phones were told."""
     from deliberation.extensions import db
-    from deliberation.models import Ballot, BallotReceipt, Poll, PollCount
+    from deliberation.models import Ballot, BallotReceipt, Poll, PollCount, PollVoter
     from deliberation.services import sessions, voting
 
     with app.app_context():
@@ -196,10 +205,15 @@ def read_back(app: Any, session_id: int, acked: list[tuple[str, str]]) -> dict[s
             db.select(Poll).filter_by(session_id=session_id).order_by(Poll.id.desc()).limit(1)
         )
         counted = voting.voted_count(poll)
-        ballots = {
-            ballot.participant_id: ballot.choice.get("answer")
-            for ballot in db.session.scalars(db.select(Ballot).filter_by(poll_id=poll.id))
-        }
+        rows = db.session.scalars(db.select(Ballot).filter_by(poll_id=poll.id)).all()
+        ballots = {ballot.participant_id: ballot.choice.get("answer") for ballot in rows}
+        sealed = poll.secret and poll.state in ("closed", "published")
+        if sealed:
+            # A closed secret poll names nobody: who voted is in the roll, what in the urn.
+            roll = set(
+                db.session.scalars(db.select(PollVoter.participant_id).filter_by(poll_id=poll.id))
+            )
+            urn = [ballot.choice.get("answer") for ballot in rows]
         receipts = db.session.scalar(
             db.select(db.func.count()).where(BallotReceipt.poll_id == poll.id)
         )
@@ -212,12 +226,26 @@ def read_back(app: Any, session_id: int, acked: list[tuple[str, str]]) -> dict[s
             counters[key] = int(count)
         lost = 0
         mismatched = 0
-        for token, answer in acked:
-            participant = sessions.participant_from_token(token)
-            if participant is None or participant.id not in ballots:
-                lost += 1
-            elif ballots[participant.id] != answer:
-                mismatched += 1
+        if sealed:
+            # Each phone's last acknowledged answer, against the urn as a whole.
+            last = dict(acked)
+            for token in last:
+                participant = sessions.participant_from_token(token)
+                if participant is None or participant.id not in roll:
+                    lost += 1
+            told: dict[str, int] = {}
+            for answer in last.values():
+                told[answer] = told.get(answer, 0) + 1
+            for answer in set(told) | set(urn):
+                mismatched += max(0, told.get(answer, 0) - urn.count(answer))
+            ballots = dict(enumerate(urn))  # one entry per urn row, for the figures below
+        else:
+            for token, answer in acked:
+                participant = sessions.participant_from_token(token)
+                if participant is None or participant.id not in ballots:
+                    lost += 1
+                elif ballots[participant.id] != answer:
+                    mismatched += 1
         by_answer: dict[str, int] = {}
         for answer in ballots.values():
             by_answer[answer] = by_answer.get(answer, 0) + 1

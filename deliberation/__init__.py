@@ -85,6 +85,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from flask_babel import get_locale
 
     from . import cli, views
+    from .services.admission import check_limits
+
+    check_limits(app.config)
 
     app.jinja_env.globals["get_locale"] = get_locale
     views.register(app)

@@ -49,6 +49,19 @@ def _count(name: str) -> int:
     return int(raw) if raw.isdigit() else 0
 
 
+# Every join request from one address: high, because a venue's phones share one address
+# behind NAT. New places in one session per minute: a hall of 2,000 arriving at once is in
+# within the minute, a flood is capped. New places one phone (device cookie) may take in one
+# open session. Wrong ticket codes per phone and per address.
+JOIN_LIMITS = {
+    "JOIN_LIMIT_PER_ADDRESS": "6000 per 10 minutes",
+    "JOIN_LIMIT_PER_SESSION": "3000 per minute",
+    "JOIN_LIMIT_PER_DEVICE": "3 per hour",
+    "TICKET_FAILURES_PER_DEVICE": "10 per 10 minutes",
+    "TICKET_FAILURES_PER_ADDRESS": "300 per 10 minutes",
+}
+
+
 def from_environment(instance_path: str, root_path: str) -> dict:
     url = _database_url(instance_path)
     message_queue = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
@@ -99,4 +112,6 @@ def from_environment(instance_path: str, root_path: str) -> dict:
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         # Participants' proposals: at most this many per participant per minute.
         "PROPOSAL_RATE_PER_MINUTE": 5,
+        # Join throttles (Flask-Limiter notation; docs/deployment.md, docs/security.md).
+        **{name: os.environ.get(name, default) for name, default in JOIN_LIMITS.items()},
     }

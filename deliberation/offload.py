@@ -26,6 +26,11 @@ def _gevent_patched() -> bool:
     return bool(monkey.is_module_patched("threading"))
 
 
+def gevent_patched() -> bool:
+    """Whether this process runs on gevent's loop (``python app.py``, the gevent worker)."""
+    return _gevent_patched()
+
+
 def run_blocking(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """Return ``function(*args, **kwargs)``, run in a native thread when gevent is patched.
 

@@ -117,7 +117,8 @@ def prepare(tmp_path, database_url: str | None, voters: int, show_live: bool = T
         process = make_process()
         session = workshop(process)
         item = free_item(session, "Do we agree?")
-        poll = voting.open_poll(session, item, "consensus", show_live=show_live)
+        # Named: the projector's live tally is compared with the database below.
+        poll = voting.open_poll(session, item, "consensus", show_live=show_live, secret=False)
         groups = ["service_user", "social_worker", "employer"]
         tokens = [sessions.join(session.join_code, "", groups[i % 3])[1] for i in range(voters)]
         ids = {"poll": poll.id, "code": session.join_code}

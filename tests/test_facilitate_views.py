@@ -185,7 +185,14 @@ def test_http_actions_run_a_whole_vote(app, facilitator, world):
         return response
 
     act("show_item", item_id=item_id)
-    act("open_poll", item_id=item_id, method="yes_no", countdown_seconds="60", show_live="on")
+    act(
+        "open_poll",
+        item_id=item_id,
+        method="yes_no",
+        countdown_seconds="60",
+        show_live="on",
+        secret="no",
+    )
     with app.app_context():
         poll = db.session.scalar(db.select(Poll).filter_by(agenda_item_id=item_id))
         poll_id = poll.id

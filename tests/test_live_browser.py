@@ -89,6 +89,8 @@ def test_a_consensus_vote_from_two_phones_reaches_the_projector(live_server, bro
     title = projector.inner_text("#p-title")
     assert title
     console.select_option("#open-method", "consensus")
+    # A named vote: its live results may go to the projector (a secret one shows turnout).
+    console.check("#open-named")
     console.check("#open-show-live")
     console.fill("#open-countdown", "300")
     console.click("#btn-open")
@@ -98,6 +100,7 @@ def test_a_consensus_vote_from_two_phones_reaches_the_projector(live_server, bro
     )
     assert projector.get_attribute("#p-counts", "data-voted") == "0"
     first.wait_for_selector("#ballot:not([hidden])")
+    assert first.get_attribute("#poll-privacy", "data-kind") == "named"
     assert first.inner_text("#item-title") == title
     assert first.inner_text("#vote-status") == ""  # nothing "recorded" before the server says so
     first.screenshot(path=str(SHOTS / "live-phone-ballot-360x640.png"), full_page=True)

@@ -95,7 +95,13 @@ def test_every_role_gets_the_full_state_on_connect(live):
     screen = projector(app, ids["code"])
     state = last_state(screen)
     assert state["role"] == "projector" and state["session"]["code"] == ids["code"]
-    assert state["item"] is None and state["counts"] == {"connected": 0, "voted": 0, "joined": 0}
+    assert state["item"] is None and state["counts"] == {
+        "connected": 0,
+        "voted": 0,
+        "joined": 0,
+        "expected": None,
+        "tickets": None,
+    }
     handset, _ = phone(app, ids["code"])
     phone_state = last_state(handset)
     assert phone_state["role"] == "phone" and phone_state["counts"] is None
@@ -142,7 +148,8 @@ def test_vote_duplicate_change_and_tallies(live):
     bob, _ = phone(app, ids["code"], "employer")
     for client in (console, screen, alice, bob):
         client.get_received()
-    poll = open_poll(console, ids["item"])
+    # A named vote: the console follows its distribution live (a secret one shows turnout).
+    poll = open_poll(console, ids["item"], secret=False)
     # Everybody got the new state; the phones were told they have not voted yet.
     for handset in (alice, bob):
         state = last_state(handset)
@@ -258,6 +265,8 @@ def test_reconnect_and_resync(live):
         "connected": 1,
         "voted": 1,
         "joined": 1,
+        "expected": None,
+        "tickets": None,
     }
 
 
@@ -338,7 +347,7 @@ def test_tally_push_outside_any_request_uses_the_process_language(live):
     console = facilitator(app, ids["session"])
     screen = projector(app, ids["code"])
     alice, _ = phone(app, ids["code"])
-    poll = open_poll(console, ids["item"], method="yes_no", show_live=True)
+    poll = open_poll(console, ids["item"], method="yes_no", show_live=True, secret=False)
     ack = alice.emit(
         "vote",
         {"poll_id": poll["id"], "ballot_id": ballot_id(), "choice": {"answer": "abstain"}},

@@ -1,11 +1,12 @@
 """Every page under the Content-Security-Policy in real Chromium: home, log-in, the organiser's
 screens (outline with its Markdown preview, item forms, history, settings), consolidation,
 exports (a document built and downloaded through exports.js), the published synthesis, the
-sessions list, the console, the projector, the join and code pages and the phone through a
-whole vote, the password page. Each must work with no CSP violation (listened to in the page
-— ``securitypolicyviolation`` — and in the console, where Chromium reports them), no script
-error, and the security headers on every response the server sends (Socket.IO's engine
-aside); the live pages must reach the server over a websocket ('self' covers ws:)."""
+sessions list, the console, the admission page and a ticket sheet, the projector, the join
+and code pages and the phone through a whole vote, the password page. Each must work with
+no CSP violation (listened to in the page — ``securitypolicyviolation`` — and in the
+console, where Chromium reports them), no script error, and the security headers on every
+response the server sends (Socket.IO's engine aside); the live pages must reach the server
+over a websocket ('self' covers ws:)."""
 
 from __future__ import annotations
 
@@ -182,6 +183,20 @@ def test_every_page_works_under_the_content_security_policy(live_server, browser
     page.wait_for_selector("#connection[data-state=online]")
     assert transport(page) == "websocket"
     watch.check(page, "console")
+    console_url = page.url.split("#")[0]
+
+    # Admission: personal tickets issued, and their print sheet (QR codes in SVG).
+    admission = organiser.new_page()
+    admission.goto(console_url + "/tickets")
+    watch.check(admission, "admission")
+    admission.fill("#count", "2")
+    admission.click("#btn-issue")
+    admission.wait_for_selector("a[href*='/tickets/print?batch=']")
+    watch.check(admission, "admission with a batch")
+    admission.goto(console_url + "/tickets/print")
+    admission.wait_for_selector("svg")
+    watch.check(admission, "ticket sheet")
+    admission.close()
 
     screen = browser.new_context(viewport={"width": 1920, "height": 1080})
     watch.attach(screen)
@@ -206,6 +221,7 @@ def test_every_page_works_under_the_content_security_policy(live_server, browser
 
     page.click("[data-show] >> nth=0")
     page.select_option("#open-method", "consensus")
+    page.check("#open-named")  # a named vote: its live results go to the projector
     page.check("#open-show-live")
     page.click("#btn-open")
     phone.wait_for_selector("#ballot:not([hidden])")

@@ -206,7 +206,7 @@ def test_state_for_each_role(ctx):
     assert idle["session"]["join_url"] == f"/j/{session.join_code}"
     voter, _ = sessions.join(session.join_code, "", "employer")
     other, _ = sessions.join(session.join_code, "", "employer")
-    poll = voting.open_poll(session, item, "consensus")
+    poll = voting.open_poll(session, item, "consensus", secret=False)
     ballots.cast(voter.id, poll.id, ballot_id(), {"answer": "full"})
     phone = sessions.state_for(session, "phone", voter)
     assert phone["voted"] is True and phone["counts"] is None and phone["results"] is None

@@ -113,15 +113,29 @@ def test_refusals_write_nothing(ctx):
 
 
 def test_resend_after_close_is_still_acknowledged(ctx):
-    session, poll = open_free_poll("yes_no")
+    session, poll = open_free_poll("yes_no", secret=False)
     (alice,) = voters(session, [""])
     sent = ballot_id()
     ballots.cast(alice.id, poll.id, sent, {"answer": "yes"})
     voting.close_poll(poll)
     assert ballots.cast(alice.id, poll.id, sent, {"answer": "yes"}).duplicate is True
-    # Someone else's ballot id is not theirs to acknowledge.
+    # In a named poll, someone else's ballot id is not theirs to acknowledge.
     (bob,) = voters(session, [""])
     refused("bad_request", ballots.cast, bob.id, poll.id, sent, {"answer": "yes"})
+    assert voting.voted_count(poll) == 1
+
+
+def test_resend_after_a_secret_close_is_acknowledged_by_its_id_alone(ctx):
+    session, poll = open_free_poll("yes_no")
+    alice, bob = voters(session, ["", ""])
+    sent = ballot_id()
+    ballots.cast(alice.id, poll.id, sent, {"answer": "yes"})
+    voting.close_poll(poll)
+    assert ballots.cast(alice.id, poll.id, sent, {"answer": "yes"}).duplicate is True
+    # The receipt names nobody any more: whoever holds the id is told "already counted",
+    # and nothing is counted.
+    assert ballots.cast(bob.id, poll.id, sent, {"answer": "no"}).duplicate is True
+    refused("poll_not_open", ballots.cast, bob.id, poll.id, ballot_id(), {"answer": "no"})
     assert voting.voted_count(poll) == 1
 
 
@@ -143,7 +157,7 @@ def test_lifecycle_transitions_and_audit(ctx):
 
 
 def test_reset_clears_the_round_keeps_the_audit_and_old_ids(ctx):
-    session, poll = open_free_poll()
+    session, poll = open_free_poll(secret=False)
     alice, bob, carol = voters(session, ["expert"] * 3)
     old = ballot_id()
     ballots.cast(alice.id, poll.id, old, {"answer": "full"})

@@ -21,6 +21,7 @@ from sqlalchemy import func
 from ..extensions import db
 from ..models import LiveSession, Participant, Process, Proposal, TextVersion
 from ..services.authoring import finding_numbers
+from ..services.opendata import named_record
 from ..services.outcomes import (
     ItemOutcome,
     PollResult,
@@ -216,7 +217,7 @@ def participants_by_session(process_id: int) -> dict[int, dict[str, int]]:
     rows = db.session.execute(
         db.select(Participant.session_id, Participant.group, func.count(Participant.id))
         .join(LiveSession, Participant.session_id == LiveSession.id)
-        .where(LiveSession.process_id == process_id)
+        .where(LiveSession.process_id == process_id, Participant.voided_at.is_(None))
         .group_by(Participant.session_id, Participant.group)
     )
     grouped: dict[int, dict[str, int]] = defaultdict(dict)
@@ -255,6 +256,28 @@ def write_session(
         writer.paragraph(w["no_polls"])
     for result in results:
         write_poll(writer, result, items, lang)
+        if not result.secret:
+            write_named_record(writer, process, result, lang)
+
+
+def write_named_record(writer: DocWriter, process: Process, result: PollResult, lang: str) -> None:
+    """A named poll's record: who voted what (a secret poll has none)."""
+    w = words(lang)
+    rows = named_record(process, result)
+    if not rows:
+        return
+    writer.paragraph(w["named_poll"], "Finding Subheading")
+    writer.table(
+        [w["participants"], w["group"], w["choice"]],
+        [
+            [
+                row["name"] or w["participant_n"].format(n=row["participant"]),
+                group_label(row["group"], lang),
+                row["choice_label"],
+            ]
+            for row in rows
+        ],
+    )
 
 
 def write_poll(writer: DocWriter, result: PollResult, items: ItemIndex, lang: str) -> None:

@@ -86,6 +86,7 @@ def tallies_for(session: LiveSession) -> dict[str, dict[str, Any]]:
         "voted": voting.voted_count(poll) if poll is not None else 0,
         "connected": rooms.connected_count(session.id),
         "joined": sessions.joined_count(session),
+        "expected": session.expected_count,
         "results": None,
         # Server clock (seconds since the epoch) when the push was built.
         "sent_at": round(time.time(), 3),
@@ -94,6 +95,9 @@ def tallies_for(session: LiveSession) -> dict[str, dict[str, Any]]:
     tallies = {}
     for role in ("projector", "facilitator"):
         payload = dict(common)
+        if role == "facilitator":
+            payload["tickets"] = sessions.ticket_counts(session)
+        # A secret poll's distribution goes out only once it is closed: turnout meanwhile.
         if poll is not None and voting.results_visible(poll, role):
             results = results if results is not None else voting.results(poll)
             payload["results"] = results

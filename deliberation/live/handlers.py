@@ -262,6 +262,7 @@ def _open_poll(session: LiveSession, data: dict, actor: str) -> None:
         dots=data.get("dots"),
         countdown_seconds=data.get("countdown_seconds"),
         actor=actor,
+        secret=data.get("secret", True),
     )
 
 

@@ -2,6 +2,7 @@
 
 from .base import TEXT_MAX, TITLE_MAX, utcnow
 from .live import (
+    ADMISSIONS,
     AGENDA_ITEM_TYPES,
     POLL_METHODS,
     POLL_STATES,
@@ -15,6 +16,7 @@ from .live import (
     Poll,
     PollAudit,
     PollCount,
+    PollVoter,
     Proposal,
 )
 from .process import (
@@ -35,10 +37,12 @@ from .process import (
     Recommendation,
     Territory,
 )
+from .tickets import TICKET_ORIGINS, Ticket
 from .users import Organizer
 from .versions import VERSION_KINDS, VERSIONED_TYPES, TextVersion
 
 __all__ = [
+    "ADMISSIONS",
     "AGENDA_ITEM_TYPES",
     "TREE_ITEM_TYPES",
     "DEFAULT_CONSENSUS_LABELS",
@@ -48,6 +52,7 @@ __all__ = [
     "POLL_STATES",
     "SESSION_KINDS",
     "STANCES",
+    "TICKET_ORIGINS",
     "TEXT_MAX",
     "TITLE_MAX",
     "VERSIONED_TYPES",
@@ -69,11 +74,13 @@ __all__ = [
     "Poll",
     "PollAudit",
     "PollCount",
+    "PollVoter",
     "Process",
     "Proposal",
     "Question",
     "Recommendation",
     "Territory",
     "TextVersion",
+    "Ticket",
     "utcnow",
 ]

@@ -23,6 +23,8 @@ from .base import TITLE_MAX, Timestamped, utcnow
 from .process import Field, Process, Territory
 
 SESSION_KINDS = ("workshop", "assembly")
+# How a session admits participants: anyone with the join code, or one personal ticket each.
+ADMISSIONS = ("open", "tickets")
 # Agenda items that point at the process tree, in the order they appear under a finding.
 TREE_ITEM_TYPES = (
     "hypothesis",
@@ -45,6 +47,10 @@ class LiveSession(Timestamped, db.Model):
     __table_args__ = (
         CheckConstraint("kind IN ('workshop', 'assembly')", name="live_session_kind"),
         CheckConstraint("length(title) > 0", name="live_session_title_not_empty"),
+        CheckConstraint("admission IN ('open', 'tickets')", name="live_session_admission_known"),
+        CheckConstraint(
+            "expected_count IS NULL OR expected_count >= 0", name="live_session_expected_count"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,6 +77,10 @@ class LiveSession(Timestamped, db.Model):
     )
     # Demonstration data shipped with the demo process is flagged so.
     demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "open": the join code is enough; "tickets": one personal ticket per participant.
+    admission: Mapped[str] = mapped_column(String(10), default="open")
+    # How many people the facilitator expects in the room (the console warns above it).
+    expected_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     process: Mapped[Process] = relationship()
     field: Mapped[Field | None] = relationship()
@@ -115,6 +125,8 @@ class Participant(db.Model):
     display_name: Mapped[str] = mapped_column(String(80), default="")
     group: Mapped[str] = mapped_column(String(80), default="")
     joined_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Set when the participant's ticket was voided: the place no longer votes or connects.
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class Poll(Timestamped, db.Model):
@@ -137,6 +149,9 @@ class Poll(Timestamped, db.Model):
     method: Mapped[str] = mapped_column(String(30), default="consensus")
     state: Mapped[str] = mapped_column(String(20), default="draft")
     show_live: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Secret (the default): once closed, nothing stored links a participant to a choice.
+    # Named: the record keeps who voted what. Chosen when the poll is opened.
+    secret: Mapped[bool] = mapped_column(Boolean, default=True)
     # Options for majority judgment and dot voting: [{"key": "...", "label": "..."}].
     options: Mapped[list] = mapped_column(JSON, default=list)
     dots: Mapped[int] = mapped_column(Integer, default=3)
@@ -151,17 +166,34 @@ class Poll(Timestamped, db.Model):
 
 
 class Ballot(db.Model):
-    """One participant's current choice in one poll. The last one sent while open counts."""
+    """One participant's current choice in one poll. The last one sent while open counts.
+
+    When a secret poll closes its ballots become an anonymous urn: no participant, no time,
+    rows rewritten in the order of their group and choice (``services.secrecy``).
+    """
 
     __tablename__ = "ballot"
     __table_args__ = (UniqueConstraint("poll_id", "participant_id", name="one_ballot_per_voter"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"))
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="CASCADE"), nullable=True
+    )
     choice: Mapped[dict] = mapped_column(JSON)
     group: Mapped[str] = mapped_column(String(80), default="")
-    cast_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    cast_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, default=utcnow)
+
+
+class PollVoter(db.Model):
+    """The voter roll of a closed secret poll: who voted, never what or when."""
+
+    __tablename__ = "poll_voter"
+    __table_args__ = (UniqueConstraint("poll_id", "participant_id", name="one_roll_entry"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
 
 
 class BallotReceipt(db.Model):
@@ -173,7 +205,10 @@ class BallotReceipt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"))
     client_id: Mapped[str] = mapped_column(String(64))
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    # Cleared when a secret poll closes (a resend is still acknowledged, by its id alone).
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="CASCADE"), nullable=True
+    )
 
 
 class PollCount(db.Model):

@@ -224,7 +224,7 @@ def propose(
     participant_id = participant.id
     with write_transaction():
         locked = _lock_participant(participant_id)
-        if locked is None:
+        if locked is None or locked.voided_at is not None:  # voided: its ticket was lost
             raise ProposalError("not_in_session", _("You are not part of this session."))
         existing = db.session.scalar(
             select(Proposal).filter_by(participant_id=participant_id, client_id=client_id)

@@ -194,9 +194,10 @@ def _write(
                 raise VoteError("unknown_poll")
             if poll.session_id != session_id:
                 raise VoteError("not_in_session")
-            owner = receipts.get((poll.id, request.ballot_id))
-            if owner is not None:
-                if owner != request.participant_id:
+            if (poll.id, request.ballot_id) in receipts:
+                # A closed secret poll's receipts name nobody: the id alone is the proof.
+                owner = receipts[(poll.id, request.ballot_id)]
+                if owner is not None and owner != request.participant_id:
                     raise VoteError("bad_request")
                 outcomes[index] = CastResult(request.ballot_id, True, poll.id, poll.session_id)
                 continue
@@ -277,8 +278,10 @@ def _build(dialect: str, name: str) -> Any:
     polls, ballots = Poll.__table__, Ballot.__table__
     receipts, participants = BallotReceipt.__table__, Participant.__table__
     if name == "voters":
+        # A voided place (its ticket voided) votes no more: invalid_token.
         return db.select(participants.c.id, participants.c.session_id, participants.c.group).where(
-            participants.c.id.in_(bindparam("participant_ids", expanding=True))
+            participants.c.id.in_(bindparam("participant_ids", expanding=True)),
+            participants.c.voided_at.is_(None),
         )
     if name == "lock_polls":
         # Ordered, so two writers locking the same polls take them in the same order.

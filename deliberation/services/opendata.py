@@ -2,7 +2,9 @@
 
 What is published is exactly what ``tally.summarize`` shows: counts per answer overall and
 per displayable group (small groups are merged or hidden there, to keep the ballot secret).
-No ballot, no participant, no token, no timestamp of a single vote ever leaves this module.
+No ballot, no participant, no token, no timestamp of a single vote ever leaves this module,
+with one exception: the organisers' own export (``with_record=True``, never the public
+one) carries the record of each NAMED poll, who voted what (``services.record``).
 Also home of the publish/unpublish rule of the public synthesis page.
 """
 
@@ -14,10 +16,13 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import force_locale
+
 from ..extensions import db
-from ..models import Process
+from ..models import Poll, Process
+from . import record, voting
 from .authoring import finding_numbers
-from .outcomes import PollResult, item_outcomes, poll_results
+from .outcomes import PollResult, item_outcomes, labels_for, poll_results
 
 CSV_COLUMNS = (
     "poll_id",
@@ -127,12 +132,30 @@ def _poll_record(result: PollResult, labels: dict[tuple[str, int], str]) -> dict
     }
 
 
-def aggregates(process: Process) -> dict[str, Any]:
-    """Everything published about a process's votes, as one JSON-ready dict."""
+def named_record(process: Process, result: PollResult) -> list[dict[str, Any]]:
+    """Who voted what in a named poll, labels in the process language ([] if secret)."""
+    if result.secret:
+        return []
+    poll = db.session.get(Poll, result.poll_id)
+    with force_locale(process.language or "fr"):
+        grades = voting.grade_labels()
+    return record.named_record(poll, labels_for(process, result.method) or {}, grades)
+
+
+def aggregates(process: Process, with_record: bool = False) -> dict[str, Any]:
+    """Everything published about a process's votes, as one JSON-ready dict. The
+    organisers' copy (``with_record``) adds each named poll's record of who voted what."""
     results = poll_results(process)
     numbers = finding_numbers(process)
     labels = _item_label(process, numbers)
     outcomes = item_outcomes(process)
+    polls = []
+    for result in results:
+        entry = _poll_record(result, labels)
+        entry["secret"] = result.secret
+        if with_record and not result.secret:
+            entry["named_ballots"] = named_record(process, result)
+        polls.append(entry)
     return {
         "process": {
             "slug": process.slug,
@@ -146,7 +169,7 @@ def aggregates(process: Process) -> dict[str, Any]:
             },
         },
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "polls": [_poll_record(result, labels) for result in results],
+        "polls": polls,
         "items": [
             {
                 "item_type": key[0],
@@ -163,8 +186,8 @@ def aggregates(process: Process) -> dict[str, Any]:
     }
 
 
-def as_json(process: Process) -> str:
-    return json.dumps(aggregates(process), ensure_ascii=False, indent=1)
+def as_json(process: Process, with_record: bool = False) -> str:
+    return json.dumps(aggregates(process, with_record), ensure_ascii=False, indent=1)
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
@@ -205,4 +228,30 @@ def as_csv(process: Process) -> str:
                 writer.writerow(
                     {k: _safe_cell(v) if k in TEXT_COLUMNS else v for k, v in row.items()}
                 )
+    return out.getvalue()
+
+
+NAMED_COLUMNS = ("poll_id", "session", "item", "participant", "name", "group", "choice")
+
+
+def named_votes_csv(process: Process) -> str:
+    """For the organisers only: one row per voter of each named poll (who voted what)."""
+    numbers = finding_numbers(process)
+    labels = _item_label(process, numbers)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=NAMED_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for result in poll_results(process):
+        item = labels.get((result.item_type, result.item_id or 0)) or result.item_text
+        for row in named_record(process, result):
+            values = {
+                "poll_id": result.poll_id,
+                "session": result.session_title,
+                "item": item,
+                "participant": row["participant"],
+                "name": row["name"],
+                "group": row["group"],
+                "choice": row["choice_label"],
+            }
+            writer.writerow({key: _safe_cell(value) for key, value in values.items()})
     return out.getvalue()

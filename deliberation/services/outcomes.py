@@ -58,6 +58,8 @@ class PollResult(SummaryFigures):
     closed_at: datetime | None
     counts_by_group: dict[str, dict[str, int]]
     summary: dict[str, Any]
+    # A named poll keeps who voted what (services.record); a secret one does not.
+    secret: bool = True
 
     @property
     def outcome(self) -> str | None:
@@ -146,6 +148,7 @@ def poll_results(process: Process, states: tuple[str, ...] = FINAL_STATES) -> li
                 closed_at=poll.closed_at,
                 counts_by_group=grouped,
                 summary=summary,
+                secret=poll.secret,
             )
         )
     return results

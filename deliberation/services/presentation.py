@@ -25,9 +25,10 @@ from ..models import (
     Participant,
     Proposal,
     Recommendation,
+    Ticket,
     utcnow,
 )
-from . import amendments, voting
+from . import amendments, record, voting
 from .text import excerpt, render_markdown
 
 AUTHORED_TYPES: dict[str, type] = {
@@ -181,6 +182,7 @@ def state_for(
                 "join_url": join_path(session),
                 "language": language,
                 "current_item_id": session.current_item_id,
+                "admission": session.admission,
             },
             "item": present_item(item) if item is not None else None,
             "poll": voting.describe_poll(poll) if poll is not None else None,
@@ -188,6 +190,7 @@ def state_for(
             "counts": None,
             "results": None,
             "agenda": None,
+            "record": None,
             "server_time": _iso(utcnow()),
         }
         if role == "phone":
@@ -199,18 +202,46 @@ def state_for(
                 "connected": rooms.connected_count(session.id),
                 "voted": voting.voted_count(poll) if poll is not None else 0,
                 "joined": joined_count(session),
+                "expected": session.expected_count,
+                "tickets": ticket_counts(session) if role == "facilitator" else None,
             }
         if poll is not None and voting.results_visible(poll, role):
             state["results"] = voting.results(poll)
         if role == "facilitator":
             state["agenda"] = agenda_summary(session)
+            if poll is not None and not poll.secret:
+                state["record"] = (
+                    record.named_record(poll, voting.answer_labels(poll), voting.grade_labels())
+                    or None
+                )
     return state
 
 
 def joined_count(session: LiveSession) -> int:
+    """Places taken in the session (a voided place no longer counts)."""
     return db.session.scalar(
-        db.select(db.func.count(Participant.id)).filter_by(session_id=session.id)
+        db.select(db.func.count(Participant.id)).filter_by(session_id=session.id, voided_at=None)
     )
+
+
+def ticket_counts(session: LiveSession) -> dict[str, int] | None:
+    """Tickets of a ticket session: issued (not voided), used (claimed), voided."""
+    if session.admission != "tickets":
+        return None
+    issued = used = voided = 0
+    rows = db.session.execute(
+        db.select(Ticket.voided_at.is_(None), Ticket.participant_id.is_(None), db.func.count())
+        .where(Ticket.session_id == session.id)
+        .group_by(Ticket.voided_at.is_(None), Ticket.participant_id.is_(None))
+    )
+    for valid, unclaimed, count in rows:
+        if not valid:
+            voided += count
+            continue
+        issued += count
+        if not unclaimed:
+            used += count
+    return {"issued": issued, "used": used, "voided": voided}
 
 
 def agenda_summary(session: LiveSession) -> list[dict[str, Any]]:

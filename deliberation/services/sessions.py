@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import (
+    ADMISSIONS,
     AGENDA_ITEM_TYPES,
     SESSION_KINDS,
     TITLE_MAX,
@@ -46,6 +47,7 @@ from .presentation import (  # noqa: F401  (part of this module's API, used by t
     joined_count,
     present_item,
     state_for,
+    ticket_counts,
 )
 
 # No look-alikes: no 0/O, 1/I/L, 2/Z, 5/S, 6/G, 8/B.
@@ -55,6 +57,8 @@ TOKEN_SALT = "participant"
 TOKEN_MAX_AGE = 30 * 24 * 3600
 DISPLAY_NAME_MAX = 80
 ROLES = ("phone", "projector", "facilitator")
+# The largest head count a session may expect.
+EXPECTED_MAX = 100_000
 
 
 class SessionError(Exception):
@@ -93,10 +97,29 @@ def create_session(
     territory_id: int | None = None,
     held_on: date | None = None,
     place: str = "",
+    admission: str | None = None,
+    expected_count: int | None = None,
 ) -> LiveSession:
+    """A new session. ``admission`` defaults to personal tickets for a general assembly
+    (binding votes) and to the join code alone for a workshop."""
     title = (title or "").strip()
     if kind not in SESSION_KINDS:
         raise SessionError("invalid_kind", lazy_gettext("Choose a workshop or a general assembly."))
+    if admission is None:
+        admission = "tickets" if kind == "assembly" else "open"
+    if admission not in ADMISSIONS:
+        raise SessionError(
+            "invalid_admission", lazy_gettext("Choose open joining or personal tickets.")
+        )
+    if expected_count is not None and (
+        type(expected_count) is not int or not 0 <= expected_count <= EXPECTED_MAX
+    ):
+        raise SessionError(
+            "invalid_expected",
+            lazy_gettext(
+                "The expected head count is a whole number from 0 to %(max)s.", max=EXPECTED_MAX
+            ),
+        )
     if not title:
         raise SessionError("invalid_title", lazy_gettext("Give the session a title."))
     if len(title) > TITLE_MAX or len(place or "") > TITLE_MAX:
@@ -121,6 +144,8 @@ def create_session(
             held_on=held_on,
             place=(place or "").strip(),
             join_code=new_join_code(),
+            admission=admission,
+            expected_count=expected_count,
         )
         db.session.add(session)
         try:
@@ -155,10 +180,23 @@ def token_for(participant: Participant) -> str:
 
 
 def join(code: str, display_name: str = "", group: str = "") -> tuple[Participant, str]:
-    """A new participant of the session with this code, and the signed token they keep."""
+    """A new participant of the session with this code, and the signed token they keep.
+
+    No admission rule here (tickets, throttles): people join through
+    :func:`deliberation.services.admission.admit`; this is the primitive it uses, and what
+    trusted code (the demo, the bench, tests) calls directly."""
     session = session_by_code(code)
     if session is None:
         raise SessionError("unknown_session", lazy_gettext("No session has this code."))
+    participant = new_participant(session, display_name, group)
+    db.session.add(participant)
+    db.session.commit()
+    return participant, token_for(participant)
+
+
+def new_participant(session: LiveSession, display_name: str = "", group: str = "") -> Participant:
+    """A participant of ``session``, checked, not added to the database session yet (the
+    caller adds it in the transaction of its choice)."""
     group = (group or "").strip()
     if group and group not in (session.process.groups or []):
         raise SessionError("invalid_group", lazy_gettext("Choose a group from the list."))
@@ -169,9 +207,7 @@ def join(code: str, display_name: str = "", group: str = "") -> tuple[Participan
         display_name=display_name,
         group=group,
     )
-    db.session.add(participant)
-    db.session.commit()
-    return participant, token_for(participant)
+    return participant
 
 
 def participant_from_token(token: str | None) -> Participant | None:
@@ -186,6 +222,8 @@ def participant_from_token(token: str | None) -> Participant | None:
     participant = db.session.scalar(db.select(Participant).filter_by(token_id=str(data.get("p"))))
     if participant is None or participant.session_id != data.get("s"):
         return None
+    if participant.voided_at is not None:
+        return None  # its ticket was voided: the place no longer connects or votes
     return participant
 
 

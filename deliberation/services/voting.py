@@ -36,10 +36,11 @@ from ..models import (
     Poll,
     PollAudit,
     PollCount,
+    PollVoter,
     utcnow,
 )
 from ..tally import OutcomeRule, summarize
-from . import amendments
+from . import amendments, secrecy
 
 BALLOTS_KEY = "#ballots"
 CONSENSUS_ANSWERS = ("full", "reservations", "mixed", "disagree", "block")
@@ -76,6 +77,10 @@ MESSAGES = {
     ),
     "unknown_item": lazy_gettext("This item is not on the agenda."),
     "poll_open": lazy_gettext("Another vote is open: close it first."),
+    "secret_no_live": lazy_gettext(
+        "Live results are for named votes only: a secret vote shows how many have voted "
+        "until it closes."
+    ),
 }
 
 
@@ -140,9 +145,13 @@ def voted_count(poll: Poll) -> int:
 
 
 def has_voted(poll: Poll, participant: Participant) -> bool:
+    """Whether a ballot of this participant counts in the poll's current round: its ballot
+    row, or once a secret poll closed, the voter roll (the ballots are anonymous then)."""
+    sealed = poll.secret and poll.state in ("closed", "published")
+    model = PollVoter if sealed else Ballot
     return (
         db.session.scalar(
-            db.select(Ballot.id).filter_by(poll_id=poll.id, participant_id=participant.id)
+            db.select(model.id).filter_by(poll_id=poll.id, participant_id=participant.id).limit(1)
         )
         is not None
     )
@@ -178,6 +187,7 @@ def describe_poll(poll: Poll) -> dict[str, Any]:
         "method": poll.method,
         "state": poll.state,
         "round": poll.round,
+        "secret": poll.secret,
         "show_live": poll.show_live,
         "answers": [{"key": key, "label": labels[key]} for key in order] if labels else [],
         "grades": (
@@ -194,11 +204,21 @@ def describe_poll(poll: Poll) -> dict[str, Any]:
 
 
 def results_visible(poll: Poll, role: str) -> bool:
+    """Who may see the distribution. While a secret poll is open, nobody (the console
+    included): every screen gets the turnout only, so no single ballot can be read off a
+    change of the figures. ``show_live`` applies to named polls only."""
+    if poll.secret and poll.state == "open":
+        return False
     if role == "facilitator":
         return True
     if poll.state == "published":
         return True
-    return role == "projector" and poll.show_live and poll.state in ("open", "closed")
+    return (
+        role == "projector"
+        and poll.show_live
+        and not poll.secret
+        and poll.state in ("open", "closed")
+    )
 
 
 def results(poll: Poll) -> dict[str, Any]:
@@ -272,12 +292,18 @@ def _lock_poll(poll_id: int) -> Poll | None:
 
 
 def _audit(poll: Poll, action: str, actor: str, **details: Any) -> None:
+    # A secret poll's distribution is only kept once folded at close: before that, the
+    # audit keeps the turnout alone.
+    if poll.secret and poll.state not in ("closed", "published"):
+        figures: dict[str, Any] = {"ballots": voted_count(poll)}
+    else:
+        figures = {"counts": counts_by_group(poll)}
     db.session.add(
         PollAudit(
             poll_id=poll.id,
             action=action,
             actor=actor or "",
-            details={"round": poll.round, "counts": counts_by_group(poll), **details},
+            details={"round": poll.round, **figures, **details},
         )
     )
 
@@ -326,10 +352,16 @@ def open_poll(
     dots: Any = None,
     countdown_seconds: Any = None,
     actor: str = "",
+    secret: Any = True,
 ) -> Poll:
-    """Open a vote on an agenda item (and show that item). One open poll per session."""
+    """Open a vote on an agenda item (and show that item). One open poll per session.
+
+    ``secret`` (the default) or named (``False``) is fixed for the poll's life; a secret
+    poll shows no live results (``show_live`` is for named polls)."""
     if agenda_item.session_id != session.id:
         raise VoteError("unknown_item")
+    if type(secret) is not bool:
+        raise VoteError("bad_request")
     if method not in POLL_METHODS:
         raise VoteError("invalid_method")
     cleaned_options = clean_options(method, options, agenda_item)
@@ -362,7 +394,8 @@ def open_poll(
         poll.method = method
         poll.options = cleaned_options
         poll.dots = dots if type(dots) is int else 3
-        poll.show_live = bool(show_live)
+        poll.secret = secret
+        poll.show_live = bool(show_live) and not secret
         poll.state = "open"
         poll.opened_at = now
         poll.closed_at = None
@@ -381,21 +414,31 @@ def _transition(poll: Poll, action: str, actor: str) -> Poll:
         if locked is None:
             raise VoteError("unknown_poll")
         target = _check_transition(locked, action)
-        _audit(locked, action, actor)
-        if action == "reset":
-            db.session.execute(db.delete(Ballot).filter_by(poll_id=locked.id))
-            db.session.execute(db.delete(PollCount).filter_by(poll_id=locked.id))
-            # Receipts stay: an old ballot id sent again is acknowledged, never counted.
-            locked.round += 1
-            locked.opened_at = None
-            locked.closed_at = None
-            locked.countdown_ends_at = None
-        elif action == "close":
+        if action == "close":
             locked.closed_at = utcnow()
-        locked.state = target
+            if locked.secret:
+                # Same transaction as the close: no ballot can be counted in between.
+                secrecy.seal(locked)
+            locked.state = target
+            _audit(locked, action, actor)  # after the folding: the counts as kept
+        else:
+            _audit(locked, action, actor)  # the counts the round had
+            if action == "reset":
+                secrecy.forget_round(locked)
+                # Receipts stay: an old ballot id sent again is acknowledged, never counted.
+                locked.round += 1
+                locked.opened_at = None
+                locked.closed_at = None
+                locked.countdown_ends_at = None
+            locked.state = target
         if action == "publish":
             # A published vote on an amendment adopts or rejects it, in the same transaction.
             amendments.settle(locked, results(locked))
+        # Read now: after the commit, reading the poll would open a read transaction, and
+        # on SQLite a reader keeps the write-ahead log from being truncated.
+        scrub = locked.secret and action in ("close", "reset")
+    if scrub:
+        secrecy.scrub_storage()
     return locked
 
 
@@ -416,6 +459,41 @@ def set_show_live(poll: Poll, show_live: bool, actor: str = "") -> Poll:
         locked = _lock_poll(poll.id)
         if locked is None:
             raise VoteError("unknown_poll")
+        if locked.secret and show_live:
+            raise VoteError("secret_no_live")
         locked.show_live = bool(show_live)
         _audit(locked, "show_live" if show_live else "hide_live", actor)
     return locked
+
+
+def withdraw_open_ballots(session_id: int, participant_id: int) -> int:
+    """Take a participant's ballots out of the session's open polls, counters included.
+
+    For a place that is voided (its ticket lost or stolen) while a poll is open: the person
+    votes again from their replacement ticket, and counts once. Runs inside the caller's
+    write transaction; returns how many ballots were withdrawn. Closed polls keep theirs:
+    those ballots were cast while the place was valid.
+    """
+    open_polls = db.session.scalars(
+        db.select(Poll)
+        .filter_by(session_id=session_id, state="open")
+        .order_by(Poll.id)
+        .with_for_update()
+    ).all()
+    withdrawn = 0
+    for poll in open_polls:
+        ballot = db.session.scalar(
+            db.select(Ballot).filter_by(poll_id=poll.id, participant_id=participant_id)
+        )
+        if ballot is None:
+            continue
+        counters = {BALLOTS_KEY: 1, **choice_counters(poll, ballot.choice)[1]}
+        for key, amount in counters.items():
+            db.session.execute(
+                db.update(PollCount)
+                .filter_by(poll_id=poll.id, group=ballot.group, key=key)
+                .values(count=PollCount.count - amount)
+            )
+        db.session.delete(ballot)
+        withdrawn += 1
+    return withdrawn

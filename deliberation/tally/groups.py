@@ -74,22 +74,45 @@ def display_buckets(
     min_group: int,
 ) -> list[tuple[str, dict[str, int]]]:
     """The (group, counts) buckets that may be shown, named groups by name, "other" last."""
-    named: dict[str, dict[str, int]] = {}
-    other: dict[str, int] = {}
-    for group, counts in merge_grouped(counts_by_group).items():
-        if group in (NO_GROUP, OTHER_GROUP) or ballots_of(counts) < min_group:
-            other = merge_counts(other, counts)
-        else:
-            named[group] = counts
-    while named and 0 < ballots_of(other) < min_group:
-        smallest = min(named, key=lambda g: (ballots_of(named[g]), g.casefold(), g))
-        other = merge_counts(other, named.pop(smallest))
-    buckets = [(group, named[group]) for group in sorted(named, key=lambda g: (g.casefold(), g))]
-    if ballots_of(other) > 0:
-        buckets.append((OTHER_GROUP, other))
+    buckets = fold_small_groups(counts_by_group, ballots_of, min_group)
     if len(buckets) < 2:
         return []  # a single bucket would only repeat the overall result
     return buckets
+
+
+def fold_small_groups(
+    counts_by_group: Mapping[str, Mapping[str, int]],
+    ballots_of: Callable[[Mapping[str, int]], int],
+    min_group: int,
+) -> list[tuple[str, dict[str, int]]]:
+    """Every ballot in a bucket of at least ``min_group`` ballots (or in "other"), by the
+    rules above: named groups by name, "other" last. What a secret poll keeps once closed."""
+    merged = merge_grouped(counts_by_group)
+    names = bucket_names({group: ballots_of(counts) for group, counts in merged.items()}, min_group)
+    buckets: dict[str, dict[str, int]] = {}
+    for group, counts in merged.items():
+        buckets[names[group]] = merge_counts(buckets.get(names[group], {}), counts)
+    other = buckets.pop(OTHER_GROUP, {})
+    ordered = [
+        (group, buckets[group]) for group in sorted(buckets, key=lambda g: (g.casefold(), g))
+    ]
+    if ballots_of(other) > 0:
+        ordered.append((OTHER_GROUP, other))
+    return ordered
+
+
+def bucket_names(ballots_by_group: Mapping[str, int], min_group: int) -> dict[str, str]:
+    """group → the bucket its ballots are shown in: the group itself, or "other"."""
+    named = {
+        group: ballots
+        for group, ballots in ballots_by_group.items()
+        if group not in (NO_GROUP, OTHER_GROUP) and ballots >= min_group
+    }
+    other = sum(ballots for group, ballots in ballots_by_group.items() if group not in named)
+    while named and 0 < other < min_group:
+        smallest = min(named, key=lambda g: (named[g], g.casefold(), g))
+        other += named.pop(smallest)
+    return {group: group if group in named else OTHER_GROUP for group in ballots_by_group}
 
 
 def breakdown(

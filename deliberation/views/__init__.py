@@ -6,13 +6,24 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from . import auth, consolidate, exports, facilitate, organize, participate, public, published
+    from . import (
+        admission,
+        auth,
+        consolidate,
+        exports,
+        facilitate,
+        organize,
+        participate,
+        public,
+        published,
+    )
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(organize.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(facilitate.bp)
+    app.register_blueprint(admission.bp)
     app.register_blueprint(participate.bp)
     app.register_blueprint(published.bp)
     app.register_blueprint(consolidate.bp)

@@ -119,9 +119,21 @@ def results_csv(slug: str):
 
 @bp.get("/<slug>/exports/results.json")
 def results_json(slug: str):
+    """The organisers' copy: with each named poll's record (the public one has none)."""
     process = process_or_404(slug)
     return data_response(
-        opendata.as_json(process), "application/json", f"{process.slug}-results.json"
+        opendata.as_json(process, with_record=True),
+        "application/json",
+        f"{process.slug}-results.json",
+    )
+
+
+@bp.get("/<slug>/exports/named-votes.csv")
+def named_votes_csv(slug: str):
+    """Who voted what in the named polls: organisers only, never published."""
+    process = process_or_404(slug)
+    return data_response(
+        opendata.named_votes_csv(process), "text/csv", f"{process.slug}-named-votes.csv"
     )
 
 

@@ -25,6 +25,7 @@ from ..services.voting import VoteError
 from .common import process_or_404
 from .live_common import (
     TooManyCodeGuesses,
+    group_labels,
     item_type_labels,
     method_labels,
     results_strings,
@@ -87,7 +88,16 @@ def session_create(slug: str):
     process = process_or_404(slug)
     form = {
         key: (request.form.get(key) or "").strip()
-        for key in ("kind", "title", "field_id", "territory_id", "held_on", "place")
+        for key in (
+            "kind",
+            "title",
+            "field_id",
+            "territory_id",
+            "held_on",
+            "place",
+            "expected_count",
+            "admission",
+        )
     }
     held_on = None
     if form["held_on"]:
@@ -97,6 +107,9 @@ def session_create(slug: str):
             return _sessions_page(process, form, _("The date is not valid (expected YYYY-MM-DD)."))
     if form["kind"] not in SESSION_KINDS:
         return _sessions_page(process, form, _("Choose a workshop or a general assembly."))
+    expected = _int_or_none(form["expected_count"])
+    if form["expected_count"] and expected is None:
+        return _sessions_page(process, form, _("The expected head count is a whole number."))
     try:
         live_session = sessions.create_session(
             process,
@@ -106,6 +119,8 @@ def session_create(slug: str):
             territory_id=_int_or_none(form["territory_id"]),
             held_on=held_on,
             place=form["place"],
+            admission=form["admission"] or None,
+            expected_count=expected,
         )
     except SessionError as error:
         db.session.rollback()
@@ -178,6 +193,13 @@ def console_strings() -> dict[str, Any]:
         "joined": _("joined"),
         "option_hint": _("Suggested options: %(options)s", options="{options}"),
         "countdown_over": _("Time is up: closing the vote."),
+        "overflow": _(
+            "More places taken (%(joined)s) than people expected in the room (%(expected)s): "
+            "count the room, or use personal tickets.",
+            joined="{joined}",
+            expected="{expected}",
+        ),
+        "participant_n": _("Participant %(n)s", n="{n}"),
     }
 
 
@@ -211,6 +233,7 @@ def console(session_id: int):
         methods=method_labels(),
         kinds=kind_labels(),
         state_labels=strings["states"],
+        group_labels=group_labels(),
     )
 
 
@@ -327,6 +350,7 @@ def run_action(live_session: LiveSession, action: str, form: Any, actor: str) ->
             dots=_int_or_none(form.get("dots")),
             countdown_seconds=countdown or None,
             actor=actor,
+            secret=form.get("secret", "yes") != "no",
         )
     elif action == "close_poll":
         voting.close_poll(_poll_in(live_session, form.get("poll_id")), actor=actor)

@@ -3,6 +3,7 @@ twin of the Socket.IO ``vote`` event (see docs/protocol.md)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import (
@@ -18,11 +19,12 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 
 from ..extensions import csrf, db
 from ..live import broadcast
 from ..models import LiveSession, Participant
-from ..services import ballots, sessions, voting
+from ..services import admission, ballots, sessions, voting
 from .live_common import (
     CODE_INPUT_MAX,
     TooManyCodeGuesses,
@@ -39,6 +41,12 @@ bp.register_error_handler(TooManyCodeGuesses, too_many_code_guesses)
 
 TOKEN_COOKIE = "participant_token"
 TOKEN_MAX_AGE = 30 * 24 * 3600
+# A random id per phone (browser): the join throttles count per device, and the phone that
+# claimed a ticket gets its place back with it. Only its hash is ever stored.
+DEVICE_COOKIE = "device_id"
+DEVICE_MAX_AGE = 365 * 24 * 3600
+DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+TICKET_INPUT_MAX = 40
 NAME_MAX = 80
 REFUSAL_STATUS = {"bad_request": 400, "server_busy": 503}
 
@@ -61,6 +69,31 @@ def _participant_in(live_session: LiveSession, token: str | None) -> Participant
     return participant
 
 
+def _device_id() -> str:
+    """This phone's device id: its cookie, or a new one (set on the response)."""
+    kept = request.cookies.get(DEVICE_COOKIE) or ""
+    return kept if DEVICE_ID.match(kept) else admission.new_device_id()
+
+
+def _secure_cookies() -> bool:
+    """As the organisers' cookies (COOKIE_SECURE, on behind a proxy), or whenever the
+    request came over HTTPS."""
+    return bool(current_app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+
+
+def _with_device_cookie(response: Response, device: str) -> Response:
+    if request.cookies.get(DEVICE_COOKIE) != device:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            device,
+            max_age=DEVICE_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=_secure_cookies(),
+        )
+    return response
+
+
 def _with_token_cookie(response: Response, token: str) -> Response:
     response.set_cookie(
         TOKEN_COOKIE,
@@ -68,9 +101,7 @@ def _with_token_cookie(response: Response, token: str) -> Response:
         max_age=TOKEN_MAX_AGE,
         httponly=True,
         samesite="Lax",
-        # As the organisers' cookies (COOKIE_SECURE, on behind a proxy), or whenever the
-        # request came over HTTPS.
-        secure=current_app.config.get("SESSION_COOKIE_SECURE") or request.is_secure,
+        secure=_secure_cookies(),
     )
     return response
 
@@ -91,7 +122,7 @@ def enter_code():
     return redirect(url_for("participate.join", code=live_session.join_code))
 
 
-def _join_page(live_session: LiveSession, status: int = 200, **form: Any):
+def _join_page(live_session: LiveSession, status: int = 200, **form: Any) -> Response:
     with session_locale(live_session):
         page = render_template(
             "live/join.html",
@@ -99,21 +130,33 @@ def _join_page(live_session: LiveSession, status: int = 200, **form: Any):
             groups=group_choices(live_session.process),
             name=form.get("name", ""),
             group=form.get("group", ""),
+            ticket=form.get("ticket", ""),
             errors=form.get("errors", {}),
+            error_code=form.get("error_code", ""),
             name_max=NAME_MAX,
+            ticket_max=TICKET_INPUT_MAX,
         )
-    return page, status
+    response = make_response(page, status)
+    response.headers["Cache-Control"] = "no-store"  # it may carry a ticket code
+    return _with_device_cookie(response, form.get("device") or _device_id())
+
+
+def _ticket_input(raw: str | None) -> str:
+    """A ticket as typed or carried by its QR code, shown back as XXXXX-XXXXX."""
+    return admission.format_ticket(admission.normalize_ticket((raw or "")[:TICKET_INPUT_MAX]))
 
 
 @bp.get("/j/<code>")
 def join(code: str):
     live_session = _session_or_404(code)
     if code != live_session.join_code:
-        return redirect(url_for("participate.join", code=live_session.join_code))
+        return redirect(
+            url_for("participate.join", code=live_session.join_code, **request.args.to_dict())
+        )
     if _participant_in(live_session, request.cookies.get(TOKEN_COOKIE)) is not None:
         # Scanning the QR code again leads back to one's own ballot page.
         return redirect(url_for("participate.phone", code=live_session.join_code))
-    return _join_page(live_session)
+    return _join_page(live_session, ticket=_ticket_input(request.args.get("ticket")))
 
 
 @bp.post("/j/<code>")
@@ -128,6 +171,8 @@ def join_post(code: str):
 
     name = " ".join((request.form.get("name") or "").split())
     group = (request.form.get("group") or "").strip()
+    ticket = _ticket_input(request.form.get("ticket"))
+    device = _device_id()
     errors: dict[str, str] = {}
     with session_locale(live_session):
         if len(name) > NAME_MAX:
@@ -138,14 +183,31 @@ def join_post(code: str):
             )
         if group and group not in (live_session.process.groups or []):
             errors["group"] = _("This group is not one of the choices; pick one from the list.")
+    form = {"name": name, "group": group, "ticket": ticket, "device": device}
     if errors:
-        return _join_page(live_session, 400, name=name, group="", errors=errors)
+        return _join_page(live_session, 400, **{**form, "group": ""}, errors=errors)
+    visitor = admission.Visitor(device=device, address=get_remote_address() or "")
     try:
-        _participant, token = sessions.join(live_session.join_code, display_name=name, group=group)
+        _participant, token = admission.admit(live_session, visitor, name, group, ticket)
+    except admission.AdmissionError as error:
+        field = "ticket" if error.code.startswith(("ticket", "unknown_ticket")) else "form"
+        status = 429 if error.retry_after else 403 if field == "ticket" else 503
+        with session_locale(live_session):
+            message = str(error.message)
+        response = _join_page(
+            live_session, status, **form, errors={field: message}, error_code=error.code
+        )
+        if error.retry_after:
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
     except sessions.SessionError as error:
-        return _join_page(live_session, 400, name=name, group=group, errors={"form": error.message})
+        with session_locale(live_session):
+            message = str(error.message)
+        return _join_page(
+            live_session, 400, **form, errors={"form": message}, error_code=error.code
+        )
     response = redirect(url_for("participate.phone", code=live_session.join_code))
-    return _with_token_cookie(response, token)
+    return _with_device_cookie(_with_token_cookie(response, token), device)
 
 
 def phone_strings() -> dict[str, Any]:
@@ -182,6 +244,14 @@ def phone_strings() -> dict[str, Any]:
         "time_up": _("Time is up."),
         "rejoin": _("Your place in this session was not found. Please join again."),
         "results": _("Results"),
+        "secret_vote": _(
+            "Secret vote: nobody will see your choice. When the vote closes, only the fact "
+            "that you voted is kept."
+        ),
+        "named_vote": _(
+            "Named vote: your name and your choice will be recorded, and the organisers "
+            "will see them."
+        ),
     }
 
 

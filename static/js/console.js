@@ -146,6 +146,9 @@
     $("open-item-id").value = item ? String(item.id) : "";
     if (item && previousItem !== String(item.id)) {
       $("open-method").value = item.suggested_method || "consensus";
+      // Each new item starts from a secret vote: a named one is chosen, never inherited.
+      $("open-secret").checked = true;
+      $("open-show-live").checked = false;
       $("open-options").value = "";
       var suggested = (item.options || []).map(function (o) { return o.label; });
       $("open-options-hint").textContent = suggested.length ? R.fill(S.option_hint, { options: suggested.join(" · ") }) : "";
@@ -154,7 +157,9 @@
     show("form-open", !!item && !(poll && poll.state === "open"));
     show("form-close", !!poll && poll.state === "open");
     show("form-publish", !!poll && poll.state === "closed");
-    show("form-live", !!poll && (poll.state === "open" || poll.state === "closed"));
+    // Live results are for named votes only: a secret vote shows turnout until it closes.
+    show("form-live", !!poll && !poll.secret && (poll.state === "open" || poll.state === "closed"));
+    show("c-secret-hint", !!poll && !!poll.secret && poll.state === "open");
     show("form-reset", !!poll && poll.state !== "draft");
     $("live-toggle").checked = !!(poll && poll.show_live);
     $("btn-idle").disabled = !item || !!(poll && poll.state === "open");
@@ -171,9 +176,36 @@
 
   function setCounts(counts) {
     counts = counts || {};
+    var joined = counts.joined || 0;
+    var expected = counts.expected;
     $("c-connected").textContent = counts.connected || 0;
     $("c-voted").textContent = counts.voted || 0;
-    $("c-joined").textContent = counts.joined || 0;
+    $("c-joined").textContent = joined;
+    $("c-expected").textContent = expected === null || expected === undefined ? "—" : expected;
+    // Said in words (and an icon), not by colour alone.
+    var overflow = expected !== null && expected !== undefined && joined > expected;
+    $("c-overflow").hidden = !overflow;
+    $("c-overflow-text").textContent = overflow ? R.fill(S.overflow, { joined: joined, expected: expected }) : "";
+    var tickets = counts.tickets;
+    $("c-tickets").hidden = !tickets;
+    if (tickets) {
+      $("c-tickets-used").textContent = tickets.used;
+      $("c-tickets-issued").textContent = tickets.issued;
+    }
+  }
+
+  /* Who voted what: named votes only, once closed (the server sends nothing otherwise). */
+  function renderRecord(rows) {
+    var body = $("record-rows");
+    body.textContent = "";
+    (rows || []).forEach(function (row) {
+      var line = document.createElement("tr");
+      line.appendChild(R.el("td", null, row.name || R.fill(S.participant_n, { n: row.participant })));
+      line.appendChild(R.el("td", null, S.groups[row.group] || row.group));
+      line.appendChild(R.el("td", null, row.choice_label));
+      body.appendChild(line);
+    });
+    $("record-panel").hidden = !(rows && rows.length);
   }
 
   function renderResults(results, poll) {
@@ -204,12 +236,15 @@
     renderCurrent(s);
     setCounts(s.counts);
     renderResults(s.results, s.poll);
+    renderRecord(s.record);
     tickCountdown();
   }
 
   function applyTally(t) {
     if (!live) { return; }
-    live.counts = { connected: t.connected, voted: t.voted, joined: t.joined };
+    live.counts = {
+      connected: t.connected, voted: t.voted, joined: t.joined, expected: t.expected, tickets: t.tickets
+    };
     setCounts(live.counts);
     if (live.poll && t.poll_id === live.poll.id && t.results) {
       live.results = t.results;
@@ -231,7 +266,8 @@
     } else if (event === "open_poll") {
       data.item_id = intOrNull(form.elements.item_id.value);
       data.method = form.elements.method.value;
-      data.show_live = form.elements.show_live.checked;
+      data.secret = !$("open-named").checked;
+      data.show_live = !data.secret && form.elements.show_live.checked;
       var lines = form.elements.options.value.split(/\r?\n/).map(function (l) { return l.replace(/\s+/g, " ").trim(); })
         .filter(function (l) { return l; });
       if (lines.length && (data.method === "majority_judgment" || data.method === "dot")) {

@@ -272,6 +272,15 @@
     markChecked(form);
   }
 
+  /* Secret or named, said before the ballot (docs/security.md). */
+  function renderPrivacy(poll) {
+    var node = $("poll-privacy");
+    node.hidden = !poll;
+    var named = !!poll && poll.secret === false;
+    node.textContent = poll ? (named ? S.named_vote : S.secret_vote) : "";
+    node.setAttribute("data-kind", poll ? (named ? "named" : "secret") : "");
+  }
+
   function pollStateText(s) {
     if (!s.item) { return ""; }
     if (!s.poll) { return S.no_poll; }
@@ -320,6 +329,7 @@
     if (key !== renderedKey) {
       renderedKey = key;
       renderItem(s.item);
+      renderPrivacy(s.poll);
       renderBallot(s.poll);
       $("poll-state").textContent = pollStateText(s);
     }

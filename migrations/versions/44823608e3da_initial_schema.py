@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 0721416c6a08
+Revision ID: 44823608e3da
 Revises: 
-Create Date: 2026-12-01 14:27:36.293496
+Create Date: 2026-12-01 15:14:37.783601
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0721416c6a08'
+revision = '44823608e3da'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -103,9 +103,13 @@ def upgrade():
     sa.Column('join_code', sa.String(length=6), nullable=False),
     sa.Column('current_item_id', sa.Integer(), nullable=True),
     sa.Column('demo', sa.Boolean(), nullable=False),
+    sa.Column('admission', sa.String(length=10), nullable=False),
+    sa.Column('expected_count', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint("admission IN ('open', 'tickets')", name='live_session_admission_known'),
     sa.CheckConstraint("kind IN ('workshop', 'assembly')", name='live_session_kind'),
+    sa.CheckConstraint('expected_count IS NULL OR expected_count >= 0', name='live_session_expected_count'),
     sa.CheckConstraint('length(title) > 0', name='live_session_title_not_empty'),
     sa.ForeignKeyConstraint(['current_item_id'], ['agenda_item.id'], name='fk_live_session_current_item', ondelete='SET NULL', use_alter=True),
     sa.ForeignKeyConstraint(['field_id'], ['field.id'], ondelete='SET NULL'),
@@ -169,6 +173,7 @@ def upgrade():
     sa.Column('display_name', sa.String(length=80), nullable=False),
     sa.Column('group', sa.String(length=80), nullable=False),
     sa.Column('joined_at', sa.DateTime(), nullable=False),
+    sa.Column('voided_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['session_id'], ['live_session.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('token_id')
@@ -230,6 +235,7 @@ def upgrade():
     sa.Column('method', sa.String(length=30), nullable=False),
     sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('show_live', sa.Boolean(), nullable=False),
+    sa.Column('secret', sa.Boolean(), nullable=False),
     sa.Column('options', sa.JSON(), nullable=False),
     sa.Column('dots', sa.Integer(), nullable=False),
     sa.Column('opened_at', sa.DateTime(), nullable=True),
@@ -279,13 +285,33 @@ def upgrade():
     sa.ForeignKeyConstraint(['finding_id'], ['finding.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('ticket',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=16), nullable=False),
+    sa.Column('origin', sa.String(length=20), nullable=False),
+    sa.Column('batch', sa.Integer(), nullable=False),
+    sa.Column('issued_at', sa.DateTime(), nullable=False),
+    sa.Column('participant_id', sa.Integer(), nullable=True),
+    sa.Column('claimed_at', sa.DateTime(), nullable=True),
+    sa.Column('device_hash', sa.String(length=64), nullable=False),
+    sa.Column('voided_at', sa.DateTime(), nullable=True),
+    sa.Column('replaced_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint("origin IN ('sheet', 'replacement')", name='ticket_origin_known'),
+    sa.ForeignKeyConstraint(['participant_id'], ['participant.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['replaced_by_id'], ['ticket.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['session_id'], ['live_session.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('participant_id'),
+    sa.UniqueConstraint('session_id', 'code', name='ticket_code_once')
+    )
     op.create_table('ballot',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('poll_id', sa.Integer(), nullable=False),
-    sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.Column('participant_id', sa.Integer(), nullable=True),
     sa.Column('choice', sa.JSON(), nullable=False),
     sa.Column('group', sa.String(length=80), nullable=False),
-    sa.Column('cast_at', sa.DateTime(), nullable=False),
+    sa.Column('cast_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['participant_id'], ['participant.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['poll_id'], ['poll.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -295,7 +321,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('poll_id', sa.Integer(), nullable=False),
     sa.Column('client_id', sa.String(length=64), nullable=False),
-    sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.Column('participant_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['participant_id'], ['participant.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['poll_id'], ['poll.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -320,6 +346,15 @@ def upgrade():
     sa.ForeignKeyConstraint(['poll_id'], ['poll.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('poll_id', 'group', 'key', name='one_counter')
+    )
+    op.create_table('poll_voter',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('poll_id', sa.Integer(), nullable=False),
+    sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['participant_id'], ['participant.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['poll_id'], ['poll.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('poll_id', 'participant_id', name='one_roll_entry')
     )
     op.create_table('text_version',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -350,10 +385,12 @@ def downgrade():
         batch_op.drop_index('ix_text_version_item')
 
     op.drop_table('text_version')
+    op.drop_table('poll_voter')
     op.drop_table('poll_count')
     op.drop_table('poll_audit')
     op.drop_table('ballot_receipt')
     op.drop_table('ballot')
+    op.drop_table('ticket')
     op.drop_table('recommendation')
     op.drop_table('proposal')
     op.drop_table('poll')
