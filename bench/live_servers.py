@@ -153,13 +153,16 @@ def set_up_session(app: Any, phones: int = 0) -> dict[str, Any]:
     """An organiser, a small process, a general-assembly session with one question."""
     from deliberation.extensions import db
     from deliberation.models import Process
-    from deliberation.services import accounts, admission, sessions
+    from deliberation.services import accounts, admission, membership, sessions
 
     with app.app_context():
-        accounts.create_or_update_organizer(ORGANIZER_EMAIL, ORGANIZER_PASSWORD, "Bench")
+        organizer, _created = accounts.create_or_update_organizer(
+            ORGANIZER_EMAIL, ORGANIZER_PASSWORD, "Bench"
+        )
         process = Process(slug="bench-hall", title="Bench hall", language="en")
         db.session.add(process)
         db.session.commit()
+        membership.add_member(process, organizer, "facilitator")  # runs the session
         # A general assembly admits with personal tickets (the default): one per phone.
         session = sessions.create_session(process, "assembly", "General assembly (bench)")
         if phones:

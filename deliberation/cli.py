@@ -12,7 +12,11 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from .extensions import db
-from .models import Process
+from .models import Organizer, Process
+from .services import membership
+from .services.access import Role
+from .services.accounts import AccountError, find_organizer, set_admin
+from .services.process_file import ProcessFileError, load_yaml
 
 
 def _process_or_fail(slug: str) -> Process:
@@ -42,18 +46,97 @@ def create_organizer(email: str, name: str, password: str) -> None:
     click.echo(f"{'Created' if created else 'Updated'} organiser {organizer.email}.")
 
 
+def _organizer_or_fail(email: str) -> Organizer:
+    organizer = find_organizer(email)
+    if organizer is None:
+        raise click.ClickException(
+            f"No organiser account {email!r}: create it first with create-organizer."
+        )
+    return organizer
+
+
 @click.command("import-process")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--replace", is_flag=True, help="Replace a process with the same slug.")
-def import_process(file: Path, replace: bool) -> None:
+@click.option(
+    "--owner",
+    "owner_email",
+    default=None,
+    help="E-mail of an existing organiser who becomes its owner. Without it the process is "
+    "seen by instance administrators only, until one adds an owner (add-member).",
+)
+def import_process(file: Path, replace: bool, owner_email: str | None) -> None:
     """Import a whole process from a process file (YAML)."""
     from .services.process_file import ProcessFileError, import_process_file
 
+    owner = _organizer_or_fail(owner_email) if owner_email else None
+    kept = None
+    if replace:
+        existing = db.session.scalar(db.select(Process).filter_by(slug=_slug_in(file)))
+        kept = membership.snapshot(existing) if existing is not None else None
     try:
         process = import_process_file(file, replace=replace)
     except ProcessFileError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Imported {process.slug!r}: {process.title}")
+    if kept:
+        click.echo(f"Kept {membership.restore(process, kept)} of its {len(kept)} member(s).")
+    if owner is not None:
+        membership.add_member(process, owner, Role.OWNER)
+        click.echo(f"Owner: {owner.email}")
+    elif not membership.members(process):
+        click.echo("No owner: only instance administrators see it (add-member adds one).")
+
+
+def _slug_in(file: Path) -> str | None:
+    """The slug a process file names, to find the process ``--replace`` will replace."""
+    try:
+        data = load_yaml(file.read_text(encoding="utf-8-sig"))
+    except (ProcessFileError, UnicodeDecodeError):
+        return None  # the import itself reports what is wrong with the file
+    slug = data.get("slug") if isinstance(data, dict) else None
+    return slug if isinstance(slug, str) else None
+
+
+@click.command("add-member")
+@click.argument("slug")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default=Role.OWNER.value,
+    show_default=True,
+)
+@click.option("--territory", default=None, help="Facilitators: only this territory's sessions.")
+def add_member(slug: str, email: str, role: str, territory: str | None) -> None:
+    """Make an organiser a member of a process (or change their role)."""
+    process = _process_or_fail(slug)
+    organizer = _organizer_or_fail(email)
+    territory_id = None
+    if territory is not None:
+        found = [t for t in process.territories if t.name == territory]
+        if not found:
+            names = ", ".join(t.name for t in process.territories) or "none"
+            raise click.ClickException(f"No territory {territory!r} (territories: {names}).")
+        territory_id = found[0].id
+    try:
+        membership.add_member(process, organizer, role, territory_id)
+    except membership.MembershipError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"{organizer.email} is {role} of {process.slug!r}.")
+
+
+@click.command("grant-admin")
+@click.argument("email")
+@click.option("--revoke", is_flag=True, help="Take the administrator's rights away instead.")
+def grant_admin(email: str, revoke: bool) -> None:
+    """Make an organiser an instance administrator: sees and may do everything."""
+    try:
+        organizer = set_admin(email, not revoke)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from error
+    state = "no longer an administrator" if revoke else "an instance administrator"
+    click.echo(f"{organizer.email} is {state}.")
 
 
 @click.command("export-process")
@@ -107,5 +190,13 @@ def export_proceedings(slug: str, output: Path | None) -> None:
 
 
 def register(app: Flask) -> None:
-    for command in (create_organizer, import_process, export_process, load_demo, export_group):
+    for command in (
+        create_organizer,
+        import_process,
+        add_member,
+        grant_admin,
+        export_process,
+        load_demo,
+        export_group,
+    ):
         app.cli.add_command(command)

@@ -49,6 +49,11 @@ def _count(name: str) -> int:
     return int(raw) if raw.isdigit() else 0
 
 
+def _days(raw: str | None, default: int) -> int:
+    raw = (raw or "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else default
+
+
 # Every join request from one address: high, because a venue's phones share one address
 # behind NAT. New places in one session per minute: a hall of 2,000 arriving at once is in
 # within the minute, a flood is capped. New places one phone (device cookie) may take in one
@@ -112,6 +117,8 @@ def from_environment(instance_path: str, root_path: str) -> dict:
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         # Participants' proposals: at most this many per participant per minute.
         "PROPOSAL_RATE_PER_MINUTE": 5,
+        # How long an invitation link to join a process works (docs/deployment.md).
+        "INVITATION_DAYS": _days(os.environ.get("INVITATION_DAYS"), default=7),
         # Join throttles (Flask-Limiter notation; docs/deployment.md, docs/security.md).
         **{name: os.environ.get(name, default) for name, default in JOIN_LIMITS.items()},
     }

@@ -19,6 +19,7 @@ from deliberation.models import (
     Recommendation,
     Territory,
 )
+from deliberation.services import membership
 
 
 @dataclass
@@ -81,11 +82,14 @@ def build_tree(slug: str = "assises", territories: tuple[str, ...] = ("Liège", 
     )
 
 
-def make_organizer(email: str = "org@example.org") -> Organizer:
+def make_organizer(owner_of: Process | None = None, email: str = "org@example.org") -> Organizer:
+    """An organiser account; with ``owner_of``, the owner of that process."""
     organizer = Organizer(email=email, name="Org")
     organizer.set_password("a-long-password")
     db.session.add(organizer)
     db.session.commit()
+    if owner_of is not None:
+        membership.add_member(owner_of, organizer, "owner")
     return organizer
 
 

@@ -11,12 +11,13 @@ from deliberation.models import (
     Finding,
     Hypothesis,
     ImplementationCondition,
+    Organizer,
     Process,
     Question,
     Recommendation,
     Territory,
 )
-from deliberation.services import sessions
+from deliberation.services import membership, sessions
 
 
 def make_process(slug: str = "assises", language: str = "en") -> Process:
@@ -76,3 +77,10 @@ def ballot_id() -> str:
 def voters(session, groups: list[str]) -> list:
     """One participant per group name given ('' for none)."""
     return [sessions.join(session.join_code, f"P{i}", group)[0] for i, group in enumerate(groups)]
+
+
+def make_member(process_id: int, organizer_id: int, role: str = "owner", territory_id=None):
+    """Give an organiser a role in a process: nobody but a member may touch it."""
+    process = db.session.get(Process, process_id)
+    organizer = db.session.get(Organizer, organizer_id)
+    return membership.add_member(process, organizer, role, territory_id)

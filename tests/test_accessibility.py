@@ -90,6 +90,7 @@ def site(tmp_path_factory, demo_database):
             shutil.copy(source, target.with_name(target.name + suffix))
     email = f"a11y-{uuid.uuid4().hex[:8]}@example.org"
     server.flask("create-organizer", email, input=f"{PASSWORD}\n{PASSWORD}\n")
+    server.flask("add-member", DEMO, email, "--role", "owner")
     server.start()
     try:
         with sync_playwright() as playwright:
@@ -204,5 +205,9 @@ def test_organiser_pages(site):
     check(page, "exports", found)
     page.goto(f"{server.url}/organize/{DEMO}/consolidation")
     check(page, "consolidation", found)
+    page.goto(f"{server.url}/organize/{DEMO}/members")
+    page.click("#invite button[type=submit]")  # the page with a new invitation link
+    page.wait_for_selector("#invitation-link")
+    check(page, "members", found)
     page.close()
     assert_clean(found)

@@ -14,7 +14,7 @@ from deliberation.models import Organizer
 from deliberation.services import accounts
 from deliberation.services.accounts import AccountError, create_or_update_organizer
 from deliberation.services.throttles import address_key
-from tests.live_fixtures import make_process, workshop
+from tests.live_fixtures import make_member, make_process, workshop
 
 EMAIL, PASSWORD = "orga@example.org", "a long organiser password"
 OTHER_EMAIL, OTHER_PASSWORD = "other@example.org", "another long password"
@@ -24,9 +24,12 @@ OTHER_EMAIL, OTHER_PASSWORD = "other@example.org", "another long password"
 def accounts_app(any_db_app):
     rooms.clear()
     with any_db_app.app_context():
-        create_or_update_organizer(EMAIL, PASSWORD)
-        create_or_update_organizer(OTHER_EMAIL, OTHER_PASSWORD)
-        any_db_app.config["session_id"] = workshop(make_process()).id
+        organizer, _created = create_or_update_organizer(EMAIL, PASSWORD)
+        colleague, _created = create_or_update_organizer(OTHER_EMAIL, OTHER_PASSWORD)
+        process = make_process()
+        for member in (organizer, colleague):  # both may run its sessions
+            make_member(process.id, member.id, "co_organizer")
+        any_db_app.config["session_id"] = workshop(process).id
     yield any_db_app
     rooms.clear()
 

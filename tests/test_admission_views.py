@@ -10,7 +10,7 @@ import pytest
 from deliberation.extensions import db
 from deliberation.models import LiveSession, Organizer, Participant
 from deliberation.services import admission, sessions
-from tests.live_fixtures import make_process, workshop
+from tests.live_fixtures import make_member, make_process, workshop
 
 
 @pytest.fixture
@@ -22,6 +22,7 @@ def world(app):
         organizer.set_password("secret-password")
         db.session.add(organizer)
         db.session.commit()
+        make_member(process.id, organizer.id, "co_organizer")  # issues tickets too
         assembly = sessions.create_session(process, "assembly", "Assemblée générale")
         admission.issue_tickets(assembly, 3)
         ids = {

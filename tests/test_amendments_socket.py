@@ -11,7 +11,7 @@ from deliberation.extensions import db, socketio
 from deliberation.live import broadcast, rooms
 from deliberation.models import Organizer, Proposal
 from deliberation.services import sessions
-from tests.live_fixtures import make_process, workshop
+from tests.live_fixtures import make_member, make_process, workshop
 
 
 @pytest.fixture
@@ -27,6 +27,7 @@ def live(app):
         organizer.set_password("long enough")
         db.session.add(organizer)
         db.session.commit()
+        make_member(process.id, organizer.id, "facilitator")
         yield {
             "app": app,
             "session_id": session.id,

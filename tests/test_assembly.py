@@ -186,7 +186,7 @@ def test_assembly_page_builds_the_session_and_refuses_bad_input(app, client):
     with app.app_context():
         tree = build_tree()
         workshops(tree)
-        organizer = make_organizer()
+        organizer = make_organizer(tree.process)
         slug, organizer_id = tree.process.slug, organizer.id
         rec3_id = tree.recommendations[2].id
     url = f"/organize/{slug}/assembly/new"

@@ -299,7 +299,7 @@ def test_sessions_without_territory_are_grouped_apart(app):
 def test_consolidation_page_needs_login_and_shows_table_chart_and_divergence(app, client):
     with app.app_context():
         tree = build_tree()
-        organizer = make_organizer()
+        organizer = make_organizer(tree.process)
         rec1 = tree.recommendations[0]
         record_session(
             tree.process,

@@ -19,6 +19,7 @@ from test_documents_synthesis import demo_process
 from deliberation.documents import jobs
 from deliberation.extensions import db
 from deliberation.models import Process
+from deliberation.services import membership
 from deliberation.services.accounts import create_or_update_organizer
 
 EMAIL, PASSWORD = "organisatrice@example.org", "un mot de passe solide"
@@ -27,8 +28,8 @@ BASE = "/organize/assises-insertion/exports"
 
 def log_in(app, client) -> None:
     with app.app_context():
-        create_or_update_organizer(EMAIL, PASSWORD, name="Org")
-        demo_process()
+        organizer, _created = create_or_update_organizer(EMAIL, PASSWORD, name="Org")
+        membership.add_member(demo_process(), organizer, "co_organizer")
     response = client.post("/login", data={"email": EMAIL, "password": PASSWORD})
     assert response.status_code == 302
 
@@ -159,8 +160,8 @@ def test_csrf_is_required(tmp_path):
     app = make_app(tmp_path, WTF_CSRF_ENABLED=True, EXPORT_JOBS_SYNCHRONOUS=True)
     client = app.test_client()
     with app.app_context():
-        create_or_update_organizer(EMAIL, PASSWORD)
-        demo_process()
+        organizer, _created = create_or_update_organizer(EMAIL, PASSWORD)
+        membership.add_member(demo_process(), organizer, "co_organizer")
     login_page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', login_page).group(1)
     client.post("/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token})
@@ -187,6 +188,7 @@ def test_export_screen_in_chromium_against_the_real_server(live_server, browser)
     """``python app.py`` (gevent) starts the worker; the page shows progress, then the link."""
     email = "export-browser@example.org"
     live_server.flask("create-organizer", email, input=f"{PASSWORD}\n{PASSWORD}\n")
+    live_server.flask("add-member", "assises-insertion", email, "--role", "co_organizer")
     context = browser.new_context(locale="en-GB", accept_downloads=True)
     page = context.new_page()
     try:

@@ -11,7 +11,7 @@ import pytest
 from deliberation.extensions import db
 from deliberation.models import AgendaItem, LiveSession, Organizer, Poll, PollAudit, Process
 from deliberation.services import ballots, sessions, voting
-from tests.live_fixtures import first_field, free_item, make_process, workshop
+from tests.live_fixtures import first_field, free_item, make_member, make_process, workshop
 
 
 @pytest.fixture
@@ -22,6 +22,7 @@ def world(app):
         organizer.set_password("secret-password")
         db.session.add(organizer)
         db.session.commit()
+        make_member(process.id, organizer.id, "co_organizer")  # schedules and runs sessions
         session = workshop(process, "Workshop in Liège")
         ids = {
             "process_id": process.id,

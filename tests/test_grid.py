@@ -121,7 +121,7 @@ def test_refusals_speak_the_organiser_language(app):
 def test_grid_pages_set_axes_tag_items_and_show_the_cross_table(app, client):
     with app.app_context():
         tree = build_tree()
-        organizer = make_organizer()
+        organizer = make_organizer(tree.process)
         slug, organizer_id = tree.process.slug, organizer.id
         rec1, path1 = tree.recommendations[0].id, tree.action_paths[0].id
     base = f"/organize/{slug}/grid"
@@ -164,7 +164,7 @@ def test_grid_form_is_csrf_protected(tmp_path):
     client = app.test_client()
     with app.app_context():
         tree = build_tree()
-        organizer = make_organizer()
+        organizer = make_organizer(tree.process)
         slug, organizer_id, process_id = tree.process.slug, organizer.id, tree.process.id
     log_in(client, organizer_id)
     data = {"rows_name": "Theme", "rows_values": "A", "cols_name": "Policy", "cols_values": "B"}

@@ -16,7 +16,7 @@ from deliberation.models import Hypothesis, Process
 from deliberation.services import sessions
 from deliberation.services.accounts import create_or_update_organizer
 from tests.conftest import make_app
-from tests.live_fixtures import make_process, workshop
+from tests.live_fixtures import make_member, make_process, workshop
 
 EMAIL, PASSWORD = "orga@example.org", "a long organiser password"
 
@@ -41,8 +41,9 @@ def assert_secured(response, where: str) -> None:
 def world(app):
     rooms.clear()
     with app.app_context():
-        create_or_update_organizer(EMAIL, PASSWORD)
+        organizer, _created = create_or_update_organizer(EMAIL, PASSWORD)
         process = make_process()
+        make_member(process.id, organizer.id, "owner")
         session = workshop(process)
         sessions.add_agenda_item(session, "free", text="Shall we?")
         hypothesis = db.session.scalar(db.select(Hypothesis))
@@ -60,6 +61,9 @@ def world(app):
             "name": "missing.docx",
             "action": "show_item",
             "filename": "css/app.css",
+            "invitation_id": 1,
+            "membership_id": 1,
+            "token": "not-a-real-invitation",
         }
         db.session.get(Process, process.id).synthesis_published = True
         db.session.commit()

@@ -15,7 +15,7 @@ from werkzeug.security import generate_password_hash
 
 from deliberation.extensions import db
 from deliberation.models import Organizer
-from tests.live_fixtures import free_item, make_process, workshop
+from tests.live_fixtures import free_item, make_member, make_process, workshop
 
 ROOT = Path(__file__).resolve().parent.parent
 FRENCH_PO = ROOT / "deliberation" / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
@@ -125,13 +125,14 @@ def html_lang(page: str) -> str:
 def test_home_page_is_french_by_default_and_english_on_request(client):
     page = text(client.get("/"))
     assert html_lang(page) == "fr"
-    assert "Accueil" in page and "Aucune démarche pour l’instant." in page
-    assert "No process yet." not in page
+    assert "Accueil" in page and "Aucune synthèse publiée pour l’instant." in page
+    assert "No synthesis published yet." not in page
     english_browser = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.8"})
     assert html_lang(text(english_browser)) == "en"
     client.post("/lang/en")
     page = text(client.get("/", headers={"Accept-Language": "fr"}))
-    assert html_lang(page) == "en" and "No process yet." in page and "Accueil" not in page
+    assert html_lang(page) == "en" and "No synthesis published yet." in page
+    assert "Accueil" not in page
     client.post("/lang/fr")
     assert "Accueil" in text(client.get("/"))
 
@@ -145,7 +146,8 @@ def test_organiser_outline_in_french_then_in_english(app, client):
             password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"),
         )
         db.session.add(organizer)
-        make_process(slug="assises", language="fr")
+        process = make_process(slug="assises", language="fr")
+        make_member(process.id, organizer.id, "co_organizer")
     logged_in = client.post("/login", data={"email": EMAIL, "password": PASSWORD})
     assert logged_in.status_code == 302
     page = text(client.get("/organize/assises"))

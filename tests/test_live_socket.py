@@ -12,7 +12,7 @@ from deliberation.live import broadcast, rooms
 from deliberation.models import Ballot, LiveSession
 from deliberation.services import sessions
 from deliberation.services.accounts import create_or_update_organizer
-from tests.live_fixtures import ballot_id, free_item, make_process, workshop
+from tests.live_fixtures import ballot_id, free_item, make_member, make_process, workshop
 
 PASSWORD = "correct horse battery"
 
@@ -25,7 +25,8 @@ def live(app):
         process = make_process()
         session = workshop(process)
         item = free_item(session, "Shall we open on Sundays?")
-        create_or_update_organizer("facilitator@example.org", PASSWORD)
+        organizer, _created = create_or_update_organizer("facilitator@example.org", PASSWORD)
+        make_member(process.id, organizer.id, "facilitator")
         ids = {"session": session.id, "item": item.id, "code": session.join_code}
     yield app, ids
     rooms.clear()

@@ -22,6 +22,7 @@ def test_edit_with_live_preview_and_reorder(live_server, browser, tmp_path):
     email = f"orga-{uuid.uuid4().hex[:8]}@example.org"
     result = live_server.flask("create-organizer", email, input=f"{PASSWORD}\n{PASSWORD}\n")
     assert "organiser" in result.stdout
+    live_server.flask("add-member", DEMO, email, "--role", "co_organizer")
     context = browser.new_context(locale="en-GB")
     page = context.new_page()
     try:

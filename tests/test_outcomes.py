@@ -86,7 +86,7 @@ def trace_entry(html: str, item_type: str, item_id: int) -> str:
 def test_synthesis_consolidation_and_final_status_agree(app, client, tmp_path):
     with app.app_context():
         tree = build_tree()
-        organizer = make_organizer()
+        organizer = make_organizer(tree.process)
         rec1, rec2, path1 = record(tree)
         process = tree.process
         outcomes = item_outcomes(process)

@@ -15,7 +15,7 @@ def hrefs(html: str) -> list[str]:
 def test_outline_links_to_the_process_screens_and_each_trace(app, client):
     with app.app_context():
         tree = build_tree()
-        organizer = make_organizer()
+        organizer = make_organizer(tree.process)
         slug = tree.process.slug
         traced = [
             *(("recommendation", r.id) for r in tree.recommendations),

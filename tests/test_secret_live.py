@@ -13,7 +13,7 @@ from deliberation.extensions import socketio
 from deliberation.live import broadcast, rooms
 from deliberation.services import sessions
 from deliberation.services.accounts import create_or_update_organizer
-from tests.live_fixtures import free_item, make_process, workshop
+from tests.live_fixtures import free_item, make_member, make_process, workshop
 from tests.test_live_socket import (
     PASSWORD,
     events,
@@ -33,7 +33,8 @@ def live(app):
     with app.app_context():
         session = workshop(make_process())
         item = free_item(session, "Shall we open on Sundays?")
-        create_or_update_organizer("facilitator@example.org", PASSWORD)
+        organizer, _created = create_or_update_organizer("facilitator@example.org", PASSWORD)
+        make_member(session.process_id, organizer.id, "facilitator")
         ids = {"session": session.id, "item": item.id, "code": session.join_code}
     yield app, ids
     rooms.clear()

@@ -129,7 +129,7 @@ def test_traces_in_field_order_and_refusals(app):
 def test_trace_pages(app, client):
     with app.app_context():
         tree = build_tree()
-        organizer = make_organizer()
+        organizer = make_organizer(tree.process)
         rec1 = tree.recommendations[0]
         record_session(
             tree.process,

@@ -280,3 +280,23 @@ def exported_files(exports_dir: str, slug: str) -> list[Path]:
     )
     files = [path for path in directory.glob("*.docx") if pattern.match(path.name)]
     return sorted(files, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def forget_process(exports_dir: str, process_id: int, slug: str) -> int:
+    """After a process is deleted: remove its documents and job files, so that a process
+    created later with the same address (or id) never lists them. How many files went."""
+    removed = 0
+    paths = list(exported_files(exports_dir, slug))
+    directory = jobs_dir(exports_dir)
+    if directory.is_dir():
+        for path in directory.glob("*.json"):
+            job = load_job(exports_dir, path.stem)
+            if job is not None and job.process_id == process_id:
+                paths.append(path)
+    for path in paths:
+        try:
+            path.unlink()
+            removed += 1
+        except OSError:
+            continue  # already gone
+    return removed

@@ -21,7 +21,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ..extensions import db, socketio
 from ..models import AgendaItem, LiveSession, Participant, Poll
-from ..services import ballots, sessions, throttles, voting
+from ..services import access, ballots, sessions, throttles, voting
 from ..services.sessions import SessionError
 from ..services.voting import VoteError
 from . import broadcast, proposals, rooms
@@ -30,7 +30,9 @@ REFUSALS = {
     "bad_request": lazy_gettext("The request could not be read."),
     "invalid_token": lazy_gettext("Your place in this session was not found: join again."),
     "unknown_session": lazy_gettext("No session has this code."),
-    "not_allowed": lazy_gettext("Log in as an organiser to run this session."),
+    "not_allowed": lazy_gettext(
+        "Log in as an organiser who may run this session (a member of its process)."
+    ),
     "too_many_attempts": lazy_gettext(
         "Too many unknown codes were tried from this network: wait a few minutes, then "
         "check the code on the screen."
@@ -83,8 +85,9 @@ def _identify(auth: Any) -> tuple[LiveSession, rooms.Presence]:
         raise Refusal("not_allowed")
     session_id = auth.get("session_id")
     session = db.session.get(LiveSession, session_id) if type(session_id) is int else None
-    if session is None:
-        raise Refusal("unknown_session")
+    # A session the organiser may not run is refused as if it did not exist for them.
+    if session is None or not access.can_facilitate(current_user, session):
+        raise Refusal("not_allowed")
     return session, rooms.Presence(
         session.id, role, None, session.process.language, organizer_id=current_user.id
     )
@@ -174,6 +177,8 @@ def on_sync(_data: Any = None) -> dict[str, Any]:
     )
     if session is None or (presence.role == "phone" and participant is None):
         return _error(Refusal("invalid_token"), presence.language)
+    if presence.role == "facilitator" and not facilitator_still_allowed(session):
+        return _error(Refusal("not_allowed"), presence.language)
     return sessions.state_for(session, presence.role, participant)
 
 
@@ -204,6 +209,12 @@ def on_vote(data: Any = None) -> dict[str, Any]:
 # -- facilitator actions ------------------------------------------------------------------
 
 
+def facilitator_still_allowed(session: LiveSession) -> bool:
+    """Membership is checked again on every facilitator event: a member removed (or limited
+    to another territory) since the socket connected is refused from then on."""
+    return current_user.is_authenticated and access.can_facilitate(current_user, session)
+
+
 def facilitator_action(action: Callable[..., None]) -> Callable[[Any], dict[str, Any]]:
     """Check the caller runs this session; on success broadcast, then ack with the state."""
 
@@ -214,6 +225,8 @@ def facilitator_action(action: Callable[..., None]) -> Callable[[Any], dict[str,
         if presence is None or presence.role != "facilitator" or not current_user.is_authenticated:
             return _error(Refusal("not_allowed"), language)
         session = db.session.get(LiveSession, presence.session_id)
+        if session is not None and not facilitator_still_allowed(session):
+            return _error(Refusal("not_allowed"), language)
         if session is None or not isinstance(data, dict):
             return _error(Refusal("bad_request"), language)
         try:

@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from ..extensions import db, socketio
 from ..models import AgendaItem, LiveSession, Participant, Poll, Proposal
-from ..services import amendments
+from ..services import access, amendments
 from ..services.amendments import ProposalError
 from . import broadcast, rooms
 
@@ -134,6 +134,8 @@ def _facilitator_session() -> tuple[LiveSession | None, dict[str, Any] | None, s
     session = _session(presence)
     if session is None:
         return None, _refusal("bad_request", language), language
+    if not access.can_facilitate(current_user, session):  # membership re-checked each event
+        return None, _refusal("not_allowed", language), language
     return session, None, language
 
 

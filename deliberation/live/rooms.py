@@ -42,7 +42,8 @@ class Presence:
     participant_id: int | None = None
     # The process language: messages to this socket are written in it.
     language: str = "fr"
-    # A facilitator's organiser account: its sockets are disconnected when its sessions end.
+    # The organiser behind a facilitator socket: its sockets are cut when their membership
+    # changes, or when their sessions end (log-out, password change).
     organizer_id: int | None = None
 
 
@@ -119,14 +120,15 @@ def of(sid: str) -> Presence | None:
     return _sockets.get(sid)
 
 
+def facilitators() -> list[tuple[str, Presence]]:
+    """This process's facilitator sockets (a handful; phones are skipped)."""
+    with _lock:
+        return [(sid, p) for sid, p in _sockets.items() if p.role == "facilitator"]
+
+
 def facilitators_of(organizer_id: int) -> list[tuple[str, Presence]]:
     """This process's facilitator sockets of one organiser."""
-    with _lock:
-        return [
-            (sid, presence)
-            for sid, presence in _sockets.items()
-            if presence.role == "facilitator" and presence.organizer_id == organizer_id
-        ]
+    return [(sid, p) for sid, p in facilitators() if p.organizer_id == organizer_id]
 
 
 def sync() -> int:

@@ -19,6 +19,7 @@ from .live import (
     PollVoter,
     Proposal,
 )
+from .membership import MEMBER_ROLES, Invitation, Membership, MembershipEvent
 from .process import (
     DEFAULT_CONSENSUS_LABELS,
     DEFAULT_GROUPS,
@@ -48,6 +49,7 @@ __all__ = [
     "DEFAULT_CONSENSUS_LABELS",
     "DEFAULT_GROUPS",
     "EXPERT_ROLES",
+    "MEMBER_ROLES",
     "POLL_METHODS",
     "POLL_STATES",
     "SESSION_KINDS",
@@ -67,7 +69,10 @@ __all__ = [
     "Finding",
     "Hypothesis",
     "ImplementationCondition",
+    "Invitation",
     "LiveSession",
+    "Membership",
+    "MembershipEvent",
     "Note",
     "Organizer",
     "Participant",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_login import UserMixin
-from sqlalchemy import Integer, String
+from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -19,6 +19,8 @@ class Organizer(UserMixin, Timestamped, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(300))
+    # An instance administrator sees and may do everything (granted by the command line).
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     # Part of the id Flask-Login signs into the session and remember-me cookies: logging out
     # or changing the password moves it on, and every cookie issued before stops working.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -16,6 +16,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import write_transaction
@@ -23,6 +24,7 @@ from ..extensions import db
 from ..models import Organizer
 from ..offload import run_blocking
 from .passwords import password_problem
+from .validation import _
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -42,16 +44,26 @@ class AccountError(ValueError):
         return str(self.message)
 
 
+def check_credentials(email: str, password: str) -> str:
+    """The e-mail, normalised, once it and the password meet the rules (else AccountError):
+    the password policy (``services.passwords``). One set of rules for the command line,
+    the invitation page and the "change my password" page."""
+    email = email.strip().lower()
+    if not EMAIL_PATTERN.match(email) or len(email) > 254:
+        raise AccountError(
+            "invalid_email", _l("Not an e-mail address: %(email)s.", email=email[:254])
+        )
+    problem = password_problem(password, email)
+    if problem is not None:
+        raise AccountError("weak_password", problem)
+    return email
+
+
 def create_or_update_organizer(email: str, password: str, name: str = "") -> tuple[Organizer, bool]:
     """Create an organiser account, or set a new password (and name) on an existing one.
     A new password on an existing account ends its sessions everywhere (the caller
     disconnects its sockets)."""
-    email = email.strip().lower()
-    if not EMAIL_PATTERN.match(email):
-        raise AccountError("invalid_email", _l("Not an e-mail address: %(email)s", email=email))
-    problem = password_problem(password, email)
-    if problem is not None:
-        raise AccountError("weak_password", problem)
+    email = check_credentials(email, password)
     organizer = db.session.scalar(db.select(Organizer).filter_by(email=email))
     created = organizer is None
     if created:
@@ -64,6 +76,27 @@ def create_or_update_organizer(email: str, password: str, name: str = "") -> tup
     organizer.set_password(password)
     db.session.commit()
     return organizer, created
+
+
+def create_organizer(email: str, password: str, name: str = "") -> Organizer:
+    """A new account, never an existing one changed: whoever holds an invitation link must
+    not be able to reset the password of an account that already has the e-mail."""
+    email = check_credentials(email, password)
+    if find_organizer(email) is not None:
+        raise AccountError(
+            "account_exists", _("An account with this e-mail already exists: log in instead.")
+        )
+    organizer = Organizer(email=email, name=" ".join(name.split())[:200] or email.split("@")[0])
+    organizer.set_password(password)
+    db.session.add(organizer)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same e-mail registered at the same moment
+        db.session.rollback()
+        raise AccountError(
+            "account_exists", _("An account with this e-mail already exists: log in instead.")
+        ) from None
+    return organizer
 
 
 def find_organizer(email: str) -> Organizer | None:
@@ -127,3 +160,15 @@ def change_password(organizer: Organizer, current: str, new: str) -> None:
             .values(password_hash=new_hash, session_epoch=Organizer.session_epoch + 1)
         )
     db.session.refresh(organizer)
+
+
+def set_admin(email: str, admin: bool) -> Organizer:
+    """Grant or revoke the instance administrator's rights (command line only)."""
+    organizer = find_organizer(email)
+    if organizer is None:
+        raise AccountError(
+            "unknown_account", _("No organiser account with the e-mail %(email)s.", email=email)
+        )
+    organizer.is_admin = admin
+    db.session.commit()
+    return organizer

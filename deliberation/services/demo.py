@@ -1,11 +1,12 @@
 """The demo: the Assises de l'insertion and an organiser account, loaded by ``make run``.
 
 ``flask --app app load-demo`` calls :func:`ensure_demo`. It is idempotent: the process is
-imported only when its slug is absent, and the demo organiser is created only when there is
-no organiser account at all. Its password is drawn at random for this instance, printed,
-and kept in ``instance/demo-login.txt`` (mode 0600, never in git; the README names it):
-running the command again prints it again, as long as the account still has it, and a
-database made afresh gets the same one back. No password is written in the repository.
+imported only when its slug is absent, the demo organiser is created only when there is no
+organiser account at all, and it becomes the owner of the demo process while that process
+has no member. Its password is drawn at random for this instance, printed, and kept in
+``instance/demo-login.txt`` (mode 0600, never in git; the README names it): running the
+command again prints it again, as long as the account still has it, and a database made
+afresh gets the same one back. No password is written in the repository.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..keys import write_private
 from ..models import Organizer, Process
+from .access import Role
 from .accounts import create_or_update_organizer, find_organizer
 from .demo_sessions import ensure_demo_sessions
+from .membership import add_member, members
 from .passwords import password_problem
 from .process_file import import_process_file
 
@@ -99,8 +102,13 @@ def ensure_demo(organizer_email: str, login_file: Path | None = None) -> list[st
         kept = (organizer.email, password)
         lines.append(f"Created the demo organiser account {organizer.email}.")
 
-    lines.append(f"Organisers log in at {login_url()}")
     account = find_organizer(organizer_email)
+    if account is not None and not members(process):
+        # The demo belongs to the demo organiser (a database from before memberships too).
+        add_member(process, account, Role.OWNER)
+        lines.append(f"The demo organiser {account.email} owns the demo process.")
+
+    lines.append(f"Organisers log in at {login_url()}")
     if account is None:
         lines.append(
             "  Organiser accounts already exist: log in with yours "

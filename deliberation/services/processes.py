@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import LiveSession, Process, Territory
+from ..models import LiveSession, Organizer, Process, Territory
 from . import versions
+from .membership import make_owner
 from .validation import (
     ConfirmationRequired,
     Impact,
@@ -94,11 +95,18 @@ def _clean_groups(groups: list[str] | str) -> list[str]:
     return names
 
 
-def create_process(by: str, **values: Any) -> Process:
+def create_process(by: str, owner: Organizer | None = None, **values: Any) -> Process:
+    """A new process; ``owner`` (its creator, in the web) becomes its first owner."""
     clean = clean_process_values(values, None)
     process = Process(**clean)
     db.session.add(process)
-    commit_checked(lambda: record_version(process, "created", by))
+
+    def before_commit() -> None:
+        record_version(process, "created", by)
+        if owner is not None:
+            make_owner(process, owner, by)
+
+    commit_checked(before_commit)
     return process
 
 

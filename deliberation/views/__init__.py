@@ -12,12 +12,16 @@ def register(app: Flask) -> None:
         consolidate,
         exports,
         facilitate,
+        guard,
+        invitations,
+        members,
         organize,
         participate,
         public,
         published,
     )
 
+    guard.register(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(organize.bp)
@@ -27,3 +31,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(participate.bp)
     app.register_blueprint(published.bp)
     app.register_blueprint(consolidate.bp)
+    app.register_blueprint(members.bp)
+    app.register_blueprint(invitations.bp)

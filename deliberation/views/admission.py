@@ -1,6 +1,10 @@
 """Who may join a session, for its organisers and facilitators: open joining or personal
 tickets, the head count expected in the room, ticket sheets to print, and voiding a lost
-ticket (the rules live in ``services.admission``)."""
+ticket (the rules live in ``services.admission``).
+
+Whoever runs the session (facilitators included) reads this page, sets the head count,
+voids and replaces a lost ticket at the desk and prints tickets; choosing open joining or
+tickets, and issuing tickets, decide who may vote: owners and co-organisers only."""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
 from markupsafe import Markup
 
 from ..extensions import db
@@ -16,8 +19,10 @@ from ..live import broadcast
 from ..models import LiveSession, Ticket
 from ..offload import run_blocking
 from ..services import admission, sessions
+from ..services.access import Capability
 from ..services.sessions import SessionError
 from ..services.voting import VoteError
+from .guard import requires
 from .live_common import session_locale
 
 bp = Blueprint("admission", __name__, url_prefix="/facilitate/session/<int:session_id>")
@@ -48,7 +53,7 @@ def _int_or_none(raw: str | None) -> int | None:
 
 
 @bp.get("/tickets")
-@login_required
+@requires(Capability.FACILITATE)
 def tickets(session_id: int):
     live_session = _session_or_404(session_id)
     return render_template(
@@ -77,7 +82,7 @@ def _refused(live_session: LiveSession, error: SessionError | VoteError):
 
 
 @bp.post("/admission")
-@login_required
+@requires(Capability.EDIT)
 def set_admission(session_id: int):
     live_session = _session_or_404(session_id)
     try:
@@ -88,7 +93,7 @@ def set_admission(session_id: int):
 
 
 @bp.post("/expected")
-@login_required
+@requires(Capability.FACILITATE)
 def set_expected(session_id: int):
     live_session = _session_or_404(session_id)
     raw = (request.form.get("expected") or "").strip()
@@ -103,7 +108,7 @@ def set_expected(session_id: int):
 
 
 @bp.post("/tickets")
-@login_required
+@requires(Capability.EDIT)
 def issue(session_id: int):
     live_session = _session_or_404(session_id)
     count = _int_or_none(request.form.get("count"))
@@ -117,7 +122,7 @@ def issue(session_id: int):
 
 
 @bp.post("/tickets/void")
-@login_required
+@requires(Capability.FACILITATE)
 def void(session_id: int):
     live_session = _session_or_404(session_id)
     try:
@@ -144,7 +149,7 @@ def _qr_codes(urls: list[str]) -> list[str]:
 
 
 @bp.get("/tickets/print")
-@login_required
+@requires(Capability.FACILITATE)
 def print_sheet(session_id: int):
     """Tickets to print, 8 per A4 sheet: one batch, one ticket, or every unused one."""
     live_session = _session_or_404(session_id)

@@ -18,6 +18,7 @@ from ..live import broadcast
 from ..models import Organizer
 from ..services import accounts, throttles
 from ..services.passwords import MAX_LENGTH
+from .guard import SIGNED_IN, requires
 
 bp = Blueprint("auth", __name__)
 
@@ -115,6 +116,7 @@ def logout():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@requires(SIGNED_IN)  # one's own account, no process concerned
 @login_required
 def change_password():
     organizer = current_user._get_current_object()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Response, abort
+from flask import Response, abort, g
 
 from ..extensions import db
 from ..models import Process
 
 
 def process_or_404(slug: str) -> Process:
-    """The process with this slug, or a 404 page."""
+    """The process with this slug, or a 404 page (the access check may have found it)."""
+    checked = g.get("process")
+    if checked is not None and checked.slug == slug:
+        return checked
     process = db.session.scalar(db.select(Process).filter_by(slug=slug))
     if process is None:
         abort(404)

@@ -9,26 +9,21 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
 
 from ..extensions import db
 from ..models import Field, Process
 from ..services import assembly, consolidation, grid, traceability
+from ..services.access import Capability
 from ..services.proposal_display import status_labels
 from ..services.text import render_markdown
 from .common import process_or_404
+from .guard import requires
 from .live_common import group_labels, item_type_labels, method_labels, outcome_labels
 
 bp = Blueprint("consolidate", __name__, url_prefix="/organize/<slug>")
 
 # Stacked bars are drawn for these methods (majority judgment has its own grade display).
 CHARTED_METHODS = ("consensus", "yes_no", "dot")
-
-
-@bp.before_request
-@login_required
-def _organisers_only() -> None:
-    """Every page here is for logged-in organisers."""
 
 
 def whole_percents(counts: list[int]) -> list[int]:
@@ -101,6 +96,7 @@ def _helpers(process: Process) -> dict[str, Any]:
 
 
 @bp.get("/consolidation")
+@requires(Capability.VIEW)
 def index(slug: str):
     process = process_or_404(slug)
     field_id = request.args.get("field", type=int)
@@ -120,6 +116,7 @@ def index(slug: str):
 
 
 @bp.route("/assembly/new", methods=["GET", "POST"])
+@requires(Capability.EDIT)
 def new_assembly(slug: str):
     process = process_or_404(slug)
     pool = assembly.candidates(process)
@@ -177,6 +174,7 @@ def _date_or_none(raw: str) -> date | None:
 
 
 @bp.get("/traceability")
+@requires(Capability.VIEW)
 def traces(slug: str):
     process = process_or_404(slug)
     items = consolidation.outline_items(process, ("finding", *traceability.TRACED_TYPES))
@@ -187,6 +185,7 @@ def traces(slug: str):
 
 
 @bp.get("/trace/<item_type>/<int:item_id>")
+@requires(Capability.VIEW)
 def trace(slug: str, item_type: str, item_id: int):
     process = process_or_404(slug)
     try:
@@ -200,6 +199,7 @@ def trace(slug: str, item_type: str, item_id: int):
 
 
 @bp.route("/grid", methods=["GET", "POST"])
+@requires(Capability.EDIT)
 def grid_settings(slug: str):
     process = process_or_404(slug)
     current = grid.get_grid(process)
@@ -231,6 +231,7 @@ def grid_settings(slug: str):
 
 
 @bp.route("/grid/tags", methods=["GET", "POST"])
+@requires(Capability.EDIT)
 def grid_tags(slug: str):
     process = process_or_404(slug)
     items = list(grid.grid_items(process))
@@ -265,6 +266,7 @@ def grid_tags(slug: str):
 
 
 @bp.get("/grid/table")
+@requires(Capability.VIEW)
 def grid_table(slug: str):
     process = process_or_404(slug)
     return render_template(

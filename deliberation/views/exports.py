@@ -20,20 +20,15 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import login_required
 
 from ..documents import jobs
 from ..models import Process
 from ..services import opendata
+from ..services.access import Capability
 from .common import data_response, process_or_404
+from .guard import requires
 
 bp = Blueprint("exports", __name__, url_prefix="/organize")
-
-
-@bp.before_request
-@login_required
-def _organisers_only() -> None:
-    """Every page here is for logged-in organisers."""
 
 
 def _exports_dir() -> str:
@@ -58,6 +53,7 @@ def _job_status(process: Process, job: jobs.Job) -> dict:
 
 
 @bp.get("/<slug>/exports")
+@requires(Capability.EXPORT)
 def index(slug: str):
     process = process_or_404(slug)
     exports_dir = _exports_dir()
@@ -74,6 +70,7 @@ def index(slug: str):
 
 
 @bp.post("/<slug>/exports/<kind>")
+@requires(Capability.EXPORT)
 def start(slug: str, kind: str):
     process = process_or_404(slug)
     if kind not in jobs.KINDS:
@@ -92,6 +89,7 @@ def start(slug: str, kind: str):
 
 
 @bp.get("/<slug>/exports/jobs/<job_id>.json")
+@requires(Capability.EXPORT)
 def job_status(slug: str, job_id: str):
     process = process_or_404(slug)
     job = jobs.load_job(_exports_dir(), job_id)
@@ -101,6 +99,7 @@ def job_status(slug: str, job_id: str):
 
 
 @bp.get("/<slug>/exports/files/<name>")
+@requires(Capability.EXPORT)
 def download(slug: str, name: str):
     process = process_or_404(slug)
     allowed = {path.name for path in jobs.exported_files(_exports_dir(), process.slug)}
@@ -112,12 +111,14 @@ def download(slug: str, name: str):
 
 
 @bp.get("/<slug>/exports/results.csv")
+@requires(Capability.EXPORT)
 def results_csv(slug: str):
     process = process_or_404(slug)
     return data_response(opendata.as_csv(process), "text/csv", f"{process.slug}-results.csv")
 
 
 @bp.get("/<slug>/exports/results.json")
+@requires(Capability.EXPORT)
 def results_json(slug: str):
     """The organisers' copy: with each named poll's record (the public one has none)."""
     process = process_or_404(slug)
@@ -129,6 +130,7 @@ def results_json(slug: str):
 
 
 @bp.get("/<slug>/exports/named-votes.csv")
+@requires(Capability.EXPORT)
 def named_votes_csv(slug: str):
     """Who voted what in the named polls: organisers only, never published."""
     process = process_or_404(slug)
@@ -138,6 +140,7 @@ def named_votes_csv(slug: str):
 
 
 @bp.post("/<slug>/exports/publish")
+@requires(Capability.PUBLISH)
 def publish(slug: str):
     process = process_or_404(slug)
     published = request.form.get("published") == "1"

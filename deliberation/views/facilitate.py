@@ -12,17 +12,19 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from ..extensions import db
 from ..live import broadcast, proposals
 from ..models import SESSION_KINDS, TREE_ITEM_TYPES, AgendaItem, Field, LiveSession, Poll, Process
-from ..services import sessions, voting
+from ..services import access, sessions, voting
+from ..services.access import Capability
 from ..services.sessions import SessionError
 from ..services.voting import VoteError
 from .common import process_or_404
+from .guard import requires
 from .live_common import (
     TooManyCodeGuesses,
     group_labels,
@@ -68,7 +70,8 @@ def _sessions_page(process: Process, form: dict[str, str] | None = None, error: 
     page = render_template(
         "live/sessions.html",
         process=process,
-        live_sessions=listed,
+        # A facilitator limited to a territory sees only the sessions they may run.
+        live_sessions=access.sessions_to_run(current_user, process, listed),
         kinds=kind_labels(),
         form=form or {"kind": "workshop"},
         error=error,
@@ -77,13 +80,13 @@ def _sessions_page(process: Process, form: dict[str, str] | None = None, error: 
 
 
 @bp.get("/facilitate/<slug>/sessions")
-@login_required
+@requires(Capability.FACILITATE)
 def session_list(slug: str):
     return _sessions_page(process_or_404(slug))
 
 
 @bp.post("/facilitate/<slug>/sessions")
-@login_required
+@requires(Capability.EDIT)
 def session_create(slug: str):
     process = process_or_404(slug)
     form = {
@@ -204,7 +207,7 @@ def console_strings() -> dict[str, Any]:
 
 
 @bp.get("/facilitate/session/<int:session_id>")
-@login_required
+@requires(Capability.FACILITATE)
 def console(session_id: int):
     live_session = _session_or_404(session_id)
     state = sessions.state_for(live_session, "facilitator")
@@ -249,7 +252,7 @@ def _agenda_item_or_404(live_session: LiveSession, agenda_id: int) -> AgendaItem
 
 
 @bp.post("/facilitate/session/<int:session_id>/agenda")
-@login_required
+@requires(Capability.FACILITATE)
 def agenda_add(session_id: int):
     live_session = _session_or_404(session_id)
     action = request.form.get("action")
@@ -282,7 +285,7 @@ def agenda_add(session_id: int):
 
 
 @bp.post("/facilitate/session/<int:session_id>/agenda/<int:agenda_id>/move")
-@login_required
+@requires(Capability.FACILITATE)
 def agenda_move(session_id: int, agenda_id: int):
     live_session = _session_or_404(session_id)
     item = _agenda_item_or_404(live_session, agenda_id)
@@ -295,7 +298,7 @@ def agenda_move(session_id: int, agenda_id: int):
 
 
 @bp.post("/facilitate/session/<int:session_id>/agenda/<int:agenda_id>/remove")
-@login_required
+@requires(Capability.FACILITATE)
 def agenda_remove(session_id: int, agenda_id: int):
     live_session = _session_or_404(session_id)
     item = _agenda_item_or_404(live_session, agenda_id)
@@ -369,7 +372,7 @@ def run_action(live_session: LiveSession, action: str, form: Any, actor: str) ->
 
 
 @bp.post("/facilitate/session/<int:session_id>/action/<action>")
-@login_required
+@requires(Capability.FACILITATE)
 def action(session_id: int, action: str):
     live_session = _session_or_404(session_id)
     if action not in ACTIONS:

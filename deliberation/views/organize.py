@@ -17,18 +17,22 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from ..documents import jobs
 from ..extensions import db
+from ..live.revoke import recheck_facilitators
 from ..models import STANCES, TEXT_MAX, ExpertInput, Process, Territory
-from ..services import authoring
+from ..services import access, authoring, membership
+from ..services.access import Capability
 from ..services.authoring import KINDS, ConfirmationRequired, ValidationError
 from ..services.text import render_inline, render_markdown
 from ..services.textdiff import diff_words, render_html
 from ..services.versions import decode, history
 from . import organize_errors
 from .common import process_or_404
+from .guard import SIGNED_IN, requires
 from .organize_forms import (
     FORMS,
     ROLE_LABELS,
@@ -61,12 +65,6 @@ STANCE_LABELS = {
     "contradicts": _l("contradicts"),
 }
 CONSENSUS_KEYS = ("full", "reservations", "mixed", "disagree", "block")
-
-
-@bp.before_request
-@login_required
-def _organisers_only() -> None:
-    """Every page here is for logged-in organisers."""
 
 
 @bp.app_context_processor
@@ -111,17 +109,25 @@ def _form_values(form: FlaskForm) -> dict[str, Any]:
 
 
 @bp.get("/")
+@requires(SIGNED_IN)
 def index():
-    processes = db.session.scalars(db.select(Process).order_by(Process.title)).all()
-    return render_template("organize/index.html", processes=processes)
+    listed = access.visible_processes(current_user)
+    return render_template(
+        "organize/index.html",
+        listed=listed,
+        ownerless=membership.ownerless([process for process, _role in listed]),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@requires(SIGNED_IN)
 def new_process():
     form = ProcessCreateForm()
     if form.validate_on_submit():
         try:
-            process = authoring.create_process(_author(), **_form_values(form))
+            process = authoring.create_process(
+                _author(), owner=current_user._get_current_object(), **_form_values(form)
+            )
         except ValidationError as error:
             flash(error.message, "error")
         else:
@@ -132,6 +138,7 @@ def new_process():
 
 
 @bp.get("/<slug>")
+@requires(Capability.VIEW)
 def outline(slug: str):
     process = process_or_404(slug)
     return render_template(
@@ -143,6 +150,7 @@ def outline(slug: str):
 
 
 @bp.route("/<slug>/settings", methods=["GET", "POST"])
+@requires(Capability.EDIT)
 def settings(slug: str):
     process = process_or_404(slug)
     form = ProcessSettingsForm(obj=process)
@@ -172,6 +180,7 @@ def settings(slug: str):
 
 
 @bp.post("/<slug>/territories")
+@requires(Capability.EDIT)
 def add_territory(slug: str):
     process = process_or_404(slug)
     form = TerritoryForm()
@@ -185,6 +194,7 @@ def add_territory(slug: str):
 
 
 @bp.post("/<slug>/territories/<int:territory_id>")
+@requires(Capability.EDIT)
 def rename_territory(slug: str, territory_id: int):
     territory = _territory(slug, territory_id)
     form = TerritoryForm()
@@ -198,12 +208,15 @@ def rename_territory(slug: str, territory_id: int):
 
 
 @bp.route("/<slug>/territories/<int:territory_id>/delete", methods=["GET", "POST"])
+@requires(Capability.EDIT)
 def delete_territory(slug: str, territory_id: int):
     territory = _territory(slug, territory_id)
     form = ConfirmForm()
     impact = authoring.Impact(sessions=authoring.territory_sessions(territory))
     if form.validate_on_submit():
+        process_id = territory.process_id
         authoring.delete_territory(territory, confirm=True)
+        recheck_facilitators(process_id)  # its facilitators' memberships went with it
         flash(_("Territory deleted."), "success")
         return redirect(url_for("organize.settings", slug=slug, _anchor="territories"))
     return render_template(
@@ -262,6 +275,7 @@ def _stances_from_request() -> dict[int, str]:
 
 
 @bp.route("/<slug>/<kind>/new", methods=["GET", "POST"])
+@requires(Capability.EDIT)
 def new_item(slug: str, kind: str):
     process = process_or_404(slug)
     if kind not in KINDS:
@@ -283,6 +297,7 @@ def new_item(slug: str, kind: str):
 
 
 @bp.route("/<slug>/<kind>/<int:item_id>/edit", methods=["GET", "POST"])
+@requires(Capability.EDIT)
 def edit_item(slug: str, kind: str, item_id: int):
     process = process_or_404(slug)
     if kind == "process":
@@ -328,6 +343,7 @@ def _render_item_form(process: Process, kind: str, form: FlaskForm, parent: Any,
 
 
 @bp.post("/<slug>/<kind>/<int:item_id>/move")
+@requires(Capability.EDIT)
 def move_item(slug: str, kind: str, item_id: int):
     process = process_or_404(slug)
     if kind not in KINDS:
@@ -339,6 +355,7 @@ def move_item(slug: str, kind: str, item_id: int):
 
 
 @bp.post("/<slug>/<kind>/reorder")
+@requires(Capability.EDIT)
 def reorder(slug: str, kind: str):
     process = process_or_404(slug)
     if kind not in KINDS:
@@ -363,20 +380,22 @@ def reorder(slug: str, kind: str):
 
 
 @bp.route("/<slug>/<kind>/<int:item_id>/delete", methods=["GET", "POST"])
+@requires(Capability.EDIT)
 def delete_item(slug: str, kind: str, item_id: int):
     process = process_or_404(slug)
+    if kind == "process":
+        # Deleting the whole process is the owners' (delete_process), never this route's.
+        return redirect(url_for("organize.delete_process", slug=slug))
     item = _item(process, kind, item_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        parent = None if kind == "process" else authoring.parent_of(item)
+        parent = authoring.parent_of(item)
         try:
             authoring.delete_item(item, confirm=request.form.get("confirm") == "yes")
         except ConfirmationRequired:
             flash(_("Please confirm the deletion below."), "error")
         else:
             flash(_("%(kind)s deleted.", kind=KIND_LABELS[kind]), "success")
-            if kind == "process":
-                return redirect(url_for("organize.index"))
             return redirect(_outline_url(process, parent))
     return render_template(
         "organize/delete.html",
@@ -390,7 +409,36 @@ def delete_item(slug: str, kind: str, item_id: int):
     )
 
 
+@bp.route("/<slug>/delete", methods=["GET", "POST"])
+@requires(Capability.DELETE)
+def delete_process(slug: str):
+    process = process_or_404(slug)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        process_id, slug = process.id, process.slug
+        try:
+            authoring.delete_item(process, confirm=request.form.get("confirm") == "yes")
+        except ConfirmationRequired:
+            flash(_("Please confirm the deletion below."), "error")
+        else:
+            # Its documents go too: a later process with the same address must not list them.
+            jobs.forget_process(current_app.config["EXPORTS_DIR"], process_id, slug)
+            flash(_("%(kind)s deleted.", kind=KIND_LABELS["process"]), "success")
+            return redirect(url_for("organize.index"))
+    return render_template(
+        "organize/delete.html",
+        process=process,
+        item=process,
+        kind_label=KIND_LABELS["process"],
+        name=authoring.label(process, 200),
+        impact=authoring.deletion_impact(process),
+        form=form,
+        cancel_url=url_for("organize.settings", slug=slug),
+    )
+
+
 @bp.get("/<slug>/<kind>/<int:item_id>/history")
+@requires(Capability.VIEW)
 def item_history(slug: str, kind: str, item_id: int):
     process = process_or_404(slug)
     item = _item(process, kind, item_id)
@@ -418,6 +466,7 @@ def item_history(slug: str, kind: str, item_id: int):
 
 
 @bp.post("/<slug>/<kind>/<int:item_id>/rollback/<int:number>")
+@requires(Capability.EDIT)
 def rollback(slug: str, kind: str, item_id: int, number: int):
     process = process_or_404(slug)
     item = _item(process, kind, item_id)
@@ -432,6 +481,7 @@ def rollback(slug: str, kind: str, item_id: int, number: int):
 
 
 @bp.post("/preview")
+@requires(SIGNED_IN)
 def preview():
     payload = request.get_json(silent=True) or {}
     text = payload.get("text", "")

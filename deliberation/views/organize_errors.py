@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import Forbidden, HTTPException
 
 from ..extensions import db
 
@@ -37,7 +37,9 @@ def bad_request(error: HTTPException):
 
 
 def forbidden(error: HTTPException):
-    return _render(403, _("Not allowed"), _("You are not allowed to see this page."))
+    # The access check says why (views/guard.py); Werkzeug's own text is not for our users.
+    said = error.description if error.description != Forbidden.description else None
+    return _render(403, _("Not allowed"), said or _("You are not allowed to see this page."))
 
 
 def not_found(error: HTTPException):

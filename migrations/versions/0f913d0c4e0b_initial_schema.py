@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 44823608e3da
+Revision ID: 0f913d0c4e0b
 Revises: 
-Create Date: 2026-12-01 15:14:37.783601
+Create Date: 2026-12-01 15:30:13.122416
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '44823608e3da'
+revision = '0f913d0c4e0b'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -23,6 +23,7 @@ def upgrade():
     sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('password_hash', sa.String(length=300), nullable=False),
+    sa.Column('is_admin', sa.Boolean(), nullable=False),
     sa.Column('session_epoch', sa.Integer(), server_default='0', nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
@@ -66,6 +67,21 @@ def upgrade():
     sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('membership_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('actor', sa.String(length=254), nullable=False),
+    sa.Column('action', sa.String(length=30), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('territory', sa.String(length=300), nullable=False),
+    sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('membership_event', schema=None) as batch_op:
+        batch_op.create_index('membership_event_by_process', ['process_id', 'at'], unique=False)
+
     op.create_table('territory',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('process_id', sa.Integer(), nullable=False),
@@ -90,6 +106,26 @@ def upgrade():
     sa.CheckConstraint('length(author) > 0', name='expert_author_not_empty'),
     sa.ForeignKeyConstraint(['field_id'], ['field.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
+    )
+    op.create_table('invitation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('territory_id', sa.Integer(), nullable=True),
+    sa.Column('label', sa.String(length=300), nullable=False),
+    sa.Column('created_by', sa.String(length=254), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.Column('used_at', sa.DateTime(), nullable=True),
+    sa.Column('used_by', sa.String(length=254), nullable=False),
+    sa.Column('withdrawn_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint("role IN ('owner', 'co_organizer', 'facilitator')", name='invitation_role_known'),
+    sa.CheckConstraint("territory_id IS NULL OR role = 'facilitator'", name='invitation_territory_facilitator'),
+    sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['territory_id'], ['territory.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('token_hash')
     )
     op.create_table('live_session',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -118,6 +154,25 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('join_code')
     )
+    op.create_table('membership',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('organizer_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('territory_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint("role IN ('owner', 'co_organizer', 'facilitator')", name='membership_role_known'),
+    sa.CheckConstraint("territory_id IS NULL OR role = 'facilitator'", name='membership_territory_facilitator'),
+    sa.ForeignKeyConstraint(['organizer_id'], ['organizer.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['territory_id'], ['territory.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('process_id', 'organizer_id', name='one_role_per_process')
+    )
+    with op.batch_alter_table('membership', schema=None) as batch_op:
+        batch_op.create_index('membership_by_organizer', ['organizer_id'], unique=False)
+
     op.create_table('question',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('field_id', sa.Integer(), nullable=False),
@@ -403,9 +458,18 @@ def downgrade():
     op.drop_table('finding')
     op.drop_table('agenda_item')
     op.drop_table('question')
+    with op.batch_alter_table('membership', schema=None) as batch_op:
+        batch_op.drop_index('membership_by_organizer')
+
+    op.drop_table('membership')
     op.drop_table('live_session')
+    op.drop_table('invitation')
     op.drop_table('expert_input')
     op.drop_table('territory')
+    with op.batch_alter_table('membership_event', schema=None) as batch_op:
+        batch_op.drop_index('membership_event_by_process')
+
+    op.drop_table('membership_event')
     op.drop_table('field')
     op.drop_table('process')
     op.drop_table('organizer')

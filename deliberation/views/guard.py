@@ -1,0 +1,132 @@
+"""Who may open each page: one check per request, before any view runs (docs/security.md).
+
+Every endpoint is either in :data:`PUBLIC_ENDPOINTS` (reviewed, below) or declares what it
+needs with :func:`requires`. :func:`check_access` runs before every request: it sends an
+anonymous visitor to the log-in page, finds the process the URL names (its ``slug``, or the
+process of its ``session_id``) and asks :func:`services.access.decide` — 404 for someone who
+is not a member (the process is not revealed), 403 with a clear page for a member whose role
+lacks the capability. An endpoint that declares nothing is refused: a new route is closed
+until someone decides who may use it (tests/test_access_routes.py walks them all).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, abort, current_app, g, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..extensions import db, login_manager
+from ..models import LiveSession, Process
+from ..services import access
+from ..services.access import Capability, Decision
+
+# Pages anyone may open. Each is public on purpose; keep the reason next to it.
+PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
+    {
+        "static",  # CSS, scripts, images
+        "public.home",  # lists only published syntheses (and, logged in, one's own processes)
+        "public.set_language",  # a cookie choice, nothing else
+        "auth.login",  # throttled log-in (docs/security.md, "Keys, first run and accounts")
+        "auth.logout",  # ends one's own session; nothing to protect
+        "published.synthesis",  # 404 until the organisers publish
+        "published.results_csv",  # the same
+        "published.results_json",  # the same
+        "participate.enter_code",  # the phone pages: the join code is the key
+        "participate.join",
+        "participate.join_post",
+        "participate.phone",
+        "participate.qr_code",
+        "participate.api_ballot",  # a participant's signed token is the key
+        "facilitate.projector",  # by the session's code, read-only, shown to the room
+        "invitations.show",  # the invitation's one-time secret is the key
+        "invitations.register",  # the same, for someone without an account yet
+    }
+)
+
+# Any logged-in organiser, no process concerned: their own index, a new process, previews.
+SIGNED_IN = "signed_in"
+
+log = logging.getLogger(__name__)
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def requires(rule: Capability | str) -> Callable[[View], View]:
+    """Declare what a view needs: a :class:`Capability` on the process in its URL, or
+    :data:`SIGNED_IN`. Put it under the route decorator."""
+
+    def declare(view: View) -> View:
+        view.access_rule = rule  # type: ignore[attr-defined]
+        return view
+
+    return declare
+
+
+def access_rule(app: Flask, endpoint: str) -> Capability | str | None:
+    view = app.view_functions.get(endpoint)
+    return getattr(view, "access_rule", None)
+
+
+def _target(view_args: dict[str, Any]) -> tuple[Process | None, LiveSession | None]:
+    if "session_id" in view_args:
+        live_session = db.session.get(LiveSession, view_args["session_id"])
+        return (live_session.process if live_session else None), live_session
+    if "slug" in view_args:
+        return db.session.scalar(db.select(Process).filter_by(slug=view_args["slug"])), None
+    return None, None
+
+
+def check_access() -> Any:
+    """The app's ``before_request``: let the request through, or refuse it."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
+        return None  # no route matched (Flask answers 404/405), or a public page
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    rule = access_rule(current_app, endpoint)
+    if rule == SIGNED_IN:
+        return None
+    if not isinstance(rule, Capability):
+        log.warning("endpoint %s declares no access rule: refused", endpoint)
+        abort(403)
+    process, live_session = _target(request.view_args or {})
+    if process is None:
+        abort(404)
+    decision = access.decide(current_user, process, rule, live_session)
+    if decision is Decision.HIDDEN:
+        abort(404)
+    if decision is Decision.FORBIDDEN:
+        abort(403, description=_forbidden_message(rule, live_session))
+    g.process = process
+    g.live_session = live_session
+    return None
+
+
+def _forbidden_message(rule: Capability, live_session: LiveSession | None) -> str:
+    if rule is Capability.FACILITATE and live_session is not None:
+        return _(
+            "You may run only the sessions of your territory in this process. "
+            "Ask one of its owners if you need to run this one."
+        )
+    return _(
+        "Your role in this process does not allow this. Ask one of its owners if you need to do it."
+    )
+
+
+def may(capability: str, process: Process | None = None) -> bool:
+    """For templates: may the current user use ``capability`` on the process shown?"""
+    process = process if process is not None else g.get("process")
+    if process is None:
+        return False
+    known = g.setdefault("capabilities", {})
+    if process.id not in known:
+        known[process.id] = access.capabilities(current_user, process)
+    return Capability(capability) in known[process.id]
+
+
+def register(app: Flask) -> None:
+    app.before_request(check_access)
+    app.context_processor(lambda: {"may": may})
