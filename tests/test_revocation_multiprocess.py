@@ -12,8 +12,10 @@ import pytest
 from bench.live_phones import CSRF_INPUT
 from bench.live_servers import ORGANIZER_EMAIL, ORGANIZER_PASSWORD, set_up_session
 from deliberation.extensions import db
+from deliberation.models import LiveSession
 from deliberation.services.accounts import create_or_update_organizer
 from tests.conftest import REDIS_URL, LiveServer, make_app, redis_available
+from tests.live_fixtures import make_member
 
 COLLEAGUE, COLLEAGUE_PASSWORD = "colleague@example.org", "a colleague's long pass"
 
@@ -83,7 +85,9 @@ def test_logout_on_one_process_disconnects_the_console_on_the_other(tmp_path, pg
     app = make_app(tmp_path, pg_database_url)
     session = set_up_session(app)
     with app.app_context():
-        create_or_update_organizer(COLLEAGUE, COLLEAGUE_PASSWORD)
+        colleague, _created = create_or_update_organizer(COLLEAGUE, COLLEAGUE_PASSWORD)
+        process_id = db.session.get(LiveSession, session["session_id"]).process_id
+        make_member(process_id, colleague.id, "co_organizer")
         db.session.remove()
     env = {
         "SECRET_KEY": "test-secret",
