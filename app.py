@@ -7,17 +7,28 @@ if __name__ == "__main__":
     monkey.patch_all()
 
 import os  # noqa: E402
+import sys  # noqa: E402
 
 from deliberation import create_app  # noqa: E402
 from deliberation.extensions import socketio  # noqa: E402
+from deliberation.keys import KeyFileError, serving_refusal  # noqa: E402
 
-app = create_app()
+if __name__ == "__main__":
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "5000"))
+    # Before anything listens: a server others can reach never starts on a weak key.
+    refusal = serving_refusal([host], os.environ)
+    if refusal:
+        sys.exit(refusal)
+
+try:
+    app = create_app()
+except KeyFileError as error:
+    sys.exit(str(error))
 
 if __name__ == "__main__":
     from deliberation.live import gc_pacing
 
     gc_pacing.install()  # full garbage collections between votes (see the module)
-    host = os.environ.get("HOST", "127.0.0.1")
-    port = int(os.environ.get("PORT", "5000"))
     print(f"Serving on http://{host}:{port}  (Ctrl+C to stop)", flush=True)
     socketio.run(app, host=host, port=port, log_output=bool(os.environ.get("ACCESS_LOG")))

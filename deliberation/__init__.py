@@ -9,6 +9,7 @@ from flask import Flask, current_app, has_request_context, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
+from . import headers, keys
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate, socketio
 from .inputs import GuardedJSONProvider
 
@@ -28,6 +29,9 @@ def select_locale() -> str:
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
+        # INSTANCE_PATH: the instance's private files elsewhere than instance/ beside the
+        # code (a read-only install, or the test suite keeping away from a developer's).
+        instance_path=os.environ.get("INSTANCE_PATH") or None,
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
@@ -36,6 +40,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config_module.from_environment(app.instance_path, str(ROOT)))
     if test_config:
         app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = keys.instance_secret_key(app.instance_path)
 
     # Every JSON body read by a view goes through the checks of deliberation/inputs.py.
     app.json = GuardedJSONProvider(app)
@@ -76,12 +82,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     compress_each_message_alone()  # no zlib objects kept per websocket (memory per phone)
     harden_transport()  # whole frames on slow readers, no traceback on garbage packets
-    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:
-        # Behind nginx every request comes from 127.0.0.1: take the client's address (and
-        # scheme) from the proxy's headers, for the per-address limits and secure cookies.
-        # Wrapped outside the Socket.IO middleware, so the sockets see it too.
+        # Outside Socket.IO's middleware, so sockets see the client's address too. Only the
+        # address and the scheme: nginx sets Host itself, and a forwarded host or port from
+        # a client would end up in the QR code's join address.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    headers.install(app)
 
     from flask_babel import get_locale
 

@@ -31,13 +31,18 @@ def _process_or_fail(slug: str) -> Process:
 @click.option("--name", default="", help="Display name.")
 @click.password_option(help="Prompted for when not given.")
 def create_organizer(email: str, name: str, password: str) -> None:
-    """Create an organiser account (or reset its password)."""
+    """Create an organiser account (or reset its password, which ends its sessions)."""
+    from .live.broadcast import organizer_signed_out
     from .services.accounts import AccountError, create_or_update_organizer
 
     try:
         organizer, created = create_or_update_organizer(email, password, name=name)
     except AccountError as error:
         raise click.ClickException(str(error)) from error
+    if not created:
+        # Reaches the servers' sockets through a Redis message queue; without one, the
+        # old sessions are refused at their next request or event all the same.
+        organizer_signed_out(organizer.id)
     click.echo(f"{'Created' if created else 'Updated'} organiser {organizer.email}.")
 
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
+
+# Remember-me lasts at most this long; logging out or changing one's password ends it sooner.
+REMEMBER_DAYS = 30
 
 
 def _database_url(instance_path: str) -> str:
@@ -33,6 +37,18 @@ def _rate_limit_storage(message_queue: str | None) -> str:
     return "memory://"
 
 
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    return raw in ("1", "true", "yes", "on")
+
+
+def _count(name: str) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw.isdigit() else 0
+
+
 def _days(raw: str | None, default: int) -> int:
     raw = (raw or "").strip()
     return int(raw) if raw.isdigit() and int(raw) > 0 else default
@@ -54,13 +70,41 @@ JOIN_LIMITS = {
 def from_environment(instance_path: str, root_path: str) -> dict:
     url = _database_url(instance_path)
     message_queue = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
+    # How many reverse proxies stand in front (nginx: 1). Their X-Forwarded-For and
+    # X-Forwarded-Proto are then believed (werkzeug's ProxyFix); never without a proxy, or
+    # any client could pick its own address and dodge the throttles.
+    trusted_proxies = _count("TRUSTED_PROXIES")
+    # A proxy terminates HTTPS (docs/deployment.md): cookies travel over TLS only. A LAN
+    # served over plain HTTP keeps them usable.
+    secure_cookies = _flag("COOKIE_SECURE", default=trusted_proxies > 0)
     return {
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(url),
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-change-me"),
+        # None: create_app reads (or makes) instance/secret_key; see deliberation/keys.py.
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
+        "TRUSTED_PROXIES": trusted_proxies,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=REMEMBER_DAYS),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        # Throttles ("limits" notation). Log-in attempts count whether they succeed or not
+        # (a burst of parallel guesses cannot slip between a check and a count); unknown
+        # join or projector codes count only when the code matches no session, so a hall
+        # behind one NAT address never trips it by joining (docs/security.md).
+        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get(
+            "LOGIN_LIMIT_PER_ACCOUNT", "5 per minute;20 per hour"
+        ),
+        "LOGIN_LIMIT_PER_ADDRESS": os.environ.get(
+            "LOGIN_LIMIT_PER_ADDRESS", "10 per minute;60 per hour"
+        ),
+        "CODE_GUESS_LIMIT": os.environ.get("CODE_GUESS_LIMIT", "120 per minute;1000 per hour"),
         "SQLALCHEMY_DATABASE_URI": url,
         "SOCKETIO_MESSAGE_QUEUE": message_queue,
         "RATELIMIT_STORAGE_URI": _rate_limit_storage(message_queue),
-        "RATELIMIT_KEY_PREFIX": "deliberation",
+        # Deployments (or test runs) sharing one Redis count apart.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "deliberation"),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Deployments (or test runs) sharing one Redis keep apart by channel name.
         "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL", "flask-socketio"),
@@ -82,9 +126,6 @@ def from_environment(instance_path: str, root_path: str) -> dict:
         "SOCKET_BURST": float(os.environ.get("SOCKET_BURST", "30")),
         "SOCKET_FLOOD_DISCONNECT": int(os.environ.get("SOCKET_FLOOD_DISCONNECT", "100")),
         "SOCKETS_PER_ADDRESS": int(os.environ.get("SOCKETS_PER_ADDRESS", "5000")),
-        # How many reverse proxies (nginx…) stand in front: their X-Forwarded-For gives the
-        # client's address. 0 when the server is reached directly.
-        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
         # How long an invitation link to join a process works (docs/deployment.md).
         "INVITATION_DAYS": _days(os.environ.get("INVITATION_DAYS"), default=7),
         # Join throttles (Flask-Limiter notation; docs/deployment.md, docs/security.md).

@@ -27,8 +27,26 @@ errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+def _bound_hosts(binds):
+    """The hosts of gunicorn's bind addresses (a unix socket is reachable from here only)."""
+    for address in binds:
+        if address.startswith(("unix:", "fd://")):
+            continue
+        if address.startswith("["):  # [::1]:5000
+            yield address[1:].split("]", 1)[0]
+        else:  # 0.0.0.0:5000, localhost, or a bare IPv6 address
+            yield address.rsplit(":", 1)[0] if address.count(":") == 1 else address
+
+
 def on_starting(server):
-    """Every open websocket is a file descriptor: raise the soft limit to the hard one."""
+    """Refuse a weak key on an exposed address; every open websocket is a file descriptor:
+    raise the soft limit to the hard one."""
+    from deliberation.keys import serving_refusal
+
+    refusal = serving_refusal(_bound_hosts(server.cfg.bind), os.environ)
+    if refusal:
+        server.log.error(refusal)
+        raise SystemExit(1)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

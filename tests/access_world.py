@@ -119,6 +119,7 @@ def client_as(app: Flask, organizer_id: int | None):
     with client.session_transaction() as cookie:
         cookie["lang"] = "en"
         if organizer_id is not None:
-            cookie["_user_id"] = str(organizer_id)
+            with app.app_context():  # the login id carries the session epoch (Organizer.get_id)
+                cookie["_user_id"] = db.session.get(Organizer, organizer_id).get_id()
             cookie["_fresh"] = True
     return client

@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -16,8 +17,15 @@ import pytest
 
 from deliberation import create_app
 from deliberation.extensions import db
+from deliberation.services.demo import DEMO_LOGIN_FILE, read_login
 
 ROOT = Path(__file__).resolve().parent.parent
+# The suite never writes into the developer's instance/ (their secret key, their demo login):
+# apps built here, and servers started here, keep their private files in a scratch folder.
+os.environ["INSTANCE_PATH"] = tempfile.mkdtemp(prefix="deliberation-test-instance-")
+# Throttles counted in a shared Redis (apps with a message queue) count this run's attempts
+# only: another run, or another checkout's, on the same machine must not throttle this one.
+os.environ["RATELIMIT_KEY_PREFIX"] = f"deliberation-test-{uuid.uuid4().hex[:12]}"
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -129,12 +137,14 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.database_url = database_url or "sqlite:///" + str(tmp_path / "live.sqlite")
+        self.instance_path = tmp_path / f"instance-{self.port}"
         self.env = {
             **os.environ,
             "DATABASE_URL": self.database_url,
             "PORT": str(self.port),
             "SECRET_KEY": "live-test-secret",
             "EXPORTS_DIR": str(tmp_path / "exports"),
+            "INSTANCE_PATH": str(self.instance_path),
             **(env or {}),
         }
         self.log_path = tmp_path / f"server-{self.port}.log"
@@ -151,6 +161,13 @@ class LiveServer:
             timeout=120,
             check=True,
         )
+
+    @property
+    def demo_login(self) -> tuple[str, str]:
+        """The demo organiser's (e-mail, password), where ``load-demo`` keeps them."""
+        login = read_login(self.instance_path / DEMO_LOGIN_FILE)
+        assert login is not None, "load-demo kept no demo login for this server"
+        return login
 
     def start(self) -> LiveServer:
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
@@ -183,24 +200,30 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def demo_database(tmp_path_factory) -> Path:
+def demo_database(tmp_path_factory) -> LiveServer:
     """A SQLite file migrated with `flask db upgrade` and loaded with `flask load-demo`, once
-    per test run; each live server gets its own copy."""
+    per test run (with the demo login it drew); each live server gets its own copy."""
     server = LiveServer(tmp_path_factory.mktemp("demo-database"))
     server.flask("db", "upgrade")
     server.flask("load-demo")
-    return Path(server.database_url.removeprefix("sqlite:///"))
+    return server
 
 
 @pytest.fixture
 def live_server(tmp_path, demo_database):
-    """A copy of the migrated demo database, and the server running on a free port."""
+    """A copy of the migrated demo database and its demo login, and the server running on a
+    free port."""
     server = LiveServer(tmp_path)
+    database = Path(demo_database.database_url.removeprefix("sqlite:///"))
     target = Path(server.database_url.removeprefix("sqlite:///"))
     for suffix in ("", "-wal", "-shm"):
-        source = demo_database.with_name(demo_database.name + suffix)
+        source = database.with_name(database.name + suffix)
         if source.exists():
             shutil.copy(source, target.with_name(target.name + suffix))
+    server.instance_path.mkdir(parents=True, exist_ok=True)
+    shutil.copy(
+        demo_database.instance_path / DEMO_LOGIN_FILE, server.instance_path / DEMO_LOGIN_FILE
+    )
     server.start()
     yield server
     server.stop()

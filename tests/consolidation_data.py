@@ -95,5 +95,5 @@ def make_organizer(owner_of: Process | None = None, email: str = "org@example.or
 
 def log_in(client, organizer_id: int) -> None:
     with client.session_transaction() as session:
-        session["_user_id"] = str(organizer_id)
+        session["_user_id"] = f"{organizer_id}:0"  # Organizer.get_id(): id:epoch
         session["_fresh"] = True

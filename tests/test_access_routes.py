@@ -49,6 +49,7 @@ REVIEWED_PUBLIC = {
 # route declaring the wrong capability fails here. Any other route of a process is for its
 # owners and co-organisers only.
 SIGNED_IN_ROUTES = {
+    "auth.change_password",  # one's own password
     "organize.index",
     "organize.new_process",
     "organize.preview",

@@ -37,7 +37,7 @@ def world(app):
 
 def logged_in(client, world):
     with client.session_transaction() as flask_session:
-        flask_session["_user_id"] = str(world["organizer_id"])
+        flask_session["_user_id"] = f"{world['organizer_id']}:0"  # Organizer.get_id(): id:epoch
         flask_session["_fresh"] = True
     return client
 

@@ -516,7 +516,7 @@ def test_page_partials_render_with_their_strings(app, lang):
         ):
             html = render_template(template, live_session=session)
             match = re.search(
-                rf'<script type="application/json" id="{config_id}">(.*?)</script>', html, re.S
+                rf'<script type="application/json" id="{config_id}"[^>]*>(.*?)</script>', html, re.S
             )
             strings = json.loads(match.group(1))["strings"]
             assert strings["statuses"]["pending"]

@@ -9,16 +9,16 @@ import re
 import pytest
 
 DEMO_SLUG = "assises-insertion"
-DEMO_EMAIL = "organisateur@example.org"
-DEMO_PASSWORD = "assises-demo"
 PHONE = {"width": 360, "height": 640}
 TIMEOUT = 15_000
 
 
-def log_in(page, base: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#email", DEMO_EMAIL)
-    page.fill("#password", DEMO_PASSWORD)
+def log_in(page, server) -> None:
+    """As the demo organiser, with the login load-demo drew and kept for this server."""
+    email, password = server.demo_login
+    page.goto(f"{server.url}/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
     page.click("form:has(#email) button[type=submit]")
     page.wait_for_url(re.compile(r"/organize"), timeout=TIMEOUT)
 
@@ -49,7 +49,7 @@ def test_an_amendment_from_the_floor_is_adopted_and_shown_on_the_outline(live_se
     base = live_server.url
     organiser = browser.new_context(viewport={"width": 1280, "height": 900})
     console = organiser.new_page()
-    log_in(console, base)
+    log_in(console, live_server)
     session_id, code = create_session(console, base)
 
     # The agenda: the items of field 1; the first one before the room.
@@ -115,7 +115,7 @@ def test_an_amendment_from_the_floor_is_adopted_and_shown_on_the_outline(live_se
         phone.wait_for_selector("#vote-status[data-kind=ok]", timeout=TIMEOUT)
 
     console.wait_for_function(
-        "document.getElementById('c-voted').textContent.trim() === '2'", timeout=TIMEOUT
+        "() => document.getElementById('c-voted').textContent.trim() === '2'", timeout=TIMEOUT
     )
     console.click("#btn-close")
     console.wait_for_selector("#btn-publish", state="visible", timeout=TIMEOUT)

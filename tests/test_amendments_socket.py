@@ -49,7 +49,7 @@ def phone(live, name="") -> tuple:
 def facilitator(live):
     http = live["app"].test_client()
     with http.session_transaction() as cookie:
-        cookie["_user_id"] = str(live["organizer_id"])
+        cookie["_user_id"] = f"{live['organizer_id']}:0"  # Organizer.get_id(): id:epoch
         cookie["_fresh"] = True
     client = socketio.test_client(
         live["app"],

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import re
+import stat
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from deliberation.extensions import db
 from deliberation.models import EXPERT_ROLES, Organizer, Process
 from deliberation.services import grid
-from deliberation.services.accounts import create_or_update_organizer
-from deliberation.services.demo import DEMO_FILE, DEMO_PASSWORD, DEMO_SLUG, ensure_demo
+from deliberation.services.accounts import authenticate, create_or_update_organizer
+from deliberation.services.demo import (
+    DEMO_FILE,
+    DEMO_LOGIN_FILE,
+    DEMO_SLUG,
+    ensure_demo,
+    read_login,
+)
+from deliberation.services.passwords import password_problem
 from deliberation.services.process_file import dump_process
 from deliberation.services.process_format import load_yaml
 from tests.conftest import ROOT, LiveServer
@@ -178,38 +186,80 @@ def table_counts() -> dict[str, int]:
     }
 
 
-def test_ensure_demo_is_idempotent(app):
+def shown_password(lines: list[str]) -> str | None:
+    for line in lines:
+        name, _sep, value = line.strip().partition(":")
+        if name == "password" and not value.strip().startswith("not shown"):
+            return value.strip()
+    return None
+
+
+def test_ensure_demo_is_idempotent(app, tmp_path):
+    kept = tmp_path / "demo-login.txt"
     with app.app_context():
-        first = ensure_demo("organisateur@example.org")
+        first = ensure_demo("organisateur@example.org", kept)
         dump = dump_process(db.session.scalar(select(Process).filter_by(slug=DEMO_SLUG)))
         counts = table_counts()
         assert counts["process"] == 1 and counts["organizer"] == 1
         assert counts["text_version"] > 100  # one "imported" version per text item
         assert any(line.strip() == "e-mail:   organisateur@example.org" for line in first)
-        assert any(DEMO_PASSWORD in line for line in first)
-        second = ensure_demo("organisateur@example.org")
+        password = shown_password(first)
+        assert password and authenticate("organisateur@example.org", password) is not None
+        second = ensure_demo("organisateur@example.org", kept)
         assert table_counts() == counts
         assert dump_process(db.session.scalar(select(Process).filter_by(slug=DEMO_SLUG))) == dump
         assert any("already there" in line for line in second)
-        assert any(DEMO_PASSWORD in line for line in second)
+        assert shown_password(second) == password  # re-running keeps it, and says where
+        assert any(str(kept) in line for line in second)
 
 
-def test_password_shown_only_while_unchanged(app):
+def test_demo_password_is_drawn_at_random_and_kept_private(app, tmp_path):
+    """Each instance draws its own demo password, kept 0600 where the README says."""
+    drawn = set()
     with app.app_context():
-        ensure_demo("organisateur@example.org")
+        for attempt in range(2):
+            kept = tmp_path / f"instance-{attempt}" / DEMO_LOGIN_FILE
+            lines = ensure_demo("organisateur@example.org", kept)
+            password = shown_password(lines)
+            assert read_login(kept) == ("organisateur@example.org", password)
+            assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+            assert password_problem(password, "organisateur@example.org") is None
+            drawn.add(password)
+            db.session.execute(delete(Organizer))  # the next instance starts without one
+            db.session.commit()
+    assert len(drawn) == 2, "two instances drew the same demo password"
+
+
+def test_a_database_made_afresh_gets_the_kept_password_back(app, tmp_path):
+    kept = tmp_path / DEMO_LOGIN_FILE
+    with app.app_context():
+        password = shown_password(ensure_demo("organisateur@example.org", kept))
+        db.session.execute(delete(Organizer))
+        db.session.commit()
+        again = ensure_demo("organisateur@example.org", kept)
+        assert shown_password(again) == password
+        assert authenticate("organisateur@example.org", password) is not None
+
+
+def test_password_shown_only_while_unchanged(app, tmp_path):
+    kept = tmp_path / DEMO_LOGIN_FILE
+    with app.app_context():
+        password = shown_password(ensure_demo("organisateur@example.org", kept))
         create_or_update_organizer("organisateur@example.org", "a-new-secret-123")
-        lines = ensure_demo("organisateur@example.org")
-        assert not any(DEMO_PASSWORD in line for line in lines)
+        lines = ensure_demo("organisateur@example.org", kept)
+        assert shown_password(lines) is None
+        assert not any(password in line for line in lines)
         assert any("changed" in line for line in lines)
         assert any("organisateur@example.org" in line for line in lines)
 
 
-def test_no_demo_organiser_when_one_exists(app):
+def test_no_demo_organiser_when_one_exists(app, tmp_path):
+    kept = tmp_path / DEMO_LOGIN_FILE
     with app.app_context():
         create_or_update_organizer("someone@example.org", "their-own-password")
-        lines = ensure_demo("organisateur@example.org")
+        lines = ensure_demo("organisateur@example.org", kept)
         assert db.session.scalar(select(func.count(Organizer.id))) == 1
-        assert not any(DEMO_PASSWORD in line for line in lines)
+        assert shown_password(lines) is None and not kept.exists()
         assert any("/login" in line for line in lines)
 
 
@@ -224,13 +274,34 @@ def test_load_demo_command_twice(app, runner):
     assert "Loaded the demo process" in first.output
     assert "already there" in second.output
     assert "http://127.0.0.1:" in first.output and "/login" in first.output
+    assert shown_password(first.output.splitlines()) == shown_password(second.output.splitlines())
 
 
 def test_fresh_instance_migrates_and_loads_the_demo(tmp_path: Path):
-    """What ``make run`` does: ``flask db upgrade`` then ``flask load-demo`` (twice here)."""
-    server = LiveServer(tmp_path)
+    """What ``make run`` does: ``flask db upgrade`` then ``flask load-demo`` (twice here),
+    on an instance folder of its own: the key and the demo login are made there, 0600."""
+    server = LiveServer(tmp_path, env={"SECRET_KEY": ""})
     server.flask("db", "upgrade")
     first = server.flask("load-demo").stdout
     second = server.flask("load-demo").stdout
-    assert "Loaded the demo process" in first and DEMO_PASSWORD in first
-    assert "already there" in second
+    assert "Loaded the demo process" in first and "already there" in second
+    email, password = server.demo_login
+    assert shown_password(first.splitlines()) == password == shown_password(second.splitlines())
+    assert str(server.instance_path / DEMO_LOGIN_FILE) in first
+    key_file = server.instance_path / "secret_key"
+    for private in (key_file, server.instance_path / DEMO_LOGIN_FILE):
+        assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    assert len(key_file.read_text().strip()) == 64
+
+
+def test_no_password_is_written_in_the_repository():
+    """The old public demo password and the old fallback key are nowhere in the code,
+    the tests or the docs."""
+    patterns = ["README.md", "Makefile", "app.py", "docs/**/*", "deliberation/**/*", "deploy/*"]
+    patterns += ["templates/**/*", "static/js/*", "tests/**/*.py", "bench/**/*.py"]
+    for path in {path for pattern in patterns for path in ROOT.glob(pattern)}:
+        name = str(path.relative_to(ROOT))
+        if path.is_file() and path.suffix in {".py", ".md", ".html", ".js", ".yaml", ".po", ""}:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            assert "assises-" + "demo" not in text, name
+            assert "dev-only-" + "change-me" not in text, name

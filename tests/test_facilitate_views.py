@@ -39,7 +39,7 @@ def world(app):
 @pytest.fixture
 def facilitator(client, world):
     with client.session_transaction() as flask_session:
-        flask_session["_user_id"] = str(world["organizer_id"])
+        flask_session["_user_id"] = f"{world['organizer_id']}:0"  # Organizer.get_id(): id:epoch
         flask_session["_fresh"] = True
     return client
 
@@ -139,7 +139,7 @@ def test_fill_from_field_free_question_and_tree_items(app, facilitator, world):
     html = console.data.decode()
     assert "Shall we meet again?" in html
     assert f"/projector/{world['code']}" in html
-    config = json.loads(re.search(r'id="live-config">(.*?)</script>', html, re.S).group(1))
+    config = json.loads(re.search(r'id="live-config"[^>]*>(.*?)</script>', html, re.S).group(1))
     assert config["state"]["role"] == "facilitator"
     assert len(config["state"]["agenda"]) == len(agenda(app, world["session_id"]))
 
@@ -238,9 +238,9 @@ def test_projector_page_shows_qr_code_and_join_code(client, world):
     assert world["code"] in html
     assert f"/j/{world['code']}" in html
     assert (
-        json.loads(re.search(r'id="live-config">(.*?)</script>', html, re.S).group(1))["state"][
-            "role"
-        ]
+        json.loads(re.search(r'id="live-config"[^>]*>(.*?)</script>', html, re.S).group(1))[
+            "state"
+        ]["role"]
         == "projector"
     )
     assert client.get(f"/projector/{world['code'].lower()}").status_code == 302

@@ -1,5 +1,9 @@
+import os
+from pathlib import Path
+
 from deliberation import create_app
 from deliberation.extensions import db, socketio
+from tests.conftest import ROOT
 
 
 def test_config_from_test_config(app):
@@ -10,8 +14,18 @@ def test_config_from_test_config(app):
 def test_default_config_uses_instance_sqlite(tmp_path, monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     app = create_app()
-    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/deliberation.sqlite")
+    expected = Path(os.environ["INSTANCE_PATH"]) / "deliberation.sqlite"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{expected}"
     assert not app.testing
+
+
+def test_instance_folder_is_beside_the_code_by_default(monkeypatch):
+    monkeypatch.delenv("INSTANCE_PATH")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("SECRET_KEY", "k" * 16 + "0123456789abcdef")  # no key file made
+    app = create_app()
+    assert app.instance_path == str(ROOT / "instance")
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/deliberation.sqlite")
 
 
 def test_database_url_postgres_goes_through_psycopg(monkeypatch, tmp_path):

@@ -165,7 +165,7 @@ def test_organiser_outline_in_french_then_in_english(app, client):
 
 
 def live_config(page: str) -> dict:
-    found = re.search(r'<script type="application/json" id="live-config">(.*?)</script>', page)
+    found = re.search(r'<script type="application/json" id="live-config"[^>]*>(.*?)</script>', page)
     assert found, "the phone page hands its strings to its script"
     return json.loads(found.group(1))
 

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 SHOTS = Path("/tmp")
-DEMO_EMAIL = "organisateur@example.org"
-DEMO_PASSWORD = "assises-demo"
 PHONE = {"width": 360, "height": 640}
 
 
-def log_in(page, base: str) -> None:
-    page.goto(base + "/login")
-    page.fill("#email", DEMO_EMAIL)
-    page.fill("#password", DEMO_PASSWORD)
+def log_in(page, server) -> None:
+    """As the demo organiser, with the login load-demo drew and kept for this server."""
+    email, password = server.demo_login
+    page.goto(server.url + "/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
     page.click("form.form button[type=submit]")
     page.wait_for_load_state()
     assert "/login" not in page.url, "the demo organiser can log in"
@@ -62,7 +62,7 @@ def test_a_consensus_vote_from_two_phones_reaches_the_projector(live_server, bro
     console_context = browser.new_context(viewport={"width": 1400, "height": 1000})
     console = console_context.new_page()
     console.on("pageerror", lambda error: errors.append(f"console: {error}"))
-    log_in(console, base)
+    log_in(console, live_server)
     code = create_workshop_on_field_one(console, base)
 
     projector_context = browser.new_context(viewport={"width": 1920, "height": 1080})
@@ -96,7 +96,7 @@ def test_a_consensus_vote_from_two_phones_reaches_the_projector(live_server, bro
     console.click("#btn-open")
     projector.wait_for_selector("#projector[data-state=open]")
     projector.wait_for_function(
-        "document.getElementById('p-counts').dataset.connected === '2'", timeout=10_000
+        "() => document.getElementById('p-counts').dataset.connected === '2'", timeout=10_000
     )
     assert projector.get_attribute("#p-counts", "data-voted") == "0"
     first.wait_for_selector("#ballot:not([hidden])")
@@ -108,7 +108,7 @@ def test_a_consensus_vote_from_two_phones_reaches_the_projector(live_server, bro
     vote(first, "full")
     projector.wait_for_selector("#p-counts[data-voted='1']")
     projector.wait_for_function(
-        "(document.querySelector('#p-results .bar-figure[data-key=full]') || {}).textContent"
+        "() => (document.querySelector('#p-results .bar-figure[data-key=full]') || {}).textContent"
         " === '1 · 100 %'"
     )
     vote(second, "reservations")
@@ -117,7 +117,7 @@ def test_a_consensus_vote_from_two_phones_reaches_the_projector(live_server, bro
     # A change of mind while the vote is open replaces the ballot: still 2 ballots.
     vote(first, "disagree")
     projector.wait_for_function(
-        "(document.querySelector('#p-results .bar-figure[data-key=full]') || {}).textContent"
+        "() => (document.querySelector('#p-results .bar-figure[data-key=full]') || {}).textContent"
         " === '0 · 0 %'"
     )
     assert projector.get_attribute("#p-counts", "data-voted") == "2"
@@ -148,7 +148,9 @@ def test_a_consensus_vote_from_two_phones_reaches_the_projector(live_server, bro
     console.click("#btn-next")
     projector.wait_for_selector("#projector[data-state=item]")
     assert projector.inner_text("#p-title") != title
-    second.wait_for_function(f"document.getElementById('item-title').textContent !== {title!r}")
+    second.wait_for_function(
+        f"() => document.getElementById('item-title').textContent !== {title!r}"
+    )
     assert second.locator("#ballot").is_hidden()
 
     # A question typed in another console window appears in this one's agenda, live.
@@ -220,7 +222,7 @@ def offline_ballot_is_sent_when_the_connection_returns(console, context, phone) 
 
     context.set_offline(False)
     phone.wait_for_selector("#vote-status[data-kind=ok]", timeout=30_000)
-    console.wait_for_function("document.getElementById('c-voted').textContent === '1'")
+    console.wait_for_function("() => document.getElementById('c-voted').textContent === '1'")
 
 
 @pytest.mark.timeout(120)
@@ -230,7 +232,7 @@ def test_a_phone_refused_because_the_server_is_busy_dials_again(live_server, bro
     base = live_server.url
     console_context = browser.new_context()
     console = console_context.new_page()
-    log_in(console, base)
+    log_in(console, live_server)
     code = create_workshop_on_field_one(console, base)
     context, phone = join(browser, base, code, "Ana", "service_user")
     errors: list[str] = []

@@ -309,7 +309,7 @@ def test_following_the_link_without_an_account(app):
         f"/invite/{token}/register",
         data={"email": "ben@example.org", "password": "short", "confirm": "short"},
     )
-    assert refused.status_code == 400 and "at least 8 characters" in refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "at least 10 characters" in refused.get_data(as_text=True)
     taken = visitor.post(
         f"/invite/{token}/register",
         data={"email": "owner@example.org", "password": PASSWORD, "confirm": PASSWORD},

@@ -49,7 +49,7 @@ def organizer(app, client):
     organizer_id = add_organizer(app)
     client.post("/lang/en")  # assertions below read English messages
     with client.session_transaction() as session:
-        session["_user_id"] = str(organizer_id)
+        session["_user_id"] = f"{organizer_id}:0"  # Organizer.get_id(): id:epoch
         session["_fresh"] = True
     return client
 

@@ -28,7 +28,7 @@ def live(app):
 
 def page_config(html: str) -> dict:
     found = re.search(
-        r'<script type="application/json" id="live-config">(.*?)</script>', html, re.S
+        r'<script type="application/json" id="live-config"[^>]*>(.*?)</script>', html, re.S
     )
     assert found, "the page embeds its configuration"
     return json.loads(found.group(1))

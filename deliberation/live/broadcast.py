@@ -166,6 +166,20 @@ def reset() -> None:
         _dirty_sessions.clear()
 
 
+def organizer_signed_out(organizer_id: int) -> None:
+    """The organiser's sessions have ended (committed): disconnect their facilitator
+    sockets, on every process when a Redis message queue joins them. Until the disconnect
+    lands, their events are refused anyway (the login id no longer loads)."""
+    room = rooms.organizer_room(organizer_id)
+    manager = socketio.server.manager if socketio.server is not None else None
+    if hasattr(manager, "disconnect_room"):
+        manager.disconnect_room(room, "/")
+        return
+    # Another message queue than Redis (Flask-SocketIO's own manager): this process only.
+    for sid, _presence in rooms.facilitators_of(organizer_id):
+        socketio.server.disconnect(sid, namespace="/")
+
+
 def emit_after_commit(event: str, payload: dict[str, Any], room: str) -> None:
     """Send one event to one room; the caller has committed what it reports (proposals)."""
     socketio.emit(event, payload, to=room)

@@ -24,7 +24,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from .. import inputs
 from ..extensions import db, socketio
 from ..models import AgendaItem, LiveSession, Participant, Poll
-from ..services import access, ballots, sessions, voting
+from ..services import access, ballots, sessions, throttles, voting
 from ..services.sessions import SessionError
 from ..services.voting import VoteError
 from . import broadcast, guard, proposals, rooms
@@ -36,6 +36,10 @@ REFUSALS = {
     "unknown_session": lazy_gettext("No session has this code."),
     "not_allowed": lazy_gettext(
         "Log in as an organiser who may run this session (a member of its process)."
+    ),
+    "too_many_attempts": lazy_gettext(
+        "Too many unknown codes were tried from this network: wait a few minutes, then "
+        "check the code on the screen."
     ),
 }
 
@@ -82,23 +86,29 @@ def _identify(auth: Any) -> tuple[LiveSession, rooms.Presence]:
         session = db.session.get(LiveSession, participant.session_id)
         return session, rooms.Presence(session.id, role, participant.id, session.process.language)
     if role == "projector":
-        session = sessions.session_by_code(
-            auth.get("code") if isinstance(auth.get("code"), str) else None
-        )
-    else:
-        if not current_user.is_authenticated or not _same_origin():
-            raise Refusal("not_allowed")
-        session_id = auth.get("session_id")
-        session = db.session.get(LiveSession, session_id) if inputs.is_id(session_id) else None
-        # A session the organiser may not run is refused as if it did not exist for them.
-        if session is None or not access.can_facilitate(current_user, session):
-            raise Refusal("not_allowed")
-        return session, rooms.Presence(
-            session.id, role, None, session.process.language, organizer_id=current_user.id
-        )
+        return _projector_session(auth.get("code"))
+    if not current_user.is_authenticated or not _same_origin():
+        raise Refusal("not_allowed")
+    session_id = auth.get("session_id")
+    session = db.session.get(LiveSession, session_id) if inputs.is_id(session_id) else None
+    # A session the organiser may not run is refused as if it did not exist for them.
+    if session is None or not access.can_facilitate(current_user, session):
+        raise Refusal("not_allowed")
+    return session, rooms.Presence(
+        session.id, role, None, session.process.language, organizer_id=current_user.id
+    )
+
+
+def _projector_session(code: Any) -> tuple[LiveSession, rooms.Presence]:
+    """A projector names its session by join code: the same guessing throttle as the pages."""
+    address = throttles.address_key(request.remote_addr)
+    if throttles.CODE_GUESSES.wait(address):
+        raise Refusal("too_many_attempts")
+    session = sessions.session_by_code(code if isinstance(code, str) else None)
     if session is None:
+        throttles.CODE_GUESSES.hit(address)
         raise Refusal("unknown_session")
-    return session, rooms.Presence(session.id, role, None, session.process.language)
+    return session, rooms.Presence(session.id, "projector", None, session.process.language)
 
 
 @socketio.on_error_default
@@ -171,6 +181,8 @@ def on_connect(auth: Any = None) -> None:
     join_room(rooms.room(presence.session_id, presence.role))
     if presence.participant_id is not None:
         join_room(rooms.participant_room(presence.participant_id))
+    if presence.organizer_id is not None:
+        join_room(rooms.organizer_room(presence.organizer_id))
     rooms.add(request.sid, presence)
     broadcast.ensure_started(current_app._get_current_object())
     emit("state", state)

@@ -171,9 +171,40 @@ class IndexedRoomsMixin:
 class IndexedManager(IndexedRoomsMixin, socketio.Manager):
     """Single process."""
 
+    def disconnect_room(self, room: str, namespace: str = "/") -> None:
+        """Disconnect every socket in ``room`` (an organiser whose sessions ended)."""
+        for sid, _eio_sid in list(self.get_participants(namespace, room)):
+            self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
+
 
 class IndexedRedisManager(IndexedRoomsMixin, socketio.RedisManager):
     """Several processes sharing a Redis message queue."""
+
+    def disconnect_room(self, room: str, namespace: str = "/") -> None:
+        """Disconnect every socket in ``room``, on every process.
+
+        python-socketio forwards ``disconnect`` for one sid, and a process only knows its
+        own sockets' sids; ``close_room`` goes to every process by room name. So the
+        message is a ``close_room`` marked ``disconnect``: each process of this app
+        disconnects its own sockets in the room first (:meth:`_handle_close_room`); a
+        process without this class would only empty the room.
+        """
+        message = {
+            "method": "close_room",
+            "room": room,
+            "namespace": namespace or "/",
+            "host_id": self.host_id,
+            "disconnect": True,
+        }
+        self._handle_close_room(message)  # this process
+        self._publish(message)  # the others
+
+    def _handle_close_room(self, message: dict[str, Any]) -> None:
+        if message.get("disconnect"):
+            namespace = message.get("namespace") or "/"
+            for sid, _eio_sid in list(self.get_participants(namespace, message.get("room"))):
+                self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
+        super()._handle_close_room(message)
 
 
 def client_manager(message_queue: str | None, channel: str) -> socketio.Manager | None:

@@ -42,7 +42,8 @@ class Presence:
     participant_id: int | None = None
     # The process language: messages to this socket are written in it.
     language: str = "fr"
-    # The organiser behind a facilitator socket (cut when their membership changes).
+    # The organiser behind a facilitator socket: its sockets are cut when their membership
+    # changes, or when their sessions end (log-out, password change).
     organizer_id: int | None = None
 
 
@@ -66,6 +67,11 @@ def room(session_id: int, role: str) -> str:
 
 def participant_room(participant_id: int) -> str:
     return f"participant:{participant_id}"
+
+
+def organizer_room(organizer_id: int) -> str:
+    """Every facilitator socket of one organiser account, on every process."""
+    return f"organizer:{organizer_id}"
 
 
 def _redis() -> Any | None:
@@ -118,6 +124,11 @@ def facilitators() -> list[tuple[str, Presence]]:
     """This process's facilitator sockets (a handful; phones are skipped)."""
     with _lock:
         return [(sid, p) for sid, p in _sockets.items() if p.role == "facilitator"]
+
+
+def facilitators_of(organizer_id: int) -> list[tuple[str, Presence]]:
+    """This process's facilitator sockets of one organiser."""
+    return [(sid, p) for sid, p in facilitators() if p.organizer_id == organizer_id]
 
 
 def sync() -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -21,6 +21,12 @@ class Organizer(UserMixin, Timestamped, db.Model):
     password_hash: Mapped[str] = mapped_column(String(300))
     # An instance administrator sees and may do everything (granted by the command line).
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Part of the id Flask-Login signs into the session and remember-me cookies: logging out
+    # or changing the password moves it on, and every cookie issued before stops working.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_epoch or 0}"
 
     # Hashing costs tens of ms of CPU: off the gevent loop, so voters' greenlets keep running.
     def set_password(self, password: str) -> None:

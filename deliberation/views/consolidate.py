@@ -26,22 +26,37 @@ bp = Blueprint("consolidate", __name__, url_prefix="/organize/<slug>")
 CHARTED_METHODS = ("consensus", "yes_no", "dot")
 
 
+def whole_percents(counts: list[int]) -> list[int]:
+    """Whole percents of ``counts`` that add up to exactly 100 (largest remainders): the
+    bars are drawn with one class per percent (``w-0`` … ``w-100``), as the
+    Content-Security-Policy refuses ``style=`` attributes."""
+    total = sum(counts)
+    if total <= 0:
+        return [0 for _count in counts]
+    exact = [count * 100 / total for count in counts]
+    whole = [int(value) for value in exact]
+    by_remainder = sorted(range(len(counts)), key=lambda i: exact[i] - whole[i], reverse=True)
+    for index in by_remainder[: 100 - sum(whole)]:
+        whole[index] += 1
+    return whole
+
+
 def bar_segments(result: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    """Widths (percent of the bar) of each answer, from counts, so the segments add to 100."""
+    """Widths (whole percents of the bar) of each answer, from counts, adding up to 100."""
     if not result:
         return []
     answers = [a for a in result.get("answers") or [] if a.get("count")]
-    total = sum(a["count"] for a in answers)
-    if total <= 0:
+    if sum(a["count"] for a in answers) <= 0:
         return []
+    widths = whole_percents([a["count"] for a in answers])
     return [
         {
             "key": a["key"],
             "label": a.get("label") or a["key"],
             "count": a["count"],
-            "width": round(a["count"] * 100 / total, 2),
+            "width": width,
         }
-        for a in answers
+        for a, width in zip(answers, widths, strict=True)
     ]
 
 

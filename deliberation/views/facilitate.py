@@ -26,14 +26,18 @@ from ..services.voting import VoteError
 from .common import process_or_404
 from .guard import requires
 from .live_common import (
+    TooManyCodeGuesses,
     group_labels,
     item_type_labels,
     method_labels,
     results_strings,
+    session_for_code,
     session_locale,
+    too_many_code_guesses,
 )
 
 bp = Blueprint("facilitate", __name__)
+bp.register_error_handler(TooManyCodeGuesses, too_many_code_guesses)
 
 ACTIONS = ("show_item", "open_poll", "close_poll", "publish_poll", "reset_poll", "set_show_live")
 
@@ -389,7 +393,7 @@ def action(session_id: int, action: str):
 
 @bp.get("/projector/<code>")
 def projector(code: str):
-    live_session = sessions.session_by_code(code) if len(code) <= 20 else None
+    live_session = session_for_code(code)
     if live_session is None:
         return render_template("live/not_found.html", code=code[:20]), 404
     if code != live_session.join_code:

@@ -1,6 +1,7 @@
 """What the live pages (phone, projector, console) share: group, item-type, method and outcome
 labels (the one home of these UI labels; grade labels live with the vote rules in
-``services.voting``), the strings their scripts show, and the locale of a session's process.
+``services.voting``), the strings their scripts show, the locale of a session's process, and
+finding a session by the code a person typed (throttled against guessing).
 Documents name things in the process language instead (``documents.labels``)."""
 
 from __future__ import annotations
@@ -9,11 +10,53 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask_babel import force_locale
+from flask import render_template, request
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from ..models import LiveSession, Process
+from ..services import sessions, throttles
 from ..services.voting import grade_labels
+
+# Longer input is no code: refused without a lookup.
+CODE_INPUT_MAX = 20
+
+
+class TooManyCodeGuesses(Exception):
+    """This address tried too many unknown codes; ``wait`` seconds until it may again."""
+
+    def __init__(self, wait: int) -> None:
+        super().__init__(wait)
+        self.wait = wait
+
+
+def session_for_code(code: str | None) -> LiveSession | None:
+    """The session a typed code names, or None. An address over its budget of unknown codes
+    is refused before the lookup (:class:`TooManyCodeGuesses`), so that it learns nothing
+    more; a code matching no session spends one unit of that budget."""
+    address = throttles.address_key(request.remote_addr)
+    wait = throttles.CODE_GUESSES.wait(address)
+    if wait:
+        raise TooManyCodeGuesses(wait)
+    code = code or ""
+    live_session = sessions.session_by_code(code) if len(code) <= CODE_INPUT_MAX else None
+    if live_session is None:
+        throttles.CODE_GUESSES.hit(address)
+    return live_session
+
+
+def too_many_code_guesses(error: TooManyCodeGuesses):
+    """The page for an address refused by the code throttle (registered on the blueprints
+    that look codes up)."""
+    message = ngettext(
+        "Too many unknown codes were tried from this network. Wait %(num)d minute, then "
+        "check the code shown on the screen.",
+        "Too many unknown codes were tried from this network. Wait %(num)d minutes, then "
+        "check the code shown on the screen.",
+        throttles.minutes(error.wait),
+    )
+    page = render_template("live/not_found.html", code="", message=message)
+    return page, 429, {"Retry-After": str(error.wait)}
 
 
 def group_labels() -> dict[str, str]:

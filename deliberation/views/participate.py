@@ -10,6 +10,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     jsonify,
     make_response,
     redirect,
@@ -25,9 +26,19 @@ from ..extensions import csrf, db
 from ..live import broadcast, guard
 from ..models import LiveSession, Participant
 from ..services import admission, ballots, sessions, voting
-from .live_common import group_choices, group_labels, results_strings, session_locale
+from .live_common import (
+    CODE_INPUT_MAX,
+    TooManyCodeGuesses,
+    group_choices,
+    group_labels,
+    results_strings,
+    session_for_code,
+    session_locale,
+    too_many_code_guesses,
+)
 
 bp = Blueprint("participate", __name__)
+bp.register_error_handler(TooManyCodeGuesses, too_many_code_guesses)
 
 TOKEN_COOKIE = "participant_token"
 TOKEN_MAX_AGE = 30 * 24 * 3600
@@ -38,12 +49,11 @@ DEVICE_MAX_AGE = 365 * 24 * 3600
 DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 TICKET_INPUT_MAX = 40
 NAME_MAX = 80
-CODE_INPUT_MAX = 20
 REFUSAL_STATUS = {"bad_request": 400, "too_large": 413, "server_busy": 503, "server_error": 500}
 
 
 def _session_or_404(code: str) -> LiveSession:
-    live_session = sessions.session_by_code(code) if len(code) <= CODE_INPUT_MAX else None
+    live_session = session_for_code(code)
     if live_session is None:
         abort(
             make_response(render_template("live/not_found.html", code=code[:CODE_INPUT_MAX]), 404)
@@ -66,6 +76,12 @@ def _device_id() -> str:
     return kept if DEVICE_ID.match(kept) else admission.new_device_id()
 
 
+def _secure_cookies() -> bool:
+    """As the organisers' cookies (COOKIE_SECURE, on behind a proxy), or whenever the
+    request came over HTTPS."""
+    return bool(current_app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+
+
 def _with_device_cookie(response: Response, device: str) -> Response:
     if request.cookies.get(DEVICE_COOKIE) != device:
         response.set_cookie(
@@ -74,7 +90,7 @@ def _with_device_cookie(response: Response, device: str) -> Response:
             max_age=DEVICE_MAX_AGE,
             httponly=True,
             samesite="Lax",
-            secure=request.is_secure,
+            secure=_secure_cookies(),
         )
     return response
 
@@ -86,7 +102,7 @@ def _with_token_cookie(response: Response, token: str) -> Response:
         max_age=TOKEN_MAX_AGE,
         httponly=True,
         samesite="Lax",
-        secure=request.is_secure,
+        secure=_secure_cookies(),
     )
     return response
 
@@ -96,7 +112,7 @@ def enter_code():
     code = (request.args.get("code") or "").strip()
     if not code:
         return render_template("live/enter_code.html", code="", error=None)
-    live_session = sessions.session_by_code(code) if len(code) <= CODE_INPUT_MAX else None
+    live_session = session_for_code(code)
     if live_session is None:
         error = _(
             "No session has the code %(code)s. Check the code shown on the screen.",

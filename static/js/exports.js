@@ -1,11 +1,12 @@
 /* The exports screen: start a document without leaving the page, follow its progress
-   (waiting in the queue, in progress, ready or failed) by polling its status. */
+   (waiting in the queue, in progress, ready or failed) by polling its status; without
+   scripts the forms post and the page lists the files. */
 (function () {
   "use strict";
   var box = document.getElementById("export-progress");
   if (!box) { return; }
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
-  var words = JSON.parse(document.getElementById("exports-words").textContent);
+  var words = JSON.parse(document.getElementById("exports-config").textContent).words;
 
   function stateText(status) {
     if (status.state === "queued") {

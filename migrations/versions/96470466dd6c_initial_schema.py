@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: d63e4a121abc
+Revision ID: 96470466dd6c
 Revises: 
-Create Date: 2026-12-01 15:36:11.200641
+Create Date: 2026-12-01 16:11:58.588869
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'd63e4a121abc'
+revision = '96470466dd6c'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -24,6 +24,7 @@ def upgrade():
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('password_hash', sa.String(length=300), nullable=False),
     sa.Column('is_admin', sa.Boolean(), nullable=False),
+    sa.Column('session_epoch', sa.Integer(), server_default='0', nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
