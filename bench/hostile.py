@@ -1,6 +1,7 @@
 """Hostile clients benchmark (issue 11): what one misbehaving phone costs the others.
 
     python -m bench.hostile flood [--seconds 5] [--rate 1000] [--only vote,sync]
+                                  [--database sqlite|postgresql]
     python -m bench.hostile fds [--phones 300] [--gunicorn]
 
 ``flood``: the server as ``make run`` serves it (``python app.py``, gevent, SQLite). One
@@ -213,17 +214,19 @@ def flooder_main(url: str, token: str, name: str, ids: tuple[int, int], rate: fl
     results.put(asyncio.run(run()))
 
 
-async def run_flood(seconds: float, rate: float, only: str = "") -> dict[str, Any]:
+async def run_flood(
+    seconds: float, rate: float, only: str = "", database: str = "sqlite"
+) -> dict[str, Any]:
     """Every flood kind in turn (or those named in ``only``); the figures as a dict."""
     import multiprocessing
 
     import psutil
 
-    deployment = Deployment(processes=1)
+    deployment = Deployment(processes=1, postgresql=database == "postgresql")
     deployment.create_database()
     url = deployment.start()[0]
     app = deployment.app()
-    results: dict[str, Any] = {"machine_before": machine()}
+    results: dict[str, Any] = {"machine_before": machine(), "database": database}
     try:
         session = set_up_session(app)
         tokens = bulk_join(app, session, 1 + WITNESSES)
@@ -374,12 +377,13 @@ def main(argv: list[str] | None = None) -> int:
     flood.add_argument("--seconds", type=float, default=5.0)
     flood.add_argument("--rate", type=float, default=1000.0)
     flood.add_argument("--only", default="", help="comma-separated flood kinds")
+    flood.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     fds = commands.add_parser("fds")
     fds.add_argument("--phones", type=int, default=300)
     fds.add_argument("--gunicorn", action="store_true")
     args = parser.parse_args(argv)
     if args.command == "flood":
-        results = asyncio.run(run_flood(args.seconds, args.rate, args.only))
+        results = asyncio.run(run_flood(args.seconds, args.rate, args.only, args.database))
         print(json.dumps(results, indent=2))
         return 0 if results["within_targets"] else 1
     results = asyncio.run(_fds(args))

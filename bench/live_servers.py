@@ -46,9 +46,11 @@ class Deployment:
     env: dict[str, str] = field(default_factory=dict)
     servers: list[subprocess.Popen] = field(default_factory=list)
     ports: list[int] = field(default_factory=list)
+    # One process runs on SQLite unless asked for PostgreSQL (bench.hostile --database).
+    postgresql: bool = False
 
     def create_database(self) -> None:
-        if self.processes == 1:
+        if self.processes == 1 and not self.postgresql:
             self.database_url = "sqlite:///" + str(self.workdir / "bench.sqlite")
         else:
             import psycopg

@@ -1,6 +1,7 @@
 """Issue 11: a phone flooding the server cannot cost other phones their votes.
 
-The real server (``python app.py``, as ``make run`` serves it); one phone floods each event
+The real server (``python app.py``, as ``make run`` serves it, on SQLite; the events that
+reach the database also on PostgreSQL); one phone floods each event
 type in turn — every phone and facilitator event, an unknown one, a payload nested too deep,
 one too large — at 1,000 events per second for 5 s, reconnecting whenever the server puts
 it out, while five other phones vote and sync. The timings are a benchmark
@@ -16,6 +17,7 @@ import asyncio
 import pytest
 
 from bench.hostile import run_flood
+from tests.conftest import postgres_available
 
 
 @pytest.mark.timeout(280)
@@ -29,6 +31,28 @@ def test_a_flooding_phone_costs_the_others_nothing():
         assert run["witness_requests"] >= 10, (name, run)
         assert run["flood_sent"] > 2500, (name, run)  # it did flood
         # Refused in memory: at most a bucket's worth served per connection.
+        served = sum(count for code, count in run["flood_acks"].items() if code != "rate_limited")
+        assert run["flood_acks"].get("rate_limited", 0) > served, (name, run)
+    assert results["tracebacks_in_server_log"] == 0
+
+
+# The events that reach the database when they are let through: the same on PostgreSQL.
+DATABASE_EVENTS = "vote,sync,propose,my_proposals,moderate"
+
+
+@pytest.mark.timeout(200)
+def test_a_flooding_phone_costs_the_others_nothing_on_postgresql():
+    reason = postgres_available()
+    if reason:
+        pytest.skip(reason)
+    results = asyncio.run(
+        run_flood(seconds=5.0, rate=1000.0, only=DATABASE_EVENTS, database="postgresql")
+    )
+    assert results["database"] == "postgresql"
+    for name, run in results["runs"].items():
+        assert run["witness_refused"] == [], (name, run)
+        assert run["witness_lost"] == 0, (name, run)
+        assert run["witness_requests"] >= 10, (name, run)
         served = sum(count for code, count in run["flood_acks"].items() if code != "rate_limited")
         assert run["flood_acks"].get("rate_limited", 0) > served, (name, run)
     assert results["tracebacks_in_server_log"] == 0
