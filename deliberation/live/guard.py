@@ -172,6 +172,8 @@ _per_address: dict[str, int] = {}
 # Buckets belong to who calls (a participant, whatever their sockets; else the socket), so
 # reconnecting does not refill one: a client that reconnects to flood again finds it empty.
 _buckets: dict[str, _Bucket] = {}
+# How many idle buckets may wait for a sweep beyond twice the sockets connected.
+SWEEP_SLACK = 1000
 
 
 def _setting(name: str, default: float) -> float:
@@ -222,20 +224,20 @@ def forget(sid: str) -> None:
         bucket = _buckets.get(state.key)
         if bucket is not None:
             bucket.sockets -= 1
-        _drop_idle_buckets()
+            if _idle(bucket, time.monotonic()):
+                del _buckets[state.key]
+        # Buckets left half-empty by their last socket go in a sweep now and then: a hall
+        # disconnecting at once must not scan every bucket for every socket.
+        if len(_buckets) > 2 * len(_sockets) + SWEEP_SLACK:
+            now = time.monotonic()
+            for key in [key for key, bucket in _buckets.items() if _idle(bucket, now)]:
+                del _buckets[key]
 
 
-def _drop_idle_buckets() -> None:
-    """Forget buckets without sockets that are full again (called with the lock held)."""
-    now = time.monotonic()
+def _idle(bucket: _Bucket, now: float) -> bool:
+    """No socket draws from it and it has filled up again: nothing left to remember."""
     rate, burst = _setting("SOCKET_RATE", DEFAULT_RATE), _setting("SOCKET_BURST", DEFAULT_BURST)
-    idle = [
-        key
-        for key, bucket in _buckets.items()
-        if bucket.sockets <= 0 and bucket.tokens + (now - bucket.stamp) * rate >= burst
-    ]
-    for key in idle:
-        del _buckets[key]
+    return bucket.sockets <= 0 and bucket.tokens + (now - bucket.stamp) * rate >= burst
 
 
 def close_transport_soon(sid: str, delay: float = 1.0) -> None:
@@ -252,11 +254,6 @@ def close_transport_soon(sid: str, delay: float = 1.0) -> None:
             server.eio.disconnect(eio_sid)
 
     socketio.start_background_task(close)
-
-
-def connections_from(address: str) -> int:
-    with _lock:
-        return _per_address.get(address, 0)
 
 
 def clear() -> None:
