@@ -336,3 +336,18 @@ def test_join_pages_refuse_nul_and_drop_control_characters(any_db_app, caplog):
         names = [p.display_name for p in db.session.scalars(db.select(Participant))]
     assert names == ["Ana[31m"]
     no_tracebacks(caplog)
+
+
+def test_ids_in_addresses_beyond_the_id_columns_are_not_found(any_db_app, caplog):
+    app = any_db_app
+    password = "Zebra-lantern-quartz-88"
+    with app.app_context():
+        create_or_update_organizer("big@example.org", password)
+    client = app.test_client()
+    login = client.post("/login", data={"email": "big@example.org", "password": password})
+    assert login.status_code == 302
+    with caplog.at_level(logging.WARNING):
+        for number in (10**30, 2**64, 2**63, 2**31):
+            # Before: SQLite could not bind the number (a 500), PostgreSQL refused it.
+            assert client.get(f"/facilitate/session/{number}").status_code == 404
+    no_tracebacks(caplog)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, abort, request
+from werkzeug.routing import IntegerConverter
 
 from .. import inputs
 
@@ -19,7 +20,18 @@ def refuse_unstorable_input() -> None:
         abort(400)
 
 
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: at most the id columns' range, so that a number no row
+    can have is a 404 before any query (SQLite cannot even bind one beyond 64 bits)."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002, ANN001, ANN002, ANN003
+        kwargs.setdefault("max", inputs.ID_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
 def register(app: Flask) -> None:
+    # Before any blueprint: the rules take their converters when they are added.
+    app.url_map.converters["int"] = IdConverter
     from . import (
         admission,
         auth,
