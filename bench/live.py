@@ -286,7 +286,7 @@ class Bench:
 
         tokens: list[str] = []
         if args.join == "bulk":
-            progress(f"{args.phones} phones joining through services.sessions.join (not timed)")
+            progress(f"{args.phones} phones joining through services.live.sessions.join (untimed)")
             tokens = bulk_join(app, session, args.phones)
         progress(f"{len(servers)} server(s) up; {args.phones} phones joining over HTTP")
         self.spawn(servers, session, tokens)
@@ -423,7 +423,7 @@ class Bench:
 def close_directly(app: Any, poll_id: int) -> None:
     from deliberation.extensions import db
     from deliberation.models import Poll
-    from deliberation.services import voting
+    from deliberation.services.live import voting
 
     with app.app_context():
         voting.close_poll(db.session.get(Poll, poll_id), actor="bench")

@@ -155,7 +155,8 @@ def set_up_session(app: Any, phones: int = 0) -> dict[str, Any]:
     """An organiser, a small process, a general-assembly session with one question."""
     from deliberation.extensions import db
     from deliberation.models import Process
-    from deliberation.services import accounts, admission, membership, sessions
+    from deliberation.services.live import admission, sessions
+    from deliberation.services.people import accounts, membership
 
     with app.app_context():
         organizer, _created = accounts.create_or_update_organizer(
@@ -182,10 +183,10 @@ def set_up_session(app: Any, phones: int = 0) -> dict[str, Any]:
 
 
 def bulk_join(app: Any, session: dict[str, Any], phones: int) -> list[str]:
-    """Participants created through ``services.sessions.join``, the primitive under the
+    """Participants created through ``services.live.sessions.join``, the primitive under the
     admission service that POST /j calls (no ticket, no throttle: not what is measured)."""
     from deliberation.extensions import db
-    from deliberation.services import sessions
+    from deliberation.services.live import sessions
 
     groups = session["groups"] or [""]
     tokens = []
@@ -203,7 +204,7 @@ def read_back(app: Any, session_id: int, acked: list[tuple[str, str]]) -> dict[s
     """What the database holds for the bench poll, checked against what phones were told."""
     from deliberation.extensions import db
     from deliberation.models import Ballot, BallotReceipt, Poll, PollCount, PollVoter
-    from deliberation.services import sessions, voting
+    from deliberation.services.live import sessions, voting
 
     with app.app_context():
         poll = db.session.scalar(

@@ -25,7 +25,7 @@ EMAIL, PASSWORD = "bench-login@example.org", "a long organiser password"
 def measure(rounds: int) -> dict:
     from deliberation import create_app
     from deliberation.extensions import db
-    from deliberation.services.accounts import create_or_update_organizer
+    from deliberation.services.people.accounts import create_or_update_organizer
 
     folder = Path(tempfile.mkdtemp(prefix="bench-login-"))
     os.environ.setdefault("INSTANCE_PATH", str(folder))

@@ -93,7 +93,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from flask_babel import get_locale
 
     from . import cli, views
-    from .services.admission import check_limits
+    from .services.live.admission import check_limits
 
     check_limits(app.config)
 

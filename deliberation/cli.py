@@ -13,10 +13,10 @@ from flask.cli import AppGroup
 
 from .extensions import db
 from .models import Organizer, Process
-from .services import membership
-from .services.access import Role
-from .services.accounts import AccountError, find_organizer, set_admin
-from .services.process_file import ProcessFileError, load_yaml
+from .services.authoring.process_file import ProcessFileError, load_yaml
+from .services.people import membership
+from .services.people.access import Role
+from .services.people.accounts import AccountError, find_organizer, set_admin
 
 
 def _process_or_fail(slug: str) -> Process:
@@ -33,7 +33,7 @@ def _process_or_fail(slug: str) -> Process:
 def create_organizer(email: str, name: str, password: str) -> None:
     """Create an organiser account (or reset its password, which ends its sessions)."""
     from .live.broadcast import organizer_signed_out
-    from .services.accounts import AccountError, create_or_update_organizer
+    from .services.people.accounts import AccountError, create_or_update_organizer
 
     try:
         organizer, created = create_or_update_organizer(email, password, name=name)
@@ -67,7 +67,7 @@ def _organizer_or_fail(email: str) -> Organizer:
 )
 def import_process(file: Path, replace: bool, owner_email: str | None) -> None:
     """Import a whole process from a process file (YAML)."""
-    from .services.process_file import ProcessFileError, import_process_file
+    from .services.authoring.process_file import ProcessFileError, import_process_file
 
     owner = _organizer_or_fail(owner_email) if owner_email else None
     kept = None
@@ -144,7 +144,7 @@ def grant_admin(email: str, revoke: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def export_process(slug: str, output: Path) -> None:
     """Export a whole process to a process file (YAML)."""
-    from .services.process_file import dump_process
+    from .services.authoring.process_file import dump_process
 
     process = _process_or_fail(slug)
     output.write_text(dump_process(process), encoding="utf-8")
@@ -155,7 +155,7 @@ def export_process(slug: str, output: Path) -> None:
 @click.option("--organizer-email", default="organisateur@example.org", show_default=True)
 def load_demo(organizer_email: str) -> None:
     """Load the demo Assises (idempotent) and make sure a demo organiser exists."""
-    from .services.demo import ensure_demo
+    from .services.demo.demo import ensure_demo
 
     report = ensure_demo(organizer_email)
     for line in report:

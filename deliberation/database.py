@@ -58,7 +58,7 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms()}")
         # Deleted rows are overwritten with zeros, not left in free space: a closed secret
-        # poll's ballots are rewritten without their participants (services.secrecy).
+        # poll's ballots are rewritten without their participants (services.live.secrecy).
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 

@@ -14,7 +14,8 @@ from werkzeug.security import generate_password_hash
 from deliberation.documents import jobs
 from deliberation.extensions import db
 from deliberation.models import Membership, Organizer, Territory
-from deliberation.services import membership, sessions, voting
+from deliberation.services.live import sessions, voting
+from deliberation.services.people import membership
 from tests.live_fixtures import first_field, make_member, make_process
 
 PASSWORD = "a long enough password"

@@ -17,7 +17,7 @@ import pytest
 
 from deliberation import create_app
 from deliberation.extensions import db
-from deliberation.services.demo import DEMO_LOGIN_FILE, read_login
+from deliberation.services.demo.demo import DEMO_LOGIN_FILE, read_login
 
 ROOT = Path(__file__).resolve().parent.parent
 # The suite never writes into the developer's instance/ (their secret key, their demo login):

@@ -19,7 +19,7 @@ from deliberation.models import (
     Recommendation,
     Territory,
 )
-from deliberation.services import membership
+from deliberation.services.people import membership
 
 
 @dataclass

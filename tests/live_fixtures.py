@@ -17,7 +17,8 @@ from deliberation.models import (
     Recommendation,
     Territory,
 )
-from deliberation.services import membership, sessions
+from deliberation.services.live import sessions
+from deliberation.services.people import membership
 
 
 def make_process(slug: str = "assises", language: str = "en") -> Process:

@@ -18,7 +18,7 @@ from flask import Flask, url_for
 
 from deliberation import create_app
 from deliberation.extensions import db
-from deliberation.services.access import Capability
+from deliberation.services.people.access import Capability
 from deliberation.views.guard import PUBLIC_ENDPOINTS, SIGNED_IN, access_rule
 from tests.access_world import World, build_world, client_as, snapshot
 

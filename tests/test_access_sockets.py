@@ -13,7 +13,8 @@ from flask import Flask
 from deliberation.extensions import db, socketio
 from deliberation.live import broadcast, guard, handlers, rooms
 from deliberation.models import LiveSession, Membership, Process
-from deliberation.services import membership, sessions
+from deliberation.services.live import sessions
+from deliberation.services.people import membership
 from tests.access_world import World, build_world, client_as, snapshot
 from tests.live_fixtures import make_member
 

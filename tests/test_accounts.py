@@ -11,9 +11,9 @@ from werkzeug.security import check_password_hash
 from deliberation.extensions import db, socketio
 from deliberation.live import rooms
 from deliberation.models import Organizer
-from deliberation.services import accounts
-from deliberation.services.accounts import AccountError, create_or_update_organizer
-from deliberation.services.throttles import address_key
+from deliberation.services.people import accounts
+from deliberation.services.people.accounts import AccountError, create_or_update_organizer
+from deliberation.services.people.throttles import address_key
 from tests.live_fixtures import make_member, make_process, workshop
 
 EMAIL, PASSWORD = "orga@example.org", "a long organiser password"
@@ -106,7 +106,7 @@ def test_an_unknown_email_costs_the_same_hash_as_a_known_one(accounts_app, monke
             checked.append(args[0])
         return function(*args, **kwargs)
 
-    monkeypatch.setattr("deliberation.services.accounts.run_blocking", spying_run_blocking)
+    monkeypatch.setattr("deliberation.services.people.accounts.run_blocking", spying_run_blocking)
     monkeypatch.setattr("deliberation.models.users.run_blocking", spying_run_blocking)
     with accounts_app.app_context():
         real_hash = db.session.scalar(db.select(Organizer.password_hash).filter_by(email=EMAIL))

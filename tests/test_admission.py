@@ -12,8 +12,8 @@ from flask_babel import force_locale
 
 from deliberation.extensions import db
 from deliberation.models import LiveSession, Participant, Ticket
-from deliberation.services import admission, amendments, ballots, sessions, voting
-from deliberation.services.admission import AdmissionError, Visitor
+from deliberation.services.live import admission, amendments, ballots, sessions, voting
+from deliberation.services.live.admission import AdmissionError, Visitor
 from tests.live_fixtures import ballot_id, free_item, make_process, workshop
 
 

@@ -13,7 +13,7 @@ import pytest
 from deliberation import create_app
 from deliberation.extensions import db
 from deliberation.models import Process
-from deliberation.services import admission, sessions
+from deliberation.services.live import admission, sessions
 from tests.test_live_browser import PHONE, log_in
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from deliberation.extensions import db
 from deliberation.models import LiveSession, Organizer, Participant
-from deliberation.services import admission, sessions
+from deliberation.services.live import admission, sessions
 from tests.live_fixtures import make_member, make_process, workshop
 
 

@@ -24,8 +24,9 @@ from deliberation.models import (
     Question,
     TextVersion,
 )
-from deliberation.services import amendments, authoring, ballots, voting
-from deliberation.services.amendments import ProposalError
+from deliberation.services.authoring import authoring
+from deliberation.services.live import amendments, ballots, voting
+from deliberation.services.live.amendments import ProposalError
 from tests.conftest import make_app
 
 HYPOTHESIS = "L'accompagnement doit partir des besoins de la personne."

@@ -10,7 +10,7 @@ import pytest
 from deliberation.extensions import db, socketio
 from deliberation.live import broadcast, rooms
 from deliberation.models import Organizer, Proposal
-from deliberation.services import sessions
+from deliberation.services.live import sessions
 from tests.live_fixtures import make_member, make_process, workshop
 
 

@@ -7,10 +7,11 @@ from consolidation_data import build_tree, log_in, make_organizer
 
 from deliberation.extensions import db
 from deliberation.models import LiveSession, Participant, Proposal
-from deliberation.services import assembly, voting
-from deliberation.services import ballots as ballot_service
-from deliberation.services.consolidation import consolidate
-from deliberation.services.demo_sessions import Vote, record_session
+from deliberation.services.consolidation import assembly
+from deliberation.services.consolidation.consolidation import consolidate
+from deliberation.services.demo.demo_sessions import Vote, record_session
+from deliberation.services.live import ballots as ballot_service
+from deliberation.services.live import voting
 
 
 def ballots(**answers: int) -> list[tuple[str, dict]]:

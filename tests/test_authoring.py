@@ -18,8 +18,8 @@ from deliberation.models import (
     Recommendation,
     TextVersion,
 )
-from deliberation.services import authoring
-from deliberation.services.authoring import ConfirmationRequired, ValidationError
+from deliberation.services.authoring import authoring
+from deliberation.services.authoring.authoring import ConfirmationRequired, ValidationError
 
 AUTHOR = "org@example.org"
 

@@ -10,7 +10,7 @@ import pytest
 
 from deliberation.extensions import socketio
 from deliberation.live import rooms
-from deliberation.services.throttles import CODE_GUESSES
+from deliberation.services.people.throttles import CODE_GUESSES
 from tests.live_fixtures import make_process, workshop
 
 VENUE = "198.51.100.20"

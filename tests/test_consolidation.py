@@ -6,21 +6,21 @@ from consolidation_data import build_tree, log_in, make_organizer
 
 from deliberation.extensions import db
 from deliberation.models import Ballot, LiveSession, Poll, PollCount, Proposal
-from deliberation.services import ballots as ballot_service
-from deliberation.services import sessions, voting
-from deliberation.services.consolidation import (
+from deliberation.services.consolidation.consolidation import (
     consolidate,
     consolidate_counts,
     consolidate_item,
     outline_items,
     territory_divergence,
 )
-from deliberation.services.demo_sessions import (
+from deliberation.services.demo.demo_sessions import (
     DEMO_PREFIX,
     Vote,
     ensure_demo_sessions,
     record_session,
 )
+from deliberation.services.live import ballots as ballot_service
+from deliberation.services.live import sessions, voting
 from deliberation.tally import OutcomeRule
 
 RULE = OutcomeRule(validated=70, rework=50, block=5, divergence=25)

@@ -21,7 +21,7 @@ import socketio
 
 from deliberation.extensions import db
 from deliberation.models import Ballot, BallotReceipt, Participant, Poll
-from deliberation.services import sessions, voting
+from deliberation.services.live import sessions, voting
 from tests.conftest import LiveServer, make_app
 from tests.live_fixtures import free_item, make_process, workshop
 

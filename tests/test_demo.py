@@ -11,18 +11,18 @@ from sqlalchemy import delete, func, select
 
 from deliberation.extensions import db
 from deliberation.models import EXPERT_ROLES, Organizer, Process
-from deliberation.services import grid
-from deliberation.services.accounts import authenticate, create_or_update_organizer
-from deliberation.services.demo import (
+from deliberation.services.authoring.process_file import dump_process
+from deliberation.services.authoring.process_format import load_yaml
+from deliberation.services.consolidation import grid
+from deliberation.services.demo.demo import (
     DEMO_FILE,
     DEMO_LOGIN_FILE,
     DEMO_SLUG,
     ensure_demo,
     read_login,
 )
-from deliberation.services.passwords import password_problem
-from deliberation.services.process_file import dump_process
-from deliberation.services.process_format import load_yaml
+from deliberation.services.people.accounts import authenticate, create_or_update_organizer
+from deliberation.services.people.passwords import password_problem
 from tests.conftest import ROOT, LiveServer
 
 # "Assises de l'insertion : les documents finaux" (Wallonia, 2012-2015), the text the demo

@@ -22,7 +22,7 @@ from deliberation.documents import charts
 from deliberation.documents.proceedings import build_proceedings
 from deliberation.extensions import db
 from deliberation.models import LiveSession, Poll, PollCount, Proposal, TextVersion
-from deliberation.services.demo_sessions import Vote, record_session
+from deliberation.services.demo.demo_sessions import Vote, record_session
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 

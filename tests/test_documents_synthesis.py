@@ -17,10 +17,10 @@ from deliberation.documents.jobs import build_document, default_filename
 from deliberation.documents.synthesis import build_synthesis
 from deliberation.extensions import db
 from deliberation.models import Note, Process
-from deliberation.services.demo import DEMO_FILE, ensure_demo
-from deliberation.services.demo_sessions import Vote, record_session
-from deliberation.services.process_file import import_process_file
-from deliberation.services.text import NOTE_MARKER
+from deliberation.services.authoring.process_file import import_process_file
+from deliberation.services.authoring.text import NOTE_MARKER
+from deliberation.services.demo.demo import DEMO_FILE, ensure_demo
+from deliberation.services.demo.demo_sessions import Vote, record_session
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = Path("/work/shared/seeds/004_3731fca06418735d.txt")

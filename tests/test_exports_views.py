@@ -19,8 +19,8 @@ from test_documents_synthesis import demo_process
 from deliberation.documents import jobs
 from deliberation.extensions import db
 from deliberation.models import Process
-from deliberation.services import membership
-from deliberation.services.accounts import create_or_update_organizer
+from deliberation.services.people import membership
+from deliberation.services.people.accounts import create_or_update_organizer
 
 EMAIL, PASSWORD = "organisatrice@example.org", "un mot de passe solide"
 BASE = "/organize/assises-insertion/exports"

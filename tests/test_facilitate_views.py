@@ -10,7 +10,7 @@ import pytest
 
 from deliberation.extensions import db
 from deliberation.models import AgendaItem, LiveSession, Organizer, Poll, PollAudit, Process
-from deliberation.services import ballots, sessions, voting
+from deliberation.services.live import ballots, sessions, voting
 from tests.live_fixtures import first_field, free_item, make_member, make_process, workshop
 
 

@@ -8,7 +8,7 @@ from flask_babel import force_locale
 
 from deliberation.extensions import db
 from deliberation.models import Process
-from deliberation.services import grid
+from deliberation.services.consolidation import grid
 
 
 def test_axes_are_checked_and_stored(app):

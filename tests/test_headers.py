@@ -13,8 +13,8 @@ from deliberation.extensions import db
 from deliberation.headers import CONTENT_SECURITY_POLICY
 from deliberation.live import rooms
 from deliberation.models import Hypothesis, Process
-from deliberation.services import sessions
-from deliberation.services.accounts import create_or_update_organizer
+from deliberation.services.live import sessions
+from deliberation.services.people.accounts import create_or_update_organizer
 from tests.conftest import make_app
 from tests.live_fixtures import make_member, make_process, workshop
 

@@ -26,8 +26,8 @@ from deliberation import create_app
 from deliberation.extensions import db, socketio
 from deliberation.live import broadcast, guard, rooms
 from deliberation.models import Ballot, Poll
-from deliberation.services import ballots, sessions, voting
-from deliberation.services.accounts import create_or_update_organizer
+from deliberation.services.live import ballots, sessions, voting
+from deliberation.services.people.accounts import create_or_update_organizer
 from tests.conftest import LiveServer, free_port
 from tests.live_fixtures import ballot_id, free_item, make_member, make_process, voters, workshop
 from tests.test_crash_recovery import SECRET, prepare

@@ -22,8 +22,8 @@ from markupsafe import escape
 from deliberation.documents import jobs, queue
 from deliberation.extensions import db
 from deliberation.models import Organizer, Process
-from deliberation.services import membership
-from deliberation.services.accounts import create_or_update_organizer
+from deliberation.services.people import membership
+from deliberation.services.people.accounts import create_or_update_organizer
 from tests.live_fixtures import make_process
 from tests.test_documents_synthesis import demo_process
 

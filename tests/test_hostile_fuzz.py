@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 from deliberation.extensions import db, socketio
 from deliberation.live import broadcast, guard, rooms
-from deliberation.services import sessions, voting
-from deliberation.services.accounts import create_or_update_organizer
-from deliberation.services.process_file import ProcessFileError, load_process_text
+from deliberation.services.authoring.process_file import ProcessFileError, load_process_text
+from deliberation.services.live import sessions, voting
+from deliberation.services.people.accounts import create_or_update_organizer
 from tests.live_fixtures import free_item, make_member, make_process, workshop
 
 PASSWORD = "correct horse battery"

@@ -16,8 +16,8 @@ from deliberation import inputs
 from deliberation.extensions import db, socketio
 from deliberation.live import broadcast, guard, rooms
 from deliberation.models import Participant
-from deliberation.services import sessions
-from deliberation.services.accounts import create_or_update_organizer
+from deliberation.services.live import sessions
+from deliberation.services.people.accounts import create_or_update_organizer
 from tests.live_fixtures import ballot_id, free_item, make_member, make_process, workshop
 
 PASSWORD = "correct horse battery"

@@ -14,7 +14,7 @@ import pytest
 
 from deliberation.extensions import db
 from deliberation.models import Poll
-from deliberation.services import voting
+from deliberation.services.live import voting
 from tests.conftest import LiveServer
 from tests.test_crash_recovery import SECRET, prepare
 

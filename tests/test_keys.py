@@ -19,7 +19,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 from deliberation import create_app, keys
 from deliberation.extensions import db
-from deliberation.services.accounts import create_or_update_organizer
+from deliberation.services.people.accounts import create_or_update_organizer
 from tests.conftest import ROOT, free_port, make_app
 
 # The fallback this project once shipped, built here so that no file holds it whole.

@@ -19,7 +19,7 @@ import socketio as python_socketio
 from deliberation.extensions import db, socketio
 from deliberation.live import rooms
 from deliberation.live.manager import IndexedManager, IndexedRedisManager
-from deliberation.services import sessions
+from deliberation.services.live import sessions
 from tests.conftest import REDIS_URL, make_app, redis_available
 from tests.live_fixtures import free_item, make_process, workshop
 

@@ -10,8 +10,8 @@ import pytest
 from deliberation.extensions import db, socketio
 from deliberation.live import broadcast, rooms
 from deliberation.models import Ballot, LiveSession
-from deliberation.services import sessions
-from deliberation.services.accounts import create_or_update_organizer
+from deliberation.services.live import sessions
+from deliberation.services.people.accounts import create_or_update_organizer
 from tests.live_fixtures import ballot_id, free_item, make_member, make_process, workshop
 
 PASSWORD = "correct horse battery"
@@ -423,7 +423,7 @@ def test_facilitator_socket_opened_by_another_site_is_refused(live):
 
 
 def test_an_unexpected_failure_is_answered_and_nothing_is_counted(live, monkeypatch, caplog):
-    from deliberation.services import ballots
+    from deliberation.services.live import ballots
 
     app, ids = live
     console = facilitator(app, ids["session"])

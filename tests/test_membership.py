@@ -22,11 +22,13 @@ from deliberation.models import (
     Territory,
     utcnow,
 )
-from deliberation.services import access, authoring, membership, sessions
-from deliberation.services.access import ROLE_CAPABILITIES, Capability, Decision, Role
-from deliberation.services.demo import DEMO_SLUG, ensure_demo
-from deliberation.services.membership import MembershipError
-from deliberation.services.process_file import dump_process
+from deliberation.services.authoring import authoring
+from deliberation.services.authoring.process_file import dump_process
+from deliberation.services.demo.demo import DEMO_SLUG, ensure_demo
+from deliberation.services.live import sessions
+from deliberation.services.people import access, membership
+from deliberation.services.people.access import ROLE_CAPABILITIES, Capability, Decision, Role
+from deliberation.services.people.membership import MembershipError
 from tests.access_world import PASSWORD, build_world, client_as
 from tests.live_fixtures import make_member, make_process
 

@@ -12,7 +12,7 @@ import pytest
 from bench.live import Screens
 from bench.live_servers import set_up_session
 from deliberation.extensions import db
-from deliberation.services import sessions
+from deliberation.services.live import sessions
 from tests.conftest import REDIS_URL, LiveServer, make_app, redis_available
 
 
@@ -84,7 +84,7 @@ def test_ballot_cast_on_one_process_reaches_projector_on_the_other(tmp_path, pg_
             server.stop()
     with app.app_context():
         from deliberation.models import Poll
-        from deliberation.services import voting
+        from deliberation.services.live import voting
 
         assert voting.voted_count(db.session.get(Poll, poll_id)) == 1
         db.session.remove()

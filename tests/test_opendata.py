@@ -10,8 +10,8 @@ from test_documents_synthesis import bare_demo_process, demo_process
 
 from deliberation.extensions import db
 from deliberation.models import BallotReceipt, Participant
-from deliberation.services import opendata
-from deliberation.services.demo_sessions import Vote, record_session
+from deliberation.services.demo.demo_sessions import Vote, record_session
+from deliberation.services.publishing import opendata
 
 
 def _ballots(spec: dict[str, list[str]]):

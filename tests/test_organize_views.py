@@ -457,7 +457,7 @@ def test_language_switch_posts_with_the_page_token(tmp_path):
 
 
 def test_demo_outline_shows_five_fields_and_findings_one_to_six(app, organizer):
-    from deliberation.services.demo import ensure_demo
+    from deliberation.services.demo.demo import ensure_demo
 
     with app.app_context():
         ensure_demo("demo-organiser@example.org")

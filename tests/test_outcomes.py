@@ -11,10 +11,12 @@ from consolidation_data import build_tree, log_in, make_organizer
 from deliberation.documents.synthesis import build_synthesis
 from deliberation.extensions import db
 from deliberation.models import Poll
-from deliberation.services import assembly, opendata, voting
-from deliberation.services.consolidation import consolidate
-from deliberation.services.demo_sessions import Vote, record_session
-from deliberation.services.outcomes import item_outcomes, outcome_line
+from deliberation.services.consolidation import assembly
+from deliberation.services.consolidation.consolidation import consolidate
+from deliberation.services.consolidation.outcomes import item_outcomes, outcome_line
+from deliberation.services.demo.demo_sessions import Vote, record_session
+from deliberation.services.live import voting
+from deliberation.services.publishing import opendata
 
 
 def ballots(**answers: int) -> list[tuple[str, dict]]:

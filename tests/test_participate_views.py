@@ -9,7 +9,7 @@ import pytest
 
 from deliberation.extensions import db
 from deliberation.models import AgendaItem, Ballot, LiveSession, Participant, Poll, Process
-from deliberation.services import sessions, voting
+from deliberation.services.live import sessions, voting
 from tests.conftest import make_app
 from tests.live_fixtures import ballot_id, free_item, make_process, workshop
 

@@ -11,14 +11,15 @@ from sqlalchemy import func, select
 
 from deliberation.extensions import db
 from deliberation.models import Process, TextVersion
-from deliberation.services import authoring, grid
-from deliberation.services.demo import DEMO_FILE
-from deliberation.services.process_file import (
+from deliberation.services.authoring import authoring
+from deliberation.services.authoring.process_file import (
     ProcessFileError,
     dump_process,
     import_process_file,
     load_process_text,
 )
+from deliberation.services.consolidation import grid
+from deliberation.services.demo.demo import DEMO_FILE
 from tests.conftest import ROOT
 
 SMALL = dedent(

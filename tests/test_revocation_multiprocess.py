@@ -13,7 +13,7 @@ from bench.live_phones import CSRF_INPUT
 from bench.live_servers import ORGANIZER_EMAIL, ORGANIZER_PASSWORD, set_up_session
 from deliberation.extensions import db
 from deliberation.models import LiveSession
-from deliberation.services.accounts import create_or_update_organizer
+from deliberation.services.people.accounts import create_or_update_organizer
 from tests.conftest import REDIS_URL, LiveServer, make_app, redis_available
 from tests.live_fixtures import make_member
 

@@ -12,7 +12,8 @@ import docx
 from test_documents_synthesis import bare_demo_process
 
 from deliberation.documents.jobs import build_document
-from deliberation.services import ballots, opendata, sessions, voting
+from deliberation.services.live import ballots, sessions, voting
+from deliberation.services.publishing import opendata
 from tests.live_fixtures import ballot_id
 
 SECRET_VOTERS = [

@@ -11,8 +11,8 @@ import pytest
 
 from deliberation.extensions import socketio
 from deliberation.live import broadcast, rooms
-from deliberation.services import sessions
-from deliberation.services.accounts import create_or_update_organizer
+from deliberation.services.live import sessions
+from deliberation.services.people.accounts import create_or_update_organizer
 from tests.live_fixtures import free_item, make_member, make_process, workshop
 from tests.test_live_socket import (
     PASSWORD,

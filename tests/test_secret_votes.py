@@ -25,7 +25,7 @@ from deliberation.models import (
     PollCount,
     PollVoter,
 )
-from deliberation.services import ballots, record, secrecy, sessions, voting
+from deliberation.services.live import ballots, record, secrecy, sessions, voting
 from tests.live_fixtures import ballot_id, free_item, make_process, workshop
 
 # Who votes, and what. Group sizes chosen to exercise the folding: 5 and 4 are shown, the

@@ -8,8 +8,8 @@ from itsdangerous import URLSafeTimedSerializer
 
 from deliberation.extensions import db
 from deliberation.models import AgendaItem, Finding, LiveSession, Participant
-from deliberation.services import ballots, sessions, voting
-from deliberation.services.sessions import CODE_ALPHABET, SessionError
+from deliberation.services.live import ballots, sessions, voting
+from deliberation.services.live.sessions import CODE_ALPHABET, SessionError
 from tests.live_fixtures import ballot_id, first_field, free_item, make_process, workshop
 
 

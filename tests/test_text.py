@@ -1,6 +1,6 @@
 from markupsafe import Markup
 
-from deliberation.services.text import excerpt, plain_text, render_inline, render_markdown
+from deliberation.services.authoring.text import excerpt, plain_text, render_inline, render_markdown
 
 
 def test_usual_formatting_lists_and_tables():

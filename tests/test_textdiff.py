@@ -1,7 +1,7 @@
 import pytest
 from markupsafe import Markup
 
-from deliberation.services.textdiff import (
+from deliberation.services.authoring.textdiff import (
     change_ratio,
     diff_words,
     render_html,

@@ -7,8 +7,9 @@ from consolidation_data import build_tree, log_in, make_organizer
 
 from deliberation.extensions import db
 from deliberation.models import Proposal
-from deliberation.services import traceability, versions
-from deliberation.services.demo_sessions import Vote, record_session
+from deliberation.services.authoring import versions
+from deliberation.services.consolidation import traceability
+from deliberation.services.demo.demo_sessions import Vote, record_session
 
 
 def ballots(**answers: int) -> list[tuple[str, dict]]:

@@ -12,8 +12,8 @@ from flask_babel import force_locale
 
 from deliberation.extensions import db
 from deliberation.models import Ballot, BallotReceipt, Participant, Poll, PollAudit, PollCount
-from deliberation.services import ballots, sessions, voting
-from deliberation.services.voting import VoteError
+from deliberation.services.live import ballots, sessions, voting
+from deliberation.services.live.voting import VoteError
 from tests.live_fixtures import ballot_id, free_item, make_process, voters, workshop
 
 
@@ -365,7 +365,7 @@ def test_a_locked_database_refuses_with_server_busy_and_the_resend_counts(tmp_pa
 
 def test_a_batch_answers_each_ballot_on_its_own(ctx):
     """One transaction for many ballots (group commit), and still one answer per ballot."""
-    from deliberation.services.ballots import BallotRequest, cast_many
+    from deliberation.services.live.ballots import BallotRequest, cast_many
 
     session, poll = open_free_poll()
     alice, bob, carol, dan = voters(session, ["service_user", "employer", "employer", ""])

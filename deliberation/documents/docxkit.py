@@ -32,7 +32,7 @@ from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table
 from lxml.etree import SubElement
 
-from ..services.text import MARKDOWN_EXTENSIONS, NOTE_MARKER, sanitize_html
+from ..services.authoring.text import MARKDOWN_EXTENSIONS, NOTE_MARKER, sanitize_html
 from .footnotes import Footnotes, insert_setting
 
 # Everything XML 1.0 forbids: C0 controls but tab/newline/CR, lone surrogates, U+FFFE/U+FFFF.

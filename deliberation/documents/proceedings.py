@@ -20,15 +20,15 @@ from sqlalchemy import func
 
 from ..extensions import db
 from ..models import LiveSession, Participant, Process, Proposal, TextVersion
-from ..services.authoring import finding_numbers
-from ..services.opendata import named_record
-from ..services.outcomes import (
+from ..services.authoring.authoring import finding_numbers
+from ..services.consolidation.outcomes import (
     ItemOutcome,
     PollResult,
     item_outcomes,
     outcome_line,
     poll_results,
 )
+from ..services.publishing.opendata import named_record
 from ..tally import OutcomeRule
 from . import charts
 from .appendix import write_appendix

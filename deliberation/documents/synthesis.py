@@ -17,9 +17,9 @@ from docx import Document
 from docx.document import Document as DocumentObject
 
 from ..models import Finding, Process
-from ..services.authoring import finding_numbers
-from ..services.outcomes import ItemOutcome, item_outcomes, outcome_line
-from ..services.text import NOTE_MARKER
+from ..services.authoring.authoring import finding_numbers
+from ..services.authoring.text import NOTE_MARKER
+from ..services.consolidation.outcomes import ItemOutcome, item_outcomes, outcome_line
 from .docxkit import DocWriter, clean_text
 from .labels import words
 from .tree import load_process_tree

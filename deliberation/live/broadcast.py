@@ -20,7 +20,7 @@ from flask_babel import force_locale
 
 from ..extensions import db, socketio
 from ..models import LiveSession, Poll
-from ..services import sessions, voting
+from ..services.live import sessions, voting
 from . import gc_pacing, rooms
 
 log = logging.getLogger(__name__)

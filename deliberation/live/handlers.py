@@ -1,6 +1,7 @@
 """Socket.IO event handlers: payload in → service call → ack out (docs/protocol.md).
 
-The rules live in ``services.voting``, ``services.ballots`` and ``services.sessions``;
+The rules live in ``services.live.voting``, ``services.live.ballots`` and
+``services.live.sessions``;
 emitting to rooms lives in ``live.broadcast`` and happens only after the service committed.
 """
 
@@ -24,9 +25,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from .. import inputs
 from ..extensions import db, socketio
 from ..models import AgendaItem, LiveSession, Participant, Poll
-from ..services import access, ballots, sessions, throttles, voting
-from ..services.sessions import SessionError
-from ..services.voting import VoteError
+from ..services.live import ballots, sessions, voting
+from ..services.live.sessions import SessionError
+from ..services.live.voting import VoteError
+from ..services.people import access, throttles
 from . import broadcast, guard, proposals, rooms
 
 REFUSALS = {

@@ -1,6 +1,6 @@
 """Socket.IO handlers for proposals from the floor (docs/protocol.md, "Proposals").
 
-Thin, like :mod:`deliberation.live.handlers`: payload in → :mod:`services.amendments` →
+Thin, like :mod:`deliberation.live.handlers`: payload in → :mod:`services.live.amendments` →
 ack out; emits go through :mod:`live.broadcast` after the service committed. Importing this
 module registers the handlers.
 """
@@ -15,8 +15,9 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..models import AgendaItem, LiveSession, Participant, Poll, Proposal
-from ..services import access, amendments
-from ..services.amendments import ProposalError
+from ..services.live import amendments
+from ..services.live.amendments import ProposalError
+from ..services.people import access
 from . import broadcast, guard, rooms
 
 MESSAGES = {

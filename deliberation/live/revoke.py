@@ -14,7 +14,7 @@ from flask_socketio import disconnect
 
 from ..extensions import db
 from ..models import LiveSession, Organizer
-from ..services import access
+from ..services.people import access
 from . import rooms
 
 

@@ -169,7 +169,7 @@ class Ballot(db.Model):
     """One participant's current choice in one poll. The last one sent while open counts.
 
     When a secret poll closes its ballots become an anonymous urn: no participant, no time,
-    rows rewritten in the order of their group and choice (``services.secrecy``).
+    rows rewritten in the order of their group and choice (``services.live.secrecy``).
     """
 
     __tablename__ = "ballot"

@@ -1,7 +1,7 @@
 """Who may touch a process: its members, the invitations to join it, and the record of both.
 
-The rules that read these rows live in :mod:`deliberation.services.access`; the changes in
-:mod:`deliberation.services.membership` (docs/security.md, "Roles and membership").
+The rules that read these rows live in :mod:`deliberation.services.people.access`; the changes in
+:mod:`deliberation.services.people.membership` (docs/security.md, "Roles and membership").
 """
 
 from __future__ import annotations

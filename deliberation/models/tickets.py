@@ -16,7 +16,7 @@ TICKET_ORIGINS = ("sheet", "replacement")
 
 
 class Ticket(db.Model):
-    """A single-use admission to a session (``services.admission``).
+    """A single-use admission to a session (``services.live.admission``).
 
     ``participant_id`` is set once, by an atomic claim (``UPDATE … WHERE participant_id IS
     NULL``): a ticket admits one participant. ``device_hash`` (a hash of the claiming

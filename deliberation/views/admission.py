@@ -1,6 +1,6 @@
 """Who may join a session, for its organisers and facilitators: open joining or personal
 tickets, the head count expected in the room, ticket sheets to print, and voiding a lost
-ticket (the rules live in ``services.admission``).
+ticket (the rules live in ``services.live.admission``).
 
 Whoever runs the session (facilitators included) reads this page, sets the head count,
 voids and replaces a lost ticket at the desk and prints tickets; choosing open joining or
@@ -18,10 +18,10 @@ from ..extensions import db
 from ..live import broadcast
 from ..models import LiveSession, Ticket
 from ..offload import run_blocking
-from ..services import admission, sessions
-from ..services.access import Capability
-from ..services.sessions import SessionError
-from ..services.voting import VoteError
+from ..services.live import admission, sessions
+from ..services.live.sessions import SessionError
+from ..services.live.voting import VoteError
+from ..services.people.access import Capability
 from .guard import requires
 from .live_common import session_locale
 

@@ -16,8 +16,8 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from ..extensions import login_manager
 from ..live import broadcast
 from ..models import Organizer
-from ..services import accounts, throttles
-from ..services.passwords import MAX_LENGTH
+from ..services.people import accounts, throttles
+from ..services.people.passwords import MAX_LENGTH
 from .guard import SIGNED_IN, requires
 
 bp = Blueprint("auth", __name__)

@@ -12,10 +12,10 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import Field, Process
-from ..services import assembly, consolidation, grid, traceability
-from ..services.access import Capability
-from ..services.proposal_display import status_labels
-from ..services.text import render_markdown
+from ..services.authoring.text import render_markdown
+from ..services.consolidation import assembly, consolidation, grid, traceability
+from ..services.live.proposal_display import status_labels
+from ..services.people.access import Capability
 from .common import process_or_404
 from .guard import requires
 from .live_common import group_labels, item_type_labels, method_labels, outcome_labels

@@ -28,8 +28,8 @@ from flask_babel import gettext as _
 
 from ..documents import jobs, queue
 from ..models import Process
-from ..services import opendata
-from ..services.access import Capability
+from ..services.people.access import Capability
+from ..services.publishing import opendata
 from .common import data_response, process_or_404
 from .guard import requires
 

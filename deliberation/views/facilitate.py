@@ -19,10 +19,11 @@ from markupsafe import Markup
 from ..extensions import db
 from ..live import broadcast, proposals
 from ..models import SESSION_KINDS, TREE_ITEM_TYPES, AgendaItem, Field, LiveSession, Poll, Process
-from ..services import access, sessions, voting
-from ..services.access import Capability
-from ..services.sessions import SessionError
-from ..services.voting import VoteError
+from ..services.live import sessions, voting
+from ..services.live.sessions import SessionError
+from ..services.live.voting import VoteError
+from ..services.people import access
+from ..services.people.access import Capability
 from .common import process_or_404
 from .guard import requires
 from .live_common import (

@@ -3,7 +3,7 @@
 Every endpoint is either in :data:`PUBLIC_ENDPOINTS` (reviewed, below) or declares what it
 needs with :func:`requires`. :func:`check_access` runs before every request: it sends an
 anonymous visitor to the log-in page, finds the process the URL names (its ``slug``, or the
-process of its ``session_id``) and asks :func:`services.access.decide` — 404 for someone who
+process of its ``session_id``) and asks :func:`services.people.access.decide` — 404 for someone who
 is not a member (the process is not revealed), 403 with a clear page for a member whose role
 lacks the capability. An endpoint that declares nothing is refused: a new route is closed
 until someone decides who may use it (tests/test_access_routes.py walks them all).
@@ -21,8 +21,8 @@ from flask_login import current_user
 
 from ..extensions import db, login_manager
 from ..models import LiveSession, Process
-from ..services import access
-from ..services.access import Capability, Decision
+from ..services.people import access
+from ..services.people.access import Capability, Decision
 
 # Pages anyone may open. Each is public on purpose; keep the reason next to it.
 PUBLIC_ENDPOINTS: frozenset[str] = frozenset(

@@ -17,9 +17,9 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..extensions import db, limiter
 from ..models import Invitation, Process
-from ..services import access, membership
-from ..services.access import Capability
-from ..services.membership import MembershipError
+from ..services.people import access, membership
+from ..services.people.access import Capability
+from ..services.people.membership import MembershipError
 from .guard import SIGNED_IN, requires
 
 bp = Blueprint("invitations", __name__, url_prefix="/invite")

@@ -1,6 +1,6 @@
 """What the live pages (phone, projector, console) share: group, item-type, method and outcome
 labels (the one home of these UI labels; grade labels live with the vote rules in
-``services.voting``), the strings their scripts show, the locale of a session's process, and
+``services.live.voting``), the strings their scripts show, the locale of a session's process, and
 finding a session by the code a person typed (throttled against guessing).
 Documents name things in the process language instead (``documents.labels``)."""
 
@@ -15,8 +15,9 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from ..models import LiveSession, Process
-from ..services import sessions, throttles
-from ..services.voting import grade_labels
+from ..services.live import sessions
+from ..services.live.voting import grade_labels
+from ..services.people import throttles
 
 # Longer input is no code: refused without a lookup.
 CODE_INPUT_MAX = 20

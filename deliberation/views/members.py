@@ -1,7 +1,7 @@
 """The members page of a process: who may touch it, invitations, and the record of changes.
 
 Co-organisers read it; owners (and administrators) invite, change roles and remove. Each
-action is one call to :mod:`services.membership`; the access check is ``views.guard``'s.
+action is one call to :mod:`services.people.membership`; the access check is ``views.guard``'s.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from wtforms import SelectField, StringField
 
 from ..live.revoke import recheck_facilitators
 from ..models import MEMBER_ROLES, TITLE_MAX, Process
-from ..services import membership
-from ..services.access import Capability
-from ..services.membership import MembershipError
+from ..services.people import membership
+from ..services.people.access import Capability
+from ..services.people.membership import MembershipError
 from .common import process_or_404
 from .guard import requires
 

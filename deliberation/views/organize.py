@@ -25,12 +25,13 @@ from ..documents import jobs
 from ..extensions import db
 from ..live.revoke import recheck_facilitators
 from ..models import STANCES, TEXT_MAX, ExpertInput, Process, Territory
-from ..services import access, authoring, membership
-from ..services.access import Capability
-from ..services.authoring import KINDS, ConfirmationRequired, ValidationError
-from ..services.text import render_inline, render_markdown
-from ..services.textdiff import diff_words, render_html
-from ..services.versions import decode, history
+from ..services.authoring import authoring
+from ..services.authoring.authoring import KINDS, ConfirmationRequired, ValidationError
+from ..services.authoring.text import render_inline, render_markdown
+from ..services.authoring.textdiff import diff_words, render_html
+from ..services.authoring.versions import decode, history
+from ..services.people import access, membership
+from ..services.people.access import Capability
 from . import organize_errors
 from .common import process_or_404
 from .cooperative import render_template_cooperatively

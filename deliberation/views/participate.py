@@ -25,7 +25,7 @@ from .. import inputs
 from ..extensions import csrf, db
 from ..live import broadcast, guard
 from ..models import LiveSession, Participant
-from ..services import admission, ballots, sessions, voting
+from ..services.live import admission, ballots, sessions, voting
 from .live_common import (
     CODE_INPUT_MAX,
     TooManyCodeGuesses,

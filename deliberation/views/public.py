@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..models import Process
-from ..services import access
+from ..services.people import access
 
 bp = Blueprint("public", __name__)
 

@@ -11,10 +11,10 @@ from flask import Blueprint, abort, render_template
 from ..documents.labels import words
 from ..documents.tree import load_process_tree
 from ..models import Process
-from ..services import opendata
-from ..services.authoring import finding_numbers
-from ..services.outcomes import item_outcomes, outcome_line
-from ..services.text import render_inline, render_markdown
+from ..services.authoring.authoring import finding_numbers
+from ..services.authoring.text import render_inline, render_markdown
+from ..services.consolidation.outcomes import item_outcomes, outcome_line
+from ..services.publishing import opendata
 from .common import data_response, process_or_404
 
 bp = Blueprint("published", __name__, url_prefix="/p")

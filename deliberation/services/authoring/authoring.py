@@ -1,0 +1,402 @@
+"""Authoring a process: create, edit, delete and reorder every item of the tree.
+
+Views call these functions with plain values; each function validates, writes, records a
+text version when a text changed, and commits. Bad input raises :class:`ValidationError`
+with a message meant for the organiser; a deletion that would lose children or votes
+raises :class:`ConfirmationRequired` unless confirmed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ...extensions import db
+from ...models import (
+    EXPERT_ROLES,
+    STANCES,
+    ActionPath,
+    AgendaItem,
+    ExpertInput,
+    ExpertStance,
+    Field,
+    Finding,
+    Hypothesis,
+    ImplementationCondition,
+    LiveSession,
+    Note,
+    Poll,
+    Process,
+    Proposal,
+    Question,
+    Recommendation,
+)
+from . import versions
+from .processes import (  # noqa: F401  (part of this module's API)
+    add_territory,
+    clean_process_values,
+    create_process,
+    delete_territory,
+    rename_territory,
+    territory_sessions,
+    update_process,
+)
+from .text import excerpt
+from .validation import (
+    ConfirmationRequired,
+    Impact,
+    ValidationError,
+    _,
+    check_bool,
+    check_choice,
+    check_text,
+    check_title,
+    commit_checked,
+)
+from .versions import history, record_version  # noqa: F401  (part of this module's API)
+
+__all__ = [
+    "KINDS",
+    "ConfirmationRequired",
+    "Impact",
+    "ValidationError",
+    "create_item",
+    "create_process",
+    "delete_item",
+    "deletion_impact",
+    "finding_numbers",
+    "history",
+    "move",
+    "record_version",
+    "reorder",
+    "rollback",
+    "update_item",
+    "update_process",
+]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one kind of item hangs in the tree."""
+
+    name: str
+    model: type
+    parent: str  # kind name of the parent
+    parent_key: str  # foreign-key column naming the parent
+    siblings: str  # the parent's relationship listing this kind, in order
+    children: tuple[str, ...] = ()  # relationships holding children, for deletion
+
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind("field", Field, "process", "process_id", "fields",
+             ("questions", "findings", "expert_inputs")),
+        Kind("question", Question, "field", "field_id", "questions", ("hypotheses",)),
+        Kind("hypothesis", Hypothesis, "question", "question_id", "hypotheses", ("stances",)),
+        Kind("expert_input", ExpertInput, "field", "field_id", "expert_inputs", ("stances",)),
+        Kind("finding", Finding, "field", "field_id", "findings",
+             ("recommendations", "action_paths", "conditions", "notes")),
+        Kind("recommendation", Recommendation, "finding", "finding_id", "recommendations"),
+        Kind("action_path", ActionPath, "finding", "finding_id", "action_paths"),
+        Kind("implementation_condition", ImplementationCondition, "finding", "finding_id",
+             "conditions"),
+        Kind("note", Note, "finding", "finding_id", "notes"),
+    )
+}  # fmt: skip
+PARENT_MODELS: dict[str, type] = {"process": Process, **{k: v.model for k, v in KINDS.items()}}
+
+
+# -- looking things up -------------------------------------------------------------------
+
+
+def get_item(kind: str, item_id: int) -> Any:
+    model = PARENT_MODELS.get(kind)
+    return db.session.get(model, item_id) if model else None
+
+
+def kind_of(item: object) -> str:
+    return item.__tablename__  # type: ignore[attr-defined]
+
+
+def parent_of(item: object) -> Any:
+    kind = KINDS[kind_of(item)]
+    return getattr(item, kind.parent if kind.parent != "process" else "process")
+
+
+def process_of(item: object) -> Process:
+    while not isinstance(item, Process):
+        item = parent_of(item)
+    return item
+
+
+def label(item: object, limit: int = 80) -> str:
+    """A short plain-text name for any item, for titles, breadcrumbs and lists."""
+    if isinstance(item, Process | Field):
+        return item.title
+    if isinstance(item, ExpertInput):
+        return item.title or item.author
+    return excerpt(getattr(item, "text", ""), limit)
+
+
+def finding_numbers(process: Process) -> dict[int, int]:
+    """Finding id → its number, running across the process in field order (1, 2, 3 …)."""
+    numbers: dict[int, int] = {}
+    for field_ in process.fields:
+        for finding in field_.findings:
+            numbers[finding.id] = len(numbers) + 1
+    return numbers
+
+
+# -- items of the tree -------------------------------------------------------------------
+
+
+def _clean_item_values(kind: str, values: dict[str, Any], item: Any, parent: Any) -> dict:
+    clean: dict[str, Any] = {}
+    creating = item is None
+
+    def wants(name: str) -> bool:
+        return name in values or (creating and name in REQUIRED.get(kind, ()))
+
+    if kind == "field":
+        if wants("title"):
+            clean["title"] = check_title(values.get("title", ""), _("Title"))
+        if "description" in values:
+            clean["description"] = check_text(values["description"], _("Description"), False)
+    elif kind == "expert_input":
+        if wants("author"):
+            clean["author"] = check_title(values.get("author", ""), _("Author"))
+        for name, what in (("title", _("Title")), ("affiliation", _("Affiliation"))):
+            if name in values:
+                clean[name] = check_title(values[name], what, required=False)
+        if "role" in values:
+            clean["role"] = check_choice(values["role"], EXPERT_ROLES, _("Role"))
+        for name, what in (("text", _("Text")), ("references", _("References"))):
+            if name in values:
+                clean[name] = check_text(values[name], what, required=False)
+    else:
+        if wants("text"):
+            clean["text"] = check_text(values.get("text", ""), _("Text"))
+        for name in ("grid_row", "grid_col"):
+            if name in values and hasattr(KINDS[kind].model, name):
+                clean[name] = check_title(values[name], name, required=False)
+    if "illustrative" in values and hasattr(KINDS[kind].model, "illustrative"):
+        clean["illustrative"] = check_bool(values["illustrative"])
+    if kind == "finding" and "question_id" in values:
+        clean["question_id"] = _check_question(values["question_id"], parent or item.field)
+    return clean
+
+
+REQUIRED = {"field": ("title",), "expert_input": ("author",)}
+for _kind in ("question", "hypothesis", "finding", "recommendation", "action_path",
+              "implementation_condition", "note"):  # fmt: skip
+    REQUIRED[_kind] = ("text",)
+
+
+def _check_question(value: Any, field_: Field) -> int | None:
+    if value in (None, "", 0, "0"):
+        return None
+    try:
+        question_id = int(value)
+    except (TypeError, ValueError):
+        raise ValidationError(_("Unknown question."), "question_id") from None
+    question = db.session.get(Question, question_id)
+    if question is None or question.field.process_id != field_.process_id:
+        raise ValidationError(_("Unknown question."), "question_id")
+    return question_id
+
+
+def create_item(kind: str, parent: Any, by: str, **values: Any) -> Any:
+    """Add an item at the end of its parent's list."""
+    spec = KINDS[kind]
+    if not isinstance(parent, PARENT_MODELS[spec.parent]):
+        raise ValidationError(_("This item cannot be placed there."))
+    clean = _clean_item_values(kind, values, None, parent)
+    siblings = getattr(parent, spec.siblings)
+    item = spec.model(**clean, position=len(siblings))
+    siblings.append(item)
+    commit_checked(lambda: record_version(item, "created", by))
+    return item
+
+
+def update_item(item: Any, by: str, summary: str = "", **values: Any) -> Any:
+    kind = kind_of(item)
+    clean = _clean_item_values(kind, values, item, None)
+    before = versions.snapshot(item)
+    for name, value in clean.items():
+        setattr(item, name, value)
+    commit_checked(lambda: versions.record_if_changed(item, before, by, summary))
+    return item
+
+
+def set_stances(expert_input: ExpertInput, stances: dict[int, str]) -> None:
+    """Set how the input stands towards hypotheses; an empty stance removes it."""
+    process_id = expert_input.field.process_id
+    current = {s.hypothesis_id: s for s in expert_input.stances}
+    for hypothesis_id, stance in stances.items():
+        stance = (stance or "").strip()
+        hypothesis = db.session.get(Hypothesis, int(hypothesis_id))
+        if hypothesis is None or hypothesis.question.field.process_id != process_id:
+            raise ValidationError(_("Unknown hypothesis."), "stances")
+        if not stance:
+            if hypothesis.id in current:
+                expert_input.stances.remove(current[hypothesis.id])
+            continue
+        check_choice(stance, STANCES, _("Stance"))
+        if hypothesis.id in current:
+            current[hypothesis.id].stance = stance
+        else:
+            expert_input.stances.append(ExpertStance(hypothesis=hypothesis, stance=stance))
+    commit_checked(lambda: None)
+
+
+def rollback(item: Any, version_number: int, author: str) -> Any:
+    """Bring back the text of an earlier version; the rollback is itself a new version."""
+    try:
+        old = versions.version_of(item, version_number)
+    except versions.VersionError as error:
+        raise ValidationError(_("No version %(n)d of this item.", n=version_number)) from error
+    values = versions.decode(old)
+    if isinstance(item, Process):
+        clean = clean_process_values(values, item)
+    else:
+        clean = _clean_item_values(kind_of(item), values, item, None)
+    for name, value in clean.items():
+        setattr(item, name, value)
+    summary = f"rollback to version {version_number}"
+    commit_checked(lambda: record_version(item, "rollback", author, summary=summary))
+    return item
+
+
+# -- order -------------------------------------------------------------------------------
+
+
+def _siblings(item: Any) -> list:
+    return getattr(parent_of(item), KINDS[kind_of(item)].siblings)
+
+
+def _renumber(items: list) -> None:
+    for position, sibling in enumerate(items):
+        sibling.position = position
+
+
+def move(item: Any, offset: int) -> None:
+    """Move an item up (-1) or down (+1) among its siblings; at an end nothing happens."""
+    siblings = list(_siblings(item))
+    index = siblings.index(item)
+    target = max(0, min(len(siblings) - 1, index + offset))
+    siblings.insert(target, siblings.pop(index))
+    _renumber(siblings)
+    db.session.commit()
+    db.session.expire(parent_of(item))
+
+
+def reorder(parent: Any, kind: str, ids: list[int]) -> None:
+    """Put the parent's items of this kind in the order of ``ids`` (all of them, once)."""
+    spec = KINDS[kind]
+    siblings = list(getattr(parent, spec.siblings))
+    by_id = {s.id: s for s in siblings}
+    try:
+        wanted = [int(i) for i in ids]
+    except (TypeError, ValueError):
+        raise ValidationError(_("The new order is not a list of items.")) from None
+    if sorted(wanted) != sorted(by_id):
+        raise ValidationError(_("The list changed meanwhile; reload the page and try again."))
+    _renumber([by_id[i] for i in wanted])
+    db.session.commit()
+    db.session.expire(parent)
+
+
+# -- deletion ----------------------------------------------------------------------------
+
+VOTED_KINDS = {"hypothesis", "finding", "recommendation", "action_path", "implementation_condition"}
+
+
+def _descendants(item: Any) -> dict[str, list[int]]:
+    """Ids of the item and everything under it, by kind (table name)."""
+    found: dict[str, list[int]] = {}
+    stack = [item]
+    while stack:
+        current = stack.pop()
+        found.setdefault(kind_of(current), []).append(current.id)
+        spec = KINDS.get(kind_of(current))
+        children = spec.children if spec else ("fields",)
+        for relation in children:
+            if relation != "stances":
+                stack.extend(getattr(current, relation))
+    return found
+
+
+def deletion_impact(item: Any) -> Impact:
+    found = _descendants(item)
+    own = kind_of(item)
+    impact = Impact(
+        children={k: len(v) - (1 if k == own else 0) for k, v in found.items()},
+    )
+    impact.children = {k: n for k, n in impact.children.items() if n}
+    for kind, ids in found.items():
+        if kind in VOTED_KINDS:
+            impact.polls += db.session.scalar(
+                select(func.count(Poll.id))
+                .join(AgendaItem, Poll.agenda_item_id == AgendaItem.id)
+                .where(AgendaItem.item_type == kind, AgendaItem.item_id.in_(ids))
+            )
+            impact.ballots_agenda_items += db.session.scalar(
+                select(func.count(AgendaItem.id)).where(
+                    AgendaItem.item_type == kind, AgendaItem.item_id.in_(ids)
+                )
+            )
+        impact.proposals += db.session.scalar(
+            select(func.count(Proposal.id)).where(
+                Proposal.item_type == kind, Proposal.item_id.in_(ids)
+            )
+        )
+    if "hypothesis" in found:
+        impact.stances += db.session.scalar(
+            select(func.count(ExpertStance.id)).where(
+                ExpertStance.hypothesis_id.in_(found["hypothesis"])
+            )
+        )
+    if own == "expert_input":
+        impact.stances += len(item.stances)
+    if own == "question":
+        impact.linked_findings = db.session.scalar(
+            select(func.count(Finding.id)).filter_by(question_id=item.id)
+        )
+    if isinstance(item, Process):
+        impact.sessions = db.session.scalar(
+            select(func.count(LiveSession.id)).filter_by(process_id=item.id)
+        )
+    return impact
+
+
+def delete_item(item: Any, confirm: bool = False) -> Impact:
+    """Delete an item and what hangs under it, only once confirmed when anything would go.
+
+    Agenda items and proposals that pointed at a deleted item keep its text, so the record
+    of what was voted on stays readable. Version histories are kept.
+    """
+    impact = deletion_impact(item)
+    if impact.needs_confirmation and not confirm:
+        raise ConfirmationRequired(impact)
+    for kind, ids in _descendants(item).items():
+        texts = {i: label(get_item(kind, i), 10_000) for i in ids}
+        for agenda_item in db.session.scalars(
+            select(AgendaItem).where(AgendaItem.item_type == kind, AgendaItem.item_id.in_(ids))
+        ):
+            agenda_item.text = agenda_item.text or texts.get(agenda_item.item_id, "")
+            agenda_item.item_id = None
+        for proposal in db.session.scalars(
+            select(Proposal).where(Proposal.item_type == kind, Proposal.item_id.in_(ids))
+        ):
+            proposal.item_id = None
+    parent = None if isinstance(item, Process) else parent_of(item)
+    if parent is not None:
+        _renumber([s for s in _siblings(item) if s is not item])
+    db.session.delete(item)
+    db.session.commit()
+    if parent is not None:
+        db.session.expire(parent)
+    return impact

@@ -1,0 +1,476 @@
+"""The process file: a whole process in one human-editable YAML file (docs/process-format.md).
+
+Import reads the whole file into unsaved objects, checking everything on the way (each
+refusal names the line), and only then writes, in one transaction: a refused file writes
+nothing. Every imported text item gets a first version of kind ``imported``. Export writes
+the same shape back; importing an export gives back the same process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ...database import write_transaction
+from ...extensions import db
+from ...models import (
+    DEFAULT_GROUPS,
+    EXPERT_ROLES,
+    STANCES,
+    TEXT_MAX,
+    TITLE_MAX,
+    ExpertInput,
+    ExpertStance,
+    Field,
+    Finding,
+    Hypothesis,
+    LiveSession,
+    Process,
+    Question,
+    Territory,
+    TextVersion,
+)
+from .process_export import dump_process
+from .process_format import (
+    CONSENSUS_KEYS,
+    EXPERT_KEYS,
+    FALSE_WORDS,
+    FIELD_KEYS,
+    FINDING_ITEMS,
+    FINDING_KEYS,
+    FORMAT_VERSION,
+    GRID_AXES,
+    GRID_VALUES_MAX,
+    GROUP_MAX,
+    GROUPS_MAX,
+    HYPOTHESIS_KEYS,
+    ID_PATTERN,
+    ITEM_KEYS,
+    LANGUAGES,
+    MAX_FILE_BYTES,
+    MAX_ITEMS,
+    PROCESS_KEYS,
+    QUESTION_KEYS,
+    SLUG_MAX,
+    SLUG_PATTERN,
+    THRESHOLDS,
+    TRUE_WORDS,
+    LineList,
+    LineMap,
+    ProcessFileError,
+    load_yaml,
+)
+from .versions import record_version
+
+__all__ = ["ProcessFileError", "dump_process", "import_process_file", "load_process_text"]
+
+
+def _listing(words: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else "".join(words)
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+class _Entry:
+    """One mapping of the file (a field, a hypothesis…), read with messages that name it."""
+
+    def __init__(self, value: Any, what: str, line: int, keys: tuple[str, ...]):
+        if not isinstance(value, LineMap):
+            raise ProcessFileError(f"a {what} must be a list of keys such as {keys[0]}:", line)
+        for key in value:
+            if key not in keys:
+                raise ProcessFileError(
+                    f"unknown key {key!r} in a {what} (expected {_listing(keys)})",
+                    value.line_of(key),
+                )
+        self.map, self.what, self.line = value, what, value.line
+
+    def line_of(self, key: str) -> int:
+        return self.map.line_of(key)
+
+    def _string(self, key: str) -> str | None:
+        value = self.map.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ProcessFileError(f"{self.what} {key} must be a text", self.line_of(key))
+        return value
+
+    def _check(self, key: str, value: str, required: bool, limit: int) -> str:
+        if required and key not in self.map:
+            raise ProcessFileError(f"{self.what} {key} is missing", self.line)
+        if required and not value:
+            raise ProcessFileError(f"{self.what} {key} is empty", self.line_of(key))
+        if len(value) > limit:
+            raise ProcessFileError(
+                f"{self.what} {key} is too long ({len(value)} characters, at most {limit})",
+                self.line_of(key),
+            )
+        return value
+
+    def title(self, key: str, required: bool = False, limit: int = TITLE_MAX) -> str:
+        """A one-line text: inner whitespace collapsed, as the authoring screens do."""
+        return self._check(key, " ".join((self._string(key) or "").split()), required, limit)
+
+    def text(self, key: str, required: bool = False) -> str:
+        """A Markdown text: trimmed, without trailing spaces on its lines."""
+        raw = (self._string(key) or "").strip()
+        text = "\n".join(line.rstrip() for line in raw.split("\n"))
+        return self._check(key, text, required, TEXT_MAX)
+
+    def flag(self, key: str) -> bool:
+        word = (self._string(key) or "").strip().lower()
+        if word not in TRUE_WORDS + FALSE_WORDS:
+            raise ProcessFileError(
+                f"{self.what} {key} must be true or false, not {word!r}", self.line_of(key)
+            )
+        return word in TRUE_WORDS
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+        word = (self._string(key) or "").strip() or default
+        if word not in choices:
+            raise ProcessFileError(
+                f"unknown {key} {word!r} (expected {_listing(choices)})", self.line_of(key)
+            )
+        return word
+
+    def percent(self, key: str, default: int) -> int:
+        word = (self._string(key) or "").strip()
+        if not word:
+            return default
+        if not word.isdigit() or int(word) > 100:
+            raise ProcessFileError(
+                f"{self.what} {key} must be a whole number from 0 to 100, not {word!r}",
+                self.line_of(key),
+            )
+        return int(word)
+
+    def entries(self, key: str, what: str, keys: tuple[str, ...]) -> Iterator[_Entry]:
+        """The mappings listed under ``key``; a bare text stands for ``{text: …}``."""
+        for value, line in self.values(key):
+            if isinstance(value, str):
+                value = LineMap(text=value)
+                value.line, value.lines = line, {"text": line}
+            yield _Entry(value, what, line, keys)
+
+    def values(self, key: str) -> list[tuple[Any, int]]:
+        value = self.map.get(key)
+        if value is None or value == "":
+            return []
+        if not isinstance(value, LineList):
+            raise ProcessFileError(
+                f"{self.what} {key} must be a list (one '- ' line per item)", self.line_of(key)
+            )
+        return list(zip(value, value.lines, strict=True))
+
+    def mapping(self, key: str, what: str, keys: tuple[str, ...]) -> _Entry | None:
+        value = self.map.get(key)
+        if value is None or value == "":
+            return None
+        return _Entry(value, what, self.line_of(key), keys)
+
+
+class _Reader:
+    """Builds the unsaved process tree from the parsed file, checking every value."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, tuple[object, int]] = {}
+        self.stances: list[tuple[ExpertInput, str, str, int]] = []
+        self.question_refs: list[tuple[Finding, str, int]] = []
+
+    def read(self, data: Any) -> tuple[Process, int]:
+        if data is None or data == "":
+            raise ProcessFileError("the file is empty: it needs at least slug:, title:", 1)
+        top = _Entry(data, "process", 1, PROCESS_KEYS)
+        version = top.title("format") or FORMAT_VERSION
+        if version != FORMAT_VERSION:
+            raise ProcessFileError(
+                f"unknown format {version!r} (this version reads format {FORMAT_VERSION})",
+                top.line_of("format"),
+            )
+        slug = top.title("slug", required=True, limit=SLUG_MAX)
+        if not SLUG_PATTERN.match(slug):
+            raise ProcessFileError(
+                f"slug {slug!r} may only hold lower-case letters, digits and single hyphens "
+                "(e.g. assises-2025)",
+                top.line_of("slug"),
+            )
+        process = Process(
+            slug=slug,
+            title=top.title("title", required=True),
+            subtitle=top.text("subtitle"),
+            language=top.choice("language", LANGUAGES, "fr"),
+            introduction=top.text("introduction"),
+            steering_committee=top.text("steering_committee"),
+            consensus_labels=self._labels(top),
+            groups=self._groups(top),
+            grid=self._grid(top),
+        )
+        self._thresholds(top, process)
+        self._territories(top, process)
+        for field_entry in top.entries("fields", "field", FIELD_KEYS):
+            process.fields.append(self._field(field_entry, len(process.fields)))
+        self._resolve()
+        items = sum(1 for _item in _text_items(process)) - 1  # the process itself aside
+        if items > MAX_ITEMS:
+            raise ProcessFileError(
+                f"the file holds {items} items (fields, questions, hypotheses, expert inputs, "
+                f"findings and their lists); at most {MAX_ITEMS} can be imported: split it "
+                "into several processes"
+            )
+        return process, top.line_of("slug")
+
+    def _thresholds(self, top: _Entry, process: Process) -> None:
+        entry = top.mapping("thresholds", "thresholds", tuple(THRESHOLDS))
+        for key, (attribute, default) in THRESHOLDS.items():
+            setattr(process, attribute, entry.percent(key, default) if entry else default)
+        if process.threshold_rework > process.threshold_validated:
+            raise ProcessFileError(
+                "the rework threshold cannot be above the validated threshold",
+                entry.line_of("rework") if entry else top.line,
+            )
+
+    def _labels(self, top: _Entry) -> dict[str, str]:
+        entry = top.mapping("labels", "labels", CONSENSUS_KEYS)
+        if entry is None:
+            return {}
+        return {key: label for key in CONSENSUS_KEYS if (label := entry.title(key))}
+
+    def _groups(self, top: _Entry) -> list[str]:
+        if "groups" not in top.map:
+            return list(DEFAULT_GROUPS)
+        names: list[str] = []
+        for value, line in top.values("groups"):
+            name = " ".join(value.split()) if isinstance(value, str) else ""
+            if not name:
+                raise ProcessFileError("a group must be a non-empty name", line)
+            if len(name) > GROUP_MAX:
+                raise ProcessFileError(f"group name is too long (at most {GROUP_MAX})", line)
+            if name in names:
+                raise ProcessFileError(f"group {name!r} is listed twice", line)
+            names.append(name)
+        if len(names) > GROUPS_MAX:
+            raise ProcessFileError(f"at most {GROUPS_MAX} groups", top.line_of("groups"))
+        return names
+
+    def _grid(self, top: _Entry) -> dict:
+        entry = top.mapping("grid", "grid", GRID_AXES)
+        if entry is None:
+            return {}
+        grid: dict[str, dict] = {}
+        for axis in GRID_AXES:
+            sub = entry.mapping(axis, f"grid {axis} axis", ("name", "values"))
+            name, values = (sub.title("name"), []) if sub else ("", [])
+            for value, line in sub.values("values") if sub else []:
+                value = " ".join(value.split()) if isinstance(value, str) else ""
+                if not value or len(value) > TITLE_MAX or value in values:
+                    raise ProcessFileError(
+                        f"grid {axis} value {value!r} is empty, too long or listed twice", line
+                    )
+                values.append(value)
+            if values and not name:
+                raise ProcessFileError(f"the grid {axis} axis needs a name", entry.line_of(axis))
+            if len(values) > GRID_VALUES_MAX:
+                raise ProcessFileError(
+                    f"the grid {axis} axis has more than {GRID_VALUES_MAX} values",
+                    entry.line_of(axis),
+                )
+            grid[axis] = {"name": name, "values": values}
+        return grid
+
+    def _territories(self, top: _Entry, process: Process) -> None:
+        for value, line in top.values("territories"):
+            name = " ".join(value.split()) if isinstance(value, str) else ""
+            if not name or len(name) > TITLE_MAX:
+                raise ProcessFileError("a territory must be a name (at most 300 characters)", line)
+            if any(t.name == name for t in process.territories):
+                raise ProcessFileError(f"territory {name!r} is listed twice", line)
+            process.territories.append(Territory(name=name))
+
+    def _register(self, entry: _Entry, item: object) -> None:
+        ref = entry.title("id", limit=60)
+        if not ref:
+            return
+        if not ID_PATTERN.match(ref):
+            raise ProcessFileError(
+                f"id {ref!r} may only hold letters, digits, '-', '_' and '.'", entry.line_of("id")
+            )
+        if ref in self.ids:
+            raise ProcessFileError(
+                f"id {ref!r} is used twice (first on line {self.ids[ref][1]})", entry.line_of("id")
+            )
+        self.ids[ref] = (item, entry.line_of("id"))
+
+    def _field(self, entry: _Entry, position: int) -> Field:
+        field_ = Field(
+            position=position,
+            title=entry.title("title", required=True),
+            description=entry.text("description"),
+            illustrative=entry.flag("illustrative"),
+        )
+        for q_entry in entry.entries("questions", "question", QUESTION_KEYS):
+            question = Question(
+                position=len(field_.questions),
+                text=q_entry.text("text", required=True),
+                illustrative=q_entry.flag("illustrative"),
+            )
+            self._register(q_entry, question)
+            for h_entry in q_entry.entries("hypotheses", "hypothesis", HYPOTHESIS_KEYS):
+                hypothesis = Hypothesis(
+                    position=len(question.hypotheses),
+                    text=h_entry.text("text", required=True),
+                    grid_row=h_entry.title("grid_row"),
+                    grid_col=h_entry.title("grid_col"),
+                )
+                self._register(h_entry, hypothesis)
+                question.hypotheses.append(hypothesis)
+            field_.questions.append(question)
+        for e_entry in entry.entries("expert_inputs", "expert input", EXPERT_KEYS):
+            field_.expert_inputs.append(self._expert_input(e_entry, len(field_.expert_inputs)))
+        for f_entry in entry.entries("findings", "finding", FINDING_KEYS):
+            field_.findings.append(self._finding(f_entry, field_))
+        return field_
+
+    def _expert_input(self, entry: _Entry, position: int) -> ExpertInput:
+        expert_input = ExpertInput(
+            position=position,
+            title=entry.title("title"),
+            author=entry.title("author", required=True),
+            role=entry.choice("role", EXPERT_ROLES, "other"),
+            affiliation=entry.title("affiliation"),
+            illustrative=entry.flag("illustrative"),
+            text=entry.text("text"),
+            references=entry.text("references"),
+        )
+        stances = entry.map.get("stances")
+        if stances not in (None, ""):
+            if not isinstance(stances, LineMap):
+                raise ProcessFileError(
+                    "expert input stances must be lines such as 'f1-q1-h1: supports'",
+                    entry.line_of("stances"),
+                )
+            for ref, stance in stances.items():
+                line = stances.line_of(ref)
+                if stance not in STANCES:
+                    raise ProcessFileError(
+                        f"unknown stance {stance!r} (expected {_listing(STANCES)})", line
+                    )
+                self.stances.append((expert_input, ref, stance, line))
+        return expert_input
+
+    def _finding(self, entry: _Entry, field_: Field) -> Finding:
+        finding = Finding(position=len(field_.findings), text=entry.text("text", required=True))
+        if ref := entry.title("question"):
+            self.question_refs.append((finding, ref, entry.line_of("question")))
+        for key, (model, relation, what) in FINDING_ITEMS.items():
+            items = getattr(finding, relation)
+            for item_entry in entry.entries(key, what, ITEM_KEYS):
+                item = model(
+                    position=len(items),
+                    text=item_entry.text("text", required=True),
+                    grid_row=item_entry.title("grid_row"),
+                    grid_col=item_entry.title("grid_col"),
+                )
+                items.append(item)
+        # A [^n] marker without its note is kept, not refused: the authoring screens allow
+        # it, and an export must always import again.
+        return finding
+
+    def _resolve(self) -> None:
+        """Link stances and findings to the ids they name, now that every id is known."""
+        for expert_input, ref, stance, line in self.stances:
+            target = self.ids.get(ref, (None, 0))[0]
+            if not isinstance(target, Hypothesis):
+                raise ProcessFileError(
+                    f"unknown hypothesis {ref!r} in stances (no hypothesis has this id:)", line
+                )
+            expert_input.stances.append(ExpertStance(hypothesis=target, stance=stance))
+        for finding, ref, line in self.question_refs:
+            target = self.ids.get(ref, (None, 0))[0]
+            if not isinstance(target, Question):
+                raise ProcessFileError(f"unknown question {ref!r} (no question has this id:)", line)
+            finding.question = target
+
+
+# -- writing -----------------------------------------------------------------------------
+
+
+def import_process_file(path: str | Path, replace: bool = False) -> Process:
+    """Import the process file at ``path``; ``replace`` replaces a process with its slug."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ProcessFileError(
+            f"the file is {size // (1024 * 1024)} MB; a process file is at most "
+            f"{MAX_FILE_BYTES // (1024 * 1024)} MB"
+        )
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise ProcessFileError("the file is not UTF-8 text (save it as UTF-8)", line) from None
+    return load_process_text(text, replace=replace, source=path.name)
+
+
+def load_process_text(text: str, replace: bool = False, source: str = "") -> Process:
+    """Check the whole text, then write the process in one transaction (or nothing)."""
+    process, slug_line = _Reader().read(load_yaml(text))
+    summary = f"Imported from {source}" if source else "Imported from a process file"
+    try:
+        with write_transaction():
+            existing = db.session.scalar(select(Process).filter_by(slug=process.slug))
+            if existing is not None:
+                if not replace:
+                    raise ProcessFileError(
+                        f"slug {process.slug!r} already exists (use --replace)", slug_line
+                    )
+                _delete_for_replace(existing, slug_line)
+            db.session.add(process)
+            db.session.flush()
+            for item in _text_items(process):
+                record_version(item, "imported", "", summary=summary)
+    except IntegrityError as error:
+        raise ProcessFileError(f"the database refused the process: {error.orig}") from None
+    return process
+
+
+def _delete_for_replace(existing: Process, slug_line: int) -> None:
+    sessions = db.session.scalar(
+        select(func.count(LiveSession.id)).filter_by(process_id=existing.id)
+    )
+    if sessions:
+        raise ProcessFileError(
+            f"process {existing.slug!r} has {sessions} live session(s) with their votes; "
+            "replacing it would delete them: import it under another slug instead",
+            slug_line,
+        )
+    # Histories are keyed by (table, id), not foreign keys: drop them with their items.
+    for item in list(_text_items(existing)):
+        db.session.execute(
+            TextVersion.__table__.delete().where(
+                TextVersion.item_type == item.__tablename__, TextVersion.item_id == item.id
+            )
+        )
+    db.session.delete(existing)
+    db.session.flush()
+
+
+def _text_items(process: Process) -> Iterator[Any]:
+    """Every versioned item of the process, in reading order."""
+    yield process
+    for field_ in process.fields:
+        yield field_
+        for question in field_.questions:
+            yield question
+            yield from question.hypotheses
+        yield from field_.expert_inputs
+        for finding in field_.findings:
+            yield finding
+            for _key, (_model, relation, _what) in FINDING_ITEMS.items():
+                yield from getattr(finding, relation)

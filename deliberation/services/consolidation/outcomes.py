@@ -1,0 +1,201 @@
+"""What the votes decided, item by item: the figures the documents and open data print.
+
+Every figure comes from :func:`deliberation.tally.summarize` over the incremental counters
+(``PollCount``); nothing here counts ballots.
+
+:func:`poll_results` lists every closed (or closed and published) poll, session by session,
+for the Actes' tables and the open data. :func:`item_outcomes` gives each authored item its
+one final outcome, by the single rule the Synthèse, the Actes, the open data, the
+consolidation and the traceability pages share:
+
+1. the general assembly's latest *published* vote on the item decides
+   (:func:`~deliberation.services.consolidation.assembly.final_status`); a closed vote the
+   room has not
+   seen yet decides nothing;
+2. without one, the workshops' consolidated figure
+   (:func:`deliberation.services.consolidation.consolidation.consolidate`): per workshop session its
+   latest closed or published poll on the item, every territory's ballots added up, and the
+   process thresholds applied to the sum.
+
+Dot votes rank options; they give no outcome.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from ...documents.labels import format_percent, words
+from ...extensions import db
+from ...models import AgendaItem, LiveSession, Poll, PollCount, Process
+from ...tally import OutcomeRule, summarize
+from .assembly import ASSEMBLY_TYPES, SummaryFigures, final_status
+from .consolidation import consolidate
+
+FINAL_STATES = ("closed", "published")
+# Methods whose result is a verdict on the item (dot voting only ranks options).
+VERDICT_METHODS = ("consensus", "yes_no", "majority_judgment")
+
+
+@dataclass(frozen=True)
+class PollResult(SummaryFigures):
+    """One closed poll and its summary (``summary`` is ``tally.summarize``'s dict)."""
+
+    poll_id: int
+    session_id: int
+    session_kind: str
+    session_title: str
+    held_on: date | None
+    territory: str
+    field_id: int | None
+    agenda_item_id: int
+    item_type: str
+    item_id: int | None
+    item_text: str
+    method: str
+    state: str
+    closed_at: datetime | None
+    counts_by_group: dict[str, dict[str, int]]
+    summary: dict[str, Any]
+    # A named poll keeps who voted what (services.live.record); a secret one does not.
+    secret: bool = True
+
+    @property
+    def outcome(self) -> str | None:
+        return self.summary.get("outcome")
+
+
+@dataclass(frozen=True)
+class ItemOutcome(SummaryFigures):
+    """The final outcome of one authored item, and where it was decided."""
+
+    item_type: str
+    item_id: int
+    where: str  # "assembly" | "workshop" | "workshops"
+    method: str
+    summary: dict[str, Any]
+    # Workshop sessions (and their territories) whose votes make the figure; 0 for the assembly.
+    workshops: int = 0
+    territories: int = 0
+
+    @property
+    def outcome(self) -> str:
+        return self.summary.get("outcome") or "no_votes"
+
+
+def labels_for(process: Process, method: str) -> dict[str, str] | None:
+    """Answer labels in the process's language (the consensus scale may be customised)."""
+    if method == "consensus":
+        return process.labels()
+    if method == "yes_no":
+        return {
+            "fr": {"yes": "Oui", "no": "Non", "abstain": "Abstention"},
+            "en": {"yes": "Yes", "no": "No", "abstain": "Abstain"},
+        }.get(process.language, {"yes": "Yes", "no": "No", "abstain": "Abstain"})
+    return None
+
+
+def counts_for_polls(poll_ids: list[int]) -> dict[int, dict[str, dict[str, int]]]:
+    """poll id → {group: {key: count}}, read in one query."""
+    grouped: dict[int, dict[str, dict[str, int]]] = defaultdict(dict)
+    if not poll_ids:
+        return grouped
+    rows = db.session.execute(
+        db.select(PollCount.poll_id, PollCount.group, PollCount.key, PollCount.count).where(
+            PollCount.poll_id.in_(poll_ids)
+        )
+    )
+    for poll_id, group, key, value in rows:
+        grouped[poll_id].setdefault(group or "", {})[key] = value
+    return grouped
+
+
+def poll_results(process: Process, states: tuple[str, ...] = FINAL_STATES) -> list[PollResult]:
+    """Every poll of the process in the given states, in session and agenda order."""
+    query = (
+        db.select(Poll, AgendaItem, LiveSession)
+        .join(AgendaItem, Poll.agenda_item_id == AgendaItem.id)
+        .join(LiveSession, Poll.session_id == LiveSession.id)
+        .where(LiveSession.process_id == process.id, Poll.state.in_(states))
+        .order_by(LiveSession.held_on, LiveSession.id, AgendaItem.position, Poll.id)
+    )
+    rows = db.session.execute(query).all()
+    counts = counts_for_polls([poll.id for poll, _, _ in rows])
+    rule = OutcomeRule.from_process(process)
+    territories = {t.id: t.name for t in process.territories}
+    results = []
+    for poll, item, live in rows:
+        grouped = counts.get(poll.id, {})
+        summary = summarize(
+            poll.method, grouped, rule, poll.options or (), labels_for(process, poll.method)
+        )
+        results.append(
+            PollResult(
+                poll_id=poll.id,
+                session_id=live.id,
+                session_kind=live.kind,
+                session_title=live.title,
+                held_on=live.held_on,
+                territory=territories.get(live.territory_id, ""),
+                field_id=live.field_id,
+                agenda_item_id=item.id,
+                item_type=item.item_type,
+                item_id=item.item_id,
+                item_text=item.text or "",
+                method=poll.method,
+                state=poll.state,
+                closed_at=poll.closed_at,
+                counts_by_group=grouped,
+                summary=summary,
+                secret=poll.secret,
+            )
+        )
+    return results
+
+
+def item_outcomes(process: Process) -> dict[tuple[str, int], ItemOutcome]:
+    """(item_type, item_id) → its final outcome, for every authored item with a counted vote.
+
+    The assembly's latest published vote (``assembly.final_status``) wins; otherwise the
+    workshops' consolidated figure (``consolidation.consolidate``). See the module docstring.
+    """
+    outcomes: dict[tuple[str, int], ItemOutcome] = {}
+    for item in consolidate(process):
+        if item.item.item_type not in ASSEMBLY_TYPES or item.overall is None:
+            continue
+        if item.method not in VERDICT_METHODS:
+            continue
+        counted = [t for t in item.territories if t.counted_sessions]
+        sessions = sum(len(t.counted_sessions) for t in counted)
+        outcomes[item.key] = ItemOutcome(
+            item.item.item_type,
+            item.item.item_id,
+            "workshop" if sessions == 1 else "workshops",
+            item.method,
+            item.overall,
+            workshops=sessions,
+            territories=len(counted),
+        )
+    for key, status in final_status(process).items():
+        outcomes[key] = ItemOutcome(key[0], key[1], "assembly", status.method, status.summary)
+    return outcomes
+
+
+def outcome_line(outcome: ItemOutcome, language: str) -> str:
+    """E.g. "Validé en assemblée générale — 84 % de soutien, 212 votes"."""
+    w = words(language)
+    verdict = w.get(f"outcome_{outcome.outcome}", outcome.outcome or "")
+    if outcome.where == "assembly":
+        place = w["in_assembly"]
+    elif outcome.where == "workshops":
+        place = w["workshops"].format(n=outcome.workshops)
+    else:
+        place = w["in_workshop"]
+    parts = []
+    if outcome.support_percent is not None:
+        parts.append(w["support"].format(percent=format_percent(outcome.support_percent, language)))
+    n = outcome.ballots
+    parts.append((w["vote"] if n == 1 else w["votes"]).format(n=n))
+    return f"{verdict} {place} — {', '.join(parts)}"

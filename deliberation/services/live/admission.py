@@ -1,0 +1,452 @@
+"""Who may join a session: open joining by code, personal tickets, and the join throttles
+(docs/security.md, "One person, one vote").
+
+* **Open** sessions (workshops, by default) admit whoever has the join code. What keeps the
+  count honest there is the facilitator's eye: the console compares the places taken with
+  the head count expected in the room, and a phone may take only a few places
+  (``JOIN_LIMIT_PER_DEVICE``, keyed by its device cookie).
+* **Ticket** sessions (the general assembly, by default) admit one participant per personal
+  ticket. The claim is one conditional ``UPDATE`` (``… WHERE participant_id IS NULL``), so
+  two phones racing with the same ticket cannot both win, on SQLite or PostgreSQL. The
+  phone that claimed a ticket gets its place back with it (same device cookie); any other
+  phone is sent to the welcome desk. A voided ticket's place can no longer connect or vote
+  and its ballots leave the open polls; a replacement ticket is issued in its stead.
+* Every join request counts against the address (``JOIN_LIMIT_PER_ADDRESS``: a venue's
+  phones share one address behind NAT, so this ceiling is high), every new place against
+  the session (``JOIN_LIMIT_PER_SESSION``: an allowance per minute sized so that a hall of
+  2,000 arriving at once is in, and a flood is capped), and wrong ticket codes against the
+  device and the address.
+
+The throttles use Flask-Limiter's storage (memory, or the message queue's Redis shared by
+every process). Tickets are issued here in batches; registration (issue 15) will issue its
+own through :func:`issue_tickets` with its own origin, so there is one kind of ticket.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import secrets
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext
+from limits import RateLimitItem, parse_many
+
+from ...extensions import db, limiter
+from ...models import ADMISSIONS, LiveSession, Participant, Ticket, utcnow
+from . import sessions, voting
+from .sessions import SessionError
+
+log = logging.getLogger(__name__)
+
+TICKET_LENGTH = 10
+TICKET_ALPHABET = sessions.CODE_ALPHABET  # no look-alikes: typed from paper
+MAX_TICKETS_PER_BATCH = 2000
+MAX_TICKETS_PER_SESSION = 20000
+
+
+class AdmissionError(SessionError):
+    """A refused join; ``retry_after`` (seconds) when it is a throttle that will pass."""
+
+    def __init__(self, code: str, message: Any, retry_after: int | None = None) -> None:
+        super().__init__(code, message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who asks to join, as the view saw them: the device cookie and the client address."""
+
+    device: str
+    address: str
+
+    @property
+    def device_hash(self) -> str:
+        return device_hash(self.device)
+
+
+def device_hash(device: str) -> str:
+    """What is stored of a device cookie: a hash, so a database reader cannot replay it."""
+    return hashlib.sha256(device.encode()).hexdigest() if device else ""
+
+
+def new_device_id() -> str:
+    return secrets.token_urlsafe(24)
+
+
+# -- ticket codes ---------------------------------------------------------------------------
+
+
+def normalize_ticket(code: Any) -> str:
+    if not isinstance(code, str):
+        return ""
+    return "".join(ch for ch in code.upper() if ch not in " -_\t")[:40]
+
+
+def format_ticket(code: str) -> str:
+    """XXXXX-XXXXX: easier to read from paper and to type."""
+    half = len(code) // 2
+    return f"{code[:half]}-{code[half:]}" if code else ""
+
+
+def _new_codes(count: int, taken: set[str]) -> list[str]:
+    codes: list[str] = []
+    while len(codes) < count:
+        code = "".join(secrets.choice(TICKET_ALPHABET) for _ in range(TICKET_LENGTH))
+        if code not in taken:
+            taken.add(code)
+            codes.append(code)
+    return codes
+
+
+# -- throttles ------------------------------------------------------------------------------
+
+
+JOIN_SETTINGS = (
+    "JOIN_LIMIT_PER_ADDRESS",
+    "JOIN_LIMIT_PER_SESSION",
+    "JOIN_LIMIT_PER_DEVICE",
+    "TICKET_FAILURES_PER_DEVICE",
+    "TICKET_FAILURES_PER_ADDRESS",
+)
+
+
+def check_limits(config: Any) -> None:
+    """Refuse to start with a join limit Flask-Limiter cannot read (e.g. "100 per sec")."""
+    for setting in JOIN_SETTINGS:
+        try:
+            parse_many(config[setting])
+        except (KeyError, ValueError) as error:
+            raise RuntimeError(f"{setting}: not a rate limit ({error})") from None
+
+
+def _limits(setting: str) -> list[RateLimitItem]:
+    return _parsed(current_app.config[setting])
+
+
+@lru_cache(maxsize=64)
+def _parsed(limits: str) -> list[RateLimitItem]:
+    return list(parse_many(limits))
+
+
+def _consume(setting: str, *identifiers: str, check_only: bool = False) -> int | None:
+    """Count one request against the limits of ``setting``; the seconds to wait when one
+    is exhausted, else None. ``check_only`` asks without counting. A storage outage lets
+    the join through (logged): a hall is not locked out because Redis hiccupped."""
+    if not limiter.enabled:
+        return None
+    try:
+        strategy = limiter.limiter
+        for item in _limits(setting):
+            allowed = (
+                strategy.test(item, setting, *identifiers)
+                if check_only
+                else strategy.hit(item, setting, *identifiers)
+            )
+            if not allowed:
+                reset_at = strategy.get_window_stats(item, setting, *identifiers).reset_time
+                return max(1, math.ceil(reset_at - time.time()))
+    except Exception:  # noqa: BLE001 - fail open, see the docstring
+        log.warning("join throttle %s unavailable: letting the join through", setting)
+    return None
+
+
+def _delay(seconds: int) -> Any:
+    """A wait in words: seconds, or minutes once it is two minutes or more."""
+    if seconds < 120:
+        return lazy_gettext("%(n)s seconds", n=seconds)
+    return lazy_gettext("%(n)s minutes", n=math.ceil(seconds / 60))
+
+
+def _wait_message(code: str, seconds: int) -> AdmissionError:
+    delay = _delay(seconds)
+    messages = {
+        "join_busy": lazy_gettext(
+            "Many people are joining at this moment. Please try again in %(delay)s.",
+            delay=delay,
+        ),
+        "join_throttled": lazy_gettext(
+            "Too many joins from this network right now. Please try again in %(delay)s.",
+            delay=delay,
+        ),
+        "device_limit": lazy_gettext(
+            "This phone has already taken several places in this session. "
+            "Please ask the facilitator, or try again in %(delay)s.",
+            delay=delay,
+        ),
+        "ticket_tries": lazy_gettext(
+            "Too many wrong ticket codes. Please wait %(delay)s, or see the welcome desk.",
+            delay=delay,
+        ),
+    }
+    return AdmissionError(code, messages[code], retry_after=seconds)
+
+
+# -- joining --------------------------------------------------------------------------------
+
+
+def admit(
+    session: LiveSession,
+    visitor: Visitor,
+    display_name: str = "",
+    group: str = "",
+    ticket: Any = None,
+) -> tuple[Participant, str]:
+    """Admit a visitor to a session: their place (new, or theirs again) and its token.
+
+    Raises :class:`AdmissionError` (a throttle, a ticket refused) or
+    :class:`~deliberation.services.live.sessions.SessionError` (a group not offered)."""
+    wait = _consume("JOIN_LIMIT_PER_ADDRESS", visitor.address)
+    if wait:
+        raise _wait_message("join_throttled", wait)
+    if session.admission == "tickets":
+        return _admit_with_ticket(session, visitor, display_name, group, ticket)
+    device_key = (str(session.id), visitor.device_hash)
+    wait = _consume("JOIN_LIMIT_PER_DEVICE", *device_key, check_only=True)
+    if wait:
+        raise _wait_message("device_limit", wait)
+    wait = _consume("JOIN_LIMIT_PER_SESSION", str(session.id))
+    if wait:
+        raise _wait_message("join_busy", wait)
+    participant = sessions.new_participant(session, display_name, group)
+    token = sessions.token_for(participant)  # from values set now: no reload after commit
+    db.session.add(participant)
+    db.session.commit()
+    _consume("JOIN_LIMIT_PER_DEVICE", *device_key)
+    return participant, token
+
+
+def _refused(code: str) -> AdmissionError:
+    messages = {
+        "ticket_required": lazy_gettext(
+            "This session admits participants with a personal ticket: "
+            "type the code printed on your ticket."
+        ),
+        "unknown_ticket": lazy_gettext(
+            "This ticket code is not valid for this session. "
+            "Check the code, or see the welcome desk."
+        ),
+        "ticket_used": lazy_gettext(
+            "This ticket has already been used on another phone. "
+            "If it is yours, please see the welcome desk."
+        ),
+        "ticket_voided": lazy_gettext(
+            "This ticket has been cancelled. Please see the welcome desk."
+        ),
+    }
+    return AdmissionError(code, messages[code])
+
+
+def _admit_with_ticket(
+    session: LiveSession, visitor: Visitor, display_name: str, group: str, ticket_code: Any
+) -> tuple[Participant, str]:
+    code = normalize_ticket(ticket_code)
+    if not code:
+        raise _refused("ticket_required")
+    for setting, key in (
+        ("TICKET_FAILURES_PER_DEVICE", visitor.device_hash),
+        ("TICKET_FAILURES_PER_ADDRESS", visitor.address),
+    ):
+        wait = _consume(setting, key, check_only=True)
+        if wait:
+            raise _wait_message("ticket_tries", wait)
+    ticket = db.session.scalar(db.select(Ticket).filter_by(session_id=session.id, code=code))
+    if ticket is None:
+        _consume("TICKET_FAILURES_PER_DEVICE", visitor.device_hash)
+        _consume("TICKET_FAILURES_PER_ADDRESS", visitor.address)
+        raise _refused("unknown_ticket")
+    if ticket.voided_at is not None:
+        raise _refused("ticket_voided")
+    if ticket.participant_id is not None:
+        return _place_back(ticket, visitor)
+    wait = _consume("JOIN_LIMIT_PER_SESSION", str(session.id))
+    if wait:
+        raise _wait_message("join_busy", wait)
+    ticket_id = ticket.id
+    # Built (and its group checked) before the transaction, which starts by committing what
+    # was read: the session's attributes are fresh now, not reloaded then.
+    participant = sessions.new_participant(session, display_name, group)
+    token = sessions.token_for(participant)
+    try:
+        with voting.write_or_busy():
+            db.session.add(participant)
+            db.session.flush()
+            # The claim: only one transaction finds the ticket unclaimed.
+            claimed = db.session.execute(
+                db.update(Ticket)
+                .where(
+                    Ticket.id == ticket_id,
+                    Ticket.participant_id.is_(None),
+                    Ticket.voided_at.is_(None),
+                )
+                .values(
+                    participant_id=participant.id,
+                    claimed_at=utcnow(),
+                    device_hash=visitor.device_hash,
+                )
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if claimed != 1:
+                raise _refused("ticket_used")
+    except voting.VoteError as busy:
+        raise AdmissionError(busy.code, busy.message) from None
+    return participant, token
+
+
+def _place_back(ticket: Ticket, visitor: Visitor) -> tuple[Participant, str]:
+    """The phone that claimed this ticket comes back (its token lost): its own place."""
+    participant = db.session.get(Participant, ticket.participant_id)
+    same_phone = bool(ticket.device_hash) and secrets.compare_digest(
+        ticket.device_hash, visitor.device_hash
+    )
+    if not same_phone or participant is None or participant.voided_at is not None:
+        raise _refused("ticket_used")
+    return participant, sessions.token_for(participant)
+
+
+# -- what the organiser and the facilitator do ------------------------------------------------
+
+
+def _bad(code: str, message: Any) -> SessionError:
+    return SessionError(code, message)
+
+
+def issue_tickets(session: LiveSession, count: Any, origin: str = "sheet") -> int:
+    """Issue ``count`` new tickets to a session, as one batch; return the batch number."""
+    if type(count) is not int or not 1 <= count <= MAX_TICKETS_PER_BATCH:
+        raise _bad(
+            "invalid_count",
+            lazy_gettext("Give a number of tickets from 1 to %(max)s.", max=MAX_TICKETS_PER_BATCH),
+        )
+    session_id = session.id
+    with voting.write_or_busy():
+        _lock_session(session_id)
+        codes = set(db.session.scalars(db.select(Ticket.code).filter_by(session_id=session_id)))
+        if len(codes) + count > MAX_TICKETS_PER_SESSION:
+            raise _bad(
+                "too_many_tickets",
+                lazy_gettext("A session has at most %(max)s tickets.", max=MAX_TICKETS_PER_SESSION),
+            )
+        batch = _next_batch(session_id)
+        now = utcnow()
+        db.session.execute(
+            db.insert(Ticket),
+            [
+                {
+                    "session_id": session_id,
+                    "code": code,
+                    "origin": origin,
+                    "batch": batch,
+                    "issued_at": now,
+                    "device_hash": "",
+                }
+                for code in _new_codes(count, codes)
+            ],
+        )
+    return batch
+
+
+def void_ticket(session: LiveSession, code: Any) -> Ticket:
+    """Void a lost or stolen ticket and issue its replacement (returned).
+
+    The voided ticket's place can no longer connect or vote, and its ballots leave the
+    session's open polls, so the person votes once, from the replacement."""
+    normalized = normalize_ticket(code)
+    session_id = session.id
+    with voting.write_or_busy():
+        _lock_session(session_id)
+        ticket = db.session.scalar(
+            db.select(Ticket).filter_by(session_id=session_id, code=normalized).with_for_update()
+        )
+        if ticket is None:
+            raise _refused("unknown_ticket")
+        if ticket.voided_at is not None:
+            raise _refused("ticket_voided")
+        now = utcnow()
+        ticket.voided_at = now
+        if ticket.participant_id is not None:
+            participant = db.session.get(Participant, ticket.participant_id)
+            participant.voided_at = now
+            voting.withdraw_open_ballots(session_id, participant.id)
+        taken = set(db.session.scalars(db.select(Ticket.code).filter_by(session_id=session_id)))
+        replacement = Ticket(
+            session_id=session_id,
+            code=_new_codes(1, taken)[0],
+            origin="replacement",
+            batch=_next_batch(session_id),
+            issued_at=now,
+            device_hash="",
+        )
+        db.session.add(replacement)
+        db.session.flush()
+        ticket.replaced_by_id = replacement.id
+    return replacement
+
+
+def set_admission(session: LiveSession, admission: Any) -> None:
+    if admission not in ADMISSIONS:
+        raise _bad("invalid_admission", lazy_gettext("Choose open joining or personal tickets."))
+    session.admission = admission
+    db.session.commit()
+
+
+def set_expected(session: LiveSession, expected: Any) -> None:
+    """The head count expected in the room (``None``: not set)."""
+    if expected is not None and (
+        type(expected) is not int or not 0 <= expected <= sessions.EXPECTED_MAX
+    ):
+        raise _bad(
+            "invalid_expected",
+            lazy_gettext(
+                "The expected head count is a whole number from 0 to %(max)s.",
+                max=sessions.EXPECTED_MAX,
+            ),
+        )
+    session.expected_count = expected
+    db.session.commit()
+
+
+def tickets_of(session: LiveSession, batch: int | None = None) -> list[Ticket]:
+    """The session's tickets still to hand out (not claimed, not voided), or one batch's."""
+    query = db.select(Ticket).filter_by(session_id=session.id).order_by(Ticket.id)
+    if batch is not None:
+        query = query.filter_by(batch=batch)
+    else:
+        query = query.filter(Ticket.participant_id.is_(None), Ticket.voided_at.is_(None))
+    return list(db.session.scalars(query))
+
+
+def batches(session: LiveSession) -> list[dict[str, Any]]:
+    """Each batch: its number, origin, when issued, how many tickets, used, voided."""
+    rows = db.session.execute(
+        db.select(
+            Ticket.batch,
+            db.func.min(Ticket.origin),
+            db.func.min(Ticket.issued_at),
+            db.func.count(),
+            db.func.count(Ticket.participant_id),
+            db.func.count(Ticket.voided_at),
+        )
+        .where(Ticket.session_id == session.id)
+        .group_by(Ticket.batch)
+        .order_by(Ticket.batch)
+    )
+    return [
+        {"batch": b, "origin": o, "issued_at": at, "tickets": n, "used": used, "voided": voided}
+        for b, o, at, n, used, voided in rows
+    ]
+
+
+def _lock_session(session_id: int) -> None:
+    """Serialise the writers of one session's tickets (PostgreSQL; SQLite's lock is global)."""
+    db.session.execute(db.select(LiveSession.id).filter_by(id=session_id).with_for_update())
+
+
+def _next_batch(session_id: int) -> int:
+    last = db.session.scalar(db.select(db.func.max(Ticket.batch)).filter_by(session_id=session_id))
+    return (last or 0) + 1

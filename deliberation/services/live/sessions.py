@@ -1,0 +1,370 @@
+"""Live sessions: creation, join codes, participants and their tokens, the agenda, and the
+state each screen (phone, projector, facilitator console) is given.
+
+The vote rules themselves live in :mod:`deliberation.services.live.voting`; this module only
+reads polls to describe them.
+"""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+from datetime import date
+from typing import Any
+
+import segno
+from flask import current_app
+from flask_babel import force_locale, lazy_gettext
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.exc import IntegrityError
+
+from ...extensions import db
+from ...models import (
+    ADMISSIONS,
+    AGENDA_ITEM_TYPES,
+    SESSION_KINDS,
+    TITLE_MAX,
+    ActionPath,
+    AgendaItem,
+    Field,
+    Finding,
+    Hypothesis,
+    ImplementationCondition,
+    LiveSession,
+    Participant,
+    Poll,
+    Process,
+    Proposal,
+    Recommendation,
+    Territory,
+)
+from . import voting
+from .presentation import (  # noqa: F401  (part of this module's API, used by the views)
+    action_path_options,
+    agenda_summary,
+    authored_item,
+    finding_numbers,
+    join_path,
+    joined_count,
+    present_item,
+    state_for,
+    ticket_counts,
+)
+
+# No look-alikes: no 0/O, 1/I/L, 2/Z, 5/S, 6/G, 8/B.
+CODE_ALPHABET = "ACDEFHJKMNPQRTUVWXY3479"
+CODE_LENGTH = 6
+TOKEN_SALT = "participant"
+TOKEN_MAX_AGE = 30 * 24 * 3600
+DISPLAY_NAME_MAX = 80
+ROLES = ("phone", "projector", "facilitator")
+_CODE_CHARACTERS = frozenset(CODE_ALPHABET)
+# The largest head count a session may expect.
+EXPECTED_MAX = 100_000
+
+
+class SessionError(Exception):
+    """A refused request: ``code`` for programs, ``message`` (lazy, localised) for people."""
+
+    def __init__(self, code: str, message: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = message
+
+    def payload(self, language: str | None = None) -> dict[str, Any]:
+        with force_locale(language or "fr"):
+            return {"ok": False, "error": self.code, "message": str(self.message)}
+
+
+# -- sessions and codes -------------------------------------------------------------------
+
+
+def normalize_code(code: str | None) -> str:
+    return "".join(ch for ch in (code or "").upper() if ch not in " -_\t")
+
+
+def new_join_code() -> str:
+    for _attempt in range(50):
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if db.session.scalar(db.select(LiveSession.id).filter_by(join_code=code)) is None:
+            return code
+    raise RuntimeError("could not find a free join code")  # 23**6 codes: practically never
+
+
+def create_session(
+    process: Process,
+    kind: str,
+    title: str,
+    field_id: int | None = None,
+    territory_id: int | None = None,
+    held_on: date | None = None,
+    place: str = "",
+    admission: str | None = None,
+    expected_count: int | None = None,
+) -> LiveSession:
+    """A new session. ``admission`` defaults to personal tickets for a general assembly
+    (binding votes) and to the join code alone for a workshop."""
+    title = (title or "").strip()
+    if kind not in SESSION_KINDS:
+        raise SessionError("invalid_kind", lazy_gettext("Choose a workshop or a general assembly."))
+    if admission is None:
+        admission = "tickets" if kind == "assembly" else "open"
+    if admission not in ADMISSIONS:
+        raise SessionError(
+            "invalid_admission", lazy_gettext("Choose open joining or personal tickets.")
+        )
+    if expected_count is not None and (
+        type(expected_count) is not int or not 0 <= expected_count <= EXPECTED_MAX
+    ):
+        raise SessionError(
+            "invalid_expected",
+            lazy_gettext(
+                "The expected head count is a whole number from 0 to %(max)s.", max=EXPECTED_MAX
+            ),
+        )
+    if not title:
+        raise SessionError("invalid_title", lazy_gettext("Give the session a title."))
+    if len(title) > TITLE_MAX or len(place or "") > TITLE_MAX:
+        raise SessionError("invalid_title", lazy_gettext("This text is too long."))
+    if field_id is not None:
+        field = db.session.get(Field, field_id)
+        if field is None or field.process_id != process.id:
+            raise SessionError("unknown_field", lazy_gettext("This field is not in the process."))
+    if territory_id is not None:
+        territory = db.session.get(Territory, territory_id)
+        if territory is None or territory.process_id != process.id:
+            raise SessionError(
+                "unknown_territory", lazy_gettext("This territory is not in the process.")
+            )
+    for _attempt in range(5):
+        session = LiveSession(
+            process_id=process.id,
+            kind=kind,
+            title=title,
+            field_id=field_id,
+            territory_id=territory_id,
+            held_on=held_on,
+            place=(place or "").strip(),
+            join_code=new_join_code(),
+            admission=admission,
+            expected_count=expected_count,
+        )
+        db.session.add(session)
+        try:
+            db.session.commit()
+            return session
+        except IntegrityError:  # two sessions drew the same code at the same moment
+            db.session.rollback()
+    raise RuntimeError("could not store the session")
+
+
+def session_by_code(code: str | None) -> LiveSession | None:
+    code = normalize_code(code)
+    # Only a code that can exist is looked up (a NUL would even be refused by PostgreSQL).
+    if len(code) != CODE_LENGTH or not set(code) <= _CODE_CHARACTERS:
+        return None
+    return db.session.scalar(db.select(LiveSession).filter_by(join_code=code))
+
+
+def qr_svg(url: str) -> str:
+    """The QR code of ``url`` as an inline SVG that scales with its container."""
+    return segno.make(url, error="m").svg_inline(scale=10, border=2, omitsize=True)
+
+
+# -- participants and tokens --------------------------------------------------------------
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT)
+
+
+def token_for(participant: Participant) -> str:
+    return _serializer().dumps({"p": participant.token_id, "s": participant.session_id})
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters and lone surrogates: nobody means them in a
+    name, and PostgreSQL refuses a NUL."""
+    if text.isascii():
+        return "".join(ch for ch in text if " " <= ch <= "~" or ch in "\t\n")
+    return "".join(
+        ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cs") or ch in "\t\n"
+    )
+
+
+def join(code: str, display_name: str = "", group: str = "") -> tuple[Participant, str]:
+    """A new participant of the session with this code, and the signed token they keep.
+
+    No admission rule here (tickets, throttles): people join through
+    :func:`deliberation.services.live.admission.admit`; this is the primitive it uses, and what
+    trusted code (the demo, the bench, tests) calls directly."""
+    session = session_by_code(code)
+    if session is None:
+        raise SessionError("unknown_session", lazy_gettext("No session has this code."))
+    participant = new_participant(session, display_name, group)
+    db.session.add(participant)
+    db.session.commit()
+    return participant, token_for(participant)
+
+
+def new_participant(session: LiveSession, display_name: str = "", group: str = "") -> Participant:
+    """A participant of ``session``, checked, not added to the database session yet (the
+    caller adds it in the transaction of its choice)."""
+    group = (group or "").strip()
+    if group and group not in (session.process.groups or []):
+        raise SessionError("invalid_group", lazy_gettext("Choose a group from the list."))
+    display_name = " ".join(printable(display_name or "").split())[:DISPLAY_NAME_MAX]
+    participant = Participant(
+        session_id=session.id,
+        token_id=secrets.token_urlsafe(24),
+        display_name=display_name,
+        group=group,
+    )
+    return participant
+
+
+def _token_data(token: Any) -> dict | None:
+    if not token or not isinstance(token, str) or len(token) > 500:
+        return None
+    try:
+        data = _serializer().loads(token, max_age=TOKEN_MAX_AGE)
+    except BadSignature:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def token_subject(token: Any) -> str | None:
+    """Whom a token names (its participant's public id), from its signature alone: no
+    database access, so the live edge can charge a connection before doing any."""
+    data = _token_data(token)
+    return str(data.get("p")) if data is not None else None
+
+
+def participant_from_token(token: str | None) -> Participant | None:
+    data = _token_data(token)
+    if data is None:
+        return None
+    participant = db.session.scalar(db.select(Participant).filter_by(token_id=str(data.get("p"))))
+    if participant is None or participant.session_id != data.get("s"):
+        return None
+    if participant.voided_at is not None:
+        return None  # its ticket was voided: the place no longer connects or votes
+    return participant
+
+
+# -- the agenda ---------------------------------------------------------------------------
+
+
+def _process_of(item: Any) -> int | None:
+    if isinstance(item, Hypothesis):
+        return item.question.field.process_id
+    if isinstance(item, Finding):
+        return item.field.process_id
+    if isinstance(item, (Recommendation, ActionPath, ImplementationCondition)):
+        return item.finding.field.process_id
+    if isinstance(item, Proposal):
+        return db.session.get(LiveSession, item.session_id).process_id
+    return None
+
+
+def add_agenda_item(
+    session: LiveSession, item_type: str, item_id: int | None = None, text: str = ""
+) -> AgendaItem:
+    """Append an item to the agenda: an authored item of the process, or a free question."""
+    if item_type not in AGENDA_ITEM_TYPES:
+        raise SessionError("invalid_item", lazy_gettext("This kind of item cannot be voted on."))
+    text = (text or "").strip()
+    if item_type == "free":
+        if not text:
+            raise SessionError("invalid_item", lazy_gettext("Type the question to put."))
+        item_id = None
+    else:
+        authored = authored_item(item_type, item_id)
+        if authored is None or _process_of(authored) != session.process_id:
+            raise SessionError("unknown_item", lazy_gettext("This item is not in the process."))
+        if item_type == "action_paths" and not authored.action_paths:
+            raise SessionError("invalid_item", lazy_gettext("This finding has no action path."))
+        # A snapshot, shown if the authored item is deleted later.
+        text = text or getattr(authored, "text", "")
+    last = db.session.scalar(
+        db.select(db.func.max(AgendaItem.position)).filter_by(session_id=session.id)
+    )
+    agenda_item = AgendaItem(
+        session_id=session.id,
+        position=(last + 1) if last is not None else 0,
+        item_type=item_type,
+        item_id=item_id,
+        text=text,
+    )
+    db.session.add(agenda_item)
+    db.session.commit()
+    return agenda_item
+
+
+def move_agenda_item(agenda_item: AgendaItem, new_position: int) -> None:
+    """Move an item to ``new_position`` (0-based, clamped) and renumber the agenda."""
+    items = list(
+        db.session.scalars(
+            db.select(AgendaItem)
+            .filter_by(session_id=agenda_item.session_id)
+            .order_by(AgendaItem.position, AgendaItem.id)
+        )
+    )
+    items.remove(agenda_item)
+    new_position = max(0, min(int(new_position), len(items)))
+    items.insert(new_position, agenda_item)
+    for position, item in enumerate(items):
+        item.position = position
+    db.session.commit()
+
+
+def remove_agenda_item(agenda_item: AgendaItem) -> None:
+    """Remove an item that was never voted on (a vote, even closed, is part of the record)."""
+    if any(poll.state != "draft" for poll in agenda_item.polls):
+        raise SessionError(
+            "item_has_votes", lazy_gettext("This item has been voted on; it stays on the agenda.")
+        )
+    session = agenda_item.session
+    if session.current_item_id == agenda_item.id:
+        session.current_item_id = None
+    db.session.delete(agenda_item)
+    db.session.commit()
+
+
+def fill_agenda_from_field(session: LiveSession, field: Field) -> list[AgendaItem]:
+    """Append a field's items in the order of a workshop: every hypothesis of its questions,
+    then each finding with its recommendations, its action paths (one dot vote) and its
+    implementation conditions. Items already on the agenda are not added twice."""
+    if field.process_id != session.process_id:
+        raise SessionError("unknown_field", lazy_gettext("This field is not in the process."))
+    present = {(item.item_type, item.item_id) for item in session.agenda}
+    wanted: list[tuple[str, int]] = []
+    for question in field.questions:
+        wanted += [("hypothesis", hypothesis.id) for hypothesis in question.hypotheses]
+    for finding in field.findings:
+        wanted.append(("finding", finding.id))
+        wanted += [("recommendation", item.id) for item in finding.recommendations]
+        if finding.action_paths:
+            wanted.append(("action_paths", finding.id))
+        wanted += [("implementation_condition", item.id) for item in finding.conditions]
+    return [
+        add_agenda_item(session, item_type, item_id)
+        for item_type, item_id in wanted
+        if (item_type, item_id) not in present
+    ]
+
+
+def show_item(session: LiveSession, agenda_item: AgendaItem | None) -> None:
+    """Put an item (or nothing: the idle screen) before the room."""
+    if agenda_item is not None and agenda_item.session_id != session.id:
+        raise SessionError("unknown_item", lazy_gettext("This item is not on the agenda."))
+    with voting.write_or_busy():
+        open_poll = db.session.scalar(
+            db.select(Poll.id).filter_by(session_id=session.id, state="open").limit(1)
+        )
+        target = agenda_item.id if agenda_item is not None else None
+        if open_poll is not None and target != session.current_item_id:
+            raise SessionError(
+                "poll_open", lazy_gettext("Close the vote in progress before moving on.")
+            )
+        session.current_item_id = target
