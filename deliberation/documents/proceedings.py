@@ -18,6 +18,7 @@ from docx.document import Document as DocumentObject
 from docx.shared import Cm
 from sqlalchemy import func
 
+from .. import methods
 from ..extensions import db
 from ..models import LiveSession, Participant, Process, Proposal, TextVersion
 from ..services.authoring.authoring import finding_numbers
@@ -292,7 +293,8 @@ def write_poll(writer: DocWriter, result: PollResult, items: ItemIndex, lang: st
     )
     summary = result.summary
     answers = summary.get("answers") or []
-    if result.method == "majority_judgment":
+    method = methods.method(result.method)
+    if method.display.chart == "grades":
         header = [w["answer"], w["majority_grade"], w["rank"], w["percent"]]
         rows = [
             [
@@ -305,14 +307,14 @@ def write_poll(writer: DocWriter, result: PollResult, items: ItemIndex, lang: st
         ]
         chart_rows = [[g["count"] for g in a.get("grades", [])] for a in answers]
     else:
-        header = [w["answer"], w["dots"] if result.method == "dot" else w["count"], w["percent"]]
+        header = [w["answer"], method.document_text(lang).count, w["percent"]]
         rows = [[a["label"], a["count"], format_percent(a.get("percent"), lang)] for a in answers]
         groups = [g for g in summary.get("groups") or [] if not g.get("hidden")]
         chart_rows = [[a["count"] for a in answers]] + [
             [a["count"] for a in g.get("answers") or []] for g in groups
         ]
     # The first column doubles as the chart's legend: each answer in its bar colour.
-    fills = None if result.method == "majority_judgment" else charts.hex_colours(len(answers))
+    fills = None if method.display.chart == "grades" else charts.hex_colours(len(answers))
     writer.table(header, rows, fills=fills)
     group_rows = summary.get("groups") or []
     if group_rows:

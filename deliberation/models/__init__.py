@@ -4,7 +4,6 @@ from .base import TEXT_MAX, TITLE_MAX, utcnow
 from .live import (
     ADMISSIONS,
     AGENDA_ITEM_TYPES,
-    POLL_METHODS,
     POLL_STATES,
     SESSION_KINDS,
     TREE_ITEM_TYPES,
@@ -50,7 +49,6 @@ __all__ = [
     "DEFAULT_GROUPS",
     "EXPERT_ROLES",
     "MEMBER_ROLES",
-    "POLL_METHODS",
     "POLL_STATES",
     "SESSION_KINDS",
     "STANCES",

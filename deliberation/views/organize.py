@@ -27,6 +27,7 @@ from ..live.revoke import recheck_facilitators
 from ..models import STANCES, TEXT_MAX, ExpertInput, Process, Territory
 from ..services.authoring import authoring
 from ..services.authoring.authoring import KINDS, ConfirmationRequired, ValidationError
+from ..services.authoring.processes import CONSENSUS_KEYS
 from ..services.authoring.text import render_inline, render_markdown
 from ..services.authoring.textdiff import diff_words, render_html
 from ..services.authoring.versions import decode, history
@@ -67,7 +68,6 @@ STANCE_LABELS = {
     "nuances": _l("nuances"),
     "contradicts": _l("contradicts"),
 }
-CONSENSUS_KEYS = ("full", "reservations", "mixed", "disagree", "block")
 
 
 @bp.app_context_processor
@@ -184,6 +184,7 @@ def settings(slug: str):
         form=form,
         territory_form=TerritoryForm(formdata=None),
         defaults=process.labels() if not process.consensus_labels else {},
+        consensus_keys=CONSENSUS_KEYS,
         delete_form=ConfirmForm(),
     ), (400 if request.method == "POST" else 200)
 

@@ -140,7 +140,7 @@
   function buildSingleChoice(poll, previous) {
     var fieldset = document.createElement("fieldset");
     var legend = document.createElement("legend");
-    legend.textContent = poll.method === "consensus" ? S.your_position : S.your_answer;
+    legend.textContent = poll.legend || "";
     fieldset.appendChild(legend);
     var list = document.createElement("div");
     list.className = "choices";
@@ -155,7 +155,7 @@
   function buildJudgment(poll, previous) {
     var wrap = document.createElement("fieldset");
     var legend = document.createElement("legend");
-    legend.textContent = S.grade_each;
+    legend.textContent = poll.legend || "";
     wrap.appendChild(legend);
     (poll.options || []).forEach(function (option, index) {
       var fieldset = document.createElement("fieldset");
@@ -205,7 +205,7 @@
     dotState[poll.id] = counts;
     var fieldset = document.createElement("fieldset");
     var legend = document.createElement("legend");
-    legend.textContent = S.your_answer;
+    legend.textContent = poll.legend || "";
     fieldset.appendChild(legend);
     var left = document.createElement("p");
     left.className = "dots-left";
@@ -263,13 +263,10 @@
       return;
     }
     var previous = lastChoice[poll.id] || (pending()[poll.id] && pending()[poll.id].choice);
-    var built;
-    if (poll.method === "majority_judgment") { built = buildJudgment(poll, previous); }
-    else if (poll.method === "dot") { built = buildDots(poll, previous); }
-    else { built = buildSingleChoice(poll, previous); }
-    fields.appendChild(built);
+    var ballotForm = formOf(poll);
+    fields.appendChild(ballotForm.build(poll, previous));
     form.hidden = false;
-    if (poll.method === "dot") { updateDots(poll); }
+    if (ballotForm.shown) { ballotForm.shown(poll); }
     markChecked(form);
   }
 
@@ -353,23 +350,42 @@
 
   /* ---------- voting ---------- */
 
-  function readChoice(poll) {
+  function readSingleChoice(poll) {
+    var picked = $("ballot").querySelector("input[name=answer]:checked");
+    return picked ? { answer: picked.value } : { error: S.choose_first };
+  }
+
+  function readJudgment(poll) {
     var form = $("ballot");
-    if (poll.method === "consensus" || poll.method === "yes_no") {
-      var picked = form.querySelector("input[name=answer]:checked");
-      return picked ? { answer: picked.value } : { error: S.choose_first };
-    }
-    if (poll.method === "majority_judgment") {
-      var grades = {}, missing = 0;
-      (poll.options || []).forEach(function (option, index) {
-        var chosen = form.querySelector("input[name=grade-" + index + "]:checked");
-        if (chosen) { grades[option.key] = chosen.value; } else { missing += 1; }
-      });
-      return missing ? { error: R.fill(S.grade_all, { missing: missing }) } : { grades: grades };
-    }
+    var grades = {}, missing = 0;
+    (poll.options || []).forEach(function (option, index) {
+      var chosen = form.querySelector("input[name=grade-" + index + "]:checked");
+      if (chosen) { grades[option.key] = chosen.value; } else { missing += 1; }
+    });
+    return missing ? { error: R.fill(S.grade_all, { missing: missing }) } : { grades: grades };
+  }
+
+  function readDots(poll) {
     var dots = {}, counts = dotState[poll.id] || {}, total = 0;
     Object.keys(counts).forEach(function (k) { if (counts[k] > 0) { dots[k] = counts[k]; total += counts[k]; } });
     return total ? { dots: dots } : { error: S.dots_none };
+  }
+
+  /* The ballot forms, by the `form` the server names for the poll's method
+     (deliberation.methods): build the fields, read the choice, and (optionally) refresh
+     once shown. A method with a new kind of ballot adds its form here. */
+  var FORMS = {
+    single: { build: buildSingleChoice, read: readSingleChoice },
+    grades: { build: buildJudgment, read: readJudgment },
+    dots: { build: buildDots, read: readDots, shown: updateDots }
+  };
+
+  function formOf(poll) {
+    return FORMS[poll.form] || FORMS.single;
+  }
+
+  function readChoice(poll) {
+    return formOf(poll).read(poll);
   }
 
   function forgetRound(pollId) {

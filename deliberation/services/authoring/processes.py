@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ...extensions import db
+from ...methods.consensus import CONSENSUS
 from ...models import LiveSession, Organizer, Process, Territory
 from ..people.membership import make_owner
 from . import versions
@@ -25,7 +26,7 @@ from .validation import (
 from .versions import record_version
 
 PROCESS_TEXTS = ("title", "subtitle", "introduction", "steering_committee")
-CONSENSUS_KEYS = ("full", "reservations", "mixed", "disagree", "block")
+CONSENSUS_KEYS = CONSENSUS.answer_keys
 GROUP_MAX = 80
 GROUPS_MAX = 20
 

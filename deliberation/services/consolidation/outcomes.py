@@ -1,6 +1,6 @@
 """What the votes decided, item by item: the figures the documents and open data print.
 
-Every figure comes from :func:`deliberation.tally.summarize` over the incremental counters
+Every figure comes from :func:`deliberation.methods.summarize` over the incremental counters
 (``PollCount``); nothing here counts ballots.
 
 :func:`poll_results` lists every closed (or closed and published) poll, session by session,
@@ -27,16 +27,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from ... import methods
 from ...documents.labels import format_percent, words
 from ...extensions import db
 from ...models import AgendaItem, LiveSession, Poll, PollCount, Process
-from ...tally import OutcomeRule, summarize
+from ...tally import OutcomeRule
 from .assembly import ASSEMBLY_TYPES, SummaryFigures, final_status
 from .consolidation import consolidate
 
 FINAL_STATES = ("closed", "published")
-# Methods whose result is a verdict on the item (dot voting only ranks options).
-VERDICT_METHODS = ("consensus", "yes_no", "majority_judgment")
 
 
 @dataclass(frozen=True)
@@ -87,14 +86,7 @@ class ItemOutcome(SummaryFigures):
 
 def labels_for(process: Process, method: str) -> dict[str, str] | None:
     """Answer labels in the process's language (the consensus scale may be customised)."""
-    if method == "consensus":
-        return process.labels()
-    if method == "yes_no":
-        return {
-            "fr": {"yes": "Oui", "no": "Non", "abstain": "Abstention"},
-            "en": {"yes": "Yes", "no": "No", "abstain": "Abstain"},
-        }.get(process.language, {"yes": "Yes", "no": "No", "abstain": "Abstain"})
-    return None
+    return methods.method(method).document_labels(process)
 
 
 def counts_for_polls(poll_ids: list[int]) -> dict[int, dict[str, dict[str, int]]]:
@@ -128,7 +120,7 @@ def poll_results(process: Process, states: tuple[str, ...] = FINAL_STATES) -> li
     results = []
     for poll, item, live in rows:
         grouped = counts.get(poll.id, {})
-        summary = summarize(
+        summary = methods.summarize(
             poll.method, grouped, rule, poll.options or (), labels_for(process, poll.method)
         )
         results.append(
@@ -165,7 +157,7 @@ def item_outcomes(process: Process) -> dict[tuple[str, int], ItemOutcome]:
     for item in consolidate(process):
         if item.item.item_type not in ASSEMBLY_TYPES or item.overall is None:
             continue
-        if item.method not in VERDICT_METHODS:
+        if not methods.method(item.method).verdict:
             continue
         counted = [t for t in item.territories if t.counted_sessions]
         sessions = sum(len(t.counted_sessions) for t in counted)
