@@ -36,10 +36,10 @@ GARBAGE = [
 def test_each_method_is_registered_once_in_order() -> None:
     keys = [method.key for method in methods.METHODS]
     assert len(keys) == len(set(keys))
-    assert methods.METHOD_KEYS == tuple(keys)
-    assert methods.DEFAULT_METHOD == keys[0]
+    assert tuple(keys) == methods.METHOD_KEYS
+    assert keys[0] == methods.DEFAULT_METHOD
     assert methods.OPTIONS_METHOD in keys
-    assert methods.VERDICT_METHODS == tuple(m.key for m in methods.METHODS if m.verdict)
+    assert tuple(m.key for m in methods.METHODS if m.verdict) == methods.VERDICT_METHODS
     assert [methods.order_of(key) for key in keys] == list(range(len(keys)))
     assert methods.order_of("nothing") == len(keys)
 

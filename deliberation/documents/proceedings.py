@@ -26,6 +26,7 @@ from ..services.consolidation.outcomes import (
     ItemOutcome,
     PollResult,
     item_outcomes,
+    item_priorities,
     outcome_line,
     poll_results,
 )
@@ -50,6 +51,7 @@ def build_proceedings(process: Process, progress: Progress | None = None) -> Doc
     lang = process.language
     results = poll_results(process)
     outcomes = item_outcomes(process)
+    priorities = item_priorities(process)
     numbers = finding_numbers(process)
     items = ItemIndex(process, numbers, w)
     sessions = db.session.scalars(
@@ -68,7 +70,7 @@ def build_proceedings(process: Process, progress: Progress | None = None) -> Doc
     step()
 
     for index, field_ in enumerate(process.fields, start=1):
-        write_field(writer, field_, index, numbers, outcomes, w)
+        write_field(writer, field_, index, numbers, outcomes, w, priorities)
         step()
 
     participants = participants_by_session(process.id)
@@ -170,6 +172,7 @@ def write_field(
     numbers: dict[int, int],
     outcomes: dict[tuple[str, int], ItemOutcome],
     w: dict[str, str],
+    priorities: dict[tuple[str, int], ItemOutcome] | None = None,
 ) -> None:
     writer.paragraph(f"{index}. {field_.title}", "Heading 1")
     if field_.description.strip():
@@ -211,7 +214,7 @@ def write_field(
     if field_.findings:
         writer.paragraph(w["synthesis_title"], "Heading 2")
         for finding in field_.findings:
-            write_finding(writer, finding, numbers.get(finding.id, 0), outcomes, w)
+            write_finding(writer, finding, numbers.get(finding.id, 0), outcomes, w, priorities)
 
 
 def participants_by_session(process_id: int) -> dict[int, dict[str, int]]:

@@ -175,6 +175,52 @@ def item_outcomes(process: Process) -> dict[tuple[str, int], ItemOutcome]:
     return outcomes
 
 
+def item_priorities(process: Process) -> dict[tuple[str, int], ItemOutcome]:
+    """(item_type, item_id) → the workshops' consolidated order of an item voted by a method
+    that ranks options rather than deciding (dots, ranking): the order of priority the
+    Synthèse prints under a finding's action paths. Same figures as the consolidation."""
+    priorities: dict[tuple[str, int], ItemOutcome] = {}
+    for item in consolidate(process):
+        if item.overall is None or item.method is None or methods.method(item.method).verdict:
+            continue
+        if not item.overall.get("ballots") or not item.overall.get("ranking"):
+            continue
+        counted = [t for t in item.territories if t.counted_sessions]
+        sessions = sum(len(t.counted_sessions) for t in counted)
+        priorities[item.key] = ItemOutcome(
+            item.item.item_type,
+            item.item.item_id,
+            "workshop" if sessions == 1 else "workshops",
+            item.method,
+            item.overall,
+            workshops=sessions,
+            territories=len(counted),
+        )
+    return priorities
+
+
+def priority_line(priority: ItemOutcome, language: str, label_max: int = 80) -> str:
+    """E.g. "Ordre de priorité (Vote par gommettes, en ateliers (2), 24 votes) : 1. …; 2. …"."""
+    w = words(language)
+    method = methods.method(priority.method).document_text(language)
+    place = w["in_workshop"] if priority.where == "workshop" else w["workshops"]
+    labels = {a["key"]: a["label"] for a in priority.summary.get("answers") or []}
+
+    def short(text: str) -> str:
+        text = " ".join(str(text).split())
+        return text if len(text) <= label_max else text[: label_max - 1].rstrip() + "…"
+
+    order = "; ".join(
+        f"{entry['rank']}. {short(labels.get(entry['key'], entry['key']))}"
+        for entry in priority.summary.get("ranking") or []
+    )
+    n = priority.ballots
+    votes = (w["vote"] if n == 1 else w["votes"]).format(n=n)
+    colon = " :" if language == "fr" else ":"
+    head = f"{w['priorities']} ({method.title}, {place.format(n=priority.workshops)}, {votes})"
+    return f"{head}{colon} {order}"
+
+
 def outcome_line(outcome: ItemOutcome, language: str) -> str:
     """E.g. "Validé en assemblée générale — 84 % de soutien, 212 votes"."""
     w = words(language)
