@@ -18,10 +18,11 @@ from .base import VoteMethod
 from .consensus import CONSENSUS
 from .dot import DOT
 from .majority_judgment import MAJORITY_JUDGMENT
+from .ranking import RANKING
 from .yes_no import YES_NO
 
 # In the order the console offers them; the first is the default.
-METHODS: tuple[VoteMethod, ...] = (CONSENSUS, YES_NO, MAJORITY_JUDGMENT, DOT)
+METHODS: tuple[VoteMethod, ...] = (CONSENSUS, YES_NO, MAJORITY_JUDGMENT, DOT, RANKING)
 BY_KEY: dict[str, VoteMethod] = {method.key: method for method in METHODS}
 METHOD_KEYS: tuple[str, ...] = tuple(BY_KEY)
 DEFAULT_METHOD: str = METHODS[0].key

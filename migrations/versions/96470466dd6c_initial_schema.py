@@ -299,7 +299,7 @@ def upgrade():
     sa.Column('round', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.CheckConstraint("method IN ('consensus', 'yes_no', 'majority_judgment', 'dot')", name='poll_method_known'),
+    sa.CheckConstraint("method IN ('consensus', 'yes_no', 'majority_judgment', 'dot', 'ranking')", name='poll_method_known'),
     sa.CheckConstraint("state IN ('draft', 'open', 'closed', 'published')", name='poll_state_known'),
     sa.ForeignKeyConstraint(['agenda_item_id'], ['agenda_item.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['session_id'], ['live_session.id'], ondelete='CASCADE'),
