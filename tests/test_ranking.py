@@ -14,8 +14,10 @@ from deliberation.documents.synthesis import build_synthesis
 from deliberation.extensions import db, socketio
 from deliberation.live import broadcast, rooms
 from deliberation.models import Ballot, Finding, Process
+from deliberation.services.authoring.process_export import dump_process
 from deliberation.services.demo.demo_sessions import Vote, record_session
 from deliberation.services.live import sessions, voting
+from deliberation.services.live.presentation import present_item
 from deliberation.services.people.accounts import create_or_update_organizer
 from deliberation.services.publishing import opendata
 from tests.live_fixtures import ballot_id, free_item, make_member, make_process, workshop
@@ -252,3 +254,34 @@ def test_documents_and_open_data_carry_the_ranking(any_db_app):
     (poll,) = [p for p in data["polls"] if p["method"] == "ranking"]
     assert {a["label"]: a["count"] for a in poll["answers"]} == {first: 4, second: 3}
     assert {g["group"] for g in poll["groups"]} == {"service_user", "employer"}
+
+
+def test_organisers_choose_ranking_for_action_paths(app):
+    with app.app_context():
+        process = make_process(language="fr")
+        organizer, _created = create_or_update_organizer("owner@example.org", PASSWORD)
+        make_member(process.id, organizer.id, "owner")
+        finding_id = process.fields[0].findings[0].id
+        session = workshop(process)
+        paths = sessions.add_agenda_item(session, "action_paths", finding_id)
+        assert present_item(paths)["suggested_method"] == "dot"  # the registry's default
+        slug, paths_id = process.slug, paths.id
+    client = app.test_client()
+    client.post("/login", data={"email": "owner@example.org", "password": PASSWORD})
+    page = client.get(f"/organize/{slug}/settings").get_data(as_text=True)
+    assert 'value="ranking"' in page and "Classement (méthode de Borda)" in page
+    form = {"title": "Assises", "language": "fr", "priority_method": "ranking"}
+    assert client.post(f"/organize/{slug}/settings", data=form).status_code == 302
+    # Not a method that ranks options: refused in words, nothing saved.
+    for wrong in ("consensus", "borda", "x" * 5000):
+        bad = client.post(f"/organize/{slug}/settings", data={**form, "priority_method": wrong})
+        assert bad.status_code == 400
+        assert "Méthode de vote des pistes d’action" in bad.get_data(as_text=True)
+    with app.app_context():
+        process = db.session.scalar(db.select(Process).filter_by(slug=slug))
+        assert process.priority_method == "ranking"
+        # The console now suggests ranking for the action paths.
+        assert present_item(db.session.get(type(paths), paths_id))["suggested_method"] == (
+            "ranking"
+        )
+        assert "priority_method: ranking" in dump_process(process)

@@ -26,8 +26,12 @@ METHODS: tuple[VoteMethod, ...] = (CONSENSUS, YES_NO, MAJORITY_JUDGMENT, DOT, RA
 BY_KEY: dict[str, VoteMethod] = {method.key: method for method in METHODS}
 METHOD_KEYS: tuple[str, ...] = tuple(BY_KEY)
 DEFAULT_METHOD: str = METHODS[0].key
-# What the console suggests for an item that offers several options (action paths).
+# What the console suggests for an item that offers several options (action paths), unless
+# the process chose another of the methods that prioritise options (organiser settings).
 OPTIONS_METHOD: str = DOT.key
+PRIORITY_METHODS: tuple[str, ...] = tuple(
+    m.key for m in METHODS if m.uses_options and not m.verdict
+)
 # Methods whose result is a verdict on the item (the others rank options).
 VERDICT_METHODS: tuple[str, ...] = tuple(m.key for m in METHODS if m.verdict)
 

@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from .. import inputs
+from .. import inputs, methods
 from ..documents import jobs
 from ..extensions import db
 from ..live.revoke import recheck_facilitators
@@ -163,11 +163,15 @@ def outline(slug: str):
 def settings(slug: str):
     process = process_or_404(slug)
     form = ProcessSettingsForm(obj=process)
+    form.priority_method.choices = [
+        (key, str(methods.method(key).label)) for key in methods.PRIORITY_METHODS
+    ]
     if request.method == "GET":
         labels = process.consensus_labels or {}
         for key in CONSENSUS_KEYS:
             getattr(form, f"label_{key}").data = labels.get(key, "")
         form.groups.data = "\n".join(process.groups or [])
+        form.priority_method.data = process.priority_method or methods.OPTIONS_METHOD
     if form.validate_on_submit():
         values = _form_values(form)
         values["consensus_labels"] = {key: values.pop(f"label_{key}") for key in CONSENSUS_KEYS}

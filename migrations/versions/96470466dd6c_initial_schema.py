@@ -43,6 +43,7 @@ def upgrade():
     sa.Column('threshold_block', sa.Integer(), nullable=False),
     sa.Column('divergence_points', sa.Integer(), nullable=False),
     sa.Column('consensus_labels', sa.JSON(), nullable=False),
+    sa.Column('priority_method', sa.String(length=30), nullable=True),
     sa.Column('groups', sa.JSON(), nullable=False),
     sa.Column('grid', sa.JSON(), nullable=False),
     sa.Column('synthesis_published', sa.Boolean(), nullable=False),

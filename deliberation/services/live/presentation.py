@@ -115,7 +115,7 @@ def present_item(agenda_item: AgendaItem, numbers: dict[int, int] | None = None)
         text = "\n".join(f"- {path.text}" for path in authored.action_paths)
         context = _("Finding %(number)s: %(text)s", number=number, text=excerpt(authored.text))
         options = action_path_options(authored)
-        method = OPTIONS_METHOD
+        method = agenda_item.session.process.priority_method or OPTIONS_METHOD
     elif isinstance(authored, Finding):
         title = _("Finding %(number)s", number=numbers.get(authored.id, 0))
         text = authored.text
