@@ -125,13 +125,5 @@ class VoteMethod:
     share_header: Any = None
     consolidation_rule: Any = ""
 
-    def labels_for_results(self, process: Any) -> dict[str, str]:
-        """Answer and grade labels for the live results, in the reader's locale."""
-        return dict(self.answer_labels(process))
-
     def document_text(self, language: str) -> DocumentText:
         return self.documents.get(language) or self.documents["en"]
-
-
-def option_keys(options: Sequence[Mapping[str, Any]] | None) -> list[str]:
-    return [str(option["key"]) for option in options or []]
