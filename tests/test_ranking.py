@@ -232,6 +232,9 @@ def test_documents_and_open_data_carry_the_ranking(any_db_app):
         synthesis = reopen(build_synthesis(process))
         proceedings = reopen(build_proceedings(process))
         data = json.loads(opendata.as_json(process))
+        process.synthesis_published = True
+        db.session.commit()
+        public = any_db_app.test_client().get(f"/p/{process.slug}").get_data(as_text=True)
     # 4 employers put the first path first (1 point each), 3 service users the second.
     line = next(p.text for p in synthesis.paragraphs if p.text.startswith("Ordre de priorité"))
     assert line == (
@@ -242,6 +245,7 @@ def test_documents_and_open_data_carry_the_ranking(any_db_app):
     # method in the appendix.
     texts = [p.text for p in proceedings.paragraphs]
     assert line in texts
+    assert line in public  # the published synthesis shows the same line
     assert "Classement (méthode de Borda)" in texts
     tables = [
         [[cell.text for cell in row.cells] for row in table.rows] for table in proceedings.tables
