@@ -109,6 +109,8 @@ def from_environment(instance_path: str, root_path: str) -> dict:
         # Deployments (or test runs) sharing one Redis keep apart by channel name.
         "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL", "flask-socketio"),
         "EXPORTS_DIR": os.environ.get("EXPORTS_DIR", str(Path(root_path) / "exports")),
+        # /healthz fails below this much free disk where documents are written (0: default).
+        "HEALTH_MIN_FREE_MB": _count("HEALTH_MIN_FREE_MB"),
         # Worker processes building documents at once (each ~40 MB); the others wait.
         "EXPORT_WORKERS": int(os.environ.get("EXPORT_WORKERS", "2")),
         "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LANGUAGE", "fr"),

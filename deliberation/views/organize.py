@@ -424,14 +424,14 @@ def delete_process(slug: str):
     process = process_or_404(slug)
     form = ConfirmForm()
     if form.validate_on_submit():
-        process_id, slug = process.id, process.slug
+        process_id = process.id
         try:
             authoring.delete_item(process, confirm=request.form.get("confirm") == "yes")
         except ConfirmationRequired:
             flash(_("Please confirm the deletion below."), "error")
         else:
             # Its documents go too: a later process with the same address must not list them.
-            jobs.forget_process(current_app.config["EXPORTS_DIR"], process_id, slug)
+            jobs.forget_process(current_app.config["EXPORTS_DIR"], process_id)
             flash(_("%(kind)s deleted.", kind=KIND_LABELS["process"]), "success")
             return redirect(url_for("organize.index"))
     return render_template(
