@@ -45,6 +45,8 @@ from .organize_forms import (
     ProcessCreateForm,
     ProcessSettingsForm,
     TerritoryForm,
+    groups_as_lines,
+    groups_from_lines,
 )
 
 bp = Blueprint("organize", __name__, url_prefix="/organize")
@@ -167,10 +169,11 @@ def settings(slug: str):
         labels = process.consensus_labels or {}
         for key in CONSENSUS_KEYS:
             getattr(form, f"label_{key}").data = labels.get(key, "")
-        form.groups.data = "\n".join(process.groups or [])
+        form.groups.data = groups_as_lines(process.groups or [])
     if form.validate_on_submit():
         values = _form_values(form)
         values["consensus_labels"] = {key: values.pop(f"label_{key}") for key in CONSENSUS_KEYS}
+        values["groups"] = groups_from_lines(values["groups"] or "")
         try:
             authoring.update_process(process, _author(), **values)
         except ValidationError as error:
