@@ -72,16 +72,18 @@ def groups_as_lines(keys: list[str]) -> str:
     return "\n".join(labels.get(key, key) for key in keys)
 
 
-def groups_from_lines(text: str) -> list[str]:
+def groups_from_lines(text: str | list[str]) -> list[str]:
     """Back from names to what is stored: a default group's name (or key) gives its key, so
-    phones and documents keep translating it; any other name is kept as typed."""
+    phones and documents keep translating it; any other name is kept as typed. (A form posted
+    without the box keeps the process's list, which the form took from the process.)"""
+    lines = text.splitlines() if isinstance(text, str) else [str(line) for line in text]
     keys = {
         spelling.casefold(): key
         for key, label in group_labels().items()
         if key
         for spelling in (key, str(label))
     }
-    return [keys.get(" ".join(line.split()).casefold(), line) for line in text.splitlines()]
+    return [keys.get(" ".join(line.split()).casefold(), line) for line in lines]
 
 
 class FieldForm(FlaskForm):
