@@ -36,9 +36,10 @@ def test_a_flooding_phone_costs_the_others_nothing():
         assert run["witness_lost"] == 0, (name, run)
         assert run["witness_requests"] >= 10, (name, run)
         assert run["flood_sent"] > 10 * ALLOWED, (name, run)  # it did flood
-        # Refused in memory: at most a bucket's worth served per connection.
+        # Refused in memory: at most what the bucket lets through was served (reconnecting
+        # does not refill it; once disconnected, the refusals in flight are never answered).
         served = sum(count for code, count in run["flood_acks"].items() if code != "rate_limited")
-        assert run["flood_acks"].get("rate_limited", 0) > served, (name, run)
+        assert served <= ALLOWED, (name, run)
     assert results["tracebacks_in_server_log"] == 0
 
 
@@ -60,5 +61,5 @@ def test_a_flooding_phone_costs_the_others_nothing_on_postgresql():
         assert run["witness_lost"] == 0, (name, run)
         assert run["witness_requests"] >= 10, (name, run)
         served = sum(count for code, count in run["flood_acks"].items() if code != "rate_limited")
-        assert run["flood_acks"].get("rate_limited", 0) > served, (name, run)
+        assert served <= ALLOWED, (name, run)
     assert results["tracebacks_in_server_log"] == 0
