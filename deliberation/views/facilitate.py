@@ -17,11 +17,11 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from ..extensions import db
-from ..live import broadcast, proposals
-from ..models import SESSION_KINDS, TREE_ITEM_TYPES, AgendaItem, Field, LiveSession, Poll, Process
-from ..services.live import sessions, voting
+from ..live import actions, broadcast
+from ..models import TREE_ITEM_TYPES, AgendaItem, Field, LiveSession, Process
+from ..refusals import Refused
+from ..services.live import sessions
 from ..services.live.sessions import SessionError
-from ..services.live.voting import VoteError
 from ..services.people import access
 from ..services.people.access import Capability
 from .common import process_or_404
@@ -39,8 +39,6 @@ from .live_common import (
 
 bp = Blueprint("facilitate", __name__)
 bp.register_error_handler(TooManyCodeGuesses, too_many_code_guesses)
-
-ACTIONS = ("show_item", "open_poll", "close_poll", "publish_poll", "reset_poll", "set_show_live")
 
 
 def _session_or_404(session_id: int) -> LiveSession:
@@ -109,8 +107,6 @@ def session_create(slug: str):
             held_on = date.fromisoformat(form["held_on"])
         except ValueError:
             return _sessions_page(process, form, _("The date is not valid (expected YYYY-MM-DD)."))
-    if form["kind"] not in SESSION_KINDS:
-        return _sessions_page(process, form, _("Choose a workshop or a general assembly."))
     expected = _int_or_none(form["expected_count"])
     if form["expected_count"] and expected is None:
         return _sessions_page(process, form, _("The expected head count is a whole number."))
@@ -271,7 +267,7 @@ def agenda_add(session_id: int):
             for value in request.form.getlist("items"):
                 item_type, _sep, raw_id = value.partition(":")
                 if item_type not in TREE_ITEM_TYPES or not raw_id.isdigit():
-                    raise SessionError("invalid_item", _("This kind of item cannot be voted on."))
+                    raise SessionError("invalid_item")
                 sessions.add_agenda_item(live_session, item_type, int(raw_id))
                 added += 1
             if not added:
@@ -314,77 +310,18 @@ def agenda_remove(session_id: int, agenda_id: int):
     return _back(live_session, "#agenda")
 
 
-def _options_from_lines(text: str) -> list[dict[str, str]] | None:
-    lines = [" ".join(line.split()) for line in (text or "").splitlines()]
-    lines = [line for line in lines if line]
-    if not lines:
-        return None
-    return [{"key": f"o{index}", "label": line} for index, line in enumerate(lines, start=1)]
-
-
-def _poll_in(live_session: LiveSession, raw: str | None) -> Poll:
-    poll = db.session.get(Poll, _int_or_none(raw) or 0)
-    if poll is None:
-        raise VoteError("unknown_poll")
-    if poll.session_id != live_session.id:
-        raise VoteError("not_in_session")
-    return poll
-
-
-def _item_in(live_session: LiveSession, raw: str | None) -> AgendaItem:
-    item = db.session.get(AgendaItem, _int_or_none(raw) or 0)
-    if item is None or item.session_id != live_session.id:
-        raise VoteError("unknown_item")
-    return item
-
-
-def run_action(live_session: LiveSession, action: str, form: Any, actor: str) -> None:
-    """One facilitator action from an HTTP form: the same services as the socket events."""
-    if action == "show_item":
-        raw = form.get("item_id")
-        sessions.show_item(live_session, _item_in(live_session, raw) if raw else None)
-    elif action == "open_poll":
-        countdown = _int_or_none(form.get("countdown_seconds"))
-        voting.open_poll(
-            live_session,
-            _item_in(live_session, form.get("item_id")),
-            form.get("method", "consensus"),
-            show_live=form.get("show_live") == "on",
-            options=_options_from_lines(form.get("options", "")),
-            dots=_int_or_none(form.get("dots")),
-            countdown_seconds=countdown or None,
-            actor=actor,
-            secret=form.get("secret", "yes") != "no",
-        )
-    elif action == "close_poll":
-        voting.close_poll(_poll_in(live_session, form.get("poll_id")), actor=actor)
-    elif action == "publish_poll":
-        poll = voting.publish_poll(_poll_in(live_session, form.get("poll_id")), actor=actor)
-        # As the socket handler does: the console and the authors learn what the vote made of
-        # a proposal from the floor.
-        proposals.after_publish(poll.id)
-    elif action == "reset_poll":
-        if form.get("confirm") != "yes":
-            raise SessionError("confirm", _("Tick the box to confirm that the vote starts again."))
-        voting.reset_poll(_poll_in(live_session, form.get("poll_id")), actor=actor)
-    elif action == "set_show_live":
-        poll = _poll_in(live_session, form.get("poll_id"))
-        voting.set_show_live(poll, form.get("show_live") == "on", actor=actor)
-
-
 @bp.post("/facilitate/session/<int:session_id>/action/<action>")
 @requires(Capability.FACILITATE)
 def action(session_id: int, action: str):
+    """The HTTP path of one action of the table (:mod:`deliberation.live.actions`)."""
     live_session = _session_or_404(session_id)
-    if action not in ACTIONS:
+    if action not in actions.ACTIONS:
         abort(404)
     try:
-        run_action(live_session, action, request.form, current_user.email)
-    except (VoteError, SessionError) as error:
-        db.session.rollback()
+        actions.dispatch(live_session, action, actions.FormPayload(request.form), current_user)
+    except Refused as error:
         flash(str(error.message), "error")
         return _back(live_session, "#current")
-    broadcast.session_changed(live_session.id)
     flash(_("Done."), "success")
     return _back(live_session, "#current")
 

@@ -268,11 +268,8 @@
       data.method = form.elements.method.value;
       data.secret = !$("open-named").checked;
       data.show_live = !data.secret && form.elements.show_live.checked;
-      var lines = form.elements.options.value.split(/\r?\n/).map(function (l) { return l.replace(/\s+/g, " ").trim(); })
-        .filter(function (l) { return l; });
-      if (lines.length && (data.method === "majority_judgment" || data.method === "dot")) {
-        data.options = lines.map(function (label, index) { return { key: "o" + (index + 1), label: label }; });
-      }
+      // The lines as typed: the server reads them into options (one place, both paths).
+      data.options = form.elements.options.value;
       if (data.method === "dot") { data.dots = intOrNull(form.elements.dots.value) || 3; }
       var countdown = intOrNull(form.elements.countdown_seconds.value);
       if (countdown) { data.countdown_seconds = countdown; }

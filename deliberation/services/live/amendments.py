@@ -36,6 +36,7 @@ from ...models import (
     Proposal,
     utcnow,
 )
+from ...refusals import Refused
 from ..authoring import authoring
 from ..authoring.text import plain_text
 from .proposal_display import (  # noqa: F401  (part of this module's API)
@@ -78,13 +79,8 @@ def _(text: str, **params: Any) -> str:
     return text % params if params else text
 
 
-class ProposalError(ValueError):
-    """A refusal: ``code`` for programs (see docs/protocol.md), ``message`` for people."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class ProposalError(Refused):
+    """A proposal or a moderation refused (codes and texts in :mod:`deliberation.refusals`)."""
 
 
 # -- reading -----------------------------------------------------------------------------
@@ -99,7 +95,7 @@ def get_proposal(session: LiveSession, proposal_id: Any) -> Proposal:
         raise ProposalError("bad_request", _("Which proposal?"))
     proposal = db.session.get(Proposal, proposal_id)
     if proposal is None:
-        raise ProposalError("unknown_proposal", _("This proposal does not exist."))
+        raise ProposalError("unknown_proposal")
     if proposal.session_id != session.id:
         raise ProposalError("not_in_session", _("This proposal belongs to another session."))
     return proposal
@@ -116,7 +112,7 @@ def _clean_text(text: Any) -> str:
     cleaned = "\n".join(line.rstrip() for line in cleaned.replace("\r\n", "\n").split("\n"))
     cleaned = cleaned.strip()
     if not cleaned:
-        raise ProposalError("empty", _("Write your proposal before sending it."))
+        raise ProposalError("empty")
     if len(cleaned) > TEXT_MAX:
         raise ProposalError(
             "too_long",
@@ -146,7 +142,7 @@ def _resolve_target(
         if current is None:
             if kind == "comment":
                 return "", None
-            raise ProposalError("no_item", _("Nothing is on screen to propose about."))
+            raise ProposalError("no_item")
         item_type, item_id = current.item_type, current.item_id
         if item_type == "action_paths":  # the finding's action paths put to one dot vote
             if kind == "amendment":
@@ -168,9 +164,7 @@ def _resolve_target(
         if item_type in FINDING_CHILD_TYPES:
             return "finding", item.finding_id
         if item_type != "finding":
-            raise ProposalError(
-                "no_finding", _("New action paths and conditions are proposed for a finding.")
-            )
+            raise ProposalError("no_finding")
     return item_type, item_id
 
 
@@ -213,7 +207,7 @@ def propose(
     The same ``client_id`` from the same participant returns the proposal already stored.
     """
     if kind not in PROPOSAL_KINDS:
-        raise ProposalError("invalid_kind", _("Unknown kind of proposal."))
+        raise ProposalError("invalid_kind")
     cleaned = _clean_text(text)
     client_id = _clean_client_id(client_id)
     participant_id = participant.id
@@ -232,7 +226,7 @@ def propose(
         if kind == "amendment":
             item = authoring.get_item(target_type, target_id)
             if plain_text(item.text) == plain_text(cleaned):
-                raise ProposalError("unchanged", _("This wording is the same as the current one."))
+                raise ProposalError("unchanged")
         proposal = Proposal(
             session_id=session.id,
             participant_id=participant_id,
@@ -252,7 +246,7 @@ def propose(
 def _lock(proposal: Proposal) -> Proposal:
     locked = db.session.scalar(select(Proposal).where(Proposal.id == proposal.id).with_for_update())
     if locked is None:
-        raise ProposalError("unknown_proposal", _("This proposal does not exist."))
+        raise ProposalError("unknown_proposal")
     return locked
 
 
@@ -336,7 +330,7 @@ def merge(proposals: list[Proposal], into: Proposal) -> Proposal:
 def _clean_reason(reason: Any, required: bool) -> str:
     text = " ".join(str(reason or "").split())
     if required and not text:
-        raise ProposalError("reason_required", _("Say in a few words why it is sent back."))
+        raise ProposalError("reason_required")
     if len(text) > REASON_MAX:
         raise ProposalError(
             "too_long", _("The reason is too long: at most %(max)d characters.", max=REASON_MAX)
