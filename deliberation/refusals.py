@@ -175,6 +175,14 @@ _ENTRIES = (
     Refusal("invalid_count", _l("Give a number of tickets from 1 to %(max)s."), 400),
     Refusal("too_many_tickets", _l("A session has at most %(max)s tickets."), 409),
     Refusal("confirm", _l("Tick the box to confirm that the vote starts again."), 400),
+    # -- the exports page (JSON when asked for) -------------------------------------------
+    Refusal(
+        "not_started",
+        _l("The export failed. Please try again; if it fails again, tell an administrator."),
+        503,
+        True,
+    ),
+    Refusal("unknown_job", _l("Unknown export."), 404),
 )
 
 CATALOGUE: dict[str, Refusal] = {entry.code: entry for entry in _ENTRIES}

@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 
 from ..documents import jobs, queue
 from ..models import Process
+from ..refusals import Refused
 from ..services.people.access import Capability
 from ..services.publishing import opendata
 from .common import data_response, process_or_404
@@ -129,7 +130,8 @@ def start(slug: str, kind: str):
         current_app.logger.warning("export not started: %s", error.strerror or error)
         message = _failure_message("no_space" if error.errno == errno.ENOSPC else "failed")
         if wants_json:
-            return jsonify({"error": "not_started", "message": message}), 503
+            refused = Refused("not_started", message)
+            return jsonify(refused.payload()), refused.status
         flash(message, "error")
         return redirect(url_for("exports.index", slug=process.slug))
     if wants_json:
@@ -144,7 +146,8 @@ def job_status(slug: str, job_id: str):
     process = process_or_404(slug)
     job = jobs.load_job(_exports_dir(), job_id)
     if job is None or job.process_id != process.id:
-        return jsonify({"error": "unknown_job", "message": _("Unknown export.")}), 404
+        refused = Refused("unknown_job")
+        return jsonify(refused.payload()), refused.status
     return jsonify(_job_status(process, job))
 
 

@@ -179,7 +179,7 @@ def console_strings() -> dict[str, Any]:
         **results_strings(),
         "connected": _("Live connection: on"),
         "disconnected": _("Live connection lost — reconnecting…"),
-        "no_item": _("Nothing is shown: the projector shows the join code."),
+        "nothing_shown": _("Nothing is shown: the projector shows the join code."),
         "no_poll": _("No vote on this item yet."),
         "show": _("Show"),
         "move_up": _("Move up: %(title)s", title="{title}"),

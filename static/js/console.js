@@ -133,7 +133,7 @@
   function renderCurrent(s) {
     var item = s.item, poll = s.poll;
     $("c-kind").textContent = item ? (S.items[item.type] || "") : "";
-    $("c-title").textContent = item ? item.title : S.no_item;
+    $("c-title").textContent = item ? item.title : S.nothing_shown;
     $("c-context").textContent = item ? (item.context || "") : "";
     // text_html is sanitised on the server (services.text.render_markdown).
     $("c-text").innerHTML = item ? (item.text_html || "") : "";
