@@ -14,7 +14,7 @@ from flask import render_template, request
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
-from ..models import LiveSession, Process
+from ..models import ITEM_TYPES, LiveSession, Process
 from ..services.live import sessions
 from ..services.live.voting import grade_labels
 from ..services.people import throttles
@@ -79,16 +79,8 @@ def group_choices(process: Process) -> list[tuple[str, str]]:
 
 
 def item_type_labels() -> dict[str, str]:
-    return {
-        "hypothesis": _("Hypothesis"),
-        "finding": _("Finding"),
-        "recommendation": _("Recommendation"),
-        "action_path": _("Action path"),
-        "action_paths": _("Action paths"),
-        "implementation_condition": _("Implementation condition"),
-        "free": _("Question"),
-        "amendment": _("Amendment"),
-    }
+    """Every item type's label (the registry's), in the current locale."""
+    return {key: str(entry.label) for key, entry in ITEM_TYPES.items()}
 
 
 def method_labels() -> dict[str, str]:
