@@ -13,8 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from .live import Proposal
 from .process import (
     ActionPath,
@@ -29,7 +27,15 @@ from .process import (
     Recommendation,
 )
 
+
+def _l(text: str) -> str:
+    """Marks a label for extraction (``make messages`` reads ``_l``); translated where it
+    is shown, in the reader's locale."""
+    return text
+
+
 # How an item's number is made (docs/process-format.md, the documents):
+NUMBER_IN_FIELD = "in_field"  # question 2: its rank in its field
 NUMBER_BY_QUESTION = "question"  # hypothesis 1.2: its question's rank in the field, its own
 NUMBER_OF_FINDING = "finding"  # finding 3: findings are numbered across the process
 NUMBER_UNDER_FINDING = "under_finding"  # action path 3.1: its finding's number, its own rank
@@ -43,13 +49,13 @@ AGENDA_ROOM = "room"  # made in the room: a question typed on the spot, an amend
 class ItemType:
     key: str
     model: type | None  # the row an item of this type names (None: a question typed live)
-    label: Any  # lazy: "Hypothesis"
+    label: str  # the English msgid, translated where shown: "Hypothesis"
     parent: str = ""  # the parent's type key ("" for the process itself and live-only types)
     parent_key: str = ""  # the foreign-key column naming the parent
     siblings: str = ""  # the parent's relationship listing this type, in order
     children: tuple[str, ...] = ()  # relationships holding children, for deletion
     versioned: tuple[str, ...] = ()  # text fields kept in the history; the first is shown
-    numbered_label: Any = None  # lazy, with %(number)s: "Hypothesis %(number)s"
+    numbered_label: str = ""  # msgid with %(number)s: "Hypothesis %(number)s"
     number_by: str = ""  # one of the NUMBER_… schemes above, "" when not numbered
     agenda: str = ""  # AGENDA_TREE, AGENDA_ROOM, or "" (never on an agenda)
     amendable: bool = False  # the room may propose a new wording of it
@@ -92,6 +98,8 @@ ITEM_TYPES: dict[str, ItemType] = {
             "questions",
             ("hypotheses",),
             ("text",),
+            _l("Question %(number)s"),
+            NUMBER_IN_FIELD,
         ),
         ItemType(
             "hypothesis",

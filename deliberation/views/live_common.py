@@ -80,7 +80,7 @@ def group_choices(process: Process) -> list[tuple[str, str]]:
 
 def item_type_labels() -> dict[str, str]:
     """Every item type's label (the registry's), in the current locale."""
-    return {key: str(entry.label) for key, entry in ITEM_TYPES.items()}
+    return {key: _(entry.label) for key, entry in ITEM_TYPES.items()}
 
 
 def method_labels() -> dict[str, str]:

@@ -291,7 +291,7 @@ def new_item(slug: str, item_type: str):
         except ValidationError as error:
             flash(error.message, "error")
         else:
-            flash(_("%(kind)s added.", kind=str(ITEM_TYPES[item_type].label)), "success")
+            flash(_("%(kind)s added.", kind=_(ITEM_TYPES[item_type].label)), "success")
             return redirect(_outline_url(process, item))
     return _render_item_form(process, item_type, form, parent=parent, item=None)
 
@@ -395,13 +395,13 @@ def delete_item(slug: str, item_type: str, item_id: int):
         except ConfirmationRequired:
             flash(_("Please confirm the deletion below."), "error")
         else:
-            flash(_("%(kind)s deleted.", kind=str(ITEM_TYPES[item_type].label)), "success")
+            flash(_("%(kind)s deleted.", kind=_(ITEM_TYPES[item_type].label)), "success")
             return redirect(_outline_url(process, parent))
     return render_template(
         "organize/delete.html",
         process=process,
         item=item,
-        deleted_label=str(ITEM_TYPES[item_type].label),
+        deleted_label=_(ITEM_TYPES[item_type].label),
         name=authoring.label(item, 200),
         impact=authoring.deletion_impact(item),
         form=form,
@@ -423,13 +423,13 @@ def delete_process(slug: str):
         else:
             # Its documents go too: a later process with the same address must not list them.
             jobs.forget_process(current_app.config["EXPORTS_DIR"], process_id, slug)
-            flash(_("%(kind)s deleted.", kind=str(ITEM_TYPES["process"].label)), "success")
+            flash(_("%(kind)s deleted.", kind=_(ITEM_TYPES["process"].label)), "success")
             return redirect(url_for("organize.index"))
     return render_template(
         "organize/delete.html",
         process=process,
         item=process,
-        deleted_label=str(ITEM_TYPES["process"].label),
+        deleted_label=_(ITEM_TYPES["process"].label),
         name=authoring.label(process, 200),
         impact=authoring.deletion_impact(process),
         form=form,

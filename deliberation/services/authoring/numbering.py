@@ -1,17 +1,24 @@
 """The one numbering of a process's items, as the room, the documents and the open data
-print it: findings numbered across the process in field order (1, 2, 3…); a hypothesis by
-its question's rank in the field and its own (1.2); a recommendation, action path or
-condition by its finding's number and its own rank (3.1). How each type is numbered is
-its registry entry's ``number_by`` (:mod:`deliberation.models.item_types`)."""
+print it: findings numbered across the process in field order (1, 2, 3…); a question by
+its rank in its field; a hypothesis by its question's number and its own rank (1.2); a
+recommendation, action path or condition by its finding's number and its own rank (3.1).
+How each type is numbered is its registry entry's ``number_by``
+(:mod:`deliberation.models.item_types`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...extensions import db
-from ...models import ITEM_TYPES, Field, Finding, Process
-from ...models.item_types import NUMBER_BY_QUESTION, NUMBER_OF_FINDING, NUMBER_UNDER_FINDING
+from ...models import ITEM_TYPES, TREE_ITEM_TYPES, Field, Finding, Process
+from ...models.item_types import (
+    NUMBER_BY_QUESTION,
+    NUMBER_IN_FIELD,
+    NUMBER_OF_FINDING,
+    NUMBER_UNDER_FINDING,
+)
 
 
 def finding_numbers(process: Process) -> dict[int, int]:
@@ -39,9 +46,11 @@ def item_number(item_type: str, item: Any, findings: Mapping[int, int]) -> str:
     scheme = entry.number_by if entry is not None else ""
     if item is None or not scheme:
         return ""
+    if scheme == NUMBER_IN_FIELD:
+        return str(_rank(item, item.field.questions))
     if scheme == NUMBER_BY_QUESTION:
         question = item.question
-        return f"{_rank(question, question.field.questions)}.{_rank(item, question.hypotheses)}"
+        return f"{item_number('question', question, findings)}.{_rank(item, question.hypotheses)}"
     if scheme == NUMBER_OF_FINDING:
         return str(findings.get(item.id, 0))
     if scheme == NUMBER_UNDER_FINDING:
@@ -57,3 +66,53 @@ def numbered_label(item_type: str, item: Any, findings: Mapping[int, int]) -> st
     if entry is None or entry.numbered_label is None or item is None:
         return ""
     return str(entry.numbered_label % {"number": item_number(item_type, item, findings)})
+
+
+@dataclass(frozen=True)
+class OutlineItem:
+    """An item of the process in field order, with its number as the documents print it."""
+
+    item_type: str
+    item_id: int
+    number: str
+    text: str
+    field_id: int
+    field_title: str
+    item: Any = field(default=None, compare=False, repr=False)  # the row itself
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.item_type, self.item_id)
+
+
+def outline_items(process: Process, types: Iterable[str] = TREE_ITEM_TYPES) -> list[OutlineItem]:
+    """Every item of these types, in field order: a field's hypotheses (question by question),
+    then each finding followed by its recommendations, action paths (each, then the finding's
+    action paths as one dot vote) and implementation conditions, numbered by
+    :func:`item_number`."""
+    wanted = set(types)
+    findings = finding_numbers(process)
+    items: list[OutlineItem] = []
+
+    def add(item_type: str, item: Any, field_: Field) -> None:
+        if item_type in wanted:
+            number = item_number(item_type, item, findings)
+            items.append(
+                OutlineItem(item_type, item.id, number, item.text, field_.id, field_.title, item)
+            )
+
+    for field_ in process.fields:
+        for question in field_.questions:
+            for hypothesis in question.hypotheses:
+                add("hypothesis", hypothesis, field_)
+        for finding in field_.findings:
+            add("finding", finding, field_)
+            for recommendation in finding.recommendations:
+                add("recommendation", recommendation, field_)
+            for action_path in finding.action_paths:
+                add("action_path", action_path, field_)
+            if finding.action_paths:
+                add("action_paths", finding, field_)
+            for condition in finding.conditions:
+                add("implementation_condition", condition, field_)
+    return items
