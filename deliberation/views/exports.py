@@ -89,7 +89,10 @@ def index(slug: str):
         jobs=recent,
         running=[job for job in recent if job["state"] in ("queued", "running")],
         files=files,
-        kinds={"synthesis": _("Synthesis of possibilities"), "proceedings": _("Proceedings")},
+        document_kinds={
+            "synthesis": _("Synthesis of possibilities"),
+            "proceedings": _("Proceedings"),
+        },
         words={
             "queued": _("waiting"),
             "ahead": _("%(n)s before it", n="{n}"),
@@ -109,16 +112,16 @@ def _size_kb(path: Path) -> int:
         return 0
 
 
-@bp.post("/<slug>/exports/<kind>")
+@bp.post("/<slug>/exports/<document_kind>")
 @requires(Capability.EXPORT)
-def start(slug: str, kind: str):
+def start(slug: str, document_kind: str):
     process = process_or_404(slug)
-    if kind not in jobs.KINDS:
+    if document_kind not in jobs.DOCUMENT_KINDS:
         abort(404)
     wants_json = request.accept_mimetypes.best == "application/json"
     try:
         job = queue.start_job(
-            kind,
+            document_kind,
             process,
             _exports_dir(),
             current_app.config["SQLALCHEMY_DATABASE_URI"],

@@ -20,6 +20,7 @@ from ..extensions import db
 from ..live import actions, broadcast
 from ..models import TREE_ITEM_TYPES, AgendaItem, Field, LiveSession, Process
 from ..refusals import Refused
+from ..services.authoring import numbering
 from ..services.live import sessions
 from ..services.live.sessions import SessionError
 from ..services.people import access
@@ -48,7 +49,7 @@ def _session_or_404(session_id: int) -> LiveSession:
     return live_session
 
 
-def kind_labels() -> dict[str, str]:
+def session_kind_labels() -> dict[str, str]:
     return {"workshop": _("Workshop"), "assembly": _("General assembly")}
 
 
@@ -71,7 +72,7 @@ def _sessions_page(process: Process, form: dict[str, str] | None = None, error: 
         process=process,
         # A facilitator limited to a territory sees only the sessions they may run.
         live_sessions=access.sessions_to_run(current_user, process, listed),
-        kinds=kind_labels(),
+        session_kinds=session_kind_labels(),
         form=form or {"kind": "workshop"},
         error=error,
     )
@@ -134,43 +135,34 @@ def session_create(slug: str):
 
 def process_tree(process: Process) -> list[dict[str, Any]]:
     """The items of each field that can be put on an agenda, with their numbers."""
-    numbers = sessions.finding_numbers(process.id)
+    findings = numbering.finding_numbers(process)
+
+    def entry(item_type: str, item: Any, text: str | None = None) -> tuple[str, int, str, str]:
+        number = numbering.item_number(item_type, item, findings)
+        return (item_type, item.id, number, item.text if text is None else text)
+
     tree = []
     for field in process.fields:
-        questions = []
-        for q_index, question in enumerate(field.questions, start=1):
-            questions.append(
-                {
-                    "label": _("Question %(number)s", number=q_index),
-                    "text": question.text,
-                    "entries": [
-                        ("hypothesis", h.id, f"{q_index}.{h_index}", h.text)
-                        for h_index, h in enumerate(question.hypotheses, start=1)
-                    ],
-                }
-            )
-        findings = []
+        questions = [
+            {
+                "label": numbering.numbered_label("question", question, findings),
+                "text": question.text,
+                "entries": [entry("hypothesis", hypothesis) for hypothesis in question.hypotheses],
+            }
+            for question in field.questions
+        ]
+        listed = []
         for finding in field.findings:
-            number = numbers.get(finding.id, 0)
-            children = [("finding", finding.id, str(number), finding.text)]
-            children += [
-                ("recommendation", r.id, f"{number}.{i}", r.text)
-                for i, r in enumerate(finding.recommendations, start=1)
-            ]
+            children = [entry("finding", finding)]
+            children += [entry("recommendation", r) for r in finding.recommendations]
             if finding.action_paths:
-                children.append(
-                    ("action_paths", finding.id, str(number), _("All action paths (dot vote)"))
-                )
-            children += [
-                ("action_path", a.id, f"{number}.{i}", a.text)
-                for i, a in enumerate(finding.action_paths, start=1)
-            ]
-            children += [
-                ("implementation_condition", c.id, f"{number}.{i}", c.text)
-                for i, c in enumerate(finding.conditions, start=1)
-            ]
-            findings.append({"number": number, "text": finding.text, "entries": children})
-        tree.append({"field": field, "questions": questions, "findings": findings})
+                children.append(entry("action_paths", finding, _("All action paths (dot vote)")))
+            children += [entry("action_path", a) for a in finding.action_paths]
+            children += [entry("implementation_condition", c) for c in finding.conditions]
+            listed.append(
+                {"number": findings.get(finding.id, 0), "text": finding.text, "entries": children}
+            )
+        tree.append({"field": field, "questions": questions, "findings": listed})
     return tree
 
 
@@ -231,7 +223,7 @@ def console(session_id: int):
         tree=process_tree(live_session.process),
         type_labels=item_type_labels(),
         methods=method_labels(),
-        kinds=kind_labels(),
+        session_kinds=session_kind_labels(),
         state_labels=strings["states"],
         group_labels=group_labels(),
     )

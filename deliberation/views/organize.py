@@ -26,7 +26,7 @@ from ..extensions import db
 from ..live.revoke import recheck_facilitators
 from ..models import STANCES, TEXT_MAX, ExpertInput, Process, Territory, item_type_of
 from ..models.item_types import AUTHORED_TYPES, ITEM_TYPES, TRACED_TYPES, TREE_TYPES
-from ..services.authoring import authoring
+from ..services.authoring import authoring, numbering
 from ..services.authoring.authoring import ConfirmationRequired, ValidationError
 from ..services.authoring.text import render_inline, render_markdown
 from ..services.authoring.textdiff import diff_words, render_html
@@ -140,7 +140,7 @@ def outline(slug: str):
         process = db.session.get(Process, process_id)
         return {
             "process": process,
-            "numbers": authoring.finding_numbers(process),
+            "numbers": numbering.finding_numbers(process),
             "move_form": ConfirmForm(),
         }
 

@@ -7,9 +7,11 @@ How each type is numbered is its registry entry's ``number_by``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from flask_babel import gettext
 
 from ...extensions import db
 from ...models import ITEM_TYPES, TREE_ITEM_TYPES, Field, Finding, Process
@@ -60,12 +62,19 @@ def item_number(item_type: str, item: Any, findings: Mapping[int, int]) -> str:
     raise ValueError(f"unknown numbering scheme {scheme!r}")
 
 
-def numbered_label(item_type: str, item: Any, findings: Mapping[int, int]) -> str:
-    """ "Hypothesis 1.2", "Action path 3.1", in the current locale ("" when not numbered)."""
+def numbered_label(
+    item_type: str,
+    item: Any,
+    findings: Mapping[int, int],
+    translate: Callable[..., str] = gettext,
+) -> str:
+    """The item's label with its number ("Hypothesis 1.2", "Action path 3.1") in the
+    current locale, "" when its type is not numbered. ``translate`` is the caller's
+    gettext (one that keeps English outside a request, say)."""
     entry = ITEM_TYPES.get(item_type)
-    if entry is None or entry.numbered_label is None or item is None:
+    if entry is None or not entry.numbered_label or item is None:
         return ""
-    return str(entry.numbered_label % {"number": item_number(item_type, item, findings)})
+    return translate(entry.numbered_label, number=item_number(item_type, item, findings))
 
 
 @dataclass(frozen=True)

@@ -39,13 +39,13 @@ def item_label(item_type: str, item: Any) -> str:
     return numbering.numbered_label(item_type, item, findings, _) or item_type
 
 
-def kind_label(kind: str) -> str:
+def proposal_kind_label(proposal_kind: str) -> str:
     return {
         "amendment": _("Amendment"),
         "action_path": _("New action path"),
         "implementation_condition": _("New implementation condition"),
         "comment": _("Comment"),
-    }.get(kind, kind)
+    }.get(proposal_kind, proposal_kind)
 
 
 def status_labels() -> dict[str, str]:
@@ -142,7 +142,7 @@ def describe(proposal: Proposal, for_facilitator: bool = True) -> dict[str, Any]
     body: dict[str, Any] = {
         "id": proposal.id,
         "kind": proposal.kind,
-        "kind_label": kind_label(proposal.kind),
+        "kind_label": proposal_kind_label(proposal.kind),
         "status": proposal.status,
         "text": proposal.text,
         "text_html": str(render_markdown(proposal.text)),
@@ -206,11 +206,12 @@ def present(agenda_item: AgendaItem) -> dict[str, Any]:
     if proposal.kind == "amendment":
         title = _("Amendment to %(item)s", item=item_label(proposal.item_type, item))
     else:
-        title = _("%(kind)s for %(item)s", kind=kind_label(proposal.kind),
+        title = _("%(kind)s for %(item)s", kind=proposal_kind_label(proposal.kind),
                   item=item_label(proposal.item_type, item))  # fmt: skip
     compare_html = render_template(
         "live/_amendment_compare.html", proposal=proposal, compared=compared, title=title,
-        item_label=item_label(proposal.item_type, item), kind_label=kind_label(proposal.kind),
+        item_label=item_label(proposal.item_type, item),
+        kind_label=proposal_kind_label(proposal.kind),
         item_excerpt=excerpt(getattr(item, "text", ""), 200) if item is not None else "",
     )  # fmt: skip
     return {

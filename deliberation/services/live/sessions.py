@@ -85,7 +85,7 @@ def new_join_code() -> str:
 
 def create_session(
     process: Process,
-    kind: str,
+    session_kind: str,
     title: str,
     field_id: int | None = None,
     territory_id: int | None = None,
@@ -97,10 +97,10 @@ def create_session(
     """A new session. ``admission`` defaults to personal tickets for a general assembly
     (binding votes) and to the join code alone for a workshop."""
     title = (title or "").strip()
-    if kind not in SESSION_KINDS:
+    if session_kind not in SESSION_KINDS:
         raise SessionError("invalid_session_kind")
     if admission is None:
-        admission = "tickets" if kind == "assembly" else "open"
+        admission = "tickets" if session_kind == "assembly" else "open"
     if admission not in ADMISSIONS:
         raise SessionError("invalid_admission")
     if expected_count is not None and (
@@ -122,7 +122,7 @@ def create_session(
     for _attempt in range(5):
         session = LiveSession(
             process_id=process.id,
-            kind=kind,
+            kind=session_kind,
             title=title,
             field_id=field_id,
             territory_id=territory_id,
