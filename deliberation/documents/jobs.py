@@ -93,7 +93,7 @@ def build_document(
 @dataclass
 class Job:
     id: str
-    document_kind: str
+    kind: str  # the document kind: its name in the job files and the status JSON
     process_id: int
     slug: str
     state: str = "queued"  # queued → running → done | failed
