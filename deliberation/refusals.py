@@ -175,6 +175,11 @@ _ENTRIES = (
     Refusal("invalid_count", _l("Give a number of tickets from 1 to %(max)s."), 400),
     Refusal("too_many_tickets", _l("A session has at most %(max)s tickets."), 409),
     Refusal("confirm", _l("Tick the box to confirm that the vote starts again."), 400),
+    Refusal(
+        "order_changed",
+        _l("The list changed meanwhile; reload the page and try again."),
+        409,
+    ),
     # -- the exports page (JSON when asked for) -------------------------------------------
     Refusal(
         "not_started",

@@ -76,7 +76,8 @@ def test_each_code_is_defined_once_in_the_catalogue():
 
 def test_every_code_raised_or_answered_is_in_the_catalogue():
     raised = re.compile(
-        r"(?<![A-Za-z_])(?:Refused|VoteError|SessionError|ProposalError|AdmissionError|_refused|_wait_message"
+        r"(?<![A-Za-z_])(?:Refused|VoteError|SessionError|ProposalError|AdmissionError|Malformed"
+        r"|_refused|_refuse|_wait_message"
         r"|refusal|payload|_refusal|message)\(\s*\"([a-z_]+)\""
     )
     used = {

@@ -26,6 +26,7 @@ from ..extensions import db
 from ..live.revoke import recheck_facilitators
 from ..models import STANCES, TEXT_MAX, ExpertInput, Process, Territory, item_type_of
 from ..models.item_types import AUTHORED_TYPES, ITEM_TYPES, TRACED_TYPES, TREE_TYPES
+from ..refusals import Refused
 from ..services.authoring import authoring, numbering
 from ..services.authoring.authoring import ConfirmationRequired, ValidationError
 from ..services.authoring.text import render_inline, render_markdown
@@ -367,16 +368,21 @@ def reorder(slug: str, item_type: str):
     else:
         parent_id = payload.get("parent_id")
         if not inputs.is_id(parent_id):
-            return jsonify(ok=False, error=_("The new order is not a list of items.")), 400
+            return _refused(Refused("bad_request", _("The new order is not a list of items.")))
         parent = _item(process, spec.parent, parent_id)
     ids = payload.get("ids")
     if not isinstance(ids, list):
-        return jsonify(ok=False, error=_("The new order is not a list of items.")), 400
+        return _refused(Refused("bad_request", _("The new order is not a list of items.")))
     try:
         authoring.reorder(parent, item_type, ids)
     except ValidationError as error:
-        return jsonify(ok=False, error=error.message), 409
+        return _refused(Refused("order_changed", error.message))
     return jsonify(ok=True)
+
+
+def _refused(refusal: Refused):
+    """A refusal to the page's script: the catalogue's body and status."""
+    return jsonify(refusal.payload()), refusal.status
 
 
 @bp.route("/<slug>/<item_type>/<int:item_id>/delete", methods=["GET", "POST"])
@@ -488,7 +494,7 @@ def preview():
     payload = request.get_json(silent=True) or {}
     text = payload.get("text", "")
     if not isinstance(text, str):
-        return jsonify(error=_("Nothing to preview.")), 400
+        return _refused(Refused("bad_request", _("Nothing to preview.")))
     too_long = len(text) > TEXT_MAX
     return jsonify(
         html=str(render_markdown(text[: TEXT_MAX * 2])),
