@@ -183,7 +183,7 @@ def join_post(code: str):
                 n=len(name),
             )
         if group and group not in (live_session.process.groups or []):
-            errors["group"] = _("This group is not one of the choices; pick one from the list.")
+            errors["group"] = str(refusals.message("invalid_group"))
     form = {"name": name, "group": group, "ticket": ticket, "device": device}
     if errors:
         return _join_page(live_session, 400, **{**form, "group": ""}, errors=errors)
