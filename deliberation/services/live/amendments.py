@@ -58,7 +58,9 @@ PROPOSAL_KINDS = ("amendment", "action_path", "implementation_condition", "comme
 # Agenda item types under which a new action path or condition finds its finding.
 FINDING_CHILD_TYPES = tuple(key for key in AMENDABLE_TYPES if ITEM_TYPES[key].parent == "finding")
 # A proposal of one of these kinds adds an item of the type of the same name to a finding.
-NEW_ITEM_KINDS = tuple(kind for kind in PROPOSAL_KINDS if kind in FINDING_CHILD_TYPES)
+NEW_ITEM_KINDS = tuple(
+    proposal_kind for proposal_kind in PROPOSAL_KINDS if proposal_kind in FINDING_CHILD_TYPES
+)
 TEXT_MAX = 2000
 REASON_MAX = 500
 CLIENT_ID_MAX = 64
