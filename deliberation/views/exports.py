@@ -31,7 +31,7 @@ from ..models import Process
 from ..refusals import Refused
 from ..services.people.access import Capability
 from ..services.publishing import opendata
-from .common import data_response, process_or_404
+from .common import data_response, process_or_404, refusal_response
 from .guard import requires
 
 bp = Blueprint("exports", __name__, url_prefix="/organize")
@@ -133,8 +133,7 @@ def start(slug: str, document_kind: str):
         current_app.logger.warning("export not started: %s", error.strerror or error)
         message = _failure_message("no_space" if error.errno == errno.ENOSPC else "failed")
         if wants_json:
-            refused = Refused("not_started", message)
-            return jsonify(refused.payload()), refused.status
+            return refusal_response(Refused("not_started", message))
         flash(message, "error")
         return redirect(url_for("exports.index", slug=process.slug))
     if wants_json:
@@ -149,8 +148,7 @@ def job_status(slug: str, job_id: str):
     process = process_or_404(slug)
     job = jobs.load_job(_exports_dir(), job_id)
     if job is None or job.process_id != process.id:
-        refused = Refused("unknown_job")
-        return jsonify(refused.payload()), refused.status
+        return refusal_response(Refused("unknown_job"))
     return jsonify(_job_status(process, job))
 
 

@@ -35,7 +35,7 @@ from ..services.authoring.versions import decode, history
 from ..services.people import access, membership
 from ..services.people.access import Capability
 from . import organize_errors
-from .common import process_or_404
+from .common import process_or_404, refusal_response
 from .cooperative import render_template_cooperatively
 from .guard import SIGNED_IN, requires
 from .live_common import item_type_labels
@@ -363,26 +363,15 @@ def reorder(slug: str, item_type: str):
         abort(404)
     payload = request.get_json(silent=True) or {}
     spec = ITEM_TYPES[item_type]
-    if spec.parent == "process":
-        parent = process
-    else:
-        parent_id = payload.get("parent_id")
-        if not inputs.is_id(parent_id):
-            return _refused(Refused("bad_request", _("The new order is not a list of items.")))
-        parent = _item(process, spec.parent, parent_id)
-    ids = payload.get("ids")
-    if not isinstance(ids, list):
-        return _refused(Refused("bad_request", _("The new order is not a list of items.")))
+    ids, parent_id = payload.get("ids"), payload.get("parent_id")
+    if not isinstance(ids, list) or (spec.parent != "process" and not inputs.is_id(parent_id)):
+        return refusal_response(Refused("bad_request", _("The new order is not a list of items.")))
+    parent = process if spec.parent == "process" else _item(process, spec.parent, parent_id)
     try:
         authoring.reorder(parent, item_type, ids)
     except ValidationError as error:
-        return _refused(Refused("order_changed", error.message))
+        return refusal_response(Refused("order_changed", error.message))
     return jsonify(ok=True)
-
-
-def _refused(refusal: Refused):
-    """A refusal to the page's script: the catalogue's body and status."""
-    return jsonify(refusal.payload()), refusal.status
 
 
 @bp.route("/<slug>/<item_type>/<int:item_id>/delete", methods=["GET", "POST"])
@@ -494,7 +483,7 @@ def preview():
     payload = request.get_json(silent=True) or {}
     text = payload.get("text", "")
     if not isinstance(text, str):
-        return _refused(Refused("bad_request", _("Nothing to preview.")))
+        return refusal_response(Refused("bad_request", _("Nothing to preview.")))
     too_long = len(text) > TEXT_MAX
     return jsonify(
         html=str(render_markdown(text[: TEXT_MAX * 2])),

@@ -27,6 +27,7 @@ from ..live import broadcast
 from ..models import LiveSession, Participant
 from ..refusals import Refused
 from ..services.live import admission, ballots, sessions, voting
+from .common import refusal_response
 from .live_common import (
     CODE_INPUT_MAX,
     TooManyCodeGuesses,
@@ -310,18 +311,18 @@ def api_ballot():
     size before reading it, its depth before parsing it. A database that cannot be reached
     answers 503 ``server_busy`` (``views.organize_errors``): the phone keeps the ballot."""
     if (request.content_length or 0) > 4 * inputs.MAX_PAYLOAD_CHARS:
-        return _refused(Refused("too_large"))
+        return refusal_response(Refused("too_large"))
     try:
         payload = inputs.loads_bytes(request.get_data(cache=False))
     except inputs.Malformed as error:
-        return _refused(Refused(error.code))
+        return refusal_response(Refused(error.code))
     if not isinstance(payload, dict):
-        return _refused(Refused("bad_request", _("Expected a JSON object.")))
+        return refusal_response(Refused("bad_request", _("Expected a JSON object.")))
     ballot_id = payload.get("ballot_id")
     ballot_id = ballot_id if isinstance(ballot_id, str) else None
     participant = sessions.participant_from_token(payload.get("token"))
     if participant is None:
-        return _refused(Refused("invalid_token"), ballot_id=ballot_id)
+        return refusal_response(Refused("invalid_token"), ballot_id=ballot_id)
     live_session = db.session.get(LiveSession, participant.session_id)
     with session_locale(live_session):
         try:
@@ -333,12 +334,7 @@ def api_ballot():
                 payload.get("round"),
             )
         except voting.VoteError as error:
-            return _refused(error, ballot_id=ballot_id)
+            return refusal_response(error, ballot_id=ballot_id)
     if not result.duplicate:
         broadcast.ballot_counted(result.session_id)
     return jsonify(result.ack()), 200
-
-
-def _refused(refusal: Refused, **extra: Any):
-    """A refusal as JSON, with its status from the catalogue (docs/protocol.md §6)."""
-    return jsonify(refusal.payload(**extra)), refusal.status
