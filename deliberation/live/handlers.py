@@ -35,10 +35,6 @@ DATABASE_UNAVAILABLE = (OperationalError, PoolTimeout)
 log = logging.getLogger(__name__)
 
 
-def _error(error: Refused, language: str | None) -> dict[str, Any]:
-    return error.payload(language)
-
-
 def _same_origin() -> bool:
     """The facilitator role rides on the login cookie: refuse a handshake that a page of
     another site opened with it (cross-site WebSocket hijacking). Clients that send no
@@ -125,7 +121,7 @@ def on_connect(auth: Any = None) -> None:
         if code == "too_many_connections":
             log.warning("connection refused: too many sockets from %s", request.remote_addr)
         guard.close_transport_soon(request.sid)
-        refusal = _error(Refused(code), None)
+        refusal = refusals.payload(code)
         if retry_after:
             refusal["retry_after"] = math.ceil(retry_after * 10) / 10
         raise ConnectionRefusedError(code, refusal)
@@ -137,7 +133,7 @@ def on_connect(auth: Any = None) -> None:
         state = sessions.state_for(session, presence.role, participant)
     except Refused as refusal:
         guard.forget(request.sid)
-        raise ConnectionRefusedError(refusal.code, _error(refusal, None)) from None
+        raise ConnectionRefusedError(refusal.code, refusal.payload()) from None
     except DATABASE_UNAVAILABLE:
         # A hall connecting at once and no database connection free in time, or the
         # database down: a refusal the client retries after its back-off, not a traceback.
@@ -172,15 +168,15 @@ def on_disconnect(*_args: Any) -> None:
 def on_sync(_data: Any = None) -> dict[str, Any]:
     presence = rooms.of(request.sid)
     if presence is None:
-        return _error(Refused("bad_request"), None)
+        return refusals.payload("bad_request")
     session = db.session.get(LiveSession, presence.session_id)
     participant = (
         db.session.get(Participant, presence.participant_id) if presence.participant_id else None
     )
     if session is None or (presence.role == "phone" and participant is None):
-        return _error(Refused("invalid_token"), presence.language)
+        return refusals.payload("invalid_token", presence.language)
     if presence.role == "facilitator" and not facilitator_still_allowed(session):
-        return _error(Refused("not_allowed"), presence.language)
+        return refusals.payload("not_allowed", presence.language)
     return sessions.state_for(session, presence.role, participant)
 
 
@@ -191,7 +187,7 @@ def on_vote(data: Any = None) -> dict[str, Any]:
     ballot_id = ballot_id if isinstance(ballot_id, str) else None
     language = presence.language if presence else None
     if presence is None or presence.role != "phone" or not isinstance(data, dict):
-        return {**_error(Refused("bad_request"), language), "ballot_id": ballot_id}
+        return refusals.payload("bad_request", language, ballot_id=ballot_id)
     # Written with the other ballots of this moment, in one transaction (group commit);
     # meanwhile this handler holds no database connection.
     try:
@@ -203,7 +199,7 @@ def on_vote(data: Any = None) -> dict[str, Any]:
             data.get("round"),
         )
     except VoteError as error:
-        return {**_error(error, language), "ballot_id": ballot_id}
+        return error.payload(language, ballot_id=ballot_id)
     if not result.duplicate:
         broadcast.ballot_counted(result.session_id)
     return result.ack()
@@ -226,17 +222,17 @@ def _on_facilitator_action(name: str) -> Callable[[Any], dict[str, Any]]:
         presence = rooms.of(request.sid)
         language = presence.language if presence else None
         if presence is None or presence.role != "facilitator" or not current_user.is_authenticated:
-            return _error(Refused("not_allowed"), language)
+            return refusals.payload("not_allowed", language)
         session = db.session.get(LiveSession, presence.session_id)
         if session is not None and not facilitator_still_allowed(session):
-            return _error(Refused("not_allowed"), language)
+            return refusals.payload("not_allowed", language)
         if session is None or not isinstance(data, dict):
-            return _error(Refused("bad_request"), language)
+            return refusals.payload("bad_request", language)
         try:
             with force_locale(language):
                 state = actions.dispatch(session, name, actions.JsonPayload(data), current_user)
         except Refused as error:
-            return _error(error, language)
+            return error.payload(language)
         return {"ok": True, "state": state or sessions.state_for(session, "facilitator")}
 
     handler.__name__ = f"on_{name}"
