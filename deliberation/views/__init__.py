@@ -39,6 +39,7 @@ def register(app: Flask) -> None:
         exports,
         facilitate,
         guard,
+        health,
         invitations,
         members,
         organize,
@@ -50,6 +51,7 @@ def register(app: Flask) -> None:
     app.before_request(refuse_unstorable_input)
     guard.register(app)
     app.register_blueprint(public.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(organize.bp)
     app.register_blueprint(exports.bp)
