@@ -166,11 +166,11 @@ def load_demo(organizer_email: str) -> None:
 export_group = AppGroup("export", help="Export documents: the Synthèse and the Actes.")
 
 
-def _export(kind: str, slug: str, output: Path | None) -> None:
+def _export(document_kind: str, slug: str, output: Path | None) -> None:
     from .documents.jobs import build_document
 
     process = _process_or_fail(slug)
-    path = build_document(kind, process.id, output, current_app.config["EXPORTS_DIR"])
+    path = build_document(document_kind, process.id, output, current_app.config["EXPORTS_DIR"])
     click.echo(f"Wrote {path}")
 
 

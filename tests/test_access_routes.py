@@ -85,10 +85,10 @@ def url_values(endpoint: str, arguments: set[str], world: World) -> dict[str, An
             values[name] = (
                 ids["recommendation_id"] if endpoint == "consolidate.trace" else ids["finding_id"]
             )
-        elif name == "kind":
-            values[name] = "synthesis" if endpoint.startswith("exports.") else "finding"
+        elif name == "document_kind":
+            values[name] = "synthesis"
         elif name == "item_type":
-            values[name] = "recommendation"
+            values[name] = "recommendation" if endpoint == "consolidate.trace" else "finding"
         elif name == "number":
             values[name] = 1
         elif name == "action":

@@ -13,6 +13,7 @@ from flask import Flask
 from deliberation.extensions import db, socketio
 from deliberation.live import broadcast, guard, handlers, rooms
 from deliberation.models import LiveSession, Membership, Process
+from deliberation.refusals import Refused
 from deliberation.services.live import sessions
 from deliberation.services.people import membership
 from tests.access_world import World, build_world, client_as, snapshot
@@ -75,7 +76,7 @@ def refusals(monkeypatch) -> list[str]:
     def spy(auth):
         try:
             return identify(auth)
-        except handlers.Refusal as refusal:
+        except Refused as refusal:
             seen.append(refusal.code)
             raise
 

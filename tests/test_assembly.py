@@ -153,7 +153,7 @@ def test_final_status_comes_from_the_published_assembly_vote(app):
                 # Closed but never shown to the room: no status yet.
                 Vote("action_path", path1.id, ballots(full=9), publish=False),
             ],
-            kind="assembly",
+            session_kind="assembly",
         )
         statuses = assembly.final_status(tree.process)
         assert {key: s.status for key, s in statuses.items()} == {
@@ -238,7 +238,7 @@ def test_consolidation_and_final_status_on_every_database(any_db_app):
         rec2 = tree.recommendations[1]
         record_session(
             tree.process, "AG", [Vote("recommendation", rec2.id, ballots(full=3))],
-            kind="assembly",
+            session_kind="assembly",
         )  # fmt: skip
         by_key = {c.key: c for c in consolidate(tree.process)}
         assert by_key[("recommendation", rec2.id)].overall["outcome"] == "validated"

@@ -270,7 +270,7 @@ def test_assemblies_and_other_methods_stay_out_of_the_workshop_figure(app):
         )  # fmt: skip
         record_session(
             tree.process, "Plenary", [Vote("recommendation", rec1.id, ballots("", disagree=9))],
-            kind="assembly",
+            session_kind="assembly",
         )  # fmt: skip
         item = consolidate_item(tree.process, "recommendation", rec1.id)
         assert item.method == "consensus"

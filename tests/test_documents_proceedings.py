@@ -153,7 +153,7 @@ def test_proceedings_structure_polls_and_charts(app, tmp_path):
                 process,
                 "Assemblée générale",
                 [Vote("amendment", amendment.id, consensus("expert", 3, 0, 0, 0, 0))],
-                kind="assembly",
+                session_kind="assembly",
             )
         document, path = reopen(build_proceedings(process), tmp_path, "actes.docx")
         session_count = db.session.scalar(db.select(db.func.count(LiveSession.id)))

@@ -226,7 +226,7 @@ def test_outcome_lines_prefer_the_assembly(app, tmp_path):
             process,
             "Assemblée générale",
             [Vote("finding", finding.id, _consensus(8, 1, 1))],
-            kind="assembly",
+            session_kind="assembly",
         )
         document, _ = reopen(build_synthesis(process), tmp_path)
     outcomes = styled(document, "Outcome")

@@ -51,7 +51,7 @@ def world(app):
             "slug": process.slug,
             "session_id": session.id,
             "code": session.join_code,
-            "kind": "hypothesis",
+            "document_kind": "synthesis",
             "item_id": hypothesis.id,
             "item_type": "hypothesis",
             "agenda_id": 1,

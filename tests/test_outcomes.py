@@ -57,7 +57,7 @@ def record(tree):
             Vote("recommendation", rec2.id, ballots(full=8, reservations=1, disagree=1)),
             Vote("action_path", path1.id, ballots(disagree=6), publish=False),
         ],
-        kind="assembly",
+        session_kind="assembly",
     )
     return rec1, rec2, path1
 

@@ -36,7 +36,7 @@ def test_create_session_and_join_code(ctx):
 @pytest.mark.parametrize(
     ("kind", "title", "code"),
     [
-        ("party", "T", "invalid_kind"),
+        ("party", "T", "invalid_session_kind"),
         ("workshop", "   ", "invalid_title"),
         ("assembly", "x" * 301, "invalid_title"),
     ],

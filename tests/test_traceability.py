@@ -49,7 +49,7 @@ def test_trace_gathers_question_experts_votes_amendments_versions_and_assembly(a
             tree.process,
             "AG",
             [Vote("recommendation", rec1.id, ballots(full=9, disagree=1))],
-            kind="assembly",
+            session_kind="assembly",
         )
 
         trace = traceability.trace(tree.process, "recommendation", rec1.id)
@@ -139,7 +139,10 @@ def test_trace_pages(app, client):
             territory=tree.territories[0],
         )
         record_session(
-            tree.process, "AG", [Vote("recommendation", rec1.id, ballots(full=5))], kind="assembly"
+            tree.process,
+            "AG",
+            [Vote("recommendation", rec1.id, ballots(full=5))],
+            session_kind="assembly",
         )
         slug, organizer_id, finding_id = tree.process.slug, organizer.id, tree.findings[0].id
         rec1_id = rec1.id

@@ -29,7 +29,7 @@ from typing import Any
 from ..extensions import db
 from ..models import Process
 
-KINDS = ("synthesis", "proceedings")
+DOCUMENT_KINDS = ("synthesis", "proceedings")
 FILE_WORDS = {"synthesis": "synthese", "proceedings": "actes"}
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -47,24 +47,24 @@ class ExportError(ValueError):
     """A request for a document that cannot be honoured (unknown kind, process gone…)."""
 
 
-def default_filename(kind: str, slug: str, day: date | None = None) -> str:
-    return f"{slug}-{FILE_WORDS[kind]}-{(day or date.today()).isoformat()}.docx"
+def default_filename(document_kind: str, slug: str, day: date | None = None) -> str:
+    return f"{slug}-{FILE_WORDS[document_kind]}-{(day or date.today()).isoformat()}.docx"
 
 
 def build_document(
-    kind: str,
+    document_kind: str,
     process_id: int,
     output: Path | None,
     exports_dir: str,
     progress: Progress | None = None,
 ) -> Path:
     """Build the Synthèse or the Actes of one process and save it; returns the file's path."""
-    if kind not in KINDS:
-        raise ExportError(f"Unknown document kind {kind!r}.")
+    if document_kind not in DOCUMENT_KINDS:
+        raise ExportError(f"Unknown document kind {document_kind!r}.")
     process = db.session.get(Process, process_id)
     if process is None:
         raise ExportError(f"No process with id {process_id}.")
-    if kind == "synthesis":
+    if document_kind == "synthesis":
         from .synthesis import build_synthesis as build
     else:
         from .proceedings import build_proceedings as build
@@ -72,7 +72,7 @@ def build_document(
     path = (
         Path(output)
         if output
-        else process_dir(exports_dir, process.id) / default_filename(kind, process.slug)
+        else process_dir(exports_dir, process.id) / default_filename(document_kind, process.slug)
     )
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     # Written next to its final name then renamed: a download never sees half a file.
@@ -94,7 +94,7 @@ def build_document(
 @dataclass
 class Job:
     id: str
-    kind: str
+    kind: str  # the document kind: its name in the job files and the status JSON
     process_id: int
     slug: str
     state: str = "queued"  # queued → running → done | failed

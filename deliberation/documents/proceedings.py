@@ -21,7 +21,8 @@ from sqlalchemy import func
 from .. import methods
 from ..extensions import db
 from ..models import LiveSession, Participant, Process, Proposal, TextVersion
-from ..services.authoring.authoring import finding_numbers
+from ..models.item_types import ITEM_TYPES
+from ..services.authoring.numbering import finding_numbers
 from ..services.consolidation.outcomes import (
     ItemOutcome,
     PollResult,
@@ -105,6 +106,10 @@ class Stepper:
             self.progress(self.done, self.total)
 
 
+# Every type of item hung under a finding, in the order of the outline.
+FINDING_CHILD_TYPES = tuple(key for key, entry in ITEM_TYPES.items() if entry.parent == "finding")
+
+
 class ItemIndex:
     """Labels of every authored item, to name what a poll or a version is about."""
 
@@ -122,14 +127,9 @@ class ItemIndex:
             for finding in field_.findings:
                 prefix = w["finding"].format(n=numbers.get(finding.id, 0))
                 self._add("finding", finding.id, f"{prefix} — {excerpt(finding.text, 90)}")
-                for kind, children in (
-                    ("recommendation", finding.recommendations),
-                    ("action_path", finding.action_paths),
-                    ("implementation_condition", finding.conditions),
-                    ("note", finding.notes),
-                ):
-                    for child in children:
-                        self._add(kind, child.id, f"{prefix} · {excerpt(child.text, 80)}")
+                for item_type in FINDING_CHILD_TYPES:
+                    for child in getattr(finding, ITEM_TYPES[item_type].siblings):
+                        self._add(item_type, child.id, f"{prefix} · {excerpt(child.text, 80)}")
         # Amendments put to the vote are agenda items too (not authored items).
         self.proposals: dict[tuple[str, int], str] = {}
         amendment = code_label("amendment", process.language).capitalize()
@@ -140,16 +140,16 @@ class ItemIndex:
         ):
             self.proposals[("amendment", proposal_id)] = f"{amendment} — {excerpt(text, 90)}"
 
-    def _add(self, kind: str, item_id: int, label: str) -> None:
-        self.labels[(kind, item_id)] = label
-        self.ids[kind].append(item_id)
+    def _add(self, item_type: str, item_id: int, label: str) -> None:
+        self.labels[(item_type, item_id)] = label
+        self.ids[item_type].append(item_id)
 
-    def label(self, kind: str, item_id: int | None, fallback: str = "") -> str:
-        if item_id is not None and (kind, item_id) in self.labels:
-            return self.labels[(kind, item_id)]
-        if item_id is not None and (kind, item_id) in self.proposals:
-            return self.proposals[(kind, item_id)]
-        return excerpt(fallback, 100) or kind
+    def label(self, item_type: str, item_id: int | None, fallback: str = "") -> str:
+        if item_id is not None and (item_type, item_id) in self.labels:
+            return self.labels[(item_type, item_id)]
+        if item_id is not None and (item_type, item_id) in self.proposals:
+            return self.proposals[(item_type, item_id)]
+        return excerpt(fallback, 100) or item_type
 
 
 def write_method(writer: DocWriter, process: Process, w: dict[str, str]) -> None:
@@ -240,8 +240,8 @@ def write_session(
 ) -> None:
     lang = process.language
     w = words(lang)
-    kind = w["assembly"] if live.kind == "assembly" else w["workshop"]
-    writer.paragraph(f"{kind} — {live.title}", "Heading 2")
+    session_kind = w["assembly"] if live.kind == "assembly" else w["workshop"]
+    writer.paragraph(f"{session_kind} — {live.title}", "Heading 2")
     details = [
         [w["date"], live.held_on.isoformat() if live.held_on else "–"],
         [w["territory"], live.territory.name if live.territory else "–"],
@@ -351,15 +351,15 @@ def write_amendments(
 ) -> None:
     """Items whose text changed after creation, with every version, and amendments proposed."""
     versions: dict[tuple[str, int], list[TextVersion]] = defaultdict(list)
-    for kind, ids in items.ids.items():
+    for item_type, ids in items.ids.items():
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             for version in db.session.scalars(
                 db.select(TextVersion)
-                .where(TextVersion.item_type == kind, TextVersion.item_id.in_(chunk))
+                .where(TextVersion.item_type == item_type, TextVersion.item_id.in_(chunk))
                 .order_by(TextVersion.item_id, TextVersion.number)
             ):
-                versions[(kind, version.item_id)].append(version)
+                versions[(item_type, version.item_id)].append(version)
     amendments: dict[tuple[str, int], list[Proposal]] = defaultdict(list)
     for proposal in db.session.scalars(
         db.select(Proposal)
@@ -379,8 +379,8 @@ def write_amendments(
         writer.paragraph(items.label(*key), "Heading 3")
         for version in versions.get(key, []):
             when = version.created_at.date().isoformat() if version.created_at else ""
-            kind = code_label(version.kind, writer.language)
-            meta = ", ".join(x for x in (kind, when, version.author, version.summary) if x)
+            version_kind = code_label(version.kind, writer.language)
+            meta = ", ".join(x for x in (version_kind, when, version.author, version.summary) if x)
             writer.paragraph(
                 f"{w['version'].format(n=version.number)} ({meta})", "Finding Subheading"
             )
@@ -414,9 +414,9 @@ def write_proposals(
             current = proposal.session_id
             writer.paragraph(titles[current], "Heading 3")
         about = items.label(proposal.item_type, proposal.item_id) if proposal.item_id else ""
-        kind = code_label(proposal.kind, writer.language)
+        proposal_kind = code_label(proposal.kind, writer.language)
         status = code_label(proposal.status, writer.language)
-        meta = ", ".join(x for x in (kind, status, about) if x)
+        meta = ", ".join(x for x in (proposal_kind, status, about) if x)
         writer.markdown(proposal.text, "List Bullet")
         writer.paragraph(meta, "Outcome")
 

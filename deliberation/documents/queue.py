@@ -147,7 +147,7 @@ def drain(exports_dir: str, slot: int, run: Callable[[str], Any], held: Any = No
 
 
 def start_job(
-    kind: str,
+    document_kind: str,
     process: Process,
     exports_dir: str,
     database_url: str,
@@ -158,14 +158,16 @@ def start_job(
     ``synchronous``). The same document already waiting is not queued twice.
 
     Raises ``OSError`` when the job cannot even be written (a full disk)."""
-    if kind not in jobs.KINDS:
-        raise jobs.ExportError(f"Unknown document kind {kind!r}.")
+    if document_kind not in jobs.DOCUMENT_KINDS:
+        raise jobs.ExportError(f"Unknown document kind {document_kind!r}.")
     jobs.prune_jobs(exports_dir)
     for waiting in jobs.queued_jobs(exports_dir):
-        if (waiting.kind, waiting.process_id) == (kind, process.id):
+        if (waiting.kind, waiting.process_id) == (document_kind, process.id):
             dispatch(exports_dir, database_url, workers)
             return waiting
-    job = jobs.Job(id=uuid.uuid4().hex, kind=kind, process_id=process.id, slug=process.slug)
+    job = jobs.Job(
+        id=uuid.uuid4().hex, kind=document_kind, process_id=process.id, slug=process.slug
+    )
     jobs.save_job(exports_dir, job)
     if synchronous:
         if claim(exports_dir, job.id):

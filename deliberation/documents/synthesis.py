@@ -17,7 +17,7 @@ from docx import Document
 from docx.document import Document as DocumentObject
 
 from ..models import Finding, Process
-from ..services.authoring.authoring import finding_numbers
+from ..services.authoring.numbering import finding_numbers
 from ..services.authoring.text import NOTE_MARKER
 from ..services.consolidation.outcomes import (
     ItemOutcome,
@@ -65,18 +65,18 @@ def build_synthesis(process: Process, progress: Progress | None = None) -> Docum
     return document
 
 
-def set_properties(document: DocumentObject, process: Process, kind: str) -> None:
+def set_properties(document: DocumentObject, process: Process, document_name: str) -> None:
     core = document.core_properties
-    core.title = clean_text(f"{process.title} — {kind}")[:250]
-    core.subject = kind
+    core.title = clean_text(f"{process.title} — {document_name}")[:250]
+    core.subject = document_name
     core.language = {"fr": "fr-BE", "en": "en-GB"}.get(process.language, process.language)
     core.author = clean_text(process.title)[:250]
 
 
-def title_page(writer: DocWriter, process: Process, kind: str) -> None:
+def title_page(writer: DocWriter, process: Process, document_name: str) -> None:
     w = words(process.language)
     writer.paragraph(process.title, "Title")
-    writer.paragraph(kind, "Subtitle")
+    writer.paragraph(document_name, "Subtitle")
     if process.subtitle.strip():
         writer.markdown(process.subtitle, "Cover Note")
     if process.steering_committee.strip():

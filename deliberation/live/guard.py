@@ -34,11 +34,10 @@ from functools import wraps
 from typing import Any
 
 from flask import current_app, request
-from flask_babel import force_locale, lazy_gettext
 from flask_socketio import disconnect
 from socketio import packet as sio_packet
 
-from .. import inputs
+from .. import inputs, refusals
 from ..extensions import socketio
 from . import rooms
 
@@ -77,15 +76,10 @@ DEFAULT_FLOOD_DISCONNECT = 100
 # Sockets one address may hold on one process: far above a hall behind one NAT address.
 DEFAULT_SOCKETS_PER_ADDRESS = 5000
 
-MESSAGES = {
-    "bad_request": lazy_gettext("The request could not be read."),
-    "too_large": lazy_gettext("This message is too large."),
-    "unknown_event": lazy_gettext("This request is not known to the server."),
-    "rate_limited": lazy_gettext("Too many requests at once: please wait a moment."),
-    "too_many_connections": lazy_gettext(
-        "Too many connections from your network: please try again later."
-    ),
-}
+# The refusals decided at this edge (codes and texts in :mod:`deliberation.refusals`).
+EDGE_REFUSALS = frozenset(
+    {"bad_request", "too_large", "unknown_event", "rate_limited", "too_many_connections"}
+)
 
 
 # -- layer 1: decoding ----------------------------------------------------------------------
@@ -288,9 +282,7 @@ def _take(bucket: _Bucket, cost: float) -> float:
 
 def refusal(code: str, language: str | None = None, **extra: Any) -> dict[str, Any]:
     """The acknowledgement of a refusal decided here, in the socket's language."""
-    with force_locale(language or _language()):
-        message = str(MESSAGES[code])
-    return {"ok": False, "error": code, "message": message, **extra}
+    return refusals.payload(code, language or _language(), **extra)
 
 
 def _language() -> str:
@@ -362,7 +354,7 @@ def on_refused(code: Any = None, *_ignored: Any) -> dict[str, Any] | None:
     refused = admit_event(1)
     if refused is not None:
         return refused
-    return refusal(code if code in MESSAGES else "bad_request")
+    return refusal(code if code in EDGE_REFUSALS else "bad_request")
 
 
 @socketio.on("*")

@@ -11,59 +11,28 @@ import logging
 import math
 import traceback
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, request
-from flask_babel import force_locale, lazy_gettext
+from flask_babel import force_locale
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from .. import inputs
+from .. import inputs, refusals
 from ..extensions import db, socketio
-from ..models import AgendaItem, LiveSession, Participant, Poll
-from ..services.live import ballots, sessions, voting
-from ..services.live.sessions import SessionError
+from ..models import LiveSession, Participant
+from ..refusals import Refused
+from ..services.live import ballots, sessions
 from ..services.live.voting import VoteError
 from ..services.people import access, throttles
-from . import broadcast, guard, proposals, rooms
+from . import actions, broadcast, guard, rooms
 
-REFUSALS = {
-    **guard.MESSAGES,
-    "bad_request": lazy_gettext("The request could not be read."),
-    "invalid_token": lazy_gettext("Your place in this session was not found: join again."),
-    "unknown_session": lazy_gettext("No session has this code."),
-    "not_allowed": lazy_gettext(
-        "Log in as an organiser who may run this session (a member of its process)."
-    ),
-    "too_many_attempts": lazy_gettext(
-        "Too many unknown codes were tried from this network: wait a few minutes, then "
-        "check the code on the screen."
-    ),
-}
-
-
-SERVER_ERROR = lazy_gettext("Something went wrong on the server: please try again.")
 # The database cannot be reached or is locked: the client keeps what it sent and retries.
 DATABASE_UNAVAILABLE = (OperationalError, PoolTimeout)
 log = logging.getLogger(__name__)
-
-
-class Refusal(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-        self.message = REFUSALS[code]
-
-
-def _error(error: Refusal | VoteError | SessionError, language: str | None) -> dict[str, Any]:
-    if language:
-        with force_locale(language):
-            return {"ok": False, "error": error.code, "message": str(error.message)}
-    return {"ok": False, "error": error.code, "message": str(error.message)}
 
 
 def _same_origin() -> bool:
@@ -80,22 +49,22 @@ def _same_origin() -> bool:
 def _identify(auth: Any) -> tuple[LiveSession, rooms.Presence]:
     role = auth.get("role") if isinstance(auth, dict) else None
     if not isinstance(role, str) or role not in rooms.ROLE_ROOMS:
-        raise Refusal("bad_request")
+        raise Refused("bad_request")
     if role == "phone":
         participant = sessions.participant_from_token(auth.get("token"))
         if participant is None:
-            raise Refusal("invalid_token")
+            raise Refused("invalid_token")
         session = db.session.get(LiveSession, participant.session_id)
         return session, rooms.Presence(session.id, role, participant.id, session.process.language)
     if role == "projector":
         return _projector_session(auth.get("code"))
     if not current_user.is_authenticated or not _same_origin():
-        raise Refusal("not_allowed")
+        raise Refused("not_allowed")
     session_id = auth.get("session_id")
     session = db.session.get(LiveSession, session_id) if inputs.is_id(session_id) else None
     # A session the organiser may not run is refused as if it did not exist for them.
     if session is None or not access.can_facilitate(current_user, session):
-        raise Refusal("not_allowed")
+        raise Refused("not_allowed")
     return session, rooms.Presence(
         session.id, role, None, session.process.language, organizer_id=current_user.id
     )
@@ -105,11 +74,11 @@ def _projector_session(code: Any) -> tuple[LiveSession, rooms.Presence]:
     """A projector names its session by join code: the same guessing throttle as the pages."""
     address = throttles.address_key(request.remote_addr)
     if throttles.CODE_GUESSES.wait(address):
-        raise Refusal("too_many_attempts")
+        raise Refused("too_many_attempts")
     session = sessions.session_by_code(code if isinstance(code, str) else None)
     if session is None:
         throttles.CODE_GUESSES.hit(address)
-        raise Refusal("unknown_session")
+        raise Refused("unknown_session")
     return session, rooms.Presence(session.id, "projector", None, session.process.language)
 
 
@@ -125,20 +94,17 @@ def on_unexpected_error(error: Exception) -> Any:
     presence = rooms.of(request.sid)
     if isinstance(error, DATABASE_UNAVAILABLE):
         log.warning("socket event %r: database unavailable (%s)", event, type(error).__name__)
-        message = _error(VoteError("server_busy"), presence.language if presence else None)
+        message = refusals.payload("server_busy", presence.language if presence else None)
     else:
         frames = "".join(traceback.format_tb(error.__traceback__))
         log.error("socket event %r failed: %s\n%s", event, type(error).__name__, frames)
-        message = {"ok": False, "error": "server_error", "message": str(SERVER_ERROR)}
+        message = refusals.payload("server_error", presence.language if presence else None)
     if event == "connect":
         guard.forget(request.sid)
         return False  # refuse the connection; the client retries
     args = request.event.get("args") or ()
     if args and isinstance(args[0], dict) and isinstance(args[0].get("ballot_id"), str):
         message["ballot_id"] = args[0]["ballot_id"]
-    if presence is not None and message["error"] == "server_error":
-        with force_locale(presence.language):
-            message["message"] = str(SERVER_ERROR)
     return message
 
 
@@ -155,7 +121,7 @@ def on_connect(auth: Any = None) -> None:
         if code == "too_many_connections":
             log.warning("connection refused: too many sockets from %s", request.remote_addr)
         guard.close_transport_soon(request.sid)
-        refusal = _error(Refusal(code), None)
+        refusal = refusals.payload(code)
         if retry_after:
             refusal["retry_after"] = math.ceil(retry_after * 10) / 10
         raise ConnectionRefusedError(code, refusal)
@@ -165,17 +131,15 @@ def on_connect(auth: Any = None) -> None:
         if presence.participant_id is not None:
             participant = db.session.get(Participant, presence.participant_id)
         state = sessions.state_for(session, presence.role, participant)
-    except Refusal as refusal:
+    except Refused as refusal:
         guard.forget(request.sid)
-        raise ConnectionRefusedError(refusal.code, _error(refusal, None)) from None
+        raise ConnectionRefusedError(refusal.code, refusal.payload()) from None
     except DATABASE_UNAVAILABLE:
         # A hall connecting at once and no database connection free in time, or the
         # database down: a refusal the client retries after its back-off, not a traceback.
         db.session.rollback()
         guard.forget(request.sid)
-        raise ConnectionRefusedError(
-            "server_busy", _error(VoteError("server_busy"), None)
-        ) from None
+        raise ConnectionRefusedError("server_busy", refusals.payload("server_busy")) from None
     # Give the database connection back before any network I/O (Redis presence, the
     # socket): under a hall connecting at once, each of those lets hundreds of other
     # handlers run meanwhile, and a held connection starves the pool.
@@ -204,15 +168,15 @@ def on_disconnect(*_args: Any) -> None:
 def on_sync(_data: Any = None) -> dict[str, Any]:
     presence = rooms.of(request.sid)
     if presence is None:
-        return _error(Refusal("bad_request"), None)
+        return refusals.payload("bad_request")
     session = db.session.get(LiveSession, presence.session_id)
     participant = (
         db.session.get(Participant, presence.participant_id) if presence.participant_id else None
     )
     if session is None or (presence.role == "phone" and participant is None):
-        return _error(Refusal("invalid_token"), presence.language)
+        return refusals.payload("invalid_token", presence.language)
     if presence.role == "facilitator" and not facilitator_still_allowed(session):
-        return _error(Refusal("not_allowed"), presence.language)
+        return refusals.payload("not_allowed", presence.language)
     return sessions.state_for(session, presence.role, participant)
 
 
@@ -223,7 +187,7 @@ def on_vote(data: Any = None) -> dict[str, Any]:
     ballot_id = ballot_id if isinstance(ballot_id, str) else None
     language = presence.language if presence else None
     if presence is None or presence.role != "phone" or not isinstance(data, dict):
-        return {**_error(Refusal("bad_request"), language), "ballot_id": ballot_id}
+        return refusals.payload("bad_request", language, ballot_id=ballot_id)
     # Written with the other ballots of this moment, in one transaction (group commit);
     # meanwhile this handler holds no database connection.
     try:
@@ -235,7 +199,7 @@ def on_vote(data: Any = None) -> dict[str, Any]:
             data.get("round"),
         )
     except VoteError as error:
-        return {**_error(error, language), "ballot_id": ballot_id}
+        return error.payload(language, ballot_id=ballot_id)
     if not result.duplicate:
         broadcast.ballot_counted(result.session_id)
     return result.ack()
@@ -250,104 +214,30 @@ def facilitator_still_allowed(session: LiveSession) -> bool:
     return current_user.is_authenticated and access.can_facilitate(current_user, session)
 
 
-def facilitator_action(action: Callable[..., None]) -> Callable[[Any], dict[str, Any]]:
-    """Check the caller runs this session; on success broadcast, then ack with the state."""
+def _on_facilitator_action(name: str) -> Callable[[Any], dict[str, Any]]:
+    """The socket path of one action of the table (:mod:`.actions`); on success the ack
+    carries the state just sent to the facilitators' room."""
 
-    @wraps(action)
     def handler(data: Any = None) -> dict[str, Any]:
         presence = rooms.of(request.sid)
         language = presence.language if presence else None
         if presence is None or presence.role != "facilitator" or not current_user.is_authenticated:
-            return _error(Refusal("not_allowed"), language)
+            return refusals.payload("not_allowed", language)
         session = db.session.get(LiveSession, presence.session_id)
         if session is not None and not facilitator_still_allowed(session):
-            return _error(Refusal("not_allowed"), language)
+            return refusals.payload("not_allowed", language)
         if session is None or not isinstance(data, dict):
-            return _error(Refusal("bad_request"), language)
+            return refusals.payload("bad_request", language)
         try:
             with force_locale(language):
-                action(session, data, current_user.email)
-        except (VoteError, SessionError) as error:
-            db.session.rollback()
-            return _error(error, language)
-        # The state just sent to the facilitators' room, not built a second time.
-        state = broadcast.session_changed(session.id)
+                state = actions.dispatch(session, name, actions.JsonPayload(data), current_user)
+        except Refused as error:
+            return error.payload(language)
         return {"ok": True, "state": state or sessions.state_for(session, "facilitator")}
 
+    handler.__name__ = f"on_{name}"
     return handler
 
 
-def _item(session: LiveSession, item_id: Any) -> AgendaItem:
-    item = db.session.get(AgendaItem, item_id) if inputs.is_id(item_id) else None
-    if item is None or item.session_id != session.id:
-        raise VoteError("unknown_item")
-    return item
-
-
-def _poll(session: LiveSession, poll_id: Any) -> Poll:
-    poll = db.session.get(Poll, poll_id) if inputs.is_id(poll_id) else None
-    if poll is None:
-        raise VoteError("unknown_poll")
-    if poll.session_id != session.id:
-        raise VoteError("not_in_session")
-    return poll
-
-
-@facilitator_action
-def _show_item(session: LiveSession, data: dict, actor: str) -> None:
-    item_id = data.get("item_id")
-    sessions.show_item(session, None if item_id is None else _item(session, item_id))
-
-
-@facilitator_action
-def _open_poll(session: LiveSession, data: dict, actor: str) -> None:
-    show_live = inputs.strict_bool(data.get("show_live", False))
-    if show_live is None:
-        raise VoteError("bad_request")
-    voting.open_poll(
-        session,
-        _item(session, data.get("item_id")),
-        data.get("method"),
-        show_live=show_live,
-        options=data.get("options"),
-        dots=data.get("dots"),
-        countdown_seconds=data.get("countdown_seconds"),
-        actor=actor,
-        secret=data.get("secret", True),
-    )
-
-
-@facilitator_action
-def _close_poll(session: LiveSession, data: dict, actor: str) -> None:
-    voting.close_poll(_poll(session, data.get("poll_id")), actor=actor)
-
-
-@facilitator_action
-def _publish_poll(session: LiveSession, data: dict, actor: str) -> None:
-    poll = voting.publish_poll(_poll(session, data.get("poll_id")), actor=actor)
-    proposals.after_publish(poll.id)  # committed: tell the console and the authors
-
-
-@facilitator_action
-def _reset_poll(session: LiveSession, data: dict, actor: str) -> None:
-    voting.reset_poll(_poll(session, data.get("poll_id")), actor=actor)
-
-
-@facilitator_action
-def _set_show_live(session: LiveSession, data: dict, actor: str) -> None:
-    # Only true or false: the string "false" is not a way to say false.
-    show_live = inputs.strict_bool(data.get("show_live"))
-    if show_live is None:
-        raise VoteError("bad_request")
-    voting.set_show_live(_poll(session, data.get("poll_id")), show_live, actor=actor)
-
-
-for _name, _action in (
-    ("show_item", _show_item),
-    ("open_poll", _open_poll),
-    ("close_poll", _close_poll),
-    ("publish_poll", _publish_poll),
-    ("reset_poll", _reset_poll),
-    ("set_show_live", _set_show_live),
-):
-    guard.event(_name, guard.FACILITATOR_ACTION_COST)(_action)
+for _name in actions.ACTIONS:
+    guard.event(_name, guard.FACILITATOR_ACTION_COST)(_on_facilitator_action(_name))

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_babel import force_locale, lazy_gettext
+from flask_babel import force_locale
 from flask_login import current_user
 
+from .. import refusals
 from ..extensions import db
 from ..models import AgendaItem, LiveSession, Participant, Poll, Proposal
 from ..services.live import amendments
@@ -20,20 +21,13 @@ from ..services.live.amendments import ProposalError
 from ..services.people import access
 from . import broadcast, guard, rooms
 
-MESSAGES = {
-    "bad_request": lazy_gettext("The request could not be read."),
-    "not_allowed": lazy_gettext("Only the facilitator of this session may do this."),
-    "invalid_token": lazy_gettext("Your place in this session was not found: join again."),
-}
-
 
 def _refusal(code: str, language: str | None) -> dict[str, Any]:
-    with force_locale(language or "fr"):
-        return {"ok": False, "error": code, "message": str(MESSAGES[code])}
+    return refusals.payload(code, language or "fr")
 
 
-def _failure(error: ProposalError) -> dict[str, Any]:
-    return {"ok": False, "error": error.code, "message": error.message}
+def _failure(error: ProposalError, language: str | None) -> dict[str, Any]:
+    return error.payload(language or "fr")
 
 
 def _session(presence: rooms.Presence) -> LiveSession | None:
@@ -99,7 +93,7 @@ def on_propose(data: Any = None) -> dict[str, Any]:
             )
     except ProposalError as error:
         db.session.rollback()
-        return _failure(error)
+        return _failure(error, language)
     if not duplicate:
         announce(presence.session_id)
     return {
@@ -160,7 +154,7 @@ def on_moderate(data: Any = None) -> dict[str, Any]:
             changed = amendments.moderate(session, data)
     except ProposalError as error:
         db.session.rollback()
-        return _failure(error)
+        return _failure(error, language)
     announce(session_id, changed)
     if isinstance(data, dict) and data.get("action") == "accept":
         broadcast.session_changed(session_id)  # the agenda has a new item

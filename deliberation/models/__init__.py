@@ -1,12 +1,19 @@
 """All models, importable from one place."""
 
 from .base import TEXT_MAX, TITLE_MAX, utcnow
+from .item_types import (
+    AGENDA_ITEM_TYPES,
+    ITEM_TYPES,
+    TREE_ITEM_TYPES,
+    VERSIONED_TYPES,
+    ItemType,
+    item_type_of,
+    model_of,
+)
 from .live import (
     ADMISSIONS,
-    AGENDA_ITEM_TYPES,
     POLL_STATES,
     SESSION_KINDS,
-    TREE_ITEM_TYPES,
     AgendaItem,
     Ballot,
     BallotReceipt,
@@ -39,11 +46,15 @@ from .process import (
 )
 from .tickets import TICKET_ORIGINS, Ticket
 from .users import Organizer
-from .versions import VERSION_KINDS, VERSIONED_TYPES, TextVersion
+from .versions import VERSION_KINDS, TextVersion
 
 __all__ = [
+    "ItemType",
+    "item_type_of",
+    "model_of",
     "ADMISSIONS",
     "AGENDA_ITEM_TYPES",
+    "ITEM_TYPES",
     "TREE_ITEM_TYPES",
     "DEFAULT_CONSENSUS_LABELS",
     "DEFAULT_GROUPS",

@@ -26,17 +26,6 @@ from .process import Field, Process, Territory
 SESSION_KINDS = ("workshop", "assembly")
 # How a session admits participants: anyone with the join code, or one personal ticket each.
 ADMISSIONS = ("open", "tickets")
-# Agenda items that point at the process tree, in the order they appear under a finding.
-TREE_ITEM_TYPES = (
-    "hypothesis",
-    "finding",
-    "recommendation",
-    "action_path",
-    # All the action paths of one finding (item_id), put to one dot vote.
-    "action_paths",
-    "implementation_condition",
-)
-AGENDA_ITEM_TYPES = (*TREE_ITEM_TYPES, "free", "amendment")
 POLL_STATES = ("draft", "open", "closed", "published")
 
 

@@ -10,19 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 from .base import utcnow
 
-# item_type values: the table name of the versioned model.
-VERSIONED_TYPES = (
-    "process",
-    "field",
-    "question",
-    "hypothesis",
-    "expert_input",
-    "finding",
-    "recommendation",
-    "action_path",
-    "implementation_condition",
-    "note",
-)
+# item_type values: the keys of models.item_types (VERSIONED_TYPES), the table names.
 VERSION_KINDS = ("created", "edited", "imported", "amendment", "rollback")
 
 

@@ -1,11 +1,13 @@
-"""Small helpers several blueprints share: finding a process by its slug, open-data responses."""
+"""Small helpers several blueprints share: finding a process by its slug, open-data responses,
+a refusal answered as JSON."""
 
 from __future__ import annotations
 
-from flask import Response, abort, g
+from flask import Response, abort, g, jsonify
 
 from ..extensions import db
 from ..models import Process
+from ..refusals import Refused
 
 
 def process_or_404(slug: str) -> Process:
@@ -23,3 +25,9 @@ def data_response(body: str, mimetype: str, filename: str | None = None) -> Resp
     """A response carrying ``body``; with a filename the browser saves it instead of showing it."""
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'} if filename else None
     return Response(body, mimetype=mimetype, headers=headers)
+
+
+def refusal_response(refusal: Refused, **extra: object) -> tuple[Response, int]:
+    """A refusal to a script: the catalogue's body (``ok``, ``error``, ``message``) and its
+    HTTP status (docs/protocol.md §9)."""
+    return jsonify(refusal.payload(**extra)), refusal.status

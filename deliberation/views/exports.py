@@ -28,9 +28,10 @@ from flask_babel import gettext as _
 
 from ..documents import jobs, queue
 from ..models import Process
+from ..refusals import Refused
 from ..services.people.access import Capability
 from ..services.publishing import opendata
-from .common import data_response, process_or_404
+from .common import data_response, process_or_404, refusal_response
 from .guard import requires
 
 bp = Blueprint("exports", __name__, url_prefix="/organize")
@@ -88,7 +89,10 @@ def index(slug: str):
         jobs=recent,
         running=[job for job in recent if job["state"] in ("queued", "running")],
         files=files,
-        kinds={"synthesis": _("Synthesis of possibilities"), "proceedings": _("Proceedings")},
+        document_kinds={
+            "synthesis": _("Synthesis of possibilities"),
+            "proceedings": _("Proceedings"),
+        },
         words={
             "queued": _("waiting"),
             "ahead": _("%(n)s before it", n="{n}"),
@@ -108,16 +112,16 @@ def _size_kb(path: Path) -> int:
         return 0
 
 
-@bp.post("/<slug>/exports/<kind>")
+@bp.post("/<slug>/exports/<document_kind>")
 @requires(Capability.EXPORT)
-def start(slug: str, kind: str):
+def start(slug: str, document_kind: str):
     process = process_or_404(slug)
-    if kind not in jobs.KINDS:
+    if document_kind not in jobs.DOCUMENT_KINDS:
         abort(404)
     wants_json = request.accept_mimetypes.best == "application/json"
     try:
         job = queue.start_job(
-            kind,
+            document_kind,
             process,
             _exports_dir(),
             current_app.config["SQLALCHEMY_DATABASE_URI"],
@@ -129,7 +133,7 @@ def start(slug: str, kind: str):
         current_app.logger.warning("export not started: %s", error.strerror or error)
         message = _failure_message("no_space" if error.errno == errno.ENOSPC else "failed")
         if wants_json:
-            return jsonify({"error": "not_started", "message": message}), 503
+            return refusal_response(Refused("not_started", message))
         flash(message, "error")
         return redirect(url_for("exports.index", slug=process.slug))
     if wants_json:
@@ -144,7 +148,7 @@ def job_status(slug: str, job_id: str):
     process = process_or_404(slug)
     job = jobs.load_job(_exports_dir(), job_id)
     if job is None or job.process_id != process.id:
-        return jsonify({"error": "unknown_job", "message": _("Unknown export.")}), 404
+        return refusal_response(Refused("unknown_job"))
     return jsonify(_job_status(process, job))
 
 

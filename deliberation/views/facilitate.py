@@ -18,12 +18,12 @@ from markupsafe import Markup
 
 from .. import methods
 from ..extensions import db
-from ..live import broadcast, proposals
-from ..methods import DEFAULT_METHOD
-from ..models import SESSION_KINDS, TREE_ITEM_TYPES, AgendaItem, Field, LiveSession, Poll, Process
-from ..services.live import sessions, voting
+from ..live import actions, broadcast
+from ..models import TREE_ITEM_TYPES, AgendaItem, Field, LiveSession, Process
+from ..refusals import Refused
+from ..services.authoring import numbering
+from ..services.live import sessions
 from ..services.live.sessions import SessionError
-from ..services.live.voting import VoteError
 from ..services.people import access
 from ..services.people.access import Capability
 from .common import process_or_404
@@ -41,8 +41,6 @@ from .live_common import (
 bp = Blueprint("facilitate", __name__)
 bp.register_error_handler(TooManyCodeGuesses, too_many_code_guesses)
 
-ACTIONS = ("show_item", "open_poll", "close_poll", "publish_poll", "reset_poll", "set_show_live")
-
 
 def _session_or_404(session_id: int) -> LiveSession:
     live_session = db.session.get(LiveSession, session_id)
@@ -51,7 +49,7 @@ def _session_or_404(session_id: int) -> LiveSession:
     return live_session
 
 
-def kind_labels() -> dict[str, str]:
+def session_kind_labels() -> dict[str, str]:
     return {"workshop": _("Workshop"), "assembly": _("General assembly")}
 
 
@@ -74,7 +72,7 @@ def _sessions_page(process: Process, form: dict[str, str] | None = None, error: 
         process=process,
         # A facilitator limited to a territory sees only the sessions they may run.
         live_sessions=access.sessions_to_run(current_user, process, listed),
-        kinds=kind_labels(),
+        session_kinds=session_kind_labels(),
         form=form or {"kind": "workshop"},
         error=error,
     )
@@ -110,8 +108,6 @@ def session_create(slug: str):
             held_on = date.fromisoformat(form["held_on"])
         except ValueError:
             return _sessions_page(process, form, _("The date is not valid (expected YYYY-MM-DD)."))
-    if form["kind"] not in SESSION_KINDS:
-        return _sessions_page(process, form, _("Choose a workshop or a general assembly."))
     expected = _int_or_none(form["expected_count"])
     if form["expected_count"] and expected is None:
         return _sessions_page(process, form, _("The expected head count is a whole number."))
@@ -139,43 +135,34 @@ def session_create(slug: str):
 
 def process_tree(process: Process) -> list[dict[str, Any]]:
     """The items of each field that can be put on an agenda, with their numbers."""
-    numbers = sessions.finding_numbers(process.id)
+    findings = numbering.finding_numbers(process)
+
+    def entry(item_type: str, item: Any, text: str | None = None) -> tuple[str, int, str, str]:
+        number = numbering.item_number(item_type, item, findings)
+        return (item_type, item.id, number, item.text if text is None else text)
+
     tree = []
     for field in process.fields:
-        questions = []
-        for q_index, question in enumerate(field.questions, start=1):
-            questions.append(
-                {
-                    "label": _("Question %(number)s", number=q_index),
-                    "text": question.text,
-                    "entries": [
-                        ("hypothesis", h.id, f"{q_index}.{h_index}", h.text)
-                        for h_index, h in enumerate(question.hypotheses, start=1)
-                    ],
-                }
-            )
-        findings = []
+        questions = [
+            {
+                "label": numbering.numbered_label("question", question, findings),
+                "text": question.text,
+                "entries": [entry("hypothesis", hypothesis) for hypothesis in question.hypotheses],
+            }
+            for question in field.questions
+        ]
+        listed = []
         for finding in field.findings:
-            number = numbers.get(finding.id, 0)
-            children = [("finding", finding.id, str(number), finding.text)]
-            children += [
-                ("recommendation", r.id, f"{number}.{i}", r.text)
-                for i, r in enumerate(finding.recommendations, start=1)
-            ]
+            children = [entry("finding", finding)]
+            children += [entry("recommendation", r) for r in finding.recommendations]
             if finding.action_paths:
-                children.append(
-                    ("action_paths", finding.id, str(number), _("All action paths (dot vote)"))
-                )
-            children += [
-                ("action_path", a.id, f"{number}.{i}", a.text)
-                for i, a in enumerate(finding.action_paths, start=1)
-            ]
-            children += [
-                ("implementation_condition", c.id, f"{number}.{i}", c.text)
-                for i, c in enumerate(finding.conditions, start=1)
-            ]
-            findings.append({"number": number, "text": finding.text, "entries": children})
-        tree.append({"field": field, "questions": questions, "findings": findings})
+                children.append(entry("action_paths", finding, _("All action paths (dot vote)")))
+            children += [entry("action_path", a) for a in finding.action_paths]
+            children += [entry("implementation_condition", c) for c in finding.conditions]
+            listed.append(
+                {"number": findings.get(finding.id, 0), "text": finding.text, "entries": children}
+            )
+        tree.append({"field": field, "questions": questions, "findings": listed})
     return tree
 
 
@@ -184,7 +171,7 @@ def console_strings() -> dict[str, Any]:
         **results_strings(),
         "connected": _("Live connection: on"),
         "disconnected": _("Live connection lost — reconnecting…"),
-        "no_item": _("Nothing is shown: the projector shows the join code."),
+        "nothing_shown": _("Nothing is shown: the projector shows the join code."),
         "no_poll": _("No vote on this item yet."),
         "show": _("Show"),
         "move_up": _("Move up: %(title)s", title="{title}"),
@@ -236,7 +223,7 @@ def console(session_id: int):
         tree=process_tree(live_session.process),
         type_labels=item_type_labels(),
         vote_methods=methods.METHODS,
-        kinds=kind_labels(),
+        session_kinds=session_kind_labels(),
         state_labels=strings["states"],
         group_labels=group_labels(),
     )
@@ -272,7 +259,7 @@ def agenda_add(session_id: int):
             for value in request.form.getlist("items"):
                 item_type, _sep, raw_id = value.partition(":")
                 if item_type not in TREE_ITEM_TYPES or not raw_id.isdigit():
-                    raise SessionError("invalid_item", _("This kind of item cannot be voted on."))
+                    raise SessionError("invalid_item")
                 sessions.add_agenda_item(live_session, item_type, int(raw_id))
                 added += 1
             if not added:
@@ -315,77 +302,18 @@ def agenda_remove(session_id: int, agenda_id: int):
     return _back(live_session, "#agenda")
 
 
-def _options_from_lines(text: str) -> list[dict[str, str]] | None:
-    lines = [" ".join(line.split()) for line in (text or "").splitlines()]
-    lines = [line for line in lines if line]
-    if not lines:
-        return None
-    return [{"key": f"o{index}", "label": line} for index, line in enumerate(lines, start=1)]
-
-
-def _poll_in(live_session: LiveSession, raw: str | None) -> Poll:
-    poll = db.session.get(Poll, _int_or_none(raw) or 0)
-    if poll is None:
-        raise VoteError("unknown_poll")
-    if poll.session_id != live_session.id:
-        raise VoteError("not_in_session")
-    return poll
-
-
-def _item_in(live_session: LiveSession, raw: str | None) -> AgendaItem:
-    item = db.session.get(AgendaItem, _int_or_none(raw) or 0)
-    if item is None or item.session_id != live_session.id:
-        raise VoteError("unknown_item")
-    return item
-
-
-def run_action(live_session: LiveSession, action: str, form: Any, actor: str) -> None:
-    """One facilitator action from an HTTP form: the same services as the socket events."""
-    if action == "show_item":
-        raw = form.get("item_id")
-        sessions.show_item(live_session, _item_in(live_session, raw) if raw else None)
-    elif action == "open_poll":
-        countdown = _int_or_none(form.get("countdown_seconds"))
-        voting.open_poll(
-            live_session,
-            _item_in(live_session, form.get("item_id")),
-            form.get("method", DEFAULT_METHOD),
-            show_live=form.get("show_live") == "on",
-            options=_options_from_lines(form.get("options", "")),
-            dots=_int_or_none(form.get("dots")),
-            countdown_seconds=countdown or None,
-            actor=actor,
-            secret=form.get("secret", "yes") != "no",
-        )
-    elif action == "close_poll":
-        voting.close_poll(_poll_in(live_session, form.get("poll_id")), actor=actor)
-    elif action == "publish_poll":
-        poll = voting.publish_poll(_poll_in(live_session, form.get("poll_id")), actor=actor)
-        # As the socket handler does: the console and the authors learn what the vote made of
-        # a proposal from the floor.
-        proposals.after_publish(poll.id)
-    elif action == "reset_poll":
-        if form.get("confirm") != "yes":
-            raise SessionError("confirm", _("Tick the box to confirm that the vote starts again."))
-        voting.reset_poll(_poll_in(live_session, form.get("poll_id")), actor=actor)
-    elif action == "set_show_live":
-        poll = _poll_in(live_session, form.get("poll_id"))
-        voting.set_show_live(poll, form.get("show_live") == "on", actor=actor)
-
-
 @bp.post("/facilitate/session/<int:session_id>/action/<action>")
 @requires(Capability.FACILITATE)
 def action(session_id: int, action: str):
+    """The HTTP path of one action of the table (:mod:`deliberation.live.actions`)."""
     live_session = _session_or_404(session_id)
-    if action not in ACTIONS:
+    if action not in actions.ACTIONS:
         abort(404)
     try:
-        run_action(live_session, action, request.form, current_user.email)
-    except (VoteError, SessionError) as error:
-        db.session.rollback()
+        actions.dispatch(live_session, action, actions.FormPayload(request.form), current_user)
+    except Refused as error:
         flash(str(error.message), "error")
         return _back(live_session, "#current")
-    broadcast.session_changed(live_session.id)
     flash(_("Done."), "success")
     return _back(live_session, "#current")
 

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 
 from .. import methods
 from ..methods.majority_judgment import grade_labels
-from ..models import LiveSession, Process
+from ..models import ITEM_TYPES, LiveSession, Process
 from ..services.live import sessions
 from ..services.people import throttles
 
@@ -80,16 +80,8 @@ def group_choices(process: Process) -> list[tuple[str, str]]:
 
 
 def item_type_labels() -> dict[str, str]:
-    return {
-        "hypothesis": _("Hypothesis"),
-        "finding": _("Finding"),
-        "recommendation": _("Recommendation"),
-        "action_path": _("Action path"),
-        "action_paths": _("Action paths"),
-        "implementation_condition": _("Implementation condition"),
-        "free": _("Question"),
-        "amendment": _("Amendment"),
-    }
+    """Every item type's label (the registry's), in the current locale."""
+    return {key: _(entry.label) for key, entry in ITEM_TYPES.items()}
 
 
 def method_labels() -> dict[str, str]:

@@ -24,9 +24,11 @@ from .. import inputs, methods
 from ..documents import jobs
 from ..extensions import db
 from ..live.revoke import recheck_facilitators
-from ..models import STANCES, TEXT_MAX, ExpertInput, Process, Territory
-from ..services.authoring import authoring
-from ..services.authoring.authoring import KINDS, ConfirmationRequired, ValidationError
+from ..models import STANCES, TEXT_MAX, ExpertInput, Process, Territory, item_type_of
+from ..models.item_types import AUTHORED_TYPES, ITEM_TYPES, TRACED_TYPES, TREE_TYPES
+from ..refusals import Refused
+from ..services.authoring import authoring, numbering
+from ..services.authoring.authoring import ConfirmationRequired, ValidationError
 from ..services.authoring.processes import CONSENSUS_KEYS
 from ..services.authoring.text import render_inline, render_markdown
 from ..services.authoring.textdiff import diff_words, render_html
@@ -34,9 +36,10 @@ from ..services.authoring.versions import decode, history
 from ..services.people import access, membership
 from ..services.people.access import Capability
 from . import organize_errors
-from .common import process_or_404
+from .common import process_or_404, refusal_response
 from .cooperative import render_template_cooperatively
 from .guard import SIGNED_IN, requires
+from .live_common import item_type_labels
 from .organize_forms import (
     FORMS,
     ROLE_LABELS,
@@ -53,18 +56,6 @@ from .organize_forms import (
 bp = Blueprint("organize", __name__, url_prefix="/organize")
 organize_errors.register(bp)
 
-KIND_LABELS = {
-    "process": _l("Process"),
-    "field": _l("Field"),
-    "question": _l("Burning question"),
-    "hypothesis": _l("Hypothesis"),
-    "expert_input": _l("Expert input"),
-    "finding": _l("Finding"),
-    "recommendation": _l("Recommendation"),
-    "action_path": _l("Action path"),
-    "implementation_condition": _l("Implementation condition"),
-    "note": _l("Note"),
-}
 STANCE_LABELS = {
     "supports": _l("supports"),
     "nuances": _l("nuances"),
@@ -78,7 +69,8 @@ def _template_helpers() -> dict[str, Any]:
         "has_endpoint": lambda name: name in current_app.view_functions,
         "markdown": render_markdown,
         "markdown_inline": render_inline,
-        "item_kind_labels": KIND_LABELS,
+        "item_type_labels": item_type_labels(),
+        "traced_types": TRACED_TYPES,
         "stance_labels": STANCE_LABELS,
         "role_labels": ROLE_LABELS,
     }
@@ -88,17 +80,17 @@ def _author() -> str:
     return current_user.email
 
 
-def _item(process: Process, kind: str, item_id: int) -> Any:
-    if kind != "process" and kind not in KINDS:
+def _item(process: Process, item_type: str, item_id: int) -> Any:
+    if item_type not in AUTHORED_TYPES:
         abort(404)
-    item = authoring.get_item(kind, item_id)
+    item = authoring.get_item(item_type, item_id)
     if item is None or authoring.process_of(item).id != process.id:
         abort(404)
     return item
 
 
 def _anchor(item: Any) -> str:
-    return f"{authoring.kind_of(item)}-{item.id}"
+    return f"{item_type_of(item)}-{item.id}"
 
 
 def _outline_url(process: Process, item: Any | None = None) -> str:
@@ -151,7 +143,7 @@ def outline(slug: str):
         process = db.session.get(Process, process_id)
         return {
             "process": process,
-            "numbers": authoring.finding_numbers(process),
+            "numbers": numbering.finding_numbers(process),
             "move_form": ConfirmForm(),
         }
 
@@ -240,7 +232,7 @@ def delete_territory(slug: str, territory_id: int):
         "organize/delete.html",
         process=territory.process,
         item=territory,
-        kind_label=_("Territory"),
+        deleted_label=_("Territory"),
         name=territory.name,
         impact=impact,
         form=form,
@@ -259,8 +251,8 @@ def _territory(slug: str, territory_id: int) -> Territory:
 # -- items -------------------------------------------------------------------------------
 
 
-def _parent_for_new(process: Process, kind: str) -> Any:
-    spec = KINDS[kind]
+def _parent_for_new(process: Process, item_type: str) -> Any:
+    spec = ITEM_TYPES[item_type]
     if spec.parent == "process":
         return process
     parent_id = request.values.get("parent", type=int)
@@ -269,7 +261,7 @@ def _parent_for_new(process: Process, kind: str) -> Any:
     return _item(process, spec.parent, parent_id)
 
 
-def _prepare_form(form: FlaskForm, kind: str, field_: Any) -> None:
+def _prepare_form(form: FlaskForm, item_type: str, field_: Any) -> None:
     if isinstance(form, FindingForm):
         form.question_id.choices = [("", _("(none)"))] + [
             (str(q.id), authoring.label(q, 100)) for q in field_.questions
@@ -278,7 +270,7 @@ def _prepare_form(form: FlaskForm, kind: str, field_: Any) -> None:
 
 def _field_of(parent_or_item: Any) -> Any:
     current = parent_or_item
-    while current is not None and authoring.kind_of(current) not in ("field", "process"):
+    while current is not None and item_type_of(current) not in ("field", "process"):
         current = authoring.parent_of(current)
     return current
 
@@ -291,37 +283,37 @@ def _stances_from_request() -> dict[int, str]:
     }
 
 
-@bp.route("/<slug>/<kind>/new", methods=["GET", "POST"])
+@bp.route("/<slug>/<item_type>/new", methods=["GET", "POST"])
 @requires(Capability.EDIT)
-def new_item(slug: str, kind: str):
+def new_item(slug: str, item_type: str):
     process = process_or_404(slug)
-    if kind not in KINDS:
+    if item_type not in TREE_TYPES:
         abort(404)
-    parent = _parent_for_new(process, kind)
-    form = FORMS[kind]()
-    _prepare_form(form, kind, _field_of(parent))
+    parent = _parent_for_new(process, item_type)
+    form = FORMS[item_type]()
+    _prepare_form(form, item_type, _field_of(parent))
     if form.validate_on_submit():
         try:
-            item = authoring.create_item(kind, parent, _author(), **_form_values(form))
+            item = authoring.create_item(item_type, parent, _author(), **_form_values(form))
             if isinstance(item, ExpertInput):
                 authoring.set_stances(item, _stances_from_request())
         except ValidationError as error:
             flash(error.message, "error")
         else:
-            flash(_("%(kind)s added.", kind=KIND_LABELS[kind]), "success")
+            flash(_("%(kind)s added.", kind=_(ITEM_TYPES[item_type].label)), "success")
             return redirect(_outline_url(process, item))
-    return _render_item_form(process, kind, form, parent=parent, item=None)
+    return _render_item_form(process, item_type, form, parent=parent, item=None)
 
 
-@bp.route("/<slug>/<kind>/<int:item_id>/edit", methods=["GET", "POST"])
+@bp.route("/<slug>/<item_type>/<int:item_id>/edit", methods=["GET", "POST"])
 @requires(Capability.EDIT)
-def edit_item(slug: str, kind: str, item_id: int):
+def edit_item(slug: str, item_type: str, item_id: int):
     process = process_or_404(slug)
-    if kind == "process":
+    if item_type == "process":
         return redirect(url_for("organize.settings", slug=slug))
-    item = _item(process, kind, item_id)
-    form = FORMS[kind](obj=item)
-    _prepare_form(form, kind, _field_of(item))
+    item = _item(process, item_type, item_id)
+    form = FORMS[item_type](obj=item)
+    _prepare_form(form, item_type, _field_of(item))
     if request.method == "GET" and isinstance(form, FindingForm):
         form.question_id.data = str(item.question_id or "")
     if form.validate_on_submit():
@@ -334,10 +326,10 @@ def edit_item(slug: str, kind: str, item_id: int):
         else:
             flash(_("Saved."), "success")
             return redirect(_outline_url(process, item))
-    return _render_item_form(process, kind, form, parent=authoring.parent_of(item), item=item)
+    return _render_item_form(process, item_type, form, parent=authoring.parent_of(item), item=item)
 
 
-def _render_item_form(process: Process, kind: str, form: FlaskForm, parent: Any, item: Any):
+def _render_item_form(process: Process, item_type: str, form: FlaskForm, parent: Any, item: Any):
     hypotheses, stances = [], {}
     if isinstance(form, ExpertInputForm):
         field_ = _field_of(parent if item is None else item)
@@ -348,7 +340,7 @@ def _render_item_form(process: Process, kind: str, form: FlaskForm, parent: Any,
     return render_template(
         "organize/item_form.html",
         process=process,
-        kind=kind,
+        item_type=item_type,
         form=form,
         parent=parent,
         item=item,
@@ -359,51 +351,45 @@ def _render_item_form(process: Process, kind: str, form: FlaskForm, parent: Any,
     ), (400 if request.method == "POST" else 200)
 
 
-@bp.post("/<slug>/<kind>/<int:item_id>/move")
+@bp.post("/<slug>/<item_type>/<int:item_id>/move")
 @requires(Capability.EDIT)
-def move_item(slug: str, kind: str, item_id: int):
+def move_item(slug: str, item_type: str, item_id: int):
     process = process_or_404(slug)
-    if kind not in KINDS:
+    if item_type not in TREE_TYPES:
         abort(404)
-    item = _item(process, kind, item_id)
+    item = _item(process, item_type, item_id)
     if ConfirmForm().validate_on_submit():
         authoring.move(item, -1 if request.form.get("direction") == "up" else 1)
     return redirect(_outline_url(process, item))
 
 
-@bp.post("/<slug>/<kind>/reorder")
+@bp.post("/<slug>/<item_type>/reorder")
 @requires(Capability.EDIT)
-def reorder(slug: str, kind: str):
+def reorder(slug: str, item_type: str):
     process = process_or_404(slug)
-    if kind not in KINDS:
+    if item_type not in TREE_TYPES:
         abort(404)
     payload = request.get_json(silent=True) or {}
-    spec = KINDS[kind]
-    if spec.parent == "process":
-        parent = process
-    else:
-        parent_id = payload.get("parent_id")
-        if not inputs.is_id(parent_id):
-            return jsonify(ok=False, error=_("The new order is not a list of items.")), 400
-        parent = _item(process, spec.parent, parent_id)
-    ids = payload.get("ids")
-    if not isinstance(ids, list):
-        return jsonify(ok=False, error=_("The new order is not a list of items.")), 400
+    spec = ITEM_TYPES[item_type]
+    ids, parent_id = payload.get("ids"), payload.get("parent_id")
+    if not isinstance(ids, list) or (spec.parent != "process" and not inputs.is_id(parent_id)):
+        return refusal_response(Refused("bad_request", _("The new order is not a list of items.")))
+    parent = process if spec.parent == "process" else _item(process, spec.parent, parent_id)
     try:
-        authoring.reorder(parent, kind, ids)
+        authoring.reorder(parent, item_type, ids)
     except ValidationError as error:
-        return jsonify(ok=False, error=error.message), 409
+        return refusal_response(Refused("order_changed", error.message))
     return jsonify(ok=True)
 
 
-@bp.route("/<slug>/<kind>/<int:item_id>/delete", methods=["GET", "POST"])
+@bp.route("/<slug>/<item_type>/<int:item_id>/delete", methods=["GET", "POST"])
 @requires(Capability.EDIT)
-def delete_item(slug: str, kind: str, item_id: int):
+def delete_item(slug: str, item_type: str, item_id: int):
     process = process_or_404(slug)
-    if kind == "process":
+    if item_type == "process":
         # Deleting the whole process is the owners' (delete_process), never this route's.
         return redirect(url_for("organize.delete_process", slug=slug))
-    item = _item(process, kind, item_id)
+    item = _item(process, item_type, item_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         parent = authoring.parent_of(item)
@@ -412,13 +398,13 @@ def delete_item(slug: str, kind: str, item_id: int):
         except ConfirmationRequired:
             flash(_("Please confirm the deletion below."), "error")
         else:
-            flash(_("%(kind)s deleted.", kind=KIND_LABELS[kind]), "success")
+            flash(_("%(kind)s deleted.", kind=_(ITEM_TYPES[item_type].label)), "success")
             return redirect(_outline_url(process, parent))
     return render_template(
         "organize/delete.html",
         process=process,
         item=item,
-        kind_label=KIND_LABELS[kind],
+        deleted_label=_(ITEM_TYPES[item_type].label),
         name=authoring.label(item, 200),
         impact=authoring.deletion_impact(item),
         form=form,
@@ -440,13 +426,13 @@ def delete_process(slug: str):
         else:
             # Its documents go too: a later process with the same address must not list them.
             jobs.forget_process(current_app.config["EXPORTS_DIR"], process_id)
-            flash(_("%(kind)s deleted.", kind=KIND_LABELS["process"]), "success")
+            flash(_("%(kind)s deleted.", kind=_(ITEM_TYPES["process"].label)), "success")
             return redirect(url_for("organize.index"))
     return render_template(
         "organize/delete.html",
         process=process,
         item=process,
-        kind_label=KIND_LABELS["process"],
+        deleted_label=_(ITEM_TYPES["process"].label),
         name=authoring.label(process, 200),
         impact=authoring.deletion_impact(process),
         form=form,
@@ -454,11 +440,11 @@ def delete_process(slug: str):
     )
 
 
-@bp.get("/<slug>/<kind>/<int:item_id>/history")
+@bp.get("/<slug>/<item_type>/<int:item_id>/history")
 @requires(Capability.VIEW)
-def item_history(slug: str, kind: str, item_id: int):
+def item_history(slug: str, item_type: str, item_id: int):
     process = process_or_404(slug)
-    item = _item(process, kind, item_id)
+    item = _item(process, item_type, item_id)
     versions = history(item)
     entries = []
     previous: dict[str, str] = {}
@@ -474,7 +460,7 @@ def item_history(slug: str, kind: str, item_id: int):
     return render_template(
         "organize/history.html",
         process=process,
-        kind=kind,
+        item_type=item_type,
         item=item,
         name=authoring.label(item, 200),
         entries=list(reversed(entries)),
@@ -482,11 +468,11 @@ def item_history(slug: str, kind: str, item_id: int):
     )
 
 
-@bp.post("/<slug>/<kind>/<int:item_id>/rollback/<int:number>")
+@bp.post("/<slug>/<item_type>/<int:item_id>/rollback/<int:number>")
 @requires(Capability.EDIT)
-def rollback(slug: str, kind: str, item_id: int, number: int):
+def rollback(slug: str, item_type: str, item_id: int, number: int):
     process = process_or_404(slug)
-    item = _item(process, kind, item_id)
+    item = _item(process, item_type, item_id)
     if ConfirmForm().validate_on_submit():
         try:
             authoring.rollback(item, number, _author())
@@ -494,7 +480,9 @@ def rollback(slug: str, kind: str, item_id: int, number: int):
             flash(error.message, "error")
         else:
             flash(_("Version %(n)d is back, as a new version.", n=number), "success")
-    return redirect(url_for("organize.item_history", slug=process.slug, kind=kind, item_id=item.id))
+    return redirect(
+        url_for("organize.item_history", slug=process.slug, item_type=item_type, item_id=item.id)
+    )
 
 
 @bp.post("/preview")
@@ -503,7 +491,7 @@ def preview():
     payload = request.get_json(silent=True) or {}
     text = payload.get("text", "")
     if not isinstance(text, str):
-        return jsonify(error=_("Nothing to preview.")), 400
+        return refusal_response(Refused("bad_request", _("Nothing to preview.")))
     too_long = len(text) > TEXT_MAX
     return jsonify(
         html=str(render_markdown(text[: TEXT_MAX * 2])),

@@ -13,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import Forbidden, HTTPException
 
 from ..extensions import db
+from ..refusals import Refused
 
 log = logging.getLogger(__name__)
 # Seconds a client is asked to wait when the database is unavailable.
@@ -71,7 +72,7 @@ def database_unavailable(error: Exception):
                 type(error).__name__)  # fmt: skip
     message = _("The server is busy: please try again in a moment. Nothing was lost.")
     if _wants_json():
-        response = jsonify(ok=False, error="server_busy", message=message)
+        response = jsonify(Refused("server_busy", message).payload())
     else:
         response = render_template("errors/503.html", title=_("Server busy"), message=message)
     return response, 503, {"Retry-After": str(RETRY_AFTER_S)}

@@ -21,11 +21,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 
-from .. import inputs
+from .. import inputs, refusals
 from ..extensions import csrf, db
-from ..live import broadcast, guard
+from ..live import broadcast
 from ..models import LiveSession, Participant
+from ..refusals import Refused
 from ..services.live import admission, ballots, sessions, voting
+from .common import refusal_response
 from .live_common import (
     CODE_INPUT_MAX,
     TooManyCodeGuesses,
@@ -50,7 +52,6 @@ DEVICE_MAX_AGE = 365 * 24 * 3600
 DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 TICKET_INPUT_MAX = 40
 NAME_MAX = 80
-REFUSAL_STATUS = {"bad_request": 400, "too_large": 413, "server_busy": 503, "server_error": 500}
 
 
 def _session_or_404(code: str) -> LiveSession:
@@ -184,7 +185,7 @@ def join_post(code: str):
                 n=len(name),
             )
         if group and group not in (live_session.process.groups or []):
-            errors["group"] = _("This group is not one of the choices; pick one from the list.")
+            errors["group"] = str(refusals.message("invalid_group"))
     form = {"name": name, "group": group, "ticket": ticket, "device": device}
     if errors:
         return _join_page(live_session, 400, **{**form, "group": ""}, errors=errors)
@@ -193,7 +194,7 @@ def join_post(code: str):
         _participant, token = admission.admit(live_session, visitor, name, group, ticket)
     except admission.AdmissionError as error:
         field = "ticket" if error.code.startswith(("ticket", "unknown_ticket")) else "form"
-        status = 429 if error.retry_after else 403 if field == "ticket" else 503
+        status = error.status
         with session_locale(live_session):
             message = str(error.message)
         response = _join_page(
@@ -237,8 +238,8 @@ def phone_strings() -> dict[str, Any]:
         **method_strings("phone_strings"),
         "countdown": _("Time left: %(t)s", t="{t}"),
         "time_up": _("Time is up."),
-        "rejoin": _("Your place in this session was not found. Please join again."),
-        "vote_again": _("This vote was started again: please vote again."),
+        "rejoin": str(refusals.message("invalid_token")),
+        "vote_again": str(refusals.message("stale_round")),
         "results": _("Results"),
         "secret_vote": _(
             "Secret vote: nobody will see your choice. When the vote closes, only the fact "
@@ -267,6 +268,7 @@ def phone(code: str):
             "token": token,
             "joinUrl": url_for("participate.join", code=live_session.join_code),
             "ballotUrl": url_for("participate.api_ballot"),
+            "retryCodes": refusals.RETRY_CODES,
             "state": sessions.state_for(live_session, "phone", participant),
             "strings": phone_strings(),
             "results": results_strings(),
@@ -303,24 +305,18 @@ def api_ballot():
     size before reading it, its depth before parsing it. A database that cannot be reached
     answers 503 ``server_busy`` (``views.organize_errors``): the phone keeps the ballot."""
     if (request.content_length or 0) > 4 * inputs.MAX_PAYLOAD_CHARS:
-        return _refused("too_large", str(guard.MESSAGES["too_large"]))
+        return refusal_response(Refused("too_large"))
     try:
         payload = inputs.loads_bytes(request.get_data(cache=False))
     except inputs.Malformed as error:
-        return _refused(error.code, str(guard.MESSAGES[error.code]))
+        return refusal_response(Refused(error.code))
     if not isinstance(payload, dict):
-        return _refused("bad_request", _("Expected a JSON object."))
+        return refusal_response(Refused("bad_request", _("Expected a JSON object.")))
     ballot_id = payload.get("ballot_id")
     ballot_id = ballot_id if isinstance(ballot_id, str) else None
     participant = sessions.participant_from_token(payload.get("token"))
     if participant is None:
-        body = {
-            "ok": False,
-            "ballot_id": ballot_id,
-            "error": "invalid_token",
-            "message": _("Your place in this session was not found. Please join again."),
-        }
-        return jsonify(body), 403
+        return refusal_response(Refused("invalid_token"), ballot_id=ballot_id)
     live_session = db.session.get(LiveSession, participant.session_id)
     with session_locale(live_session):
         try:
@@ -332,17 +328,7 @@ def api_ballot():
                 payload.get("round"),
             )
         except voting.VoteError as error:
-            body = {
-                "ok": False,
-                "ballot_id": ballot_id,
-                "error": error.code,
-                "message": str(error.message),
-            }
-            return jsonify(body), REFUSAL_STATUS.get(error.code, 409)
+            return refusal_response(error, ballot_id=ballot_id)
     if not result.duplicate:
         broadcast.ballot_counted(result.session_id)
     return jsonify(result.ack()), 200
-
-
-def _refused(code: str, message: str):
-    return jsonify({"ok": False, "error": code, "message": message}), REFUSAL_STATUS[code]

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, render_template
 from ..documents.labels import words
 from ..documents.tree import load_process_tree
 from ..models import Process
-from ..services.authoring.authoring import finding_numbers
+from ..services.authoring.numbering import finding_numbers
 from ..services.authoring.text import render_inline, render_markdown
 from ..services.consolidation.outcomes import (
     item_outcomes,

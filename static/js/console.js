@@ -140,7 +140,7 @@
   function renderCurrent(s) {
     var item = s.item, poll = s.poll;
     $("c-kind").textContent = item ? (S.items[item.type] || "") : "";
-    $("c-title").textContent = item ? item.title : S.no_item;
+    $("c-title").textContent = item ? item.title : S.nothing_shown;
     $("c-context").textContent = item ? (item.context || "") : "";
     // text_html is sanitised on the server (services.text.render_markdown).
     $("c-text").innerHTML = item ? (item.text_html || "") : "";
@@ -275,11 +275,8 @@
       data.method = form.elements.method.value;
       data.secret = !$("open-named").checked;
       data.show_live = !data.secret && form.elements.show_live.checked;
-      var lines = form.elements.options.value.split(/\r?\n/).map(function (l) { return l.replace(/\s+/g, " ").trim(); })
-        .filter(function (l) { return l; });
-      if (lines.length && methodUses("options")) {
-        data.options = lines.map(function (label, index) { return { key: "o" + (index + 1), label: label }; });
-      }
+      // The lines as typed: the server reads them into options (one place, both paths).
+      if (methodUses("options")) { data.options = form.elements.options.value; }
       if (methodUses("dots")) { data.dots = intOrNull(form.elements.dots.value) || 3; }
       var countdown = intOrNull(form.elements.countdown_seconds.value);
       if (countdown) { data.countdown_seconds = countdown; }

@@ -8,6 +8,9 @@
   var S = config.strings;
   var TOKEN_KEY = "assises:token:" + config.code;
   var PENDING_KEY = "pending:" + config.sessionId;
+  // The refusals after which a ballot is kept and sent again (the server's catalogue).
+  var RETRY_CODES = config.retryCodes || [];
+  function mayRetry(code) { return RETRY_CODES.indexOf(code) !== -1; }
   var ACK_TIMEOUT = 5000;
   var BUSY_RETRY = 2000;
   var HTTP_RETRY = 5000;          // no socket, and the HTTP fallback failed: try again
@@ -566,7 +569,7 @@
       return;
     }
     var code = ack && ack.error;
-    if (code === "server_busy" || code === "server_error" || code === "rate_limited") {
+    if (mayRetry(code)) {
       // Nothing was written: keep the ballot (same id) and send it again shortly (after
       // the wait the server asked for, when it said how long).
       var wait = code === "server_busy" ? BUSY_RETRY : 2 * BUSY_RETRY;
@@ -690,8 +693,7 @@
   socket.on("connect_error", function (err) {
     var data = err && err.data;
     if (data && data.error === "invalid_token") { rejoin(); return; }
-    if (data && (data.error === "server_busy" || data.error === "rate_limited" ||
-                 data.error === "too_many_connections")) {
+    if (data && mayRetry(data.error)) {
       // The server asks to come back later (a hall connecting at once, a phone reconnecting
       // too fast, too many sockets from this network). Socket.IO does not retry a refused
       // connection by itself: dial again after the wait it gave, else a random 1-3 s (for

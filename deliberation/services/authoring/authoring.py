@@ -8,7 +8,6 @@ raises :class:`ConfirmationRequired` unless confirmed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -17,23 +16,23 @@ from ...extensions import db
 from ...models import (
     EXPERT_ROLES,
     STANCES,
-    ActionPath,
     AgendaItem,
     ExpertInput,
     ExpertStance,
     Field,
     Finding,
     Hypothesis,
-    ImplementationCondition,
     LiveSession,
-    Note,
     Poll,
     Process,
     Proposal,
     Question,
-    Recommendation,
+    item_type_of,
+    model_of,
 )
+from ...models.item_types import AUTHORED_TYPES, ITEM_TYPES, TREE_TYPES, VOTED_TYPES
 from . import versions
+from .numbering import finding_numbers  # noqa: F401  (part of this module's API)
 from .processes import (  # noqa: F401  (part of this module's API)
     add_territory,
     clean_process_values,
@@ -58,7 +57,6 @@ from .validation import (
 from .versions import history, record_version  # noqa: F401  (part of this module's API)
 
 __all__ = [
-    "KINDS",
     "ConfirmationRequired",
     "Impact",
     "ValidationError",
@@ -77,53 +75,17 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Kind:
-    """How one kind of item hangs in the tree."""
-
-    name: str
-    model: type
-    parent: str  # kind name of the parent
-    parent_key: str  # foreign-key column naming the parent
-    siblings: str  # the parent's relationship listing this kind, in order
-    children: tuple[str, ...] = ()  # relationships holding children, for deletion
-
-
-KINDS: dict[str, Kind] = {
-    k.name: k
-    for k in (
-        Kind("field", Field, "process", "process_id", "fields",
-             ("questions", "findings", "expert_inputs")),
-        Kind("question", Question, "field", "field_id", "questions", ("hypotheses",)),
-        Kind("hypothesis", Hypothesis, "question", "question_id", "hypotheses", ("stances",)),
-        Kind("expert_input", ExpertInput, "field", "field_id", "expert_inputs", ("stances",)),
-        Kind("finding", Finding, "field", "field_id", "findings",
-             ("recommendations", "action_paths", "conditions", "notes")),
-        Kind("recommendation", Recommendation, "finding", "finding_id", "recommendations"),
-        Kind("action_path", ActionPath, "finding", "finding_id", "action_paths"),
-        Kind("implementation_condition", ImplementationCondition, "finding", "finding_id",
-             "conditions"),
-        Kind("note", Note, "finding", "finding_id", "notes"),
-    )
-}  # fmt: skip
-PARENT_MODELS: dict[str, type] = {"process": Process, **{k: v.model for k, v in KINDS.items()}}
-
-
 # -- looking things up -------------------------------------------------------------------
 
 
-def get_item(kind: str, item_id: int) -> Any:
-    model = PARENT_MODELS.get(kind)
+def get_item(item_type: str, item_id: int) -> Any:
+    """The item of the process tree (or the process) of this type and id, or None."""
+    model = model_of(item_type) if item_type in AUTHORED_TYPES else None
     return db.session.get(model, item_id) if model else None
 
 
-def kind_of(item: object) -> str:
-    return item.__tablename__  # type: ignore[attr-defined]
-
-
 def parent_of(item: object) -> Any:
-    kind = KINDS[kind_of(item)]
-    return getattr(item, kind.parent if kind.parent != "process" else "process")
+    return getattr(item, ITEM_TYPES[item_type_of(item)].parent)
 
 
 def process_of(item: object) -> Process:
@@ -141,31 +103,22 @@ def label(item: object, limit: int = 80) -> str:
     return excerpt(getattr(item, "text", ""), limit)
 
 
-def finding_numbers(process: Process) -> dict[int, int]:
-    """Finding id → its number, running across the process in field order (1, 2, 3 …)."""
-    numbers: dict[int, int] = {}
-    for field_ in process.fields:
-        for finding in field_.findings:
-            numbers[finding.id] = len(numbers) + 1
-    return numbers
-
-
 # -- items of the tree -------------------------------------------------------------------
 
 
-def _clean_item_values(kind: str, values: dict[str, Any], item: Any, parent: Any) -> dict:
+def _clean_item_values(item_type: str, values: dict[str, Any], item: Any, parent: Any) -> dict:
     clean: dict[str, Any] = {}
     creating = item is None
 
     def wants(name: str) -> bool:
-        return name in values or (creating and name in REQUIRED.get(kind, ()))
+        return name in values or (creating and name in REQUIRED.get(item_type, ()))
 
-    if kind == "field":
+    if item_type == "field":
         if wants("title"):
             clean["title"] = check_title(values.get("title", ""), _("Title"))
         if "description" in values:
             clean["description"] = check_text(values["description"], _("Description"), False)
-    elif kind == "expert_input":
+    elif item_type == "expert_input":
         if wants("author"):
             clean["author"] = check_title(values.get("author", ""), _("Author"))
         for name, what in (("title", _("Title")), ("affiliation", _("Affiliation"))):
@@ -180,19 +133,18 @@ def _clean_item_values(kind: str, values: dict[str, Any], item: Any, parent: Any
         if wants("text"):
             clean["text"] = check_text(values.get("text", ""), _("Text"))
         for name in ("grid_row", "grid_col"):
-            if name in values and hasattr(KINDS[kind].model, name):
+            if name in values and hasattr(ITEM_TYPES[item_type].model, name):
                 clean[name] = check_title(values[name], name, required=False)
-    if "illustrative" in values and hasattr(KINDS[kind].model, "illustrative"):
+    if "illustrative" in values and hasattr(ITEM_TYPES[item_type].model, "illustrative"):
         clean["illustrative"] = check_bool(values["illustrative"])
-    if kind == "finding" and "question_id" in values:
+    if item_type == "finding" and "question_id" in values:
         clean["question_id"] = _check_question(values["question_id"], parent or item.field)
     return clean
 
 
 REQUIRED = {"field": ("title",), "expert_input": ("author",)}
-for _kind in ("question", "hypothesis", "finding", "recommendation", "action_path",
-              "implementation_condition", "note"):  # fmt: skip
-    REQUIRED[_kind] = ("text",)
+for _item_type in TREE_TYPES:
+    REQUIRED.setdefault(_item_type, ("text",))
 
 
 def _check_question(value: Any, field_: Field) -> int | None:
@@ -208,12 +160,12 @@ def _check_question(value: Any, field_: Field) -> int | None:
     return question_id
 
 
-def create_item(kind: str, parent: Any, by: str, **values: Any) -> Any:
+def create_item(item_type: str, parent: Any, by: str, **values: Any) -> Any:
     """Add an item at the end of its parent's list."""
-    spec = KINDS[kind]
-    if not isinstance(parent, PARENT_MODELS[spec.parent]):
+    spec = ITEM_TYPES[item_type]
+    if item_type not in TREE_TYPES or not isinstance(parent, ITEM_TYPES[spec.parent].model):
         raise ValidationError(_("This item cannot be placed there."))
-    clean = _clean_item_values(kind, values, None, parent)
+    clean = _clean_item_values(item_type, values, None, parent)
     siblings = getattr(parent, spec.siblings)
     item = spec.model(**clean, position=len(siblings))
     siblings.append(item)
@@ -222,8 +174,8 @@ def create_item(kind: str, parent: Any, by: str, **values: Any) -> Any:
 
 
 def update_item(item: Any, by: str, summary: str = "", **values: Any) -> Any:
-    kind = kind_of(item)
-    clean = _clean_item_values(kind, values, item, None)
+    item_type = item_type_of(item)
+    clean = _clean_item_values(item_type, values, item, None)
     before = versions.snapshot(item)
     for name, value in clean.items():
         setattr(item, name, value)
@@ -262,7 +214,7 @@ def rollback(item: Any, version_number: int, author: str) -> Any:
     if isinstance(item, Process):
         clean = clean_process_values(values, item)
     else:
-        clean = _clean_item_values(kind_of(item), values, item, None)
+        clean = _clean_item_values(item_type_of(item), values, item, None)
     for name, value in clean.items():
         setattr(item, name, value)
     summary = f"rollback to version {version_number}"
@@ -274,7 +226,7 @@ def rollback(item: Any, version_number: int, author: str) -> Any:
 
 
 def _siblings(item: Any) -> list:
-    return getattr(parent_of(item), KINDS[kind_of(item)].siblings)
+    return getattr(parent_of(item), ITEM_TYPES[item_type_of(item)].siblings)
 
 
 def _renumber(items: list) -> None:
@@ -293,9 +245,9 @@ def move(item: Any, offset: int) -> None:
     db.session.expire(parent_of(item))
 
 
-def reorder(parent: Any, kind: str, ids: list[int]) -> None:
-    """Put the parent's items of this kind in the order of ``ids`` (all of them, once)."""
-    spec = KINDS[kind]
+def reorder(parent: Any, item_type: str, ids: list[int]) -> None:
+    """Put the parent's items of this type in the order of ``ids`` (all of them, once)."""
+    spec = ITEM_TYPES[item_type]
     siblings = list(getattr(parent, spec.siblings))
     by_id = {s.id: s for s in siblings}
     try:
@@ -311,19 +263,15 @@ def reorder(parent: Any, kind: str, ids: list[int]) -> None:
 
 # -- deletion ----------------------------------------------------------------------------
 
-VOTED_KINDS = {"hypothesis", "finding", "recommendation", "action_path", "implementation_condition"}
-
 
 def _descendants(item: Any) -> dict[str, list[int]]:
-    """Ids of the item and everything under it, by kind (table name)."""
+    """Ids of the item and everything under it, by item type (table name)."""
     found: dict[str, list[int]] = {}
     stack = [item]
     while stack:
         current = stack.pop()
-        found.setdefault(kind_of(current), []).append(current.id)
-        spec = KINDS.get(kind_of(current))
-        children = spec.children if spec else ("fields",)
-        for relation in children:
+        found.setdefault(item_type_of(current), []).append(current.id)
+        for relation in ITEM_TYPES[item_type_of(current)].children:
             if relation != "stances":
                 stack.extend(getattr(current, relation))
     return found
@@ -331,26 +279,26 @@ def _descendants(item: Any) -> dict[str, list[int]]:
 
 def deletion_impact(item: Any) -> Impact:
     found = _descendants(item)
-    own = kind_of(item)
+    own = item_type_of(item)
     impact = Impact(
         children={k: len(v) - (1 if k == own else 0) for k, v in found.items()},
     )
     impact.children = {k: n for k, n in impact.children.items() if n}
-    for kind, ids in found.items():
-        if kind in VOTED_KINDS:
+    for item_type, ids in found.items():
+        if item_type in VOTED_TYPES:
             impact.polls += db.session.scalar(
                 select(func.count(Poll.id))
                 .join(AgendaItem, Poll.agenda_item_id == AgendaItem.id)
-                .where(AgendaItem.item_type == kind, AgendaItem.item_id.in_(ids))
+                .where(AgendaItem.item_type == item_type, AgendaItem.item_id.in_(ids))
             )
             impact.ballots_agenda_items += db.session.scalar(
                 select(func.count(AgendaItem.id)).where(
-                    AgendaItem.item_type == kind, AgendaItem.item_id.in_(ids)
+                    AgendaItem.item_type == item_type, AgendaItem.item_id.in_(ids)
                 )
             )
         impact.proposals += db.session.scalar(
             select(func.count(Proposal.id)).where(
-                Proposal.item_type == kind, Proposal.item_id.in_(ids)
+                Proposal.item_type == item_type, Proposal.item_id.in_(ids)
             )
         )
     if "hypothesis" in found:
@@ -381,15 +329,15 @@ def delete_item(item: Any, confirm: bool = False) -> Impact:
     impact = deletion_impact(item)
     if impact.needs_confirmation and not confirm:
         raise ConfirmationRequired(impact)
-    for kind, ids in _descendants(item).items():
-        texts = {i: label(get_item(kind, i), 10_000) for i in ids}
+    for item_type, ids in _descendants(item).items():
+        texts = {i: label(get_item(item_type, i), 10_000) for i in ids}
         for agenda_item in db.session.scalars(
-            select(AgendaItem).where(AgendaItem.item_type == kind, AgendaItem.item_id.in_(ids))
+            select(AgendaItem).where(AgendaItem.item_type == item_type, AgendaItem.item_id.in_(ids))
         ):
             agenda_item.text = agenda_item.text or texts.get(agenda_item.item_id, "")
             agenda_item.item_id = None
         for proposal in db.session.scalars(
-            select(Proposal).where(Proposal.item_type == kind, Proposal.item_id.in_(ids))
+            select(Proposal).where(Proposal.item_type == item_type, Proposal.item_id.in_(ids))
         ):
             proposal.item_id = None
     parent = None if isinstance(item, Process) else parent_of(item)

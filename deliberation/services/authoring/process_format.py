@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from ... import inputs
-from ...models import ActionPath, ImplementationCondition, Note, Recommendation
+from ...models import ITEM_TYPES
 
 # The same bounds as the authoring screens.
 from .processes import CONSENSUS_KEYS, GROUP_MAX, GROUPS_MAX  # noqa: F401 (re-exported)
@@ -56,11 +56,12 @@ EXPERT_KEYS = (
 )  # fmt: skip
 FINDING_KEYS = ("text", "question", "recommendations", "action_paths", "conditions", "notes")
 ITEM_KEYS = ("text", "grid_row", "grid_col")
-FINDING_ITEMS = {  # file key -> (model, relationship, name in messages)
-    "recommendations": (Recommendation, "recommendations", "recommendation"),
-    "action_paths": (ActionPath, "action_paths", "action path"),
-    "conditions": (ImplementationCondition, "conditions", "implementation condition"),
-    "notes": (Note, "notes", "note"),
+# File key -> (model, relationship, name in messages): a finding's lists, named in the file
+# as the finding's relationships (docs/process-format.md), from the item-type registry.
+FINDING_ITEMS = {
+    entry.siblings: (entry.model, entry.siblings, entry.key.replace("_", " "))
+    for entry in ITEM_TYPES.values()
+    if entry.parent == "finding"
 }
 
 

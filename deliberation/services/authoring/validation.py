@@ -116,7 +116,7 @@ class ConfirmationRequired(Exception):
 class Impact:
     """What a deletion would take with it."""
 
-    # (kind, count) of the items deleted along with this one.
+    # (item type, count) of the items deleted along with this one.
     children: dict[str, int] = field(default_factory=dict)
     polls: int = 0
     ballots_agenda_items: int = 0

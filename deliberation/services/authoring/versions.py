@@ -13,37 +13,19 @@ import json
 from sqlalchemy import func
 
 from ...extensions import db
-from ...models import TextVersion
-
-# The text fields kept in the history, per table; the first is the one shown in lists.
-VERSIONED_FIELDS: dict[str, tuple[str, ...]] = {
-    "process": ("title", "subtitle", "introduction", "steering_committee"),
-    "field": ("title", "description"),
-    "question": ("text",),
-    "hypothesis": ("text",),
-    "expert_input": ("title", "author", "role", "affiliation", "text", "references"),
-    "finding": ("text",),
-    "recommendation": ("text",),
-    "action_path": ("text",),
-    "implementation_condition": ("text",),
-    "note": ("text",),
-}
+from ...models import ITEM_TYPES, TextVersion, item_type_of
 
 
 class VersionError(ValueError):
     pass
 
 
-def item_type(item: object) -> str:
-    return item.__tablename__  # type: ignore[attr-defined]
-
-
 def snapshot(item: object) -> dict[str, str]:
-    return {name: getattr(item, name) or "" for name in VERSIONED_FIELDS[item_type(item)]}
+    return {name: getattr(item, name) or "" for name in ITEM_TYPES[item_type_of(item)].versioned}
 
 
-def encode(kind_of_item: str, values: dict[str, str]) -> str:
-    fields = VERSIONED_FIELDS[kind_of_item]
+def encode(item_type: str, values: dict[str, str]) -> str:
+    fields = ITEM_TYPES[item_type].versioned
     if len(fields) == 1:
         return values.get(fields[0], "")
     return json.dumps({name: values.get(name, "") for name in fields}, ensure_ascii=False)
@@ -51,7 +33,7 @@ def encode(kind_of_item: str, values: dict[str, str]) -> str:
 
 def decode(version: TextVersion) -> dict[str, str]:
     """The text fields a version holds, by name."""
-    fields = VERSIONED_FIELDS[version.item_type]
+    fields = ITEM_TYPES[version.item_type].versioned
     if len(fields) == 1:
         return {fields[0]: version.text}
     try:
@@ -66,7 +48,7 @@ def history(item: object) -> list[TextVersion]:
     return list(
         db.session.scalars(
             db.select(TextVersion)
-            .filter_by(item_type=item_type(item), item_id=item.id)  # type: ignore[attr-defined]
+            .filter_by(item_type=item_type_of(item), item_id=item.id)  # type: ignore[attr-defined]
             .order_by(TextVersion.number)
         )
     )
@@ -79,7 +61,7 @@ def latest(item: object) -> TextVersion | None:
 
 def record_version(
     item: object,
-    kind: str,
+    version_kind: str,
     author: str,
     session_id: int | None = None,
     poll_id: int | None = None,
@@ -87,7 +69,7 @@ def record_version(
 ) -> TextVersion:
     """Add the item's current text as its next version. Flushes; the caller commits."""
     db.session.flush()
-    table = item_type(item)
+    table = item_type_of(item)
     item_id = item.id  # type: ignore[attr-defined]
     last = db.session.scalar(
         db.select(func.max(TextVersion.number)).filter_by(item_type=table, item_id=item_id)
@@ -97,7 +79,7 @@ def record_version(
         item_id=item_id,
         number=(last or 0) + 1,
         text=encode(table, snapshot(item)),
-        kind=kind,
+        kind=version_kind,
         author=author or "",
         summary=summary,
         session_id=session_id,
@@ -115,10 +97,10 @@ def record_if_changed(item: object, before: dict[str, str], author: str, summary
     if latest(item) is None:
         # An item made before histories were kept: keep its former text first.
         version = TextVersion(
-            item_type=item_type(item),
+            item_type=item_type_of(item),
             item_id=item.id,  # type: ignore[attr-defined]
             number=1,
-            text=encode(item_type(item), before),
+            text=encode(item_type_of(item), before),
             kind="created",
             author="",
         )
@@ -129,7 +111,7 @@ def record_if_changed(item: object, before: dict[str, str], author: str, summary
 def version_of(item: object, number: int) -> TextVersion:
     version = db.session.scalar(
         db.select(TextVersion).filter_by(
-            item_type=item_type(item),
+            item_type=item_type_of(item),
             item_id=item.id,  # type: ignore[attr-defined]
             number=number,
         )

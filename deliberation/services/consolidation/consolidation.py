@@ -40,64 +40,10 @@ from ...models import (
     Proposal,
 )
 from ...tally import OutcomeRule, merge_grouped, total_counts
+from ..authoring.numbering import OutlineItem, outline_items  # noqa: F401  (its API)
 
 FINAL_POLL_STATES = ("closed", "published")
-# Item types consolidated: every agenda item of the process tree.
-CONSOLIDATED_TYPES = TREE_ITEM_TYPES
 NO_TERRITORY = None
-
-
-@dataclass(frozen=True)
-class OutlineItem:
-    """An item of the process in field order, with its number as the documents print it."""
-
-    item_type: str
-    item_id: int
-    number: str
-    text: str
-    field_id: int
-    field_title: str
-
-    @property
-    def key(self) -> tuple[str, int]:
-        return (self.item_type, self.item_id)
-
-
-def outline_items(process: Process, types: Iterable[str] = CONSOLIDATED_TYPES) -> list[OutlineItem]:
-    """Every item of these types, in field order: a field's hypotheses (question by question),
-    then each finding followed by its recommendations, action paths (each, then the finding's
-    action paths as one dot vote) and implementation conditions. Findings are numbered across
-    the process; hypotheses as question.hypothesis within their field."""
-    wanted = set(types)
-    items: list[OutlineItem] = []
-    finding_number = 0
-
-    def add(item_type: str, item_id: int, number: str, text: str, field_) -> None:
-        if item_type in wanted:
-            items.append(OutlineItem(item_type, item_id, number, text, field_.id, field_.title))
-
-    for field_ in process.fields:
-        for q_index, question in enumerate(field_.questions, start=1):
-            for h_index, hypothesis in enumerate(question.hypotheses, start=1):
-                add("hypothesis", hypothesis.id, f"{q_index}.{h_index}", hypothesis.text, field_)
-        for finding in field_.findings:
-            finding_number += 1
-            add("finding", finding.id, str(finding_number), finding.text, field_)
-            for index, item in enumerate(finding.recommendations, start=1):
-                add("recommendation", item.id, f"{finding_number}.{index}", item.text, field_)
-            for index, item in enumerate(finding.action_paths, start=1):
-                add("action_path", item.id, f"{finding_number}.{index}", item.text, field_)
-            if finding.action_paths:
-                add("action_paths", finding.id, str(finding_number), finding.text, field_)
-            for index, item in enumerate(finding.conditions, start=1):
-                add(
-                    "implementation_condition",
-                    item.id,
-                    f"{finding_number}.{index}",
-                    item.text,
-                    field_,
-                )
-    return items
 
 
 # -- pure arithmetic over counters --------------------------------------------------------
@@ -282,7 +228,7 @@ def _workshop_votes(process: Process) -> dict[tuple[str, int], dict[int | None, 
         .filter(
             LiveSession.process_id == process.id,
             LiveSession.kind == "workshop",
-            AgendaItem.item_type.in_(CONSOLIDATED_TYPES),
+            AgendaItem.item_type.in_(TREE_ITEM_TYPES),
         )
         .order_by(LiveSession.held_on, LiveSession.id, AgendaItem.position)
     ).all()

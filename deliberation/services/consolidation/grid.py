@@ -19,24 +19,12 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 
 from ...extensions import db
-from ...models import (
-    TITLE_MAX,
-    ActionPath,
-    Hypothesis,
-    ImplementationCondition,
-    Process,
-    Recommendation,
-)
+from ...models import ITEM_TYPES, TITLE_MAX, Hypothesis, Process, model_of
+from ...models.item_types import GRID_TYPES
+from ..authoring.numbering import outline_items
 
 AXES = ("rows", "cols")
 MAX_VALUES = 40
-GRID_MODELS: dict[str, type] = {
-    "hypothesis": Hypothesis,
-    "recommendation": Recommendation,
-    "action_path": ActionPath,
-    "implementation_condition": ImplementationCondition,
-}
-GRID_TYPES = tuple(GRID_MODELS)
 
 
 class GridError(ValueError):
@@ -175,7 +163,7 @@ def set_axes(
 
 def load_item(process: Process, item_type: str, item_id: int):
     """The taggable item of this process, or GridError."""
-    model = GRID_MODELS.get(item_type)
+    model = model_of(item_type) if item_type in GRID_TYPES else None
     if model is None:
         raise GridError(_("Items of type “%(type)s” cannot be tagged.", type=item_type))
     item = db.session.get(model, item_id)
@@ -227,37 +215,18 @@ def tag_item(process: Process, item_type: str, item_id: int, row: str, col: str)
 
 
 def grid_items(process: Process) -> Iterator[GridItem]:
-    """Every taggable item, in field order (questions' hypotheses, then findings' items)."""
-    finding_number = 0
-    for field_ in process.fields:
-        for q_index, question in enumerate(field_.questions, start=1):
-            for h_index, hypothesis in enumerate(question.hypotheses, start=1):
-                yield GridItem(
-                    "hypothesis",
-                    hypothesis.id,
-                    f"H{q_index}.{h_index}",
-                    hypothesis.text,
-                    field_.title,
-                    hypothesis.grid_row,
-                    hypothesis.grid_col,
-                )
-        for finding in field_.findings:
-            finding_number += 1
-            for prefix, item_type, items in (
-                ("R", "recommendation", finding.recommendations),
-                ("A", "action_path", finding.action_paths),
-                ("C", "implementation_condition", finding.conditions),
-            ):
-                for index, item in enumerate(items, start=1):
-                    yield GridItem(
-                        item_type,
-                        item.id,
-                        f"{prefix}{finding_number}.{index}",
-                        item.text,
-                        field_.title,
-                        item.grid_row,
-                        item.grid_col,
-                    )
+    """Every taggable item, in field order (questions' hypotheses, then findings' items),
+    labelled by its type's prefix and its number (H1.2, R3.1…)."""
+    for entry in outline_items(process, GRID_TYPES):
+        yield GridItem(
+            entry.item_type,
+            entry.item_id,
+            f"{ITEM_TYPES[entry.item_type].grid_prefix}{entry.number}",
+            entry.text,
+            entry.field_title,
+            entry.item.grid_row,
+            entry.item.grid_col,
+        )
 
 
 def cross_table(process: Process) -> CrossTable:

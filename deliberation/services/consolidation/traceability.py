@@ -15,28 +15,21 @@ from typing import Any
 
 from ...extensions import db
 from ...models import (
-    ActionPath,
     ExpertInput,
     Finding,
     Hypothesis,
-    ImplementationCondition,
     LiveSession,
     Process,
     Proposal,
     Question,
-    Recommendation,
     TextVersion,
+    model_of,
 )
+from ...models.item_types import TRACED_TYPES
 from ..authoring import versions
+from ..authoring.numbering import item_number
 from .assembly import FinalStatus, final_status
 from .consolidation import ItemConsolidation, OutlineItem, consolidate, outline_items
-
-TRACED_MODELS: dict[str, type] = {
-    "recommendation": Recommendation,
-    "action_path": ActionPath,
-    "implementation_condition": ImplementationCondition,
-}
-TRACED_TYPES = tuple(TRACED_MODELS)
 
 
 class TraceError(LookupError):
@@ -107,23 +100,17 @@ class Trace:
         return f"ap{self.item.id}" if self.item_type == "action_path" else ""
 
 
-def _question_number(question: Question | None) -> str:
-    if question is None:
-        return ""
-    return str(question.field.questions.index(question) + 1)
-
-
 def _hypotheses(question: Question | None) -> list[HypothesisTrace]:
     if question is None:
         return []
-    number = _question_number(question)
     found = []
-    for index, hypothesis in enumerate(question.hypotheses, start=1):
+    for hypothesis in question.hypotheses:
         experts = sorted(
             (ExpertView(s.expert_input, s.stance) for s in hypothesis.stances),
             key=lambda v: (v.expert_input.position, v.expert_input.id),
         )
-        found.append(HypothesisTrace(hypothesis, f"{number}.{index}", tuple(experts)))
+        number = item_number("hypothesis", hypothesis, {})
+        found.append(HypothesisTrace(hypothesis, number, tuple(experts)))
     return found
 
 
@@ -173,7 +160,7 @@ def _build(
         finding=finding,
         finding_number=finding_number,
         question=question,
-        question_number=_question_number(question),
+        question_number=item_number("question", question, {}),
         hypotheses=_hypotheses(question),
         consolidation=consolidated.get(outline.key),
         proposals=_proposals(process, outline.item_type, item.id),
@@ -187,7 +174,7 @@ def _build(
 
 def trace(process: Process, item_type: str, item_id: int) -> Trace:
     """The trace of one recommendation, action path or implementation condition."""
-    model = TRACED_MODELS.get(item_type)
+    model = model_of(item_type) if item_type in TRACED_TYPES else None
     item = db.session.get(model, item_id) if model else None
     if item is None or item.finding.field.process_id != process.id:
         raise TraceError("No such recommendation or action path in this process.")
@@ -209,13 +196,11 @@ def traces(process: Process, types: tuple[str, ...] = ("recommendation", "action
     consolidated = {c.key: c for c in consolidate(process)}
     statuses = final_status(process)
     outline = outline_items(process, (*types, "finding"))
-    finding_numbers = {i.item_id: i.number for i in outline if i.item_type == "finding"}
+    numbers = {i.item_id: i.number for i in outline if i.item_type == "finding"}
     found = []
     for entry in outline:
         if entry.item_type not in types:
             continue
-        item = db.session.get(TRACED_MODELS[entry.item_type], entry.item_id)
-        found.append(
-            _build(process, entry, item, finding_numbers[item.finding_id], consolidated, statuses)
-        )
+        item = entry.item
+        found.append(_build(process, entry, item, numbers[item.finding_id], consolidated, statuses))
     return found

@@ -43,7 +43,7 @@ def record_session(
     process: Process,
     title: str,
     votes: Sequence[Vote],
-    kind: str = "workshop",
+    session_kind: str = "workshop",
     territory: Territory | None = None,
     field: Field | None = None,
     held_on: date | None = None,
@@ -57,7 +57,7 @@ def record_session(
     """
     session = sessions.create_session(
         process,
-        kind,
+        session_kind,
         title,
         field_id=field.id if field else None,
         territory_id=territory.id if territory else None,

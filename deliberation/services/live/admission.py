@@ -53,10 +53,6 @@ MAX_TICKETS_PER_SESSION = 20000
 class AdmissionError(SessionError):
     """A refused join; ``retry_after`` (seconds) when it is a throttle that will pass."""
 
-    def __init__(self, code: str, message: Any, retry_after: int | None = None) -> None:
-        super().__init__(code, message)
-        self.retry_after = retry_after
-
 
 @dataclass(frozen=True)
 class Visitor:
@@ -164,27 +160,7 @@ def _delay(seconds: int) -> Any:
 
 
 def _wait_message(code: str, seconds: int) -> AdmissionError:
-    delay = _delay(seconds)
-    messages = {
-        "join_busy": lazy_gettext(
-            "Many people are joining at this moment. Please try again in %(delay)s.",
-            delay=delay,
-        ),
-        "join_throttled": lazy_gettext(
-            "Too many joins from this network right now. Please try again in %(delay)s.",
-            delay=delay,
-        ),
-        "device_limit": lazy_gettext(
-            "This phone has already taken several places in this session. "
-            "Please ask the facilitator, or try again in %(delay)s.",
-            delay=delay,
-        ),
-        "ticket_tries": lazy_gettext(
-            "Too many wrong ticket codes. Please wait %(delay)s, or see the welcome desk.",
-            delay=delay,
-        ),
-    }
-    return AdmissionError(code, messages[code], retry_after=seconds)
+    return AdmissionError(code, retry_after=seconds, delay=_delay(seconds))
 
 
 # -- joining --------------------------------------------------------------------------------
@@ -222,24 +198,7 @@ def admit(
 
 
 def _refused(code: str) -> AdmissionError:
-    messages = {
-        "ticket_required": lazy_gettext(
-            "This session admits participants with a personal ticket: "
-            "type the code printed on your ticket."
-        ),
-        "unknown_ticket": lazy_gettext(
-            "This ticket code is not valid for this session. "
-            "Check the code, or see the welcome desk."
-        ),
-        "ticket_used": lazy_gettext(
-            "This ticket has already been used on another phone. "
-            "If it is yours, please see the welcome desk."
-        ),
-        "ticket_voided": lazy_gettext(
-            "This ticket has been cancelled. Please see the welcome desk."
-        ),
-    }
-    return AdmissionError(code, messages[code])
+    return AdmissionError(code)
 
 
 def _admit_with_ticket(
@@ -294,7 +253,7 @@ def _admit_with_ticket(
             if claimed != 1:
                 raise _refused("ticket_used")
     except voting.VoteError as busy:
-        raise AdmissionError(busy.code, busy.message) from None
+        raise AdmissionError(busy.code) from None
     return participant, token
 
 
@@ -312,26 +271,16 @@ def _place_back(ticket: Ticket, visitor: Visitor) -> tuple[Participant, str]:
 # -- what the organiser and the facilitator do ------------------------------------------------
 
 
-def _bad(code: str, message: Any) -> SessionError:
-    return SessionError(code, message)
-
-
 def issue_tickets(session: LiveSession, count: Any, origin: str = "sheet") -> int:
     """Issue ``count`` new tickets to a session, as one batch; return the batch number."""
     if type(count) is not int or not 1 <= count <= MAX_TICKETS_PER_BATCH:
-        raise _bad(
-            "invalid_count",
-            lazy_gettext("Give a number of tickets from 1 to %(max)s.", max=MAX_TICKETS_PER_BATCH),
-        )
+        raise SessionError("invalid_count", max=MAX_TICKETS_PER_BATCH)
     session_id = session.id
     with voting.write_or_busy():
         _lock_session(session_id)
         codes = set(db.session.scalars(db.select(Ticket.code).filter_by(session_id=session_id)))
         if len(codes) + count > MAX_TICKETS_PER_SESSION:
-            raise _bad(
-                "too_many_tickets",
-                lazy_gettext("A session has at most %(max)s tickets.", max=MAX_TICKETS_PER_SESSION),
-            )
+            raise SessionError("too_many_tickets", max=MAX_TICKETS_PER_SESSION)
         batch = _next_batch(session_id)
         now = utcnow()
         db.session.execute(
@@ -390,7 +339,7 @@ def void_ticket(session: LiveSession, code: Any) -> Ticket:
 
 def set_admission(session: LiveSession, admission: Any) -> None:
     if admission not in ADMISSIONS:
-        raise _bad("invalid_admission", lazy_gettext("Choose open joining or personal tickets."))
+        raise SessionError("invalid_admission")
     session.admission = admission
     db.session.commit()
 
@@ -400,13 +349,7 @@ def set_expected(session: LiveSession, expected: Any) -> None:
     if expected is not None and (
         type(expected) is not int or not 0 <= expected <= sessions.EXPECTED_MAX
     ):
-        raise _bad(
-            "invalid_expected",
-            lazy_gettext(
-                "The expected head count is a whole number from 0 to %(max)s.",
-                max=sessions.EXPECTED_MAX,
-            ),
-        )
+        raise SessionError("invalid_expected", max=sessions.EXPECTED_MAX)
     session.expected_count = expected
     db.session.commit()
 

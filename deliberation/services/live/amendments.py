@@ -27,15 +27,15 @@ from ... import inputs
 from ...database import write_transaction
 from ...extensions import db
 from ...models import (
-    ActionPath,
     AgendaItem,
-    ImplementationCondition,
     LiveSession,
     Participant,
     Poll,
     Proposal,
     utcnow,
 )
+from ...models.item_types import AMENDABLE_TYPES, ITEM_TYPES
+from ...refusals import Refused
 from ..authoring import authoring
 from ..authoring.text import plain_text
 from .proposal_display import (  # noqa: F401  (part of this module's API)
@@ -44,10 +44,10 @@ from .proposal_display import (  # noqa: F401  (part of this module's API)
     comparison,
     describe,
     item_label,
-    kind_label,
     own_proposals,
     present,
     proposal_for,
+    proposal_kind_label,
     queue,
     status_label,
     status_message,
@@ -55,15 +55,12 @@ from .proposal_display import (  # noqa: F401  (part of this module's API)
 )
 
 PROPOSAL_KINDS = ("amendment", "action_path", "implementation_condition", "comment")
-# Items whose wording the floor may amend.
-AMENDABLE_TYPES = ("hypothesis", "finding", "recommendation", "action_path",
-                   "implementation_condition")  # fmt: skip
 # Agenda item types under which a new action path or condition finds its finding.
-FINDING_CHILD_TYPES = ("recommendation", "action_path", "implementation_condition")
-NEW_ITEM_MODELS: dict[str, type] = {
-    "action_path": ActionPath,
-    "implementation_condition": ImplementationCondition,
-}
+FINDING_CHILD_TYPES = tuple(key for key in AMENDABLE_TYPES if ITEM_TYPES[key].parent == "finding")
+# A proposal of one of these kinds adds an item of the type of the same name to a finding.
+NEW_ITEM_KINDS = tuple(
+    proposal_kind for proposal_kind in PROPOSAL_KINDS if proposal_kind in FINDING_CHILD_TYPES
+)
 TEXT_MAX = 2000
 REASON_MAX = 500
 CLIENT_ID_MAX = 64
@@ -78,13 +75,8 @@ def _(text: str, **params: Any) -> str:
     return text % params if params else text
 
 
-class ProposalError(ValueError):
-    """A refusal: ``code`` for programs (see docs/protocol.md), ``message`` for people."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class ProposalError(Refused):
+    """A proposal or a moderation refused (codes and texts in :mod:`deliberation.refusals`)."""
 
 
 # -- reading -----------------------------------------------------------------------------
@@ -99,7 +91,7 @@ def get_proposal(session: LiveSession, proposal_id: Any) -> Proposal:
         raise ProposalError("bad_request", _("Which proposal?"))
     proposal = db.session.get(Proposal, proposal_id)
     if proposal is None:
-        raise ProposalError("unknown_proposal", _("This proposal does not exist."))
+        raise ProposalError("unknown_proposal")
     if proposal.session_id != session.id:
         raise ProposalError("not_in_session", _("This proposal belongs to another session."))
     return proposal
@@ -116,7 +108,7 @@ def _clean_text(text: Any) -> str:
     cleaned = "\n".join(line.rstrip() for line in cleaned.replace("\r\n", "\n").split("\n"))
     cleaned = cleaned.strip()
     if not cleaned:
-        raise ProposalError("empty", _("Write your proposal before sending it."))
+        raise ProposalError("empty")
     if len(cleaned) > TEXT_MAX:
         raise ProposalError(
             "too_long",
@@ -138,24 +130,24 @@ def _clean_client_id(client_id: Any) -> str:
 
 
 def _resolve_target(
-    session: LiveSession, kind: str, item_type: Any, item_id: Any
+    session: LiveSession, proposal_kind: str, item_type: Any, item_id: Any
 ) -> tuple[str, int | None]:
     """The item the proposal is about: the one named, else the one on screen."""
     if item_type in (None, "") and item_id in (None, ""):
         current = session.current_item
         if current is None:
-            if kind == "comment":
+            if proposal_kind == "comment":
                 return "", None
-            raise ProposalError("no_item", _("Nothing is on screen to propose about."))
+            raise ProposalError("no_item")
         item_type, item_id = current.item_type, current.item_id
         if item_type == "action_paths":  # the finding's action paths put to one dot vote
-            if kind == "amendment":
+            if proposal_kind == "amendment":
                 raise ProposalError(
                     "no_item", _("Propose a new action path, or amend one action path.")
                 )
             item_type = "finding"
         if item_type in ("free", "amendment"):
-            if kind == "comment":
+            if proposal_kind == "comment":
                 return "", None
             raise ProposalError("no_item", _("This item cannot be amended from the floor."))
     if not isinstance(item_type, str) or not inputs.is_id(item_id):
@@ -163,14 +155,12 @@ def _resolve_target(
     item = authoring.get_item(item_type, item_id) if item_type in AMENDABLE_TYPES else None
     if item is None or authoring.process_of(item).id != session.process_id:
         raise ProposalError("unknown_item", _("This item is not part of this process."))
-    if kind in NEW_ITEM_MODELS:
+    if proposal_kind in NEW_ITEM_KINDS:
         # A new action path or condition hangs under a finding.
         if item_type in FINDING_CHILD_TYPES:
             return "finding", item.finding_id
         if item_type != "finding":
-            raise ProposalError(
-                "no_finding", _("New action paths and conditions are proposed for a finding.")
-            )
+            raise ProposalError("no_finding")
     return item_type, item_id
 
 
@@ -202,7 +192,7 @@ def _lock_participant(participant_id: int) -> Participant | None:
 
 def propose(
     participant: Participant,
-    kind: Any,
+    proposal_kind: Any,
     text: Any,
     item_type: Any = None,
     item_id: Any = None,
@@ -212,8 +202,8 @@ def propose(
 
     The same ``client_id`` from the same participant returns the proposal already stored.
     """
-    if kind not in PROPOSAL_KINDS:
-        raise ProposalError("invalid_kind", _("Unknown kind of proposal."))
+    if proposal_kind not in PROPOSAL_KINDS:
+        raise ProposalError("invalid_kind")
     cleaned = _clean_text(text)
     client_id = _clean_client_id(client_id)
     participant_id = participant.id
@@ -228,15 +218,15 @@ def propose(
             return existing, True
         _check_rate(locked)
         session = session_of(locked)
-        target_type, target_id = _resolve_target(session, kind, item_type, item_id)
-        if kind == "amendment":
+        target_type, target_id = _resolve_target(session, proposal_kind, item_type, item_id)
+        if proposal_kind == "amendment":
             item = authoring.get_item(target_type, target_id)
             if plain_text(item.text) == plain_text(cleaned):
-                raise ProposalError("unchanged", _("This wording is the same as the current one."))
+                raise ProposalError("unchanged")
         proposal = Proposal(
             session_id=session.id,
             participant_id=participant_id,
-            kind=kind,
+            kind=proposal_kind,
             item_type=target_type,
             item_id=target_id,
             text=cleaned,
@@ -252,7 +242,7 @@ def propose(
 def _lock(proposal: Proposal) -> Proposal:
     locked = db.session.scalar(select(Proposal).where(Proposal.id == proposal.id).with_for_update())
     if locked is None:
-        raise ProposalError("unknown_proposal", _("This proposal does not exist."))
+        raise ProposalError("unknown_proposal")
     return locked
 
 
@@ -336,7 +326,7 @@ def merge(proposals: list[Proposal], into: Proposal) -> Proposal:
 def _clean_reason(reason: Any, required: bool) -> str:
     text = " ".join(str(reason or "").split())
     if required and not text:
-        raise ProposalError("reason_required", _("Say in a few words why it is sent back."))
+        raise ProposalError("reason_required")
     if len(text) > REASON_MAX:
         raise ProposalError(
             "too_long", _("The reason is too long: at most %(max)d characters.", max=REASON_MAX)
@@ -425,8 +415,8 @@ def adopt(proposal: Proposal, poll: Poll) -> Any:
         item.text = proposal.text
         result = item
     else:
-        model = NEW_ITEM_MODELS[proposal.kind]
-        siblings = item.action_paths if proposal.kind == "action_path" else item.conditions
+        model = ITEM_TYPES[proposal.kind].model
+        siblings = getattr(item, ITEM_TYPES[proposal.kind].siblings)
         result = model(finding_id=item.id, text=proposal.text, position=len(siblings))
         siblings.append(result)
     authoring.record_version(

@@ -16,35 +16,25 @@ from ...extensions import db
 from ...live import rooms
 from ...methods import DEFAULT_METHOD, OPTIONS_METHOD
 from ...models import (
-    ActionPath,
     AgendaItem,
-    Field,
     Finding,
     Hypothesis,
-    ImplementationCondition,
     LiveSession,
     Participant,
     Proposal,
-    Recommendation,
     Ticket,
+    model_of,
     utcnow,
 )
+from ..authoring.numbering import finding_numbers, item_number, numbered_label
 from ..authoring.text import excerpt, render_markdown
 from . import amendments, record, voting
 
-AUTHORED_TYPES: dict[str, type] = {
-    "hypothesis": Hypothesis,
-    "finding": Finding,
-    "recommendation": Recommendation,
-    "action_path": ActionPath,
-    "action_paths": Finding,
-    "implementation_condition": ImplementationCondition,
-    "amendment": Proposal,
-}
-
 
 def authored_item(item_type: str, item_id: int | None) -> Any:
-    model = AUTHORED_TYPES.get(item_type)
+    """The row an agenda item names (a finding for its action paths, a proposal for an
+    amendment), or None: a free question, or an item deleted since."""
+    model = model_of(item_type)
     if model is None or item_id is None:
         return None
     return db.session.get(model, item_id)
@@ -52,17 +42,6 @@ def authored_item(item_type: str, item_id: int | None) -> Any:
 
 def join_path(session: LiveSession) -> str:
     return f"/j/{session.join_code}"
-
-
-def finding_numbers(process_id: int) -> dict[int, int]:
-    """Findings are numbered across the whole process, in field order."""
-    rows = db.session.execute(
-        db.select(Finding.id)
-        .join(Field, Finding.field_id == Field.id)
-        .filter(Field.process_id == process_id)
-        .order_by(Field.position, Field.id, Finding.position, Finding.id)
-    )
-    return {finding_id: number for number, (finding_id,) in enumerate(rows, start=1)}
 
 
 def _index(item: Any, siblings: list) -> int:
@@ -93,32 +72,13 @@ def present_item(agenda_item: AgendaItem, numbers: dict[int, int] | None = None)
     options: list[dict[str, str]] = []
     method = DEFAULT_METHOD
     if numbers is None:
-        numbers = finding_numbers(agenda_item.session.process_id) if authored is not None else {}
+        numbers = finding_numbers(agenda_item.session.process) if authored is not None else {}
     text_html: str | None = None
     extra: dict[str, Any] = {}
     if item_type == "free":
         title = _("Question to the room")
     elif authored is None:
         title = _("Item no longer in the process")
-    elif isinstance(authored, Hypothesis):
-        question = authored.question
-        q_number = _index(question, question.field.questions)
-        title = _(
-            "Hypothesis %(number)s",
-            number=f"{q_number}.{_index(authored, question.hypotheses)}",
-        )
-        text = authored.text
-        context = _("Question %(number)s: %(text)s", number=q_number, text=excerpt(question.text))
-    elif item_type == "action_paths":
-        number = numbers.get(authored.id, 0)
-        title = _("Action paths of finding %(number)s", number=number)
-        text = "\n".join(f"- {path.text}" for path in authored.action_paths)
-        context = _("Finding %(number)s: %(text)s", number=number, text=excerpt(authored.text))
-        options = action_path_options(authored)
-        method = agenda_item.session.process.priority_method or OPTIONS_METHOD
-    elif isinstance(authored, Finding):
-        title = _("Finding %(number)s", number=numbers.get(authored.id, 0))
-        text = authored.text
     elif isinstance(authored, Proposal):
         # Amendments show both wordings, changes marked (services.live.amendments owns that).
         shown = amendments.present(agenda_item)
@@ -126,22 +86,31 @@ def present_item(agenda_item: AgendaItem, numbers: dict[int, int] | None = None)
         text_html = shown.get("text_html")
         extra = {"amendment": shown.get("amendment")}
     else:
-        finding = authored.finding
-        number = numbers.get(finding.id, 0)
-        siblings = {
-            "recommendation": finding.recommendations,
-            "action_path": finding.action_paths,
-            "implementation_condition": finding.conditions,
-        }[item_type]
-        label = f"{number}.{_index(authored, siblings)}"
-        if item_type == "recommendation":
-            title = _("Recommendation %(number)s", number=label)
-        elif item_type == "action_path":
-            title = _("Action path %(number)s", number=label)
-        else:
-            title = _("Implementation condition %(number)s", number=label)
+        title = numbered_label(item_type, authored, numbers)
         text = authored.text
-        context = _("Finding %(number)s: %(text)s", number=number, text=excerpt(finding.text))
+        if isinstance(authored, Hypothesis):
+            question = authored.question
+            context = _(
+                "Question %(number)s: %(text)s",
+                number=_index(question, question.field.questions),
+                text=excerpt(question.text),
+            )
+        elif item_type == "action_paths":
+            text = "\n".join(f"- {path.text}" for path in authored.action_paths)
+            context = _(
+                "Finding %(number)s: %(text)s",
+                number=item_number("finding", authored, numbers),
+                text=excerpt(authored.text),
+            )
+            options = action_path_options(authored)
+            method = agenda_item.session.process.priority_method or OPTIONS_METHOD
+        elif not isinstance(authored, Finding):
+            finding = authored.finding
+            context = _(
+                "Finding %(number)s: %(text)s",
+                number=item_number("finding", finding, numbers),
+                text=excerpt(finding.text),
+            )
     return {
         "id": agenda_item.id,
         "position": agenda_item.position,
@@ -244,7 +213,7 @@ def ticket_counts(session: LiveSession) -> dict[str, int] | None:
 
 def agenda_summary(session: LiveSession) -> list[dict[str, Any]]:
     summary = []
-    numbers = finding_numbers(session.process_id)
+    numbers = finding_numbers(session.process)
     for agenda_item in session.agenda:
         presented = present_item(agenda_item, numbers)
         summary.append(

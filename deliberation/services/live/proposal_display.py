@@ -14,7 +14,7 @@ from sqlalchemy import select
 from ...extensions import db
 from ...methods import DEFAULT_METHOD
 from ...models import AgendaItem, LiveSession, Participant, Poll, Proposal, TextVersion
-from ..authoring import authoring, textdiff
+from ..authoring import authoring, numbering, textdiff
 from ..authoring.text import excerpt, plain_text, render_markdown
 
 
@@ -32,50 +32,21 @@ def target_item(proposal: Proposal) -> Any:
     return authoring.get_item(proposal.item_type, proposal.item_id)
 
 
-def _rank(item: Any, siblings: list) -> int:
-    return siblings.index(item) + 1 if item in siblings else 0
-
-
-def item_number(item_type: str, item: Any) -> str:
-    """The number the room knows an item by: hypothesis 1.2, finding 3, action path 3.1."""
-    if item_type == "hypothesis":
-        question = item.question
-        return f"{_rank(question, question.field.questions)}.{_rank(item, question.hypotheses)}"
-    if item_type == "finding":
-        return str(authoring.finding_numbers(authoring.process_of(item)).get(item.id, ""))
-    siblings = {
-        "recommendation": "recommendations",
-        "action_path": "action_paths",
-        "implementation_condition": "conditions",
-    }.get(item_type)
-    if siblings is None:
-        return ""
-    finding = item.finding
-    number = authoring.finding_numbers(authoring.process_of(finding)).get(finding.id, "")
-    return f"{number}.{_rank(item, getattr(finding, siblings))}"
-
-
 def item_label(item_type: str, item: Any) -> str:
+    """ "Action path 3.1": the number the room knows the item by (English outside a request)."""
     if item is None:
         return ""
-    number = item_number(item_type, item)
-    labels = {
-        "hypothesis": _("Hypothesis %(n)s", n=number),
-        "finding": _("Finding %(n)s", n=number),
-        "recommendation": _("Recommendation %(n)s", n=number),
-        "action_path": _("Action path %(n)s", n=number),
-        "implementation_condition": _("Implementation condition %(n)s", n=number),
-    }
-    return labels.get(item_type, item_type).strip()
+    findings = numbering.finding_numbers(authoring.process_of(item))
+    return numbering.numbered_label(item_type, item, findings, _) or item_type
 
 
-def kind_label(kind: str) -> str:
+def proposal_kind_label(proposal_kind: str) -> str:
     return {
         "amendment": _("Amendment"),
         "action_path": _("New action path"),
         "implementation_condition": _("New implementation condition"),
         "comment": _("Comment"),
-    }.get(kind, kind)
+    }.get(proposal_kind, proposal_kind)
 
 
 def status_labels() -> dict[str, str]:
@@ -172,7 +143,7 @@ def describe(proposal: Proposal, for_facilitator: bool = True) -> dict[str, Any]
     body: dict[str, Any] = {
         "id": proposal.id,
         "kind": proposal.kind,
-        "kind_label": kind_label(proposal.kind),
+        "kind_label": proposal_kind_label(proposal.kind),
         "status": proposal.status,
         "text": proposal.text,
         "text_html": str(render_markdown(proposal.text)),
@@ -236,11 +207,12 @@ def present(agenda_item: AgendaItem) -> dict[str, Any]:
     if proposal.kind == "amendment":
         title = _("Amendment to %(item)s", item=item_label(proposal.item_type, item))
     else:
-        title = _("%(kind)s for %(item)s", kind=kind_label(proposal.kind),
+        title = _("%(kind)s for %(item)s", kind=proposal_kind_label(proposal.kind),
                   item=item_label(proposal.item_type, item))  # fmt: skip
     compare_html = render_template(
         "live/_amendment_compare.html", proposal=proposal, compared=compared, title=title,
-        item_label=item_label(proposal.item_type, item), kind_label=kind_label(proposal.kind),
+        item_label=item_label(proposal.item_type, item),
+        kind_label=proposal_kind_label(proposal.kind),
         item_excerpt=excerpt(getattr(item, "text", ""), 200) if item is not None else "",
     )  # fmt: skip
     return {

@@ -14,7 +14,7 @@ from typing import Any
 
 import segno
 from flask import current_app
-from flask_babel import force_locale, lazy_gettext
+from flask_babel import lazy_gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
@@ -39,6 +39,7 @@ from ...models import (
     Recommendation,
     Territory,
 )
+from ...refusals import Refused
 from . import voting
 from .presentation import (  # noqa: F401  (part of this module's API, used by the views)
     action_path_options,
@@ -64,17 +65,8 @@ _CODE_CHARACTERS = frozenset(CODE_ALPHABET)
 EXPECTED_MAX = 100_000
 
 
-class SessionError(Exception):
-    """A refused request: ``code`` for programs, ``message`` (lazy, localised) for people."""
-
-    def __init__(self, code: str, message: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.message = message
-
-    def payload(self, language: str | None = None) -> dict[str, Any]:
-        with force_locale(language or "fr"):
-            return {"ok": False, "error": self.code, "message": str(self.message)}
+class SessionError(Refused):
+    """A refused request about a session (codes and texts in :mod:`deliberation.refusals`)."""
 
 
 # -- sessions and codes -------------------------------------------------------------------
@@ -94,7 +86,7 @@ def new_join_code() -> str:
 
 def create_session(
     process: Process,
-    kind: str,
+    session_kind: str,
     title: str,
     field_id: int | None = None,
     territory_id: int | None = None,
@@ -106,41 +98,32 @@ def create_session(
     """A new session. ``admission`` defaults to personal tickets for a general assembly
     (binding votes) and to the join code alone for a workshop."""
     title = (title or "").strip()
-    if kind not in SESSION_KINDS:
-        raise SessionError("invalid_kind", lazy_gettext("Choose a workshop or a general assembly."))
+    if session_kind not in SESSION_KINDS:
+        raise SessionError("invalid_session_kind")
     if admission is None:
-        admission = "tickets" if kind == "assembly" else "open"
+        admission = "tickets" if session_kind == "assembly" else "open"
     if admission not in ADMISSIONS:
-        raise SessionError(
-            "invalid_admission", lazy_gettext("Choose open joining or personal tickets.")
-        )
+        raise SessionError("invalid_admission")
     if expected_count is not None and (
         type(expected_count) is not int or not 0 <= expected_count <= EXPECTED_MAX
     ):
-        raise SessionError(
-            "invalid_expected",
-            lazy_gettext(
-                "The expected head count is a whole number from 0 to %(max)s.", max=EXPECTED_MAX
-            ),
-        )
+        raise SessionError("invalid_expected", max=EXPECTED_MAX)
     if not title:
-        raise SessionError("invalid_title", lazy_gettext("Give the session a title."))
+        raise SessionError("invalid_title")
     if len(title) > TITLE_MAX or len(place or "") > TITLE_MAX:
         raise SessionError("invalid_title", lazy_gettext("This text is too long."))
     if field_id is not None:
         field = db.session.get(Field, field_id)
         if field is None or field.process_id != process.id:
-            raise SessionError("unknown_field", lazy_gettext("This field is not in the process."))
+            raise SessionError("unknown_field")
     if territory_id is not None:
         territory = db.session.get(Territory, territory_id)
         if territory is None or territory.process_id != process.id:
-            raise SessionError(
-                "unknown_territory", lazy_gettext("This territory is not in the process.")
-            )
+            raise SessionError("unknown_territory")
     for _attempt in range(5):
         session = LiveSession(
             process_id=process.id,
-            kind=kind,
+            kind=session_kind,
             title=title,
             field_id=field_id,
             territory_id=territory_id,
@@ -201,7 +184,7 @@ def join(code: str, display_name: str = "", group: str = "") -> tuple[Participan
     trusted code (the demo, the bench, tests) calls directly."""
     session = session_by_code(code)
     if session is None:
-        raise SessionError("unknown_session", lazy_gettext("No session has this code."))
+        raise SessionError("unknown_session")
     participant = new_participant(session, display_name, group)
     db.session.add(participant)
     db.session.commit()
@@ -213,7 +196,7 @@ def new_participant(session: LiveSession, display_name: str = "", group: str = "
     caller adds it in the transaction of its choice)."""
     group = (group or "").strip()
     if group and group not in (session.process.groups or []):
-        raise SessionError("invalid_group", lazy_gettext("Choose a group from the list."))
+        raise SessionError("invalid_group")
     display_name = " ".join(printable(display_name or "").split())[:DISPLAY_NAME_MAX]
     participant = Participant(
         session_id=session.id,
@@ -273,7 +256,7 @@ def add_agenda_item(
 ) -> AgendaItem:
     """Append an item to the agenda: an authored item of the process, or a free question."""
     if item_type not in AGENDA_ITEM_TYPES:
-        raise SessionError("invalid_item", lazy_gettext("This kind of item cannot be voted on."))
+        raise SessionError("invalid_item")
     text = (text or "").strip()
     if item_type == "free":
         if not text:
@@ -327,9 +310,7 @@ def move_agenda_item(agenda_item: AgendaItem, new_position: int) -> None:
 def remove_agenda_item(agenda_item: AgendaItem) -> None:
     """Remove an item that was never voted on (a vote, even closed, is part of the record)."""
     if any(poll.state != "draft" for poll in agenda_item.polls):
-        raise SessionError(
-            "item_has_votes", lazy_gettext("This item has been voted on; it stays on the agenda.")
-        )
+        raise SessionError("item_has_votes")
     session = agenda_item.session
     if session.current_item_id == agenda_item.id:
         session.current_item_id = None
@@ -342,7 +323,7 @@ def fill_agenda_from_field(session: LiveSession, field: Field) -> list[AgendaIte
     then each finding with its recommendations, its action paths (one dot vote) and its
     implementation conditions. Items already on the agenda are not added twice."""
     if field.process_id != session.process_id:
-        raise SessionError("unknown_field", lazy_gettext("This field is not in the process."))
+        raise SessionError("unknown_field")
     present = {(item.item_type, item.item_id) for item in session.agenda}
     wanted: list[tuple[str, int]] = []
     for question in field.questions:
@@ -363,7 +344,7 @@ def fill_agenda_from_field(session: LiveSession, field: Field) -> list[AgendaIte
 def show_item(session: LiveSession, agenda_item: AgendaItem | None) -> None:
     """Put an item (or nothing: the idle screen) before the room."""
     if agenda_item is not None and agenda_item.session_id != session.id:
-        raise SessionError("unknown_item", lazy_gettext("This item is not on the agenda."))
+        raise SessionError("unknown_item")
     with voting.write_or_busy():
         open_poll = db.session.scalar(
             db.select(Poll.id).filter_by(session_id=session.id, state="open").limit(1)

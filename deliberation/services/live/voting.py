@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask_babel import lazy_gettext
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -38,6 +37,7 @@ from ...models import (
     PollVoter,
     utcnow,
 )
+from ...refusals import Refused
 from ...tally import OutcomeRule
 from ...tally.rules import BALLOTS_KEY
 from . import amendments, secrecy
@@ -57,37 +57,9 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "reset": (("open", "closed", "published"), "draft"),
 }
 
-MESSAGES = {
-    "bad_request": lazy_gettext("The request could not be read."),
-    "invalid_token": lazy_gettext("Your place in this session was not found: join again."),
-    "unknown_poll": lazy_gettext("This vote does not exist."),
-    "not_in_session": lazy_gettext("This vote belongs to another session."),
-    "poll_not_open": lazy_gettext("This vote is not open: your ballot was not counted."),
-    "stale_round": lazy_gettext("This vote was started again: please vote again."),
-    "invalid_choice": lazy_gettext("This choice is not possible in this vote."),
-    "server_busy": lazy_gettext("The server is busy: your ballot will be sent again."),
-    "server_error": lazy_gettext("Something went wrong on the server: please try again."),
-    "invalid_transition": lazy_gettext("This step is not possible for this vote now."),
-    "invalid_method": lazy_gettext("Unknown vote method."),
-    "invalid_options": lazy_gettext(
-        "The options of this vote are not valid (dot voting needs at least two)."
-    ),
-    "unknown_item": lazy_gettext("This item is not on the agenda."),
-    "poll_open": lazy_gettext("Another vote is open: close it first."),
-    "secret_no_live": lazy_gettext(
-        "Live results are for named votes only: a secret vote shows how many have voted "
-        "until it closes."
-    ),
-}
 
-
-class VoteError(Exception):
-    """A refusal. Nothing was written. ``message`` is lazy: render it in the reader's locale."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-        self.message = MESSAGES[code]
+class VoteError(Refused):
+    """A vote refused (codes and texts in :mod:`deliberation.refusals`). Nothing was written."""
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from flask_babel import force_locale
 from ... import methods
 from ...extensions import db
 from ...models import Poll, Process
-from ..authoring.authoring import finding_numbers
+from ..authoring.numbering import finding_numbers
 from ..consolidation.outcomes import PollResult, item_outcomes, poll_results
 from ..live import record
 
@@ -60,13 +60,13 @@ def _item_label(process: Process, numbers: dict[int, int]) -> dict[tuple[str, in
                 labels[("hypothesis", hypothesis.id)] = hypothesis.text
         for finding in field_.findings:
             labels[("finding", finding.id)] = f"{numbers.get(finding.id, 0)}. {finding.text}"
-            for kind, children in (
+            for item_type, children in (
                 ("recommendation", finding.recommendations),
                 ("action_path", finding.action_paths),
                 ("implementation_condition", finding.conditions),
             ):
                 for child in children:
-                    labels[(kind, child.id)] = child.text
+                    labels[(item_type, child.id)] = child.text
     return labels
 
 
