@@ -38,6 +38,14 @@ from .process import (
     Recommendation,
     Territory,
 )
+from .publishing import (
+    FOLLOWED_TYPES,
+    FOLLOWUP_STATUSES,
+    URL_MAX,
+    FollowUp,
+    FollowUpEntry,
+    FollowUpLink,
+)
 from .tickets import TICKET_ORIGINS, Ticket
 from .users import Organizer
 from .versions import VERSION_KINDS, VERSIONED_TYPES, TextVersion
@@ -49,6 +57,8 @@ __all__ = [
     "DEFAULT_CONSENSUS_LABELS",
     "DEFAULT_GROUPS",
     "EXPERT_ROLES",
+    "FOLLOWED_TYPES",
+    "FOLLOWUP_STATUSES",
     "MEMBER_ROLES",
     "POLL_METHODS",
     "POLL_STATES",
@@ -57,6 +67,7 @@ __all__ = [
     "TICKET_ORIGINS",
     "TEXT_MAX",
     "TITLE_MAX",
+    "URL_MAX",
     "VERSIONED_TYPES",
     "VERSION_KINDS",
     "ActionPath",
@@ -67,6 +78,9 @@ __all__ = [
     "ExpertStance",
     "Field",
     "Finding",
+    "FollowUp",
+    "FollowUpEntry",
+    "FollowUpLink",
     "Hypothesis",
     "ImplementationCondition",
     "Invitation",

@@ -38,6 +38,7 @@ def register(app: Flask) -> None:
         consolidate,
         exports,
         facilitate,
+        followup,
         guard,
         invitations,
         members,
@@ -57,6 +58,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(admission.bp)
     app.register_blueprint(participate.bp)
     app.register_blueprint(published.bp)
+    app.register_blueprint(followup.bp)
+    app.register_blueprint(followup.public_bp)
     app.register_blueprint(consolidate.bp)
     app.register_blueprint(members.bp)
     app.register_blueprint(invitations.bp)

@@ -35,6 +35,10 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "published.synthesis",  # 404 until the organisers publish
         "published.results_csv",  # the same
         "published.results_json",  # the same
+        "published_followup.page",  # the follow-up (« Suivi »): 404 until published
+        "published_followup.feed",  # the same, as Atom
+        "published_followup.as_csv",  # the same, as open data
+        "published_followup.as_json",
         "participate.enter_code",  # the phone pages: the join code is the key
         "participate.join",
         "participate.join_post",
