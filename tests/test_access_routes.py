@@ -34,6 +34,10 @@ REVIEWED_PUBLIC = {
     "published.synthesis",
     "published.results_csv",
     "published.results_json",
+    "published_followup.page",
+    "published_followup.feed",
+    "published_followup.as_csv",
+    "published_followup.as_json",
     "participate.enter_code",
     "participate.join",
     "participate.join_post",
@@ -81,9 +85,8 @@ def url_values(endpoint: str, arguments: set[str], world: World) -> dict[str, An
     values: dict[str, Any] = {}
     for name in arguments:
         if name == "item_id":
-            values[name] = (
-                ids["recommendation_id"] if endpoint == "consolidate.trace" else ids["finding_id"]
-            )
+            on_recommendation = endpoint == "consolidate.trace" or endpoint.startswith("followup.")
+            values[name] = ids["recommendation_id"] if on_recommendation else ids["finding_id"]
         elif name == "kind":
             values[name] = "synthesis" if endpoint.startswith("exports.") else "finding"
         elif name == "item_type":
@@ -96,6 +99,8 @@ def url_values(endpoint: str, arguments: set[str], world: World) -> dict[str, An
             values[name] = world.job_id
         elif name == "name":
             values[name] = world.file_name
+        elif name == "link_id":
+            values[name] = 1  # removing a link that does not exist: a message, not a 404
         elif name == "token":
             values[name] = "not-a-real-invitation-token-at-all"
         else:
