@@ -19,7 +19,7 @@ from deliberation.services.publishing.followup import FollowUpError
 from tests.access_world import build_world, client_as
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-HOSTILE = '<script>alert(1)</script>"\'><img src=x onerror=alert(2)>=cmd|\x01'
+HOSTILE = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>=cmd|\x01"
 
 
 def _items(app):
@@ -54,8 +54,14 @@ def test_status_changes_are_appended_never_overwritten(app, world):
     with app.test_request_context():
         process = db.session.get(Process, process_id)
         _record(process, rec_id)
-        _record(process, rec_id, status="done", happened_on="2026-02-01", progress="100",
-                note="Adopted by decree.")  # fmt: skip
+        _record(
+            process,
+            rec_id,
+            status="done",
+            happened_on="2026-02-01",
+            progress="100",
+            note="Adopted by decree.",
+        )
         follow_up = followup.follow_up_of(process, "recommendation", rec_id)
         history = [(e.status, e.happened_on, e.progress, e.note) for e in follow_up.entries]
         assert history == [
@@ -64,8 +70,14 @@ def test_status_changes_are_appended_never_overwritten(app, world):
         ]
         # A change dated earlier (recorded late) takes its place in the history, and the
         # current status stays the one that happened last.
-        _record(process, rec_id, status="not_started", happened_on="2026-01-02", progress="0",
-                note="Received.")  # fmt: skip
+        _record(
+            process,
+            rec_id,
+            status="not_started",
+            happened_on="2026-01-02",
+            progress="0",
+            note="Received.",
+        )
         db.session.expire_all()
         follow_up = followup.follow_up_of(process, "recommendation", rec_id)
         assert [e.status for e in follow_up.entries] == ["not_started", "in_progress", "done"]
@@ -127,13 +139,28 @@ def test_only_recommendations_and_action_paths_of_this_process(app, world):
             ("action_path", rec_id + 10_000, process),
         ):
             with pytest.raises(FollowUpError):
-                followup.record_status(process_, item_type, item_id, status="done",
-                                       happened_on="2026-01-01", note="x", progress="1",
-                                       actor="a")  # fmt: skip
-        entry = followup.record_status(process, "action_path", path_id, status="done",
-                                       happened_on="2026-01-01", note="Done.", progress="100",
-                                       actor="a")  # fmt: skip
-        assert entry.follow_up.action_path_id == path_id and entry.follow_up.item_type == "action_path"
+                followup.record_status(
+                    process_,
+                    item_type,
+                    item_id,
+                    status="done",
+                    happened_on="2026-01-01",
+                    note="x",
+                    progress="1",
+                    actor="a",
+                )
+        entry = followup.record_status(
+            process,
+            "action_path",
+            path_id,
+            status="done",
+            happened_on="2026-01-01",
+            note="Done.",
+            progress="100",
+            actor="a",
+        )
+        assert entry.follow_up.action_path_id == path_id
+        assert entry.follow_up.item_type == "action_path"
 
 
 @pytest.mark.parametrize(
@@ -166,8 +193,9 @@ def test_links_and_addressee_are_kept(app, world):
     process_id, rec_id, _path_id = _items(app)
     with app.test_request_context():
         process = db.session.get(Process, process_id)
-        link = followup.add_link(process, "recommendation", rec_id,
-                                 " https://example.org/decree?id=1&x=2 ", "Décret")  # fmt: skip
+        link = followup.add_link(
+            process, "recommendation", rec_id, " https://example.org/decree?id=1&x=2 ", "Décret"
+        )
         followup.set_addressed_to(process, "recommendation", rec_id, "  Ministère de l'emploi ")
         follow_up = followup.follow_up_of(process, "recommendation", rec_id)
         assert follow_up.addressed_to == "Ministère de l'emploi"
@@ -187,8 +215,16 @@ def test_overall_progress_counts_every_item_once(app, world):
         process = db.session.get(Process, process_id)
         _record(process, rec_id, progress="40")
         _record(process, rec_id, progress="80", happened_on="2026-01-20")
-        followup.record_status(process, "action_path", path_id, status="done", progress="100",
-                               happened_on="2026-01-01", note="Done.", actor="a")  # fmt: skip
+        followup.record_status(
+            process,
+            "action_path",
+            path_id,
+            status="done",
+            progress="100",
+            happened_on="2026-01-01",
+            note="Done.",
+            actor="a",
+        )
         view = followup.overview(process)
         progresses = [item.progress for item in view.items]
         # make_process: field 1 has 2 findings × (2 recommendations + 2 action paths) = 8.
@@ -225,9 +261,15 @@ def test_an_organiser_records_and_the_public_page_feed_and_open_data_show_it(app
     organiser = client_as(app, world.people["co_organizer"])
     base = f"/organize/assises/followup/recommendation/{rec_id}"
     assert organiser.get("/organize/assises/followup").status_code == 200
-    answer = organiser.post(f"{base}/status", data={
-        "status": "in_progress", "happened_on": "2026-03-01", "progress": "35",
-        "note": HOSTILE})  # fmt: skip
+    answer = organiser.post(
+        f"{base}/status",
+        data={
+            "status": "in_progress",
+            "happened_on": "2026-03-01",
+            "progress": "35",
+            "note": HOSTILE,
+        },
+    )
     assert answer.status_code == 302
     organiser.post(f"{base}/addressed", data={"addressed_to": HOSTILE})
     organiser.post(f"{base}/links", data={"url": "https://example.org/?q=<b>", "label": HOSTILE})
@@ -236,8 +278,12 @@ def test_an_organiser_records_and_the_public_page_feed_and_open_data_show_it(app
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
     public = app.test_client()
-    for url in ("/p/assises/followup", "/p/assises/followup.atom", "/p/assises/followup.csv",
-                "/p/assises/followup.json"):  # fmt: skip
+    for url in (
+        "/p/assises/followup",
+        "/p/assises/followup.atom",
+        "/p/assises/followup.csv",
+        "/p/assises/followup.json",
+    ):
         assert public.get(url).status_code == 404  # not published yet
     _publish(app)
 
@@ -264,17 +310,18 @@ def test_an_organiser_records_and_the_public_page_feed_and_open_data_show_it(app
     assert root.find(f"{ATOM}updated").text.startswith(str(date.today().year))
 
     data = json.loads(public.get("/p/assises/followup.json").data)
-    followed = [r for r in data["followup"] if r["item_id"] == rec_id and r["item_type"] ==
-                "recommendation"][0]  # fmt: skip
+    followed = [
+        r for r in data["followup"] if r["item_id"] == rec_id and r["item_type"] == "recommendation"
+    ][0]
     assert followed["status"] == "in_progress" and followed["progress"] == 35
     assert followed["history"][0]["date"] == "2026-03-01"
     assert followed["links"][0]["url"] == "https://example.org/?q=<b>"
     assert "recorded_by" not in json.dumps(data) and "co_organizer@" not in json.dumps(data)
 
-    rows = list(csv.DictReader(io.StringIO(public.get("/p/assises/followup.csv").get_data(
-        as_text=True))))  # fmt: skip
-    row = [r for r in rows if r["item_id"] == str(rec_id) and r["item_type"] ==
-           "recommendation"][0]  # fmt: skip
+    rows = list(
+        csv.DictReader(io.StringIO(public.get("/p/assises/followup.csv").get_data(as_text=True)))
+    )
+    row = [r for r in rows if r["item_id"] == str(rec_id) and r["item_type"] == "recommendation"][0]
     assert row["status"] == "in_progress" and row["progress"] == "35"
     assert len(rows) == 8  # every followed item listed, one row per change
     hostile_cells = [r["note"] for r in rows if r["note"]] + [row["addressed_to"]]
@@ -307,8 +354,9 @@ def test_bad_input_from_the_form_is_a_message_never_an_error(app, world):
         answer = organiser.post(f"{base}/status", data=data, follow_redirects=True)
         assert answer.status_code == 200
         assert "flash-error" in answer.get_data(as_text=True)
-    answer = organiser.post(f"{base}/links", data={"url": "javascript:alert(1)"},
-                            follow_redirects=True)  # fmt: skip
+    answer = organiser.post(
+        f"{base}/links", data={"url": "javascript:alert(1)"}, follow_redirects=True
+    )
     assert "starting with http://" in answer.get_data(as_text=True)
     for url in (
         "/organize/assises/followup/finding/1",
@@ -325,10 +373,14 @@ def test_a_facilitator_reads_nothing_and_a_reader_edits_nothing(app, world):
     base = f"/organize/assises/followup/recommendation/{rec_id}"
     payload = {"status": "done", "happened_on": "2026-01-01", "progress": "100", "note": "x"}
     assert client_as(app, world.people["facilitator"]).get(base).status_code == 403
-    assert client_as(app, world.people["facilitator"]).post(f"{base}/status",
-                                                            data=payload).status_code == 403
-    assert client_as(app, world.people["outsider"]).post(f"{base}/status",
-                                                         data=payload).status_code == 404
+    assert (
+        client_as(app, world.people["facilitator"]).post(f"{base}/status", data=payload).status_code
+        == 403
+    )
+    assert (
+        client_as(app, world.people["outsider"]).post(f"{base}/status", data=payload).status_code
+        == 404
+    )
     _publish(app)
     anonymous = app.test_client().post(f"{base}/status", data=payload)
     assert anonymous.status_code == 302 and "/login" in anonymous.location
