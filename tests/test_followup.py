@@ -30,6 +30,11 @@ def _items(app):
         return process.id, recommendation.id, path.id
 
 
+def english(app):
+    """A request context whose reader asks for English (the default locale is French)."""
+    return app.test_request_context(headers={"Accept-Language": "en"})
+
+
 @pytest.fixture
 def world(app):
     return build_world(app)
@@ -51,7 +56,7 @@ def _record(process, rec_id, **values):
 
 def test_status_changes_are_appended_never_overwritten(app, world):
     process_id, rec_id, _path_id = _items(app)
-    with app.test_request_context():
+    with english(app):
         process = db.session.get(Process, process_id)
         _record(process, rec_id)
         _record(
@@ -107,7 +112,7 @@ def test_status_changes_are_appended_never_overwritten(app, world):
 def test_bad_values_are_refused_with_a_clear_message_and_change_nothing(app, values, message):
     world = build_world(app)
     process_id, rec_id, _path_id = _items(app)
-    with app.test_request_context():
+    with english(app):
         process = db.session.get(Process, process_id)
         with pytest.raises(FollowUpError) as refused:
             _record(process, rec_id, **values)
@@ -127,7 +132,7 @@ def test_the_messages_are_translated(app, world):
 
 def test_only_recommendations_and_action_paths_of_this_process(app, world):
     process_id, rec_id, path_id = _items(app)
-    with app.test_request_context():
+    with english(app):
         process = db.session.get(Process, process_id)
         other = Process(slug="other", title="Other")
         db.session.add(other)
@@ -182,7 +187,7 @@ def test_only_recommendations_and_action_paths_of_this_process(app, world):
 )
 def test_links_must_be_http_or_https(app, world, url):
     process_id, rec_id, _path_id = _items(app)
-    with app.test_request_context():
+    with english(app):
         process = db.session.get(Process, process_id)
         with pytest.raises(FollowUpError) as refused:
             followup.add_link(process, "recommendation", rec_id, url, "Decree")
@@ -191,7 +196,7 @@ def test_links_must_be_http_or_https(app, world, url):
 
 def test_links_and_addressee_are_kept(app, world):
     process_id, rec_id, _path_id = _items(app)
-    with app.test_request_context():
+    with english(app):
         process = db.session.get(Process, process_id)
         link = followup.add_link(
             process, "recommendation", rec_id, " https://example.org/decree?id=1&x=2 ", "Décret"
@@ -211,7 +216,7 @@ def test_links_and_addressee_are_kept(app, world):
 
 def test_overall_progress_counts_every_item_once(app, world):
     process_id, rec_id, path_id = _items(app)
-    with app.test_request_context():
+    with english(app):
         process = db.session.get(Process, process_id)
         _record(process, rec_id, progress="40")
         _record(process, rec_id, progress="80", happened_on="2026-01-20")
@@ -236,7 +241,7 @@ def test_overall_progress_counts_every_item_once(app, world):
 
 def test_deleting_the_item_deletes_its_follow_up(app, world):
     process_id, rec_id, _path_id = _items(app)
-    with app.test_request_context():
+    with english(app):
         process = db.session.get(Process, process_id)
         _record(process, rec_id)
         followup.add_link(process, "recommendation", rec_id, "https://example.org", "")
@@ -334,7 +339,7 @@ def test_an_organiser_records_and_the_public_page_feed_and_open_data_show_it(app
 
 def test_a_formula_in_a_note_cannot_run_in_a_spreadsheet(app, world):
     process_id, rec_id, _path_id = _items(app)
-    with app.test_request_context():
+    with english(app):
         process = db.session.get(Process, process_id)
         _record(process, rec_id, note='=HYPERLINK("http://evil")')
         rows = list(csv.DictReader(io.StringIO(opendata.followup_csv(process))))
