@@ -10,9 +10,17 @@ import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from deliberation.extensions import db
-from deliberation.models import ActionPath, FollowUp, FollowUpEntry, Process, Recommendation
+from deliberation.models import (
+    ActionPath,
+    FollowUp,
+    FollowUpEntry,
+    FollowUpLink,
+    Process,
+    Recommendation,
+)
 from deliberation.services.authoring import authoring
 from deliberation.services.publishing import followup, opendata
 from deliberation.services.publishing.followup import FollowUpError
@@ -393,3 +401,29 @@ def test_a_facilitator_reads_nothing_and_a_reader_edits_nothing(app, world):
         assert db.session.scalar(db.select(db.func.count(FollowUpEntry.id))) == 0
     _publish(app, False)
     assert app.test_client().get("/p/assises/followup").status_code == 404
+
+
+def test_the_rules_on_sqlite_and_postgresql(any_db_app):
+    """The one-item check, the cascades and the ordering of the history on both databases."""
+    app = any_db_app
+    build_world(app)
+    process_id, rec_id, path_id = _items(app)
+    with english(app):
+        process = db.session.get(Process, process_id)
+        _record(process, rec_id, happened_on="2026-02-01", status="done", progress="100")
+        _record(process, rec_id, happened_on="2026-01-01")
+        followup.add_link(process, "action_path", path_id, "https://example.org/a", "A")
+        follow_up = followup.follow_up_of(process, "recommendation", rec_id)
+        assert [e.status for e in follow_up.entries] == ["in_progress", "done"]
+        assert follow_up.latest.status == "done"
+        # A follow-up pointing at two items, or none, is refused by the database itself.
+        for both in ({"recommendation_id": rec_id, "action_path_id": path_id}, {}):
+            db.session.add(FollowUp(process_id=process_id, **both))
+            with pytest.raises(IntegrityError):
+                db.session.commit()
+            db.session.rollback()
+        authoring.delete_item(db.session.get(ActionPath, path_id), confirm=True)
+        db.session.expire_all()
+        assert db.session.scalar(db.select(db.func.count(FollowUp.id))) == 1
+        assert db.session.scalar(db.select(db.func.count(FollowUpLink.id))) == 0
+        assert [item.status for item in followup.overview(process).items].count("done") == 1
