@@ -11,7 +11,9 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy.exc import IntegrityError
+from test_documents_synthesis import reopen, styled
 
+from deliberation.documents.proceedings import build_proceedings
 from deliberation.extensions import db
 from deliberation.models import (
     ActionPath,
@@ -427,3 +429,26 @@ def test_the_rules_on_sqlite_and_postgresql(any_db_app):
         assert db.session.scalar(db.select(db.func.count(FollowUp.id))) == 1
         assert db.session.scalar(db.select(db.func.count(FollowUpLink.id))) == 0
         assert [item.status for item in followup.overview(process).items].count("done") == 1
+
+
+def test_the_actes_gain_the_follow_up_once_something_was_recorded(app, world, tmp_path):
+    process_id, rec_id, _path_id = _items(app)
+    with english(app):
+        process = db.session.get(Process, process_id)
+        before, _path = reopen(build_proceedings(process), tmp_path, "before.docx")
+        assert "Follow-up of the recommendations" not in styled(before, "Heading 1")
+        _record(process, rec_id, note=HOSTILE, happened_on="2026-01-15", progress="20")
+        followup.set_addressed_to(process, "recommendation", rec_id, "Walloon Government")
+        followup.add_link(process, "recommendation", rec_id, "https://example.org/d", "Decree")
+        after, _path = reopen(build_proceedings(process), tmp_path, "after.docx")
+        assert "Follow-up of the recommendations" in styled(after, "Heading 1")
+        assert "Field 1" in styled(after, "Heading 2")
+        bullets = styled(after, "List Bullet")
+        clean_note = HOSTILE.replace("\x01", "")
+        assert f"2026-01-15 — In progress (20 %): {clean_note}" in bullets
+        text = "\n".join(p.text for p in after.paragraphs)
+        assert "Addressed to: Walloon Government" in text
+        assert "Decree <https://example.org/d>" in text
+        assert "Overall progress: 2 %" in text  # 20 % over 8 items, rounded
+        status_table = after.tables[-1]
+        assert [c.text for c in status_table.rows[1].cells][1:] == ["In progress", "20 %"]
