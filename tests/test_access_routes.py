@@ -38,6 +38,11 @@ REVIEWED_PUBLIC = {
     "published_followup.feed",
     "published_followup.as_csv",
     "published_followup.as_json",
+    "published_comments.recommendation",
+    "published_comments.post_comment",
+    "published_comments.report",
+    "published_comments.comments_json",
+    "published_comments.comments_csv",
     "participate.enter_code",
     "participate.join",
     "participate.join_post",
@@ -99,8 +104,8 @@ def url_values(endpoint: str, arguments: set[str], world: World) -> dict[str, An
             values[name] = world.job_id
         elif name == "name":
             values[name] = world.file_name
-        elif name == "link_id":
-            values[name] = 1  # removing a link that does not exist: a message, not a 404
+        elif name in ("link_id", "comment_id"):
+            values[name] = 1  # a link or comment that does not exist: a message, not a 404
         elif name == "token":
             values[name] = "not-a-real-invitation-token-at-all"
         else:

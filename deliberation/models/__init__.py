@@ -39,12 +39,16 @@ from .process import (
     Territory,
 )
 from .publishing import (
+    COMMENT_MODES,
+    COMMENT_STATES,
     FOLLOWED_TYPES,
     FOLLOWUP_STATUSES,
     URL_MAX,
     FollowUp,
     FollowUpEntry,
     FollowUpLink,
+    PublicComment,
+    PublishingSettings,
 )
 from .tickets import TICKET_ORIGINS, Ticket
 from .users import Organizer
@@ -52,6 +56,8 @@ from .versions import VERSION_KINDS, VERSIONED_TYPES, TextVersion
 
 __all__ = [
     "ADMISSIONS",
+    "COMMENT_MODES",
+    "COMMENT_STATES",
     "AGENDA_ITEM_TYPES",
     "TREE_ITEM_TYPES",
     "DEFAULT_CONSENSUS_LABELS",
@@ -96,6 +102,8 @@ __all__ = [
     "PollVoter",
     "Process",
     "Proposal",
+    "PublicComment",
+    "PublishingSettings",
     "Question",
     "Recommendation",
     "Territory",

@@ -118,3 +118,57 @@ class FollowUpLink(db.Model):
     added_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     follow_up: Mapped[FollowUp] = relationship(back_populates="links")
+
+
+# Public comments on the recommendations of a published synthesis (issue 16, part 2).
+COMMENT_STATES = ("pending", "published", "hidden")
+# How a process takes comments: closed; each one approved by an organiser first (the
+# default); or published at once (organisers may still hide one).
+COMMENT_MODES = ("closed", "moderated", "immediate")
+
+
+class PublishingSettings(db.Model):
+    """A process's settings for its public pages (one row, made on first change)."""
+
+    __tablename__ = "publishing_settings"
+    __table_args__ = (
+        CheckConstraint(
+            "comments_mode IN ('closed', 'moderated', 'immediate')",
+            name="publishing_settings_comments_mode",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[int] = mapped_column(
+        ForeignKey("process.id", ondelete="CASCADE"), unique=True
+    )
+    comments_mode: Mapped[str] = mapped_column(String(20), default="moderated")
+
+
+class PublicComment(db.Model):
+    """A reader's comment on a recommendation. Never deleted from the application: a
+    comment an organiser hides stays listed with the reason, without its text."""
+
+    __tablename__ = "public_comment"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'published', 'hidden')", name="public_comment_state"),
+        CheckConstraint("length(body) > 0", name="public_comment_body_not_empty"),
+        CheckConstraint("reports >= 0", name="public_comment_reports"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[int] = mapped_column(ForeignKey("process.id", ondelete="CASCADE"))
+    recommendation_id: Mapped[int] = mapped_column(
+        ForeignKey("recommendation.id", ondelete="CASCADE"), index=True
+    )
+    author_name: Mapped[str] = mapped_column(String(TITLE_MAX), default="")
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    hidden_reason: Mapped[str] = mapped_column(Text, default="")
+    # Readers' reports: a count only (no address is kept), shown to the moderators.
+    reports: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    moderated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    moderated_by: Mapped[str] = mapped_column(String(TITLE_MAX), default="")
+
+    recommendation: Mapped[Recommendation] = relationship()

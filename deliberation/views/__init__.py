@@ -35,6 +35,7 @@ def register(app: Flask) -> None:
     from . import (
         admission,
         auth,
+        comments,
         consolidate,
         exports,
         facilitate,
@@ -60,6 +61,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(published.bp)
     app.register_blueprint(followup.bp)
     app.register_blueprint(followup.public_bp)
+    app.register_blueprint(comments.bp)
+    app.register_blueprint(comments.public_bp)
     app.register_blueprint(consolidate.bp)
     app.register_blueprint(members.bp)
     app.register_blueprint(invitations.bp)

@@ -14,7 +14,7 @@ from ..models import Process
 from ..services.authoring.authoring import finding_numbers
 from ..services.authoring.text import render_inline, render_markdown
 from ..services.consolidation.outcomes import item_outcomes, outcome_line
-from ..services.publishing import opendata
+from ..services.publishing import comments, opendata
 from .common import data_response, process_or_404
 
 bp = Blueprint("published", __name__, url_prefix="/p")
@@ -37,6 +37,7 @@ def synthesis(slug: str):
         process=process,
         numbers=finding_numbers(process),
         outcomes=lines,
+        comment_counts=comments.published_counts(process),
         w=words(process.language),
         markdown=render_markdown,
         markdown_inline=render_inline,

@@ -6,7 +6,9 @@ No ballot, no participant, no token, no timestamp of a single vote ever leaves t
 with one exception: the organisers' own export (``with_record=True``, never the public
 one) carries the record of each NAMED poll, who voted what (``services.live.record``).
 The follow-up of the recommendations (``services.publishing.followup``) is published here
-too: in the JSON under ``followup``, and as its own CSV, one row per status change.
+too: in the JSON under ``followup``, and as its own CSV, one row per status change; so are
+the readers' comments that readers can see (``services.publishing.comments``), under
+``comments`` and as their own CSV.
 Also home of the publish/unpublish rule of the public synthesis page.
 """
 
@@ -25,7 +27,7 @@ from ...models import Poll, Process
 from ..authoring.authoring import finding_numbers
 from ..consolidation.outcomes import PollResult, item_outcomes, labels_for, poll_results
 from ..live import record, voting
-from . import followup
+from . import comments, followup
 
 CSV_COLUMNS = (
     "poll_id",
@@ -174,6 +176,7 @@ def aggregates(process: Process, with_record: bool = False) -> dict[str, Any]:
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "polls": polls,
         "followup": followup.open_data(process),
+        "comments": comments.open_data(process),
         "items": [
             {
                 "item_type": key[0],
@@ -327,5 +330,45 @@ def followup_json(process: Process) -> str:
         "process": {"slug": process.slug, "title": process.title, "language": process.language},
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "followup": followup.open_data(process),
+    }
+    return json.dumps(data, ensure_ascii=False, indent=1)
+
+
+COMMENT_COLUMNS = (
+    "id",
+    "recommendation_id",
+    "recommendation",
+    "state",
+    "author",
+    "body",
+    "hidden_reason",
+    "created_at",
+)
+COMMENT_TEXT_COLUMNS = ("recommendation", "author", "body", "hidden_reason")
+
+
+def comments_csv(process: Process) -> str:
+    """The comments readers can see: published ones with their text, hidden ones with the
+    reason only; never a pending one. Text cells cannot run formulas."""
+    labels = _item_label(process, finding_numbers(process))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COMMENT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for comment in comments.open_data(process):
+        row = {
+            **comment,
+            "recommendation": labels.get(("recommendation", comment["recommendation_id"]), ""),
+        }
+        writer.writerow(
+            {k: _safe_cell(v) if k in COMMENT_TEXT_COLUMNS else v for k, v in row.items()}
+        )
+    return out.getvalue()
+
+
+def comments_json(process: Process) -> str:
+    data = {
+        "process": {"slug": process.slug, "title": process.title, "language": process.language},
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "comments": comments.open_data(process),
     }
     return json.dumps(data, ensure_ascii=False, indent=1)

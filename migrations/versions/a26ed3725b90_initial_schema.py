@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 8f3a124dd602
+Revision ID: a26ed3725b90
 Revises: 
-Create Date: 2026-12-01 18:29:30.575815
+Create Date: 2026-12-01 18:43:55.189256
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '8f3a124dd602'
+revision = 'a26ed3725b90'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -82,6 +82,15 @@ def upgrade():
     with op.batch_alter_table('membership_event', schema=None) as batch_op:
         batch_op.create_index('membership_event_by_process', ['process_id', 'at'], unique=False)
 
+    op.create_table('publishing_settings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('comments_mode', sa.String(length=20), nullable=False),
+    sa.CheckConstraint("comments_mode IN ('closed', 'moderated', 'immediate')", name='publishing_settings_comments_mode'),
+    sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('process_id')
+    )
     op.create_table('territory',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('process_id', sa.Integer(), nullable=False),
@@ -428,6 +437,28 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('poll_id', 'participant_id', name='one_roll_entry')
     )
+    op.create_table('public_comment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('recommendation_id', sa.Integer(), nullable=False),
+    sa.Column('author_name', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('hidden_reason', sa.Text(), nullable=False),
+    sa.Column('reports', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('moderated_at', sa.DateTime(), nullable=True),
+    sa.Column('moderated_by', sa.String(length=300), nullable=False),
+    sa.CheckConstraint("state IN ('pending', 'published', 'hidden')", name='public_comment_state'),
+    sa.CheckConstraint('length(body) > 0', name='public_comment_body_not_empty'),
+    sa.CheckConstraint('reports >= 0', name='public_comment_reports'),
+    sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['recommendation_id'], ['recommendation.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('public_comment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_public_comment_recommendation_id'), ['recommendation_id'], unique=False)
+
     op.create_table('text_version',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('item_type', sa.String(length=40), nullable=False),
@@ -483,6 +514,10 @@ def downgrade():
         batch_op.drop_index('ix_text_version_item')
 
     op.drop_table('text_version')
+    with op.batch_alter_table('public_comment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_public_comment_recommendation_id'))
+
+    op.drop_table('public_comment')
     op.drop_table('poll_voter')
     op.drop_table('poll_count')
     op.drop_table('poll_audit')
@@ -510,6 +545,7 @@ def downgrade():
     op.drop_table('invitation')
     op.drop_table('expert_input')
     op.drop_table('territory')
+    op.drop_table('publishing_settings')
     with op.batch_alter_table('membership_event', schema=None) as batch_op:
         batch_op.drop_index('membership_event_by_process')
 
