@@ -250,3 +250,32 @@ def test_only_publishers_moderate(app, world):
     assert client_as(app, world.people["outsider"]).post(url).status_code == 404
     assert "/login" in app.test_client().post(url).location
     assert _count(app, state="pending") == 1
+
+
+def test_moderation_and_reports_on_sqlite_and_postgresql(any_db_app):
+    """Reports are counted by one UPDATE each, moderation locks the row: on both databases;
+    deleting the recommendation deletes its comments."""
+    app = any_db_app
+    build_world(app)
+    with app.app_context():
+        process = db.session.scalar(db.select(Process).filter_by(slug="assises"))
+        process.synthesis_published = True
+        db.session.commit()
+    process_id, rec_id = _ids(app)
+    with english(app):
+        process = db.session.get(Process, process_id)
+        comments.set_comments_mode(process, "immediate")
+        comments.set_comments_mode(process, "immediate")  # the second change updates the row
+        comment = comments.post_comment(process, rec_id, author_name="Ana", body="Good")
+        for _report in range(3):
+            comments.report(process, comment.id)
+        db.session.expire_all()
+        assert db.session.get(PublicComment, comment.id).reports == 3
+        comments.hide(process, comment.id, "Spam", "owner@example.org")
+        comments.approve(process, comment.id, "owner@example.org")
+        db.session.expire_all()
+        again = db.session.get(PublicComment, comment.id)
+        assert (again.state, again.reports, again.hidden_reason) == ("published", 0, "")
+        db.session.delete(db.session.get(Recommendation, rec_id))
+        db.session.commit()
+    assert _count(app) == 0
