@@ -15,7 +15,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from ..documents.labels import words
 from ..extensions import limiter
 from ..models import COMMENT_MODES, Process
 from ..services.authoring.text import render_inline, render_markdown
@@ -69,7 +68,6 @@ def recommendation(slug: str, recommendation_id: int):
         comments=comments.public_comments(process, recommendation_id),
         mode=comments.comments_mode(process),
         body_max=comments.BODY_MAX,
-        w=words(process.language),
         markdown=render_markdown,
         markdown_inline=render_inline,
     )
