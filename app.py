@@ -9,8 +9,12 @@ if __name__ == "__main__":
 import os  # noqa: E402
 import sys  # noqa: E402
 
-from deliberation import create_app  # noqa: E402
-from deliberation.extensions import socketio  # noqa: E402
+# The database, its journal, the exports and every file the instance writes are this
+# user's only (0600 files, 0700 directories): they hold votes, names and e-mail addresses.
+os.umask(0o077)
+
+from deliberation import create_app, operations  # noqa: E402
+from deliberation.extensions import db, socketio  # noqa: E402
 from deliberation.keys import KeyFileError, serving_refusal  # noqa: E402
 
 if __name__ == "__main__":
@@ -29,6 +33,14 @@ except KeyFileError as error:
 if __name__ == "__main__":
     from deliberation.live import gc_pacing
 
+    with app.app_context():
+        # A damaged or unmigrated database refuses to serve here, with what to do, rather
+        # than answering every page with an error.
+        problem = operations.startup_problem(db.engine)
+        for warning in operations.startup_warnings(db.engine):
+            print(f"Warning: {warning}", file=sys.stderr, flush=True)
+    if problem:
+        sys.exit(f"Not serving: {problem}")
     gc_pacing.install()  # full garbage collections between votes (see the module)
     print(f"Serving on http://{host}:{port}  (Ctrl+C to stop)", flush=True)
     socketio.run(app, host=host, port=port, log_output=bool(os.environ.get("ACCESS_LOG")))

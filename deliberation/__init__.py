@@ -9,7 +9,7 @@ from flask import Flask, current_app, has_request_context, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
-from . import headers, keys
+from . import headers, keys, operations
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate, socketio
 from .inputs import GuardedJSONProvider
 
@@ -50,7 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         from .database import configure_engine
 
         configure_engine(db.engine)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(operations.MIGRATIONS_DIR), render_as_batch=True)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     csrf.init_app(app)

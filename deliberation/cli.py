@@ -9,8 +9,9 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
+from . import operations
 from .extensions import db
 from .models import Organizer, Process
 from .services.authoring.process_file import ProcessFileError, load_yaml
@@ -189,8 +190,42 @@ def export_proceedings(slug: str, output: Path | None) -> None:
     _export("proceedings", slug, output)
 
 
+@click.command("backup")
+@with_appcontext
+@click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+def backup(destination: Path) -> None:
+    """Back the database up into DESTINATION, while the server runs (docs/deployment.md)."""
+    try:
+        path = operations.backup(db.engine.url, destination)
+    except operations.OperationsError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Wrote {path} (readable by this user only)")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore(source: Path, yes: bool) -> None:
+    """Replace the database's content by the backup SOURCE. Stop the server first."""
+    where = db.engine.url.render_as_string(hide_password=True)
+    if not yes:
+        click.confirm(f"Replace everything in {where} by {source}?", abort=True)
+    db.engine.dispose()  # no pooled connection keeps the old content open
+    try:
+        kept = operations.restore(db.engine.url, source)
+    except operations.OperationsError as error:
+        raise click.ClickException(str(error)) from None
+    if kept is not None:
+        click.echo(f"The database as it was before is kept in {kept}")
+    problem = operations.schema_problem(db.engine)
+    click.echo(f"Restored {source} into {where}" + (f"; then {problem}" if problem else ""))
+
+
 def register(app: Flask) -> None:
     for command in (
+        backup,
+        restore,
         create_organizer,
         import_process,
         add_member,

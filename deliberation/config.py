@@ -109,6 +109,8 @@ def from_environment(instance_path: str, root_path: str) -> dict:
         # Deployments (or test runs) sharing one Redis keep apart by channel name.
         "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL", "flask-socketio"),
         "EXPORTS_DIR": os.environ.get("EXPORTS_DIR", str(Path(root_path) / "exports")),
+        # /healthz fails below this much free disk where documents are written (0: default).
+        "HEALTH_MIN_FREE_MB": _count("HEALTH_MIN_FREE_MB"),
         # Worker processes building documents at once (each ~40 MB); the others wait.
         "EXPORT_WORKERS": int(os.environ.get("EXPORT_WORKERS", "2")),
         "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LANGUAGE", "fr"),
@@ -120,8 +122,9 @@ def from_environment(instance_path: str, root_path: str) -> dict:
         # Participants' proposals: at most this many per participant per minute.
         "PROPOSAL_RATE_PER_MINUTE": 5,
         # Hostile or broken clients (docs/security.md): each socket's token bucket (tokens
-        # per second, bucket size), the refusals in a row after which it is disconnected,
-        # and the sockets one address may hold on one process (a venue's NAT included).
+        # per second, bucket size), the refusals (since its bucket was last full) after which
+        # it is disconnected, and the sockets one address may hold on one process (a venue's
+        # NAT included).
         "SOCKET_RATE": float(os.environ.get("SOCKET_RATE", "10")),
         "SOCKET_BURST": float(os.environ.get("SOCKET_BURST", "30")),
         "SOCKET_FLOOD_DISCONNECT": int(os.environ.get("SOCKET_FLOOD_DISCONNECT", "100")),

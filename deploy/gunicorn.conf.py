@@ -11,6 +11,8 @@ front (``ip_hash``) and give them the same ``SOCKETIO_MESSAGE_QUEUE`` and ``DATA
 import os
 import resource
 
+# The database, the exports and every file the server writes: this user's only.
+umask = 0o077
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 worker_class = "gevent"  # websockets through simple-websocket (installed with the app)
 workers = 1
@@ -61,7 +63,18 @@ def on_starting(server):
 
 
 def post_worker_init(worker):
-    """Full garbage collections between votes, not during them (deliberation/live/gc_pacing)."""
+    """Refuse to serve a damaged or unmigrated database (exit 3 halts gunicorn: "Worker
+    failed to boot"); full garbage collections between votes (deliberation/live/gc_pacing)."""
+    from deliberation import operations
+    from deliberation.extensions import db
     from deliberation.live import gc_pacing
+
+    with worker.wsgi.app_context():
+        problem = operations.startup_problem(db.engine)
+        for warning in operations.startup_warnings(db.engine):
+            worker.log.warning(warning)
+    if problem:
+        worker.log.error("Not serving: %s", problem)
+        raise SystemExit(3)
 
     gc_pacing.install()

@@ -63,9 +63,9 @@ def build_world(app: Flask) -> World:
             select(Membership).filter_by(organizer_id=people["facilitator"])
         )
         exports_dir = app.config["EXPORTS_DIR"]
-        Path(exports_dir).mkdir(parents=True, exist_ok=True)
+        jobs.process_dir(exports_dir, process.id).mkdir(parents=True, exist_ok=True)
         file_name = jobs.default_filename("synthesis", process.slug)
-        (Path(exports_dir) / file_name).write_bytes(b"a document")
+        (jobs.process_dir(exports_dir, process.id) / file_name).write_bytes(b"a document")
         job_id = "0" * 32
         jobs.save_job(
             exports_dir,

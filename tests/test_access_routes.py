@@ -29,6 +29,7 @@ REVIEWED_PUBLIC = {
     "static",
     "public.home",
     "public.set_language",
+    "health.healthz",
     "auth.login",
     "auth.logout",
     "published.synthesis",

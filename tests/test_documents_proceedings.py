@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import docx
 from docx.table import Table
@@ -263,12 +262,13 @@ def test_proceedings_of_an_empty_process(app, tmp_path):
 
 
 def test_proceedings_cli_default_name(app, runner):
-    from deliberation.documents.jobs import default_filename
+    from deliberation.documents.jobs import default_filename, process_dir
 
     with app.app_context():
-        demo_process()
+        process_id = demo_process().id
     result = runner.invoke(args=["export", "proceedings", "--process", "assises-insertion"])
     assert result.exit_code == 0, result.output
-    path = Path(app.config["EXPORTS_DIR"]) / default_filename("proceedings", "assises-insertion")
+    folder = process_dir(app.config["EXPORTS_DIR"], process_id)
+    path = folder / default_filename("proceedings", "assises-insertion")
     assert path.exists() and "-actes-" in path.name
     assert docx.Document(str(path)).paragraphs[1].text == "Actes"

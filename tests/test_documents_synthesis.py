@@ -13,7 +13,7 @@ import yaml
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from lxml import etree
 
-from deliberation.documents.jobs import build_document, default_filename
+from deliberation.documents.jobs import build_document, default_filename, process_dir
 from deliberation.documents.synthesis import build_synthesis
 from deliberation.extensions import db
 from deliberation.models import Note, Process
@@ -292,10 +292,11 @@ def test_synthesis_converts_to_pdf(app, tmp_path):
 
 def test_cli_export_synthesis_default_name(app, runner, tmp_path):
     with app.app_context():
-        demo_process()
+        process_id = demo_process().id
     result = runner.invoke(args=["export", "synthesis", "--process", "assises-insertion"])
     assert result.exit_code == 0, result.output
-    expected = Path(app.config["EXPORTS_DIR"]) / default_filename("synthesis", "assises-insertion")
+    folder = process_dir(app.config["EXPORTS_DIR"], process_id)
+    expected = folder / default_filename("synthesis", "assises-insertion")
     assert expected.exists() and str(expected) in result.output
     assert docx.Document(str(expected)).paragraphs[0].text == "Assises de l’insertion"
 

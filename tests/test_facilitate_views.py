@@ -9,7 +9,15 @@ import re
 import pytest
 
 from deliberation.extensions import db
-from deliberation.models import AgendaItem, LiveSession, Organizer, Poll, PollAudit, Process
+from deliberation.models import (
+    TEXT_MAX,
+    AgendaItem,
+    LiveSession,
+    Organizer,
+    Poll,
+    PollAudit,
+    Process,
+)
 from deliberation.services.live import ballots, sessions, voting
 from tests.live_fixtures import first_field, free_item, make_member, make_process, workshop
 
@@ -260,3 +268,16 @@ def test_console_counts_phones_connected_apart_from_the_connection_status(app, f
     assert re.search(r'Téléphones connectés <strong id="c-connected">0</strong>', html)
     with app.test_request_context(), force_locale("fr"):
         assert phone_strings()["online"] == "Connecté"
+
+
+def test_a_free_question_has_the_limit_of_every_text(app, facilitator, world):
+    """Issue 18: a free question of 1.9 MB was accepted; it has TEXT_MAX like every text."""
+    url = f"/facilitate/session/{world['session_id']}/agenda"
+    facilitator.post("/lang/fr")
+    too_long = {"action": "free", "text": "x" * (TEXT_MAX + 1)}
+    response = facilitator.post(url, data=too_long, follow_redirects=True)
+    assert response.status_code == 200
+    assert f"Une question compte au plus {TEXT_MAX} caractères.".encode() in response.data
+    assert agenda(app, world["session_id"]) == []
+    facilitator.post(url, data={"action": "free", "text": "x" * TEXT_MAX})
+    assert len(agenda(app, world["session_id"])[-1].text) == TEXT_MAX

@@ -17,22 +17,29 @@ import asyncio
 import pytest
 
 from bench.hostile import run_flood
+from deliberation.live.guard import DEFAULT_BURST, DEFAULT_RATE
 from tests.conftest import postgres_available
+
+SECONDS = 5.0
+# What one phone's token bucket lets through in a run: a flood is ten times that. (How many
+# a second the flooding client manages depends on the machine's load, not on the server.)
+ALLOWED = DEFAULT_RATE * SECONDS + DEFAULT_BURST
 
 
 @pytest.mark.timeout(280)
 def test_a_flooding_phone_costs_the_others_nothing():
-    results = asyncio.run(run_flood(seconds=5.0, rate=1000.0))
+    results = asyncio.run(run_flood(seconds=SECONDS, rate=1000.0))
     runs = results["runs"]
     assert set(runs) >= {"vote", "sync", "propose", "open_poll", "unknown", "too_deep"}
     for name, run in runs.items():
         assert run["witness_refused"] == [], (name, run)
         assert run["witness_lost"] == 0, (name, run)
         assert run["witness_requests"] >= 10, (name, run)
-        assert run["flood_sent"] > 2500, (name, run)  # it did flood
-        # Refused in memory: at most a bucket's worth served per connection.
+        assert run["flood_sent"] > 10 * ALLOWED, (name, run)  # it did flood
+        # Refused in memory: at most what the bucket lets through was served (reconnecting
+        # does not refill it; once disconnected, the refusals in flight are never answered).
         served = sum(count for code, count in run["flood_acks"].items() if code != "rate_limited")
-        assert run["flood_acks"].get("rate_limited", 0) > served, (name, run)
+        assert served <= ALLOWED, (name, run)
     assert results["tracebacks_in_server_log"] == 0
 
 
@@ -46,7 +53,7 @@ def test_a_flooding_phone_costs_the_others_nothing_on_postgresql():
     if reason:
         pytest.skip(reason)
     results = asyncio.run(
-        run_flood(seconds=5.0, rate=1000.0, only=DATABASE_EVENTS, database="postgresql")
+        run_flood(seconds=SECONDS, rate=1000.0, only=DATABASE_EVENTS, database="postgresql")
     )
     assert results["database"] == "postgresql"
     for name, run in results["runs"].items():
@@ -54,5 +61,5 @@ def test_a_flooding_phone_costs_the_others_nothing_on_postgresql():
         assert run["witness_lost"] == 0, (name, run)
         assert run["witness_requests"] >= 10, (name, run)
         served = sum(count for code, count in run["flood_acks"].items() if code != "rate_limited")
-        assert run["flood_acks"].get("rate_limited", 0) > served, (name, run)
+        assert served <= ALLOWED, (name, run)
     assert results["tracebacks_in_server_log"] == 0

@@ -412,3 +412,19 @@ def test_the_outline_of_a_very_large_process_never_stops_the_hall(server, tmp_pa
     assert outline["done"].is_set() and outline["bytes"] > 1_000_000
     # The hall was served while the page was still being rendered, not after it.
     assert answered_while_rendering >= 3
+
+
+@pytest.mark.timeout(120)
+def test_garbage_from_a_client_already_gone_leaves_no_traceback(server):
+    """A request line that is not HTTP (websocket frames on a fresh connection, as a flooding
+    client reconnecting sent) is answered 400 by gevent; when the client has already reset
+    the connection, that answer's write failed with a traceback in the log. Fifty such
+    clients, each resetting at once; the server's log is checked by the fixture."""
+    live, _ids, tokens, _url = server
+    garbage = bytes(range(128, 256)) + b"\x0b\t(\xce\n\n"
+    for _ in range(50):
+        with socket.create_connection(("127.0.0.1", live.port), timeout=5) as raw:
+            # Closing with SO_LINGER 0 resets the connection: nothing written after lands.
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            raw.sendall(garbage)
+    sync_works(live, tokens[0])

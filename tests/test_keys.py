@@ -107,8 +107,7 @@ def test_app_without_a_key_in_its_environment_uses_the_instance_key(tmp_path, mo
     assert create_app({"TESTING": True}).config["SECRET_KEY"] == REAL_KEY
 
 
-def _serve(tmp_path, **env: str) -> subprocess.Popen:
-    port = free_port()
+def _environment(tmp_path, port: int, **env: str) -> dict[str, str]:
     environment = {key: value for key, value in os.environ.items() if key != "SECRET_KEY"}
     environment.update(
         PORT=str(port),
@@ -116,6 +115,12 @@ def _serve(tmp_path, **env: str) -> subprocess.Popen:
         INSTANCE_PATH=str(tmp_path / "instance"),
         **env,
     )
+    return environment
+
+
+def _serve(tmp_path, **env: str) -> subprocess.Popen:
+    port = free_port()
+    environment = _environment(tmp_path, port, **env)
     process = subprocess.Popen(
         [sys.executable, "app.py"],
         cwd=ROOT,
@@ -157,6 +162,15 @@ def test_server_refuses_to_start_beyond_loopback_without_a_real_key(tmp_path, en
 
 
 def test_server_starts_beyond_loopback_with_a_real_key_and_on_loopback_without(tmp_path):
+    # A migrated database, as `make run` leaves it (without one the server refuses to start).
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"],
+        cwd=ROOT,
+        env=_environment(tmp_path, 0),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     for env in ({"HOST": "0.0.0.0", "SECRET_KEY": REAL_KEY}, {"HOST": "127.0.0.1"}):
         process = _serve(tmp_path, **env)
         try:

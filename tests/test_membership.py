@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from werkzeug.security import generate_password_hash
 
+from deliberation.documents import jobs
 from deliberation.extensions import db
 from deliberation.models import (
     Invitation,
@@ -462,10 +463,11 @@ def test_a_deleted_process_takes_its_documents_with_it(app):
     """Someone creating a process later at the same address must not find the old files."""
     world = build_world(app)
     exports = Path(app.config["EXPORTS_DIR"])
-    assert (exports / world.file_name).exists()
+    folder = jobs.process_dir(str(exports), world.ids["process_id"])
+    assert (folder / world.file_name).exists()
     owner = client_as(app, world.people["owner"])
     assert owner.post("/organize/assises/delete", data={"confirm": "yes"}).status_code == 302
-    assert not (exports / world.file_name).exists()
+    assert not folder.exists()
     assert list(exports.glob("jobs/*.json")) == []
     outsider = client_as(app, world.people["outsider"])
     created = outsider.post(

@@ -127,3 +127,24 @@ def test_documents_and_open_data_on_any_database(any_db_app, tmp_path):
         for kind in ("synthesis", "proceedings"):
             path = build_document(kind, process.id, tmp_path / f"{kind}.docx", str(tmp_path))
             assert docx.Document(str(path)).paragraphs[0].text == "Assises de l’insertion"
+
+
+def test_a_group_name_cannot_run_a_formula_in_the_csv(app):
+    """A group's name is free text (organisers may type any label): like every cell, it is
+    neutralised where a spreadsheet would run it (issue 18)."""
+    evil = '=HYPERLINK("http://evil","clic")'
+    with app.app_context():
+        process = bare_demo_process()
+        process.groups = [*process.groups, evil]
+        db.session.commit()
+        recommendation = process.fields[1].findings[0].recommendations[0]
+        spec = {evil: ["full", "full", "mixed", "block"], "service_user": ["full"] * 4}
+        record_session(
+            process, "Atelier", [Vote("recommendation", recommendation.id, _ballots(spec))]
+        )
+        rows = list(csv.DictReader(io.StringIO(opendata.as_csv(process))))
+
+    groups = {row["group"] for row in rows}
+    assert "'" + evil in groups and evil not in groups
+    for row in rows:
+        assert not any(value.startswith(("=", "+", "@")) for value in row.values()), row

@@ -77,5 +77,28 @@ def test_edit_with_live_preview_and_reorder(live_server, browser, tmp_path):
         assert answer.value.ok
         page.reload()
         assert hypothesis_ids(page, question_id)[:2] == [first, before[1]]
+
+        # Issue 18: the whole row drags, and a quick gesture is enough — grabbed by its
+        # text, far from the handle, moved in two steps.
+        row = page.locator(f"#hypothesis-{first} > .item-head .item-text")
+        target = page.locator(f"#hypothesis-{before[1]} > .item-head")
+        start, goal = row.bounding_box(), target.bounding_box()
+        with page.expect_response(lambda r: r.url.endswith("/hypothesis/reorder")) as answer:
+            page.mouse.move(start["x"] + 10, start["y"] + 5)
+            page.mouse.down()
+            page.mouse.move(goal["x"] + 30, goal["y"] + goal["height"] - 3, steps=2)
+            page.mouse.up()
+        assert answer.value.ok
+        page.reload()
+        assert hypothesis_ids(page, question_id)[:2] == [before[1], first]
+        box = page.locator(f"#hypothesis-{first} > .item-head .drag-handle").bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44
+
+        # The Markdown box says its limit and counts as one types.
+        page.click(f"#hypothesis-{first} .item-actions a:text('Edit')")
+        counter = page.locator("#text-count")
+        assert page.get_attribute("textarea#text", "maxlength") == "20000"
+        page.fill("textarea#text", "12345")
+        assert counter.inner_text() == "5 of 20,000 characters"
     finally:
         context.close()

@@ -468,3 +468,29 @@ def test_demo_outline_shows_five_fields_and_findings_one_to_six(app, organizer):
     numbers = [int(n) for n in re.findall(r'class="finding-number">Finding (\d+)<', page)]
     assert numbers[:6] == [1, 2, 3, 4, 5, 6] and numbers == sorted(numbers)
     assert page.count('id="recommendation-') >= 6
+
+
+def test_settings_show_group_names_never_their_keys(app, process, organizer):
+    """Issue 18: the default groups were shown as `service_user`…; the organiser reads and
+    types names, the stored keys stay (phones and documents translate them)."""
+    with app.app_context():
+        assert one(app, Process).groups[:2] == ["service_user", "social_worker"]
+    organizer.post("/lang/fr")
+    page = organizer.get("/organize/assises/settings").get_data(as_text=True)
+    area = re.search(r'<textarea[^>]*name="groups"[^>]*>(.*?)</textarea>', page, re.S).group(1)
+    assert "Personne accompagnée" in area and "Travailleur social ou conseiller" in area
+    assert "service_user" not in area and "social_worker" not in area
+
+    form = {"title": "Assises", "language": "fr", "threshold_validated": "70"}
+    form |= {"threshold_rework": "50", "threshold_block": "10", "divergence_points": "20"}
+    lines = area.strip().splitlines()
+    # Saved as shown, with a new free group and a default one typed in another case.
+    typed = "\n".join([*lines[:-1], "Jeunes de moins de 26 ans", "autre"])
+    assert (
+        organizer.post("/organize/assises/settings", data={**form, "groups": typed}).status_code
+        == 302
+    )
+    with app.app_context():
+        saved = one(app, Process).groups
+    assert saved[:2] == ["service_user", "social_worker"]
+    assert saved[-2:] == ["Jeunes de moins de 26 ans", "other"]

@@ -69,12 +69,17 @@ def build_document(
     else:
         from .proceedings import build_proceedings as build
     document = build(process, progress)
-    path = Path(output) if output else Path(exports_dir) / default_filename(kind, process.slug)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = (
+        Path(output)
+        if output
+        else process_dir(exports_dir, process.id) / default_filename(kind, process.slug)
+    )
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     # Written next to its final name then renamed: a download never sees half a file.
     partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
     try:
         document.save(str(partial))
+        os.chmod(partial, 0o600)  # names, votes and comments: the server's user only
         os.replace(partial, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -308,23 +313,28 @@ def run_job(exports_dir: str, job_id: str) -> Job:
     return job
 
 
-def exported_files(exports_dir: str, slug: str) -> list[Path]:
-    """This process's documents in the exports directory, newest first."""
-    directory = Path(exports_dir)
+def process_dir(exports_dir: str, process_id: int) -> Path:
+    """A process's documents live in a folder named by its id, not its address: a process
+    created later with the same address never sees them."""
+    return Path(exports_dir) / str(int(process_id))
+
+
+DOCUMENT_NAME = re.compile(rf"^.+-({'|'.join(FILE_WORDS.values())})-\d{{4}}-\d{{2}}-\d{{2}}\.docx$")
+
+
+def exported_files(exports_dir: str, process_id: int) -> list[Path]:
+    """This process's documents, newest first."""
+    directory = process_dir(exports_dir, process_id)
     if not directory.is_dir():
         return []
-    pattern = re.compile(
-        rf"^{re.escape(slug)}-({'|'.join(FILE_WORDS.values())})-\d{{4}}-\d{{2}}-\d{{2}}\.docx$"
-    )
-    files = [path for path in directory.glob("*.docx") if pattern.match(path.name)]
+    files = [path for path in directory.glob("*.docx") if DOCUMENT_NAME.match(path.name)]
     return sorted(files, key=mtime, reverse=True)
 
 
-def forget_process(exports_dir: str, process_id: int, slug: str) -> int:
-    """After a process is deleted: remove its documents and job files, so that a process
-    created later with the same address (or id) never lists them. How many files went."""
+def forget_process(exports_dir: str, process_id: int) -> int:
+    """After a process is deleted: remove its documents and job files. How many went."""
     removed = 0
-    paths = list(exported_files(exports_dir, slug))
+    paths = list(process_dir(exports_dir, process_id).glob("*"))
     directory = jobs_dir(exports_dir)
     if directory.is_dir():
         for path in directory.glob("*.json"):
@@ -337,4 +347,6 @@ def forget_process(exports_dir: str, process_id: int, slug: str) -> int:
             removed += 1
         except OSError:
             continue  # already gone
+    with contextlib.suppress(OSError):
+        process_dir(exports_dir, process_id).rmdir()
     return removed

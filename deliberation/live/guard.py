@@ -68,7 +68,11 @@ FACILITATOR_ACTION_COST = 2
 # A connection costs the server a token check and a full state: charged like a sync and a
 # half, before any database access.
 CONNECT_COST = 6
-# Refusals in a row (nothing accepted in between) after which the socket is disconnected.
+# Refusals since the bucket was last full after which the socket is disconnected. Not "in a
+# row": a flood of cheap events (a vote costs 1) is let through one event per refill, every
+# 0.1 s, which reset a count "in a row" before it reached 100, so a vote flood never ended
+# and, on a machine short of CPU, its refusals alone starved the others' votes. An honest
+# phone's bucket fills up again between its events; a flooder's never does.
 DEFAULT_FLOOD_DISCONNECT = 100
 # Sockets one address may hold on one process: far above a hall behind one NAT address.
 DEFAULT_SOCKETS_PER_ADDRESS = 5000
@@ -156,7 +160,7 @@ class GuardedPacket(sio_packet.Packet):
 class _Bucket:
     tokens: float
     stamp: float = field(default_factory=time.monotonic)
-    refused_in_a_row: int = 0
+    refused_since_full: int = 0
     sockets: int = 0
 
 
@@ -273,11 +277,12 @@ def _take(bucket: _Bucket, cost: float) -> float:
     now = time.monotonic()
     bucket.tokens = min(burst, bucket.tokens + (now - bucket.stamp) * rate)
     bucket.stamp = now
+    if bucket.tokens >= burst:
+        bucket.refused_since_full = 0  # the caller waited: its earlier refusals are forgiven
     if bucket.tokens >= cost:
         bucket.tokens -= cost
-        bucket.refused_in_a_row = 0
         return 0.0
-    bucket.refused_in_a_row += 1
+    bucket.refused_since_full += 1
     return (cost - bucket.tokens) / rate
 
 
@@ -296,8 +301,8 @@ def _language() -> str:
 def admit_event(cost: float) -> dict[str, Any] | None:
     """Charge this socket's bucket; None when the event may run, else its refusal.
 
-    A socket refused ``FLOOD_DISCONNECT`` times in a row is disconnected (it ignored
-    ``retry_after``); its acknowledgement is then never sent.
+    A socket refused ``FLOOD_DISCONNECT`` times since its bucket was last full is
+    disconnected (it ignored ``retry_after``); its acknowledgement is then never sent.
     """
     sid = request.sid
     limit = _setting("SOCKET_FLOOD_DISCONNECT", DEFAULT_FLOOD_DISCONNECT)
@@ -306,16 +311,16 @@ def admit_event(cost: float) -> dict[str, Any] | None:
         bucket = _buckets.get(state.key) if state is not None else None
         if bucket is not None:
             wait = _take(bucket, cost)
-            flooding = bucket.refused_in_a_row >= limit
+            flooding = bucket.refused_since_full >= limit
     if bucket is None:
         # Not admitted (refused connect) or already forgotten: nothing may run.
         return refusal("bad_request")
     if not wait:
         return None
     if flooding:
-        if bucket.refused_in_a_row == limit:  # one line per flood, not one per event
-            log.warning("socket %s disconnected: %d events refused in a row (rate limit "
-                        "ignored)", sid, bucket.refused_in_a_row)  # fmt: skip
+        if bucket.refused_since_full == limit:  # one line per flood, not one per event
+            log.warning("socket %s disconnected: %d events refused (rate limit ignored)",
+                        sid, bucket.refused_since_full)  # fmt: skip
         disconnect()
         return None
     # Rounded up to a tenth of a second: waiting that long is always enough.

@@ -33,6 +33,11 @@ Socket.IO (docs/deployment.md, "Transport defects worked around"):
   a packet now closes that client's transport, with one line in the log. A polling body it
   refuses (too large) made the request hang: Engine.IO's disconnect waits for a poll that
   never comes; the transport is now closed without waiting.
+* gevent's HTTP server answers a request line it cannot read (a client writing websocket
+  frames on a fresh connection, or any garbage) with a 400, and when that client is already
+  gone the write raises out of the connection's greenlet: a traceback in the log for every
+  such client (seen when a flooding client is disconnected and reconnects). A client gone
+  before its answer is now one line at INFO.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ import engineio.packet
 import engineio.socket
 import simple_websocket
 import simple_websocket.ws
+from gevent import pywsgi
 from wsproto.extensions import PerMessageDeflate
 from wsproto.frame_protocol import Opcode, RsvBits
 
@@ -182,8 +188,20 @@ def _post_or_refuse(engine_socket: engineio.socket.Socket, environ: dict) -> Non
         raise engineio.exceptions.EngineIOError("malformed payload") from None
 
 
+_handle_connection = pywsgi.WSGIHandler.handle
+
+
+def _handle_connection_of_a_client_that_may_leave(handler: pywsgi.WSGIHandler) -> None:
+    try:
+        _handle_connection(handler)
+    except (BrokenPipeError, ConnectionResetError):
+        log.info("client %s left before its answer was written", handler.client_address)
+
+
 def harden_transport() -> None:
     """Install the workarounds above (idempotent: once per process is enough)."""
+    # gunicorn's gevent worker handles connections with a subclass: this covers it too.
+    pywsgi.WSGIHandler.handle = _handle_connection_of_a_client_that_may_leave
     simple_websocket.Server = WholeFrameServer
     engineio.packet.Packet.decode = _decode_or_close
     engineio.socket.Socket.handle_post_request = _post_or_refuse

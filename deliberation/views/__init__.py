@@ -41,6 +41,7 @@ def register(app: Flask) -> None:
         facilitate,
         followup,
         guard,
+        health,
         invitations,
         members,
         organize,
@@ -52,6 +53,7 @@ def register(app: Flask) -> None:
     app.before_request(refuse_unstorable_input)
     guard.register(app)
     app.register_blueprint(public.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(organize.bp)
     app.register_blueprint(exports.bp)

@@ -81,7 +81,7 @@ def index(slug: str):
     process = process_or_404(slug)
     exports_dir = _exports_dir()
     recent = [_job_status(process, job) for job in jobs.recent_jobs(exports_dir, process.id)]
-    files = [(path.name, _size_kb(path)) for path in jobs.exported_files(exports_dir, process.slug)]
+    files = [(path.name, _size_kb(path)) for path in jobs.exported_files(exports_dir, process.id)]
     return render_template(
         "exports/index.html",
         process=process,
@@ -152,11 +152,15 @@ def job_status(slug: str, job_id: str):
 @requires(Capability.EXPORT)
 def download(slug: str, name: str):
     process = process_or_404(slug)
-    allowed = {path.name for path in jobs.exported_files(_exports_dir(), process.slug)}
+    allowed = {path.name for path in jobs.exported_files(_exports_dir(), process.id)}
     if name not in allowed:
         abort(404)
     return send_from_directory(
-        _exports_dir(), name, as_attachment=True, mimetype=jobs.DOCX_MIME, max_age=0
+        jobs.process_dir(_exports_dir(), process.id),
+        name,
+        as_attachment=True,
+        mimetype=jobs.DOCX_MIME,
+        max_age=0,
     )
 
 

@@ -30,6 +30,7 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "static",  # CSS, scripts, images
         "public.home",  # lists only published syntheses (and, logged in, one's own processes)
         "public.set_language",  # a cookie choice, nothing else
+        "health.healthz",  # one word per part (database, queue, disk): nothing to protect
         "auth.login",  # throttled log-in (docs/security.md, "Keys, first run and accounts")
         "auth.logout",  # ends one's own session; nothing to protect
         "published.synthesis",  # 404 until the organisers publish

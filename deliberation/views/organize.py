@@ -45,6 +45,8 @@ from .organize_forms import (
     ProcessCreateForm,
     ProcessSettingsForm,
     TerritoryForm,
+    groups_as_lines,
+    groups_from_lines,
 )
 
 bp = Blueprint("organize", __name__, url_prefix="/organize")
@@ -167,10 +169,11 @@ def settings(slug: str):
         labels = process.consensus_labels or {}
         for key in CONSENSUS_KEYS:
             getattr(form, f"label_{key}").data = labels.get(key, "")
-        form.groups.data = "\n".join(process.groups or [])
+        form.groups.data = groups_as_lines(process.groups or [])
     if form.validate_on_submit():
         values = _form_values(form)
         values["consensus_labels"] = {key: values.pop(f"label_{key}") for key in CONSENSUS_KEYS}
+        values["groups"] = groups_from_lines(values["groups"] or "")
         try:
             authoring.update_process(process, _author(), **values)
         except ValidationError as error:
@@ -424,14 +427,14 @@ def delete_process(slug: str):
     process = process_or_404(slug)
     form = ConfirmForm()
     if form.validate_on_submit():
-        process_id, slug = process.id, process.slug
+        process_id = process.id
         try:
             authoring.delete_item(process, confirm=request.form.get("confirm") == "yes")
         except ConfirmationRequired:
             flash(_("Please confirm the deletion below."), "error")
         else:
             # Its documents go too: a later process with the same address must not list them.
-            jobs.forget_process(current_app.config["EXPORTS_DIR"], process_id, slug)
+            jobs.forget_process(current_app.config["EXPORTS_DIR"], process_id)
             flash(_("%(kind)s deleted.", kind=KIND_LABELS["process"]), "success")
             return redirect(url_for("organize.index"))
     return render_template(

@@ -8,10 +8,11 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
 from ..models import EXPERT_ROLES, TEXT_MAX, TITLE_MAX
+from .live_common import group_labels
 
 # Generous browser-side limits: the services give the exact message when they are exceeded.
 TITLE_ATTRS = {"maxlength": TITLE_MAX * 2}
-TEXT_ATTRS = {"rows": 6, "data-preview": "1", "maxlength": TEXT_MAX * 2}
+TEXT_ATTRS = {"rows": 6, "data-preview": "1", "maxlength": TEXT_MAX}
 
 ROLE_LABELS = {
     "academic": _l("Academic"),
@@ -62,6 +63,27 @@ class ProcessSettingsForm(FlaskForm):
     groups = TextAreaField(
         _l("Participant groups, one per line"), render_kw={"rows": 6, "maxlength": 4000}
     )
+
+
+def groups_as_lines(keys: list[str]) -> str:
+    """The groups as an organiser reads them: the default groups by their translated names,
+    never their storage keys (``service_user``)."""
+    labels = group_labels()
+    return "\n".join(labels.get(key, key) for key in keys)
+
+
+def groups_from_lines(text: str | list[str]) -> list[str]:
+    """Back from names to what is stored: a default group's name (or key) gives its key, so
+    phones and documents keep translating it; any other name is kept as typed. (A form posted
+    without the box keeps the process's list, which the form took from the process.)"""
+    lines = text.splitlines() if isinstance(text, str) else [str(line) for line in text]
+    keys = {
+        spelling.casefold(): key
+        for key, label in group_labels().items()
+        if key
+        for spelling in (key, str(label))
+    }
+    return [keys.get(" ".join(line.split()).casefold(), line) for line in lines]
 
 
 class FieldForm(FlaskForm):

@@ -49,6 +49,29 @@
     });
   }
 
+  /* -- character counts ------------------------------------------------------------ */
+
+  // "1 234 of 20 000 characters" under each Markdown box, as one types: the limit is said
+  // before it is reached (the box refuses more: maxlength is the server's limit).
+  function setupCounts() {
+    var language = document.documentElement.lang || undefined;
+    document.querySelectorAll("p.char-count[data-max]").forEach(function (counter) {
+      var area = document.getElementById(counter.id.replace(/-count$/, ""));
+      var max = Number(counter.getAttribute("data-max"));
+      var format = counter.getAttribute("data-format");
+      if (!area || !max || !format) { return; }
+      function show() {
+        var count = area.value.length;
+        counter.textContent = format
+          .replace("{count}", count.toLocaleString(language))
+          .replace("{max}", max.toLocaleString(language));
+        counter.classList.toggle("near-limit", count >= max * 0.9);
+      }
+      area.addEventListener("input", show);
+      show();
+    });
+  }
+
   /* -- drag and drop reordering ------------------------------------------------------ */
 
   function directItems(list) {
@@ -74,25 +97,22 @@
     var before = null;
 
     directItems(list).forEach(function (item) {
-      var handle = item.querySelector(".item-head .drag-handle");
-      if (!handle) { return; }
-      // Only the handle starts a drag, so that text in the item stays selectable.
-      handle.addEventListener("mouseenter", function () { item.draggable = true; });
-      handle.addEventListener("mousedown", function () { item.draggable = true; });
-      handle.addEventListener("mouseleave", function () {
-        if (dragged !== item) { item.draggable = false; }
-      });
-      item.addEventListener("dragstart", function (event) {
-        if (!item.draggable) { return; }
+      // The whole row (the item's own head, not its sub-items) is what one drags: a small
+      // handle missed by a quick gesture made dragging work only with slow, careful moves.
+      var head = item.querySelector(":scope > .item-head");
+      if (!head || !head.querySelector(".drag-handle")) { return; }
+      head.draggable = true;
+      head.classList.add("drag-row");
+      head.addEventListener("dragstart", function (event) {
         event.stopPropagation();
         dragged = item;
         before = directItems(list).map(function (li) { return li.getAttribute("data-id"); });
         item.classList.add("dragging");
         event.dataTransfer.effectAllowed = "move";
         event.dataTransfer.setData("text/plain", item.getAttribute("data-id"));
+        event.dataTransfer.setDragImage(item, 16, 16);
       });
-      item.addEventListener("dragend", function () {
-        item.draggable = false;
+      head.addEventListener("dragend", function () {
         item.classList.remove("dragging");
         if (dragged !== item) { return; }
         dragged = null;
@@ -139,6 +159,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-preview-url]").forEach(setupPreview);
+    setupCounts();
     document.querySelectorAll("ol.sortable[data-reorder-url], ul.sortable[data-reorder-url]")
       .forEach(setupSortable);
   });

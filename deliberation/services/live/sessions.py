@@ -23,6 +23,7 @@ from ...models import (
     ADMISSIONS,
     AGENDA_ITEM_TYPES,
     SESSION_KINDS,
+    TEXT_MAX,
     TITLE_MAX,
     ActionPath,
     AgendaItem,
@@ -277,6 +278,11 @@ def add_agenda_item(
     if item_type == "free":
         if not text:
             raise SessionError("invalid_item", lazy_gettext("Type the question to put."))
+        if len(text) > TEXT_MAX:
+            raise SessionError(
+                "invalid_item",
+                lazy_gettext("A question is at most %(max)s characters.", max=TEXT_MAX),
+            )
         item_id = None
     else:
         authored = authored_item(item_type, item_id)

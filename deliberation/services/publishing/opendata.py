@@ -199,7 +199,6 @@ def as_json(process: Process, with_record: bool = False) -> str:
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-TEXT_COLUMNS = ("session", "territory", "item", "answer_label")
 
 
 def _safe_cell(value: Any) -> Any:
@@ -209,7 +208,8 @@ def _safe_cell(value: Any) -> Any:
 
 
 def as_csv(process: Process) -> str:
-    """One row per poll, group ("" = everyone) and answer; text cells cannot run formulas."""
+    """One row per poll, group ("" = everyone) and answer; no cell can run a formula (a
+    group's or an option's name is typed by organisers and participants alike)."""
     data = aggregates(process)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
@@ -232,9 +232,7 @@ def as_csv(process: Process) -> str:
                     "outcome": figures.get("outcome"),
                     "support_percent": figures.get("support_percent"),
                 }
-                writer.writerow(
-                    {k: _safe_cell(v) if k in TEXT_COLUMNS else v for k, v in row.items()}
-                )
+                writer.writerow({key: _safe_cell(value) for key, value in row.items()})
     return out.getvalue()
 
 
