@@ -278,7 +278,6 @@ FOLLOWUP_COLUMNS = (
     "note",
     "recorded_at",
 )
-FOLLOWUP_TEXT_COLUMNS = ("field", "item", "addressed_to", "links", "note")
 
 
 def followup_rows(process: Process) -> list[dict[str, Any]]:
@@ -312,14 +311,12 @@ def followup_rows(process: Process) -> list[dict[str, Any]]:
 
 
 def followup_csv(process: Process) -> str:
-    """The follow-up as CSV; text cells cannot run formulas."""
+    """The follow-up as CSV; no cell can run a formula."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=FOLLOWUP_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in followup_rows(process):
-        writer.writerow(
-            {k: _safe_cell(v) if k in FOLLOWUP_TEXT_COLUMNS else v for k, v in row.items()}
-        )
+        writer.writerow({key: _safe_cell(value) for key, value in row.items()})
     return out.getvalue()
 
 
@@ -342,12 +339,11 @@ COMMENT_COLUMNS = (
     "hidden_reason",
     "created_at",
 )
-COMMENT_TEXT_COLUMNS = ("recommendation", "author", "body", "hidden_reason")
 
 
 def comments_csv(process: Process) -> str:
     """The comments readers can see: published ones with their text, hidden ones with the
-    reason only; never a pending one. Text cells cannot run formulas."""
+    reason only; never a pending one. No cell can run a formula."""
     labels = _item_label(process, finding_numbers(process))
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COMMENT_COLUMNS, lineterminator="\n")
@@ -357,9 +353,7 @@ def comments_csv(process: Process) -> str:
             **comment,
             "recommendation": labels.get(("recommendation", comment["recommendation_id"]), ""),
         }
-        writer.writerow(
-            {k: _safe_cell(v) if k in COMMENT_TEXT_COLUMNS else v for k, v in row.items()}
-        )
+        writer.writerow({key: _safe_cell(value) for key, value in row.items()})
     return out.getvalue()
 
 
