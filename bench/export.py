@@ -47,8 +47,20 @@ def _text(rng: random.Random, words: int = 25, markdown: bool = False) -> str:
     return text
 
 
+def _random_choice(rng: random.Random, method, option_keys: list[str], dots: int) -> dict:
+    """A plausible ballot for ``method``, drawn from what the method says it accepts."""
+    if method.answer_keys:
+        return {"answer": rng.choice(method.answer_keys)}
+    if method.grade_keys:  # never the worst grade: the options look worth grading
+        return {"grades": {key: rng.choice(method.grade_keys[:-1]) for key in option_keys}}
+    if method.uses_dots:
+        return {"dots": {rng.choice(option_keys): 1}}
+    return {"ranking": rng.sample(option_keys, len(option_keys))}
+
+
 def populate(sizes: dict[str, int] | None = None, seed: int = 7):
     """Create the synthetic process in the current app's database; returns it."""
+    from deliberation import methods
     from deliberation.extensions import db
     from deliberation.models import (
         ActionPath,
@@ -146,7 +158,9 @@ def populate(sizes: dict[str, int] | None = None, seed: int = 7):
         db.session.add(live)
         for position in range(polls_per_session):
             finding = findings[(s * polls_per_session + position) % len(findings)]
-            method = ("consensus", "consensus", "yes_no", "majority_judgment", "dot")[position % 5]
+            # Mostly the default method, then every other method in turn.
+            mix = (methods.DEFAULT_METHOD, *methods.METHOD_KEYS)
+            method = mix[position % len(mix)]
             item = AgendaItem(
                 session=live,
                 position=position,
@@ -155,7 +169,7 @@ def populate(sizes: dict[str, int] | None = None, seed: int = 7):
                 text=finding.text,
             )
             options = []
-            if method in ("majority_judgment", "dot"):
+            if methods.method(method).uses_options:
                 item.item_type = "free"
                 options = [{"key": f"o{k}", "label": f"Piste {k}"} for k in range(4)]
             poll = Poll(
@@ -180,22 +194,15 @@ def populate(sizes: dict[str, int] | None = None, seed: int = 7):
         for group in GROUPS:
             voters = rng.randint(3, 12)
             row = {"#ballots": voters}
-            if poll.method == "consensus":
-                keys = ["full", "reservations", "mixed", "disagree", "block"]
-            elif poll.method == "yes_no":
-                keys = ["yes", "no", "abstain"]
-            elif poll.method == "dot":
-                keys = [o["key"] for o in poll.options]
-            else:
-                keys = []
-                for option in poll.options:
-                    for _ in range(voters):
-                        grade = rng.choice(["excellent", "very_good", "good", "fair", "poor"])
-                        k = f"{option['key']}:{grade}"
-                        row[k] = row.get(k, 0) + 1
-            for _ in range(voters if keys else 0):
-                k = rng.choice(keys)
-                row[k] = row.get(k, 0) + 1
+            option_keys = [o["key"] for o in poll.options]
+            for _ in range(voters):
+                choice = _random_choice(rng, methods.method(poll.method), option_keys, poll.dots)
+                for k, v in (
+                    methods.method(poll.method)
+                    .clean_choice(choice, option_keys, poll.dots)[1]
+                    .items()
+                ):
+                    row[k] = row.get(k, 0) + v
             counts.extend(
                 {"poll_id": poll.id, "group": group, "key": k, "count": v} for k, v in row.items()
             )

@@ -235,6 +235,28 @@ def test_outcome_lines_prefer_the_assembly(app, tmp_path):
     assert not any("Rejeté" in line for line in outcomes)
 
 
+def test_a_vote_that_ranks_action_paths_gives_their_order_of_priority(app, tmp_path):
+    with app.app_context():
+        process = bare_demo_process()
+        finding = next(f for field in process.fields for f in field.findings if f.action_paths)
+        first, second = finding.action_paths[:2]
+        options = [{"key": "p1", "label": first.text}, {"key": "p2", "label": second.text}]
+        # 3 participants give 2 dots to the second path, 1 gives 1 dot to the first.
+        ballots = [("employer", {"dots": {"p2": 2}})] * 3 + [("employer", {"dots": {"p1": 1}})]
+        record_session(
+            process,
+            "Atelier Liège",
+            [Vote("action_paths", finding.id, ballots, method="dot", options=options)],
+            territory=process.territories[0],
+        )
+        document, _ = reopen(build_synthesis(process), tmp_path)
+    lines = [line for line in styled(document, "Outcome") if "Ordre de priorité" in line]
+    assert len(lines) == 1
+    assert lines[0].startswith("Ordre de priorité (Vote par gommettes, en atelier, 4 votes) : 1. ")
+    # The second path has 6 dots, the first 1: the second comes first.
+    assert lines[0].index(" ".join(second.text.split())[:40]) < lines[0].index("2. ")
+
+
 HOSTILE = (
     "Texte\x00 avec\x07 contrôles\x1b et surrogat, <script>alert('x')</script> "
     "**gras** et *italique*, عربي مرحبا (RTL) \u202eevil\u202c, emoji 🎉👩‍👩‍👧, "

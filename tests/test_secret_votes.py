@@ -178,7 +178,7 @@ def test_a_closed_secret_poll_links_no_participant_to_a_choice(ctx):
     # 8. Each participant can still be told their vote counted, from the roll.
     for participant_id in truth:
         assert voting.has_voted(poll, participants[participant_id])
-    assert record.named_record(poll, {}, {}) == []  # a secret poll has no record
+    assert record.named_record(poll, {}) == []  # a secret poll has no record
 
     # 9. The database files: on SQLite the bytes of the deleted rows are gone too (secure
     # delete, and the write-ahead log truncated): none of the ballots' old times is left.
@@ -301,14 +301,17 @@ def test_a_named_poll_keeps_its_record(ctx):
 
 
 def test_majority_judgment_and_dot_choices_in_words():
-    poll = Poll(options=[{"key": "a", "label": "Option A"}, {"key": "b", "label": "Option B"}])
+    options = [{"key": "a", "label": "Option A"}, {"key": "b", "label": "Option B"}]
     grades = {"good": "Good", "poor": "Poor"}
+    judged = Poll(method="majority_judgment", options=options)
     assert (
-        record.choice_text(poll, {"grades": {"a": "good", "b": "poor"}}, {}, grades)
+        record.choice_text(judged, {"grades": {"a": "good", "b": "poor"}}, grades)
         == "Option A: Good; Option B: Poor"
     )
-    assert record.choice_text(poll, {"dots": {"b": 2}}, {}, {}) == "Option B × 2"
-    assert record.choice_text(poll, {"answer": "yes"}, {"yes": "Oui"}, {}) == "Oui"
+    assert record.choice_text(Poll(method="dot", options=options), {"dots": {"b": 2}}, {}) == (
+        "Option B × 2"
+    )
+    assert record.choice_text(Poll(method="yes_no"), {"answer": "yes"}, {"yes": "Oui"}) == "Oui"
 
 
 def test_the_scrub_truncates_the_sqlite_log(tmp_path, monkeypatch):

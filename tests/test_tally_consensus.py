@@ -4,7 +4,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from deliberation.tally import OutcomeRule, merge_counts, merge_grouped, summarize
+from deliberation.methods import summarize
+from deliberation.tally import OutcomeRule, merge_counts, merge_grouped
 
 RULE = OutcomeRule()  # 70 / 50 / block under 5 %
 

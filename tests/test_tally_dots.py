@@ -2,7 +2,8 @@
 
 import random
 
-from deliberation.tally import OutcomeRule, summarize
+from deliberation.methods import summarize
+from deliberation.tally import OutcomeRule
 
 OPTIONS = [
     {"key": "housing", "label": "Housing first"},

@@ -10,7 +10,8 @@ import random
 
 import pytest
 
-from deliberation.tally import OutcomeRule, summarize
+from deliberation.methods import summarize
+from deliberation.tally import OutcomeRule
 from deliberation.tally.majority_judgment import (
     GRADES,
     compare,

@@ -19,6 +19,7 @@ from docx.document import Document as DocumentObject
 from docx.shared import Cm
 from sqlalchemy import func
 
+from .. import methods
 from ..extensions import db
 from ..models import LiveSession, Participant, Process, Proposal, TextVersion
 from ..services.authoring.authoring import finding_numbers
@@ -26,6 +27,7 @@ from ..services.consolidation.outcomes import (
     ItemOutcome,
     PollResult,
     item_outcomes,
+    item_priorities,
     outcome_line,
     poll_results,
 )
@@ -51,6 +53,7 @@ def build_proceedings(process: Process, progress: Progress | None = None) -> Doc
     lang = process.language
     results = poll_results(process)
     outcomes = item_outcomes(process)
+    priorities = item_priorities(process)
     numbers = finding_numbers(process)
     items = ItemIndex(process, numbers, w)
     sessions = db.session.scalars(
@@ -69,7 +72,7 @@ def build_proceedings(process: Process, progress: Progress | None = None) -> Doc
     step()
 
     for index, field_ in enumerate(process.fields, start=1):
-        write_field(writer, field_, index, numbers, outcomes, w)
+        write_field(writer, field_, index, numbers, outcomes, w, priorities)
         step()
 
     participants = participants_by_session(process.id)
@@ -172,6 +175,7 @@ def write_field(
     numbers: dict[int, int],
     outcomes: dict[tuple[str, int], ItemOutcome],
     w: dict[str, str],
+    priorities: dict[tuple[str, int], ItemOutcome] | None = None,
 ) -> None:
     writer.paragraph(f"{index}. {field_.title}", "Heading 1")
     if field_.description.strip():
@@ -213,7 +217,7 @@ def write_field(
     if field_.findings:
         writer.paragraph(w["synthesis_title"], "Heading 2")
         for finding in field_.findings:
-            write_finding(writer, finding, numbers.get(finding.id, 0), outcomes, w)
+            write_finding(writer, finding, numbers.get(finding.id, 0), outcomes, w, priorities)
 
 
 def participants_by_session(process_id: int) -> dict[int, dict[str, int]]:
@@ -295,7 +299,8 @@ def write_poll(writer: DocWriter, result: PollResult, items: ItemIndex, lang: st
     )
     summary = result.summary
     answers = summary.get("answers") or []
-    if result.method == "majority_judgment":
+    method = methods.method(result.method)
+    if method.display.chart == "grades":
         header = [w["answer"], w["majority_grade"], w["rank"], w["percent"]]
         rows = [
             [
@@ -308,14 +313,14 @@ def write_poll(writer: DocWriter, result: PollResult, items: ItemIndex, lang: st
         ]
         chart_rows = [[g["count"] for g in a.get("grades", [])] for a in answers]
     else:
-        header = [w["answer"], w["dots"] if result.method == "dot" else w["count"], w["percent"]]
+        header = [w["answer"], method.document_text(lang).count, w["percent"]]
         rows = [[a["label"], a["count"], format_percent(a.get("percent"), lang)] for a in answers]
         groups = [g for g in summary.get("groups") or [] if not g.get("hidden")]
         chart_rows = [[a["count"] for a in answers]] + [
             [a["count"] for a in g.get("answers") or []] for g in groups
         ]
     # The first column doubles as the chart's legend: each answer in its bar colour.
-    fills = None if result.method == "majority_judgment" else charts.hex_colours(len(answers))
+    fills = None if method.display.chart == "grades" else charts.hex_colours(len(answers))
     writer.table(header, rows, fills=fills)
     group_rows = summary.get("groups") or []
     if group_rows:

@@ -19,7 +19,13 @@ from docx.document import Document as DocumentObject
 from ..models import Finding, Process
 from ..services.authoring.authoring import finding_numbers
 from ..services.authoring.text import NOTE_MARKER
-from ..services.consolidation.outcomes import ItemOutcome, item_outcomes, outcome_line
+from ..services.consolidation.outcomes import (
+    ItemOutcome,
+    item_outcomes,
+    item_priorities,
+    outcome_line,
+    priority_line,
+)
 from .docxkit import DocWriter, clean_text
 from .labels import words
 from .tree import load_process_tree
@@ -37,6 +43,7 @@ def build_synthesis(process: Process, progress: Progress | None = None) -> Docum
     w = words(process.language)
     numbers = finding_numbers(process)
     outcomes = item_outcomes(process)
+    priorities = item_priorities(process)
     total = len(process.fields) + 1
     set_properties(document, process, w["synthesis_title"])
 
@@ -51,7 +58,7 @@ def build_synthesis(process: Process, progress: Progress | None = None) -> Docum
         if field_.description.strip():
             markdown_with_definitions(writer, field_.description)
         for finding in field_.findings:
-            write_finding(writer, finding, numbers.get(finding.id, 0), outcomes, w)
+            write_finding(writer, finding, numbers.get(finding.id, 0), outcomes, w, priorities)
         if progress:
             progress(index + 1, total)
     writer.page_numbers()
@@ -108,7 +115,10 @@ def write_finding(
     number: int,
     outcomes: dict[tuple[str, int], ItemOutcome],
     w: dict[str, str],
+    priorities: dict[tuple[str, int], ItemOutcome] | None = None,
 ) -> None:
+    """A finding, its recommendations, action paths and conditions, each with its outcome;
+    under the action paths, their order of priority when a vote ranked them."""
     notes = {index: note.text for index, note in enumerate(finding.notes, start=1)}
     created: dict[int, int] = {}
 
@@ -151,6 +161,10 @@ def write_finding(
             for item in items:
                 writer.markdown(item.text, style)
                 _outcome(writer, outcomes.get((item_type, item.id)), language)
+            if item_type == "action_path" and priorities:
+                priority = priorities.get(("action_paths", finding.id))
+                if priority is not None:
+                    writer.paragraph(priority_line(priority, language), "Outcome")
     finally:
         writer.note_resolver = previous
 

@@ -4,7 +4,6 @@ from .base import TEXT_MAX, TITLE_MAX, utcnow
 from .live import (
     ADMISSIONS,
     AGENDA_ITEM_TYPES,
-    POLL_METHODS,
     POLL_STATES,
     SESSION_KINDS,
     TREE_ITEM_TYPES,
@@ -66,7 +65,6 @@ __all__ = [
     "FOLLOWED_TYPES",
     "FOLLOWUP_STATUSES",
     "MEMBER_ROLES",
-    "POLL_METHODS",
     "POLL_STATES",
     "SESSION_KINDS",
     "STANCES",

@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import methods
 from ..extensions import db
 from .base import TITLE_MAX, Timestamped, utcnow
 from .process import Field, Process, Territory
@@ -36,7 +37,6 @@ TREE_ITEM_TYPES = (
     "implementation_condition",
 )
 AGENDA_ITEM_TYPES = (*TREE_ITEM_TYPES, "free", "amendment")
-POLL_METHODS = ("consensus", "yes_no", "majority_judgment", "dot")
 POLL_STATES = ("draft", "open", "closed", "published")
 
 
@@ -137,16 +137,14 @@ class Poll(Timestamped, db.Model):
         CheckConstraint(
             "state IN ('draft', 'open', 'closed', 'published')", name="poll_state_known"
         ),
-        CheckConstraint(
-            "method IN ('consensus', 'yes_no', 'majority_judgment', 'dot')",
-            name="poll_method_known",
-        ),
+        # From the method registry; the initial migration repeats it (make schema).
+        CheckConstraint(methods.check_constraint(), name="poll_method_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("live_session.id", ondelete="CASCADE"))
     agenda_item_id: Mapped[int] = mapped_column(ForeignKey("agenda_item.id", ondelete="CASCADE"))
-    method: Mapped[str] = mapped_column(String(30), default="consensus")
+    method: Mapped[str] = mapped_column(String(30), default=methods.DEFAULT_METHOD)
     state: Mapped[str] = mapped_column(String(20), default="draft")
     show_live: Mapped[bool] = mapped_column(Boolean, default=False)
     # Secret (the default): once closed, nothing stored links a participant to a choice.

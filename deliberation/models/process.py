@@ -72,6 +72,9 @@ class Process(Timestamped, db.Model):
     # Labels of the consensus scale keyed by option (full, reservations, mixed, disagree, block);
     # empty means the defaults for the process language.
     consensus_labels: Mapped[dict] = mapped_column(JSON, default=dict)
+    # How the console suggests prioritising a finding's action paths: one of the methods that
+    # rank options (methods.PRIORITY_METHODS); None: the registry's default.
+    priority_method: Mapped[str | None] = mapped_column(String(30), default=None)
     # Participant groups offered on the phone, as keys (labels are translated) or free labels.
     groups: Mapped[list] = mapped_column(JSON, default=lambda: list(DEFAULT_GROUPS))
     # Second grid (États généraux): the two axes' names and values.

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from .. import methods
 from ..extensions import db
 from ..models import Field, Process
 from ..services.authoring.text import render_markdown
@@ -21,9 +22,6 @@ from .guard import requires
 from .live_common import group_labels, item_type_labels, method_labels, outcome_labels
 
 bp = Blueprint("consolidate", __name__, url_prefix="/organize/<slug>")
-
-# Stacked bars are drawn for these methods (majority judgment has its own grade display).
-CHARTED_METHODS = ("consensus", "yes_no", "dot")
 
 
 def whole_percents(counts: list[int]) -> list[int]:
@@ -86,7 +84,8 @@ def _helpers(process: Process) -> dict[str, Any]:
         "group_labels": group_labels(),
         "outcome_labels": outcome_labels(),
         "bar_segments": bar_segments,
-        "charted_methods": CHARTED_METHODS,
+        "vote_methods": methods.BY_KEY,
+        "verdict_methods": methods.VERDICT_METHODS,
         "traced_types": traceability.TRACED_TYPES,
         "has_endpoint": lambda name: name in current_app.view_functions,
     }

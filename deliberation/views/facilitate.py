@@ -16,8 +16,10 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
+from .. import methods
 from ..extensions import db
 from ..live import broadcast, proposals
+from ..methods import DEFAULT_METHOD
 from ..models import SESSION_KINDS, TREE_ITEM_TYPES, AgendaItem, Field, LiveSession, Poll, Process
 from ..services.live import sessions, voting
 from ..services.live.sessions import SessionError
@@ -30,7 +32,6 @@ from .live_common import (
     TooManyCodeGuesses,
     group_labels,
     item_type_labels,
-    method_labels,
     results_strings,
     session_for_code,
     session_locale,
@@ -234,7 +235,7 @@ def console(session_id: int):
         config=config,
         tree=process_tree(live_session.process),
         type_labels=item_type_labels(),
-        methods=method_labels(),
+        vote_methods=methods.METHODS,
         kinds=kind_labels(),
         state_labels=strings["states"],
         group_labels=group_labels(),
@@ -348,7 +349,7 @@ def run_action(live_session: LiveSession, action: str, form: Any, actor: str) ->
         voting.open_poll(
             live_session,
             _item_in(live_session, form.get("item_id")),
-            form.get("method", "consensus"),
+            form.get("method", DEFAULT_METHOD),
             show_live=form.get("show_live") == "on",
             options=_options_from_lines(form.get("options", "")),
             dots=_int_or_none(form.get("dots")),

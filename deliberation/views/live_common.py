@@ -1,6 +1,6 @@
-"""What the live pages (phone, projector, console) share: group, item-type, method and outcome
-labels (the one home of these UI labels; grade labels live with the vote rules in
-``services.live.voting``), the strings their scripts show, the locale of a session's process, and
+"""What the live pages (phone, projector, console) share: group, item-type and outcome labels
+(the one home of these UI labels; each vote method's own labels and strings live with it, in
+``deliberation.methods``), the strings their scripts show, the locale of a session's process, and
 finding a session by the code a person typed (throttled against guessing).
 Documents name things in the process language instead (``documents.labels``)."""
 
@@ -14,9 +14,10 @@ from flask import render_template, request
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
+from .. import methods
+from ..methods.majority_judgment import grade_labels
 from ..models import LiveSession, Process
 from ..services.live import sessions
-from ..services.live.voting import grade_labels
 from ..services.people import throttles
 
 # Longer input is no code: refused without a lookup.
@@ -92,12 +93,16 @@ def item_type_labels() -> dict[str, str]:
 
 
 def method_labels() -> dict[str, str]:
-    return {
-        "consensus": _("Consensus scale"),
-        "yes_no": _("Yes / no / abstain"),
-        "majority_judgment": _("Majority judgment"),
-        "dot": _("Dot voting"),
-    }
+    return {method.key: str(method.label) for method in methods.METHODS}
+
+
+def method_strings(attribute: str) -> dict[str, str]:
+    """Every method's strings of one kind (``base_notes``, ``phone_strings``,
+    ``result_strings``), merged and rendered in the current locale."""
+    merged: dict[str, str] = {}
+    for method in methods.METHODS:
+        merged.update({key: str(text) for key, text in getattr(method, attribute).items()})
+    return merged
 
 
 def outcome_labels() -> dict[str, str]:
@@ -116,14 +121,11 @@ def results_strings() -> dict[str, Any]:
         "groups": group_labels(),
         "items": item_type_labels(),
         "methods": method_labels(),
+        # How each method's result is drawn (deliberation.methods.Display).
+        "displays": {method.key: method.display.as_json() for method in methods.METHODS},
         "outcomes": outcome_labels(),
-        "bases": {
-            "ballots_cast": _("Base: %(n)s ballots cast", n="{n}"),
-            "expressed": _(
-                "Base: %(n)s votes expressed (yes + no; abstentions not counted)", n="{n}"
-            ),
-            "dots_given": _("Base: %(n)s dots given by %(b)s participants", n="{n}", b="{b}"),
-        },
+        "bases": method_strings("base_notes"),
+        **method_strings("result_strings"),
         "support": _("Support: %(p)s %% (threshold %(t)s %%)", p="{p}", t="{t}"),
         "blocks": _("Blocks: %(p)s %% (must stay under %(t)s %%)", p="{p}", t="{t}"),
         "by_group": _("By group"),

@@ -20,13 +20,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from .. import inputs
+from .. import inputs, methods
 from ..documents import jobs
 from ..extensions import db
 from ..live.revoke import recheck_facilitators
 from ..models import STANCES, TEXT_MAX, ExpertInput, Process, Territory
 from ..services.authoring import authoring
 from ..services.authoring.authoring import KINDS, ConfirmationRequired, ValidationError
+from ..services.authoring.processes import CONSENSUS_KEYS
 from ..services.authoring.text import render_inline, render_markdown
 from ..services.authoring.textdiff import diff_words, render_html
 from ..services.authoring.versions import decode, history
@@ -69,7 +70,6 @@ STANCE_LABELS = {
     "nuances": _l("nuances"),
     "contradicts": _l("contradicts"),
 }
-CONSENSUS_KEYS = ("full", "reservations", "mixed", "disagree", "block")
 
 
 @bp.app_context_processor
@@ -165,11 +165,15 @@ def outline(slug: str):
 def settings(slug: str):
     process = process_or_404(slug)
     form = ProcessSettingsForm(obj=process)
+    form.priority_method.choices = [
+        (key, str(methods.method(key).label)) for key in methods.PRIORITY_METHODS
+    ]
     if request.method == "GET":
         labels = process.consensus_labels or {}
         for key in CONSENSUS_KEYS:
             getattr(form, f"label_{key}").data = labels.get(key, "")
         form.groups.data = groups_as_lines(process.groups or [])
+        form.priority_method.data = process.priority_method or methods.OPTIONS_METHOD
     if form.validate_on_submit():
         values = _form_values(form)
         values["consensus_labels"] = {key: values.pop(f"label_{key}") for key in CONSENSUS_KEYS}
@@ -187,6 +191,7 @@ def settings(slug: str):
         form=form,
         territory_form=TerritoryForm(formdata=None),
         defaults=process.labels() if not process.consensus_labels else {},
+        consensus_keys=CONSENSUS_KEYS,
         delete_form=ConfirmForm(),
     ), (400 if request.method == "POST" else 200)
 

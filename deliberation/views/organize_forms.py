@@ -63,6 +63,10 @@ class ProcessSettingsForm(FlaskForm):
     groups = TextAreaField(
         _l("Participant groups, one per line"), render_kw={"rows": 6, "maxlength": 4000}
     )
+    # Choices from the vote-method registry (set by the view); the service checks the value.
+    priority_method = SelectField(
+        _l("Vote method suggested for a finding's action paths"), validate_choice=False
+    )
 
 
 def groups_as_lines(keys: list[str]) -> str:

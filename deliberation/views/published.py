@@ -13,7 +13,12 @@ from ..documents.tree import load_process_tree
 from ..models import Process
 from ..services.authoring.authoring import finding_numbers
 from ..services.authoring.text import render_inline, render_markdown
-from ..services.consolidation.outcomes import item_outcomes, outcome_line
+from ..services.consolidation.outcomes import (
+    item_outcomes,
+    item_priorities,
+    outcome_line,
+    priority_line,
+)
 from ..services.publishing import comments, opendata
 from .common import data_response, process_or_404
 
@@ -32,6 +37,9 @@ def synthesis(slug: str):
     process = load_process_tree(_published(slug))
     outcomes = item_outcomes(process)
     lines = {key: outcome_line(found, process.language) for key, found in outcomes.items()}
+    # The order of priority of a finding's action paths, as the Synthèse prints it.
+    for key, found in item_priorities(process).items():
+        lines[key] = priority_line(found, process.language)
     return render_template(
         "published/synthesis.html",
         process=process,

@@ -33,12 +33,19 @@
     for (var i = 0; i < inputs.length; i++) { inputs[i].value = pollId === null ? "" : String(pollId); }
   }
 
+  /* What the chosen method uses ("options", "dots"): the server writes it on each method's
+     <option> (data-uses, from deliberation.methods). */
+  function methodUses(what) {
+    var select = $("open-method");
+    var chosen = select.options[select.selectedIndex];
+    var uses = chosen ? (chosen.getAttribute("data-uses") || "").split(" ") : [];
+    return uses.indexOf(what) >= 0;
+  }
+
   function methodFields() {
-    var method = $("open-method").value;
-    var blocks = document.querySelectorAll("[data-for-methods]");
+    var blocks = document.querySelectorAll("[data-method-uses]");
     for (var i = 0; i < blocks.length; i++) {
-      var wanted = blocks[i].getAttribute("data-for-methods").split(" ");
-      blocks[i].hidden = wanted.indexOf(method) < 0;
+      blocks[i].hidden = !methodUses(blocks[i].getAttribute("data-method-uses"));
     }
   }
 
@@ -145,7 +152,7 @@
     var previousItem = $("open-item-id").value;
     $("open-item-id").value = item ? String(item.id) : "";
     if (item && previousItem !== String(item.id)) {
-      $("open-method").value = item.suggested_method || "consensus";
+      $("open-method").value = item.suggested_method || $("open-method").options[0].value;
       // Each new item starts from a secret vote: a named one is chosen, never inherited.
       $("open-secret").checked = true;
       $("open-show-live").checked = false;
@@ -270,10 +277,10 @@
       data.show_live = !data.secret && form.elements.show_live.checked;
       var lines = form.elements.options.value.split(/\r?\n/).map(function (l) { return l.replace(/\s+/g, " ").trim(); })
         .filter(function (l) { return l; });
-      if (lines.length && (data.method === "majority_judgment" || data.method === "dot")) {
+      if (lines.length && methodUses("options")) {
         data.options = lines.map(function (label, index) { return { key: "o" + (index + 1), label: label }; });
       }
-      if (data.method === "dot") { data.dots = intOrNull(form.elements.dots.value) || 3; }
+      if (methodUses("dots")) { data.dots = intOrNull(form.elements.dots.value) || 3; }
       var countdown = intOrNull(form.elements.countdown_seconds.value);
       if (countdown) { data.countdown_seconds = countdown; }
     } else if (event === "set_show_live") {

@@ -5,10 +5,15 @@
   "use strict";
 
   var GRADE_COLOURS = ["#1b6e37", "#4f7f2a", "#6f8f1f", "#8a6a00", "#b3452c", "#7a1020"];
-  var ANSWER_COLOURS = {
-    full: "#1b6e37", reservations: "#4f7f2a", mixed: "#8a6a00", disagree: "#b3452c",
-    block: "#7a1020", yes: "#1b6e37", no: "#b3452c", abstain: "#8a6a00"
-  };
+  var DEFAULT_COLOUR = "#3d5a80";
+  var DEFAULT_DISPLAY = { chart: "bars", ranked: false, group_cell: "bars", support_column: false,
+    per_option: false, colours: {} };
+
+  /* How a method's result is drawn: sent by the server for every method
+     (strings.displays, from deliberation.methods), never guessed from the method's name. */
+  function displayOf(method, strings) {
+    return (strings.displays && strings.displays[method]) || DEFAULT_DISPLAY;
+  }
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -63,10 +68,10 @@
     return answers.some(function (a) { return String(a.label || a.key).length > 32; });
   }
 
-  function renderBars(summary, method) {
+  function renderBars(summary, display) {
     var answers = summary.answers || [];
     var list = el("div", longLabels(answers) ? "bars stacked" : "bars");
-    if (method === "dot" && summary.ranking) {
+    if (display.ranked && summary.ranking) {
       var byKey = {};
       answers.forEach(function (a) { byKey[a.key] = a; });
       answers = summary.ranking.map(function (r) {
@@ -122,7 +127,7 @@
     });
     var legend = el("div", "legend-row");
     var grades = (poll && poll.grades && poll.grades.length) ? poll.grades.map(function (g) { return g.key; })
-      : ["excellent", "very_good", "good", "fair", "poor", "reject"];
+      : Object.keys(strings.grades || {});
     grades.forEach(function (grade, index) {
       var item = el("span");
       var sw = el("span", "sw");
@@ -161,10 +166,10 @@
     return text.length > max ? text.slice(0, max - 1).replace(/\s+\S*$/, "") + "…" : text;
   }
 
-  function leaderText(summary, method, strings, poll) {
+  function leaderText(summary, display, strings, poll) {
     var labels = {};
     (summary.answers || []).forEach(function (a) { labels[a.key] = short(a.label || a.key, 40); });
-    if (method === "dot") {
+    if (display.group_cell === "top") {
       return (summary.top || []).map(function (k) { return labels[k] || k; }).join(", ");
     }
     var first = (summary.ranking || [])[0];
@@ -173,7 +178,7 @@
       (first.sign === "+" ? " +" : first.sign === "-" ? " −" : "");
   }
 
-  function renderGroups(results, method, strings, poll) {
+  function renderGroups(results, display, strings, poll) {
     var groups = groupsOf(results);
     var box = el("div", "groups");
     if (groups.length < 2) { return box; }
@@ -181,7 +186,7 @@
     var table = el("table", "group-table");
     var head = el("tr");
     var columns = [strings.group, strings.ballots, ""];
-    var withSupport = method === "consensus" || method === "yes_no";
+    var withSupport = display.support_column;
     if (withSupport) { columns.push(strings.support_col); }
     columns.forEach(function (text, index) {
       var th = el("th", index === 1 || index === 3 ? "num" : null, text);
@@ -203,16 +208,17 @@
       var bar = el("div", "mini-bar");
       bar.setAttribute("aria-hidden", "true");
       (summary.answers || []).forEach(function (answer) {
-        if (method === "majority_judgment") { return; }
+        if (display.group_cell !== "bars") { return; }
         var part = el("span");
-        part.style.width = (answer.key === "abstain" ? 0 : (answer.percent || 0)) + "%";
-        part.style.background = ANSWER_COLOURS[answer.key] || "#3d5a80";
+        // An answer outside the base (abstentions) takes no room in the bar.
+        part.style.width = (answer.base && answer.base !== summary.base_note ? 0 : (answer.percent || 0)) + "%";
+        part.style.background = (display.colours || {})[answer.key] || DEFAULT_COLOUR;
         bar.appendChild(part);
       });
       if (group.hidden) {
         // too few ballots: counted, not shown
-      } else if (method === "dot" || method === "majority_judgment") {
-        cell.textContent = leaderText(summary, method, strings, poll);
+      } else if (display.group_cell !== "bars") {
+        cell.textContent = leaderText(summary, display, strings, poll);
       } else {
         cell.appendChild(bar);
       }
@@ -238,7 +244,7 @@
     return box;
   }
 
-  function renderDivergence(results, strings) {
+  function renderDivergence(results, display, strings) {
     var d = results.divergence;
     if (!d || !d.groups || d.groups.length !== 2) { return null; }
     var percents = d.percents || [];
@@ -248,7 +254,7 @@
     });
     // For majority judgment and dots the gap is about one option: name it.
     var option = (results.answers || []).filter(function (a) { return a.key === d.item; })[0];
-    if (option && results.method !== "consensus" && results.method !== "yes_no") {
+    if (option && display.per_option) {
       detail = short(option.label || option.key, 60) + " — " + detail;
     }
     var box = el("p", "divergence", fill(strings.divergence, { detail: detail }));
@@ -265,21 +271,21 @@
     container.textContent = "";
     var summary = overallOf(results);
     if (!summary) { return false; }
-    var method = (results && results.method) || (poll && poll.method) || "consensus";
+    var display = displayOf((results && results.method) || (poll && poll.method), strings);
     var main = el("div", "results-main");
     main.appendChild(el("p", "results-base", baseLine(summary, strings)));
     if (!summary.ballots) {
       main.appendChild(el("p", "p-waiting", strings.no_results));
     }
-    main.appendChild(method === "majority_judgment" ? renderJudgment(summary, strings, poll) : renderBars(summary, method));
+    main.appendChild(display.chart === "grades" ? renderJudgment(summary, strings, poll) : renderBars(summary, display));
     main.appendChild(renderOutcome(summary, results, strings));
-    var divergence = open ? null : renderDivergence(results, strings);
+    var divergence = open ? null : renderDivergence(results, display, strings);
     if (divergence) { main.appendChild(divergence); }
     if (opts.groups === false || open) {
       container.appendChild(main);
       return true;
     }
-    var groups = renderGroups(results, method, strings, poll);
+    var groups = renderGroups(results, display, strings, poll);
     if (!groups.childNodes.length) {
       container.appendChild(main);
       return true;

@@ -140,7 +140,7 @@
   function buildSingleChoice(poll, previous) {
     var fieldset = document.createElement("fieldset");
     var legend = document.createElement("legend");
-    legend.textContent = poll.method === "consensus" ? S.your_position : S.your_answer;
+    legend.textContent = poll.legend || "";
     fieldset.appendChild(legend);
     var list = document.createElement("div");
     list.className = "choices";
@@ -155,7 +155,7 @@
   function buildJudgment(poll, previous) {
     var wrap = document.createElement("fieldset");
     var legend = document.createElement("legend");
-    legend.textContent = S.grade_each;
+    legend.textContent = poll.legend || "";
     wrap.appendChild(legend);
     (poll.options || []).forEach(function (option, index) {
       var fieldset = document.createElement("fieldset");
@@ -205,7 +205,7 @@
     dotState[poll.id] = counts;
     var fieldset = document.createElement("fieldset");
     var legend = document.createElement("legend");
-    legend.textContent = S.your_answer;
+    legend.textContent = poll.legend || "";
     fieldset.appendChild(legend);
     var left = document.createElement("p");
     left.className = "dots-left";
@@ -263,13 +263,10 @@
       return;
     }
     var previous = lastChoice[poll.id] || (pending()[poll.id] && pending()[poll.id].choice);
-    var built;
-    if (poll.method === "majority_judgment") { built = buildJudgment(poll, previous); }
-    else if (poll.method === "dot") { built = buildDots(poll, previous); }
-    else { built = buildSingleChoice(poll, previous); }
-    fields.appendChild(built);
+    var ballotForm = formOf(poll);
+    fields.appendChild(ballotForm.build(poll, previous));
     form.hidden = false;
-    if (poll.method === "dot") { updateDots(poll); }
+    if (ballotForm.shown) { ballotForm.shown(poll); }
     markChecked(form);
   }
 
@@ -353,23 +350,191 @@
 
   /* ---------- voting ---------- */
 
-  function readChoice(poll) {
+  function readSingleChoice(poll) {
+    var picked = $("ballot").querySelector("input[name=answer]:checked");
+    return picked ? { answer: picked.value } : { error: S.choose_first };
+  }
+
+  function readJudgment(poll) {
     var form = $("ballot");
-    if (poll.method === "consensus" || poll.method === "yes_no") {
-      var picked = form.querySelector("input[name=answer]:checked");
-      return picked ? { answer: picked.value } : { error: S.choose_first };
-    }
-    if (poll.method === "majority_judgment") {
-      var grades = {}, missing = 0;
-      (poll.options || []).forEach(function (option, index) {
-        var chosen = form.querySelector("input[name=grade-" + index + "]:checked");
-        if (chosen) { grades[option.key] = chosen.value; } else { missing += 1; }
-      });
-      return missing ? { error: R.fill(S.grade_all, { missing: missing }) } : { grades: grades };
-    }
+    var grades = {}, missing = 0;
+    (poll.options || []).forEach(function (option, index) {
+      var chosen = form.querySelector("input[name=grade-" + index + "]:checked");
+      if (chosen) { grades[option.key] = chosen.value; } else { missing += 1; }
+    });
+    return missing ? { error: R.fill(S.grade_all, { missing: missing }) } : { grades: grades };
+  }
+
+  function readDots(poll) {
     var dots = {}, counts = dotState[poll.id] || {}, total = 0;
     Object.keys(counts).forEach(function (k) { if (counts[k] > 0) { dots[k] = counts[k]; total += counts[k]; } });
     return total ? { dots: dots } : { error: S.dots_none };
+  }
+
+  /* ---------- ranking: order the options (drag, or the arrow buttons) ---------- */
+
+  var rankState = {};  // poll id -> option keys in the voter's order
+
+  function rankLabels(poll) {
+    var labels = {};
+    (poll.options || []).forEach(function (option) { labels[option.key] = option.label; });
+    return labels;
+  }
+
+  function announceRank(poll, key) {
+    var order = rankState[poll.id];
+    $("rank-live").textContent = R.fill(S.moved, {
+      label: rankLabels(poll)[key], n: order.indexOf(key) + 1, total: order.length
+    });
+  }
+
+  /* Put `key` at `index` and redraw; focus stays on the control that moved it. */
+  function moveRank(poll, key, index, focusId) {
+    var order = rankState[poll.id];
+    var from = order.indexOf(key);
+    if (from < 0 || index < 0 || index >= order.length || index === from) { return false; }
+    order.splice(from, 1);
+    order.splice(index, 0, key);
+    drawRanking(poll);
+    announceRank(poll, key);
+    if (focusId && $(focusId)) { $(focusId).focus(); }
+    return true;
+  }
+
+  function drawRanking(poll) {
+    var list = $("rank-list");
+    var labels = rankLabels(poll);
+    var order = rankState[poll.id];
+    var rows = {};
+    Array.prototype.forEach.call(list.children, function (row) { rows[row.getAttribute("data-key")] = row; });
+    order.forEach(function (key, index) {
+      var row = rows[key];
+      list.appendChild(row);  // moves the row: the list follows the order
+      row.querySelector(".rank-position").textContent = String(index + 1);
+      row.querySelector(".rank-position").setAttribute("aria-label", R.fill(S.position, { n: index + 1 }));
+      var up = row.querySelector(".rank-up"), down = row.querySelector(".rank-down");
+      // aria-disabled rather than disabled: a button that keeps focus at either end.
+      up.setAttribute("aria-disabled", index === 0 ? "true" : "false");
+      down.setAttribute("aria-disabled", index === order.length - 1 ? "true" : "false");
+      up.setAttribute("aria-label", R.fill(S.move_up, { label: labels[key] }));
+      down.setAttribute("aria-label", R.fill(S.move_down, { label: labels[key] }));
+    });
+  }
+
+  /* Dragging by the handle, with a pointer (finger or mouse): the row under the pointer
+     gives the new place. Keyboards use the buttons. */
+  function dragRow(poll, row, handle) {
+    handle.addEventListener("pointerdown", function (event) {
+      event.preventDefault();
+      var key = row.getAttribute("data-key");
+      row.classList.add("is-dragging");
+      if (handle.setPointerCapture) { handle.setPointerCapture(event.pointerId); }
+      function over(move) {
+        var target = document.elementFromPoint(move.clientX, move.clientY);
+        var targetRow = target && target.closest ? target.closest(".rank-row") : null;
+        if (targetRow && targetRow !== row) {
+          moveRank(poll, key, rankState[poll.id].indexOf(targetRow.getAttribute("data-key")));
+        }
+      }
+      function done() {
+        row.classList.remove("is-dragging");
+        handle.removeEventListener("pointermove", over);
+        handle.removeEventListener("pointerup", done);
+        handle.removeEventListener("pointercancel", done);
+      }
+      handle.addEventListener("pointermove", over);
+      handle.addEventListener("pointerup", done);
+      handle.addEventListener("pointercancel", done);
+    });
+  }
+
+  function buildRanking(poll, previous) {
+    var keys = (poll.options || []).map(function (option) { return option.key; });
+    var kept = previous && Array.isArray(previous.ranking) && previous.ranking.length === keys.length &&
+      previous.ranking.every(function (key) { return keys.indexOf(key) >= 0; });
+    rankState[poll.id] = kept ? previous.ranking.slice() : keys;
+    var fieldset = document.createElement("fieldset");
+    var legend = document.createElement("legend");
+    legend.textContent = poll.legend || "";
+    fieldset.appendChild(legend);
+    var hint = document.createElement("p");
+    hint.className = "rank-hint";
+    hint.id = "rank-hint";
+    hint.textContent = S.order_hint;
+    fieldset.appendChild(hint);
+    var list = document.createElement("ol");
+    list.className = "rank-list";
+    list.id = "rank-list";
+    list.setAttribute("aria-describedby", "rank-hint");
+    (poll.options || []).forEach(function (option, index) {
+      var row = document.createElement("li");
+      row.className = "rank-row";
+      row.setAttribute("data-key", option.key);
+      var handle = document.createElement("span");
+      handle.className = "rank-handle";
+      handle.setAttribute("aria-hidden", "true");
+      handle.textContent = "⠿";
+      var position = document.createElement("span");
+      position.className = "rank-position";
+      var label = document.createElement("span");
+      label.className = "rank-label";
+      label.textContent = option.label;
+      var up = document.createElement("button");
+      up.type = "button";
+      up.className = "rank-up";
+      up.id = "rank-up-" + index;
+      up.textContent = "↑";
+      var down = document.createElement("button");
+      down.type = "button";
+      down.className = "rank-down";
+      down.id = "rank-down-" + index;
+      down.textContent = "↓";
+      up.addEventListener("click", function () {
+        moveRank(poll, option.key, rankState[poll.id].indexOf(option.key) - 1, up.id);
+      });
+      down.addEventListener("click", function () {
+        moveRank(poll, option.key, rankState[poll.id].indexOf(option.key) + 1, down.id);
+      });
+      var controls = document.createElement("span");
+      controls.className = "rank-controls";
+      controls.appendChild(up);
+      controls.appendChild(down);
+      row.appendChild(handle);
+      row.appendChild(position);
+      row.appendChild(label);
+      row.appendChild(controls);
+      dragRow(poll, row, handle);
+      list.appendChild(row);
+    });
+    fieldset.appendChild(list);
+    var live = document.createElement("p");
+    live.className = "visually-hidden";
+    live.id = "rank-live";
+    live.setAttribute("aria-live", "polite");
+    fieldset.appendChild(live);
+    return fieldset;
+  }
+
+  function readRanking(poll) {
+    return { ranking: (rankState[poll.id] || []).slice() };
+  }
+
+  /* The ballot forms, by the `form` the server names for the poll's method
+     (deliberation.methods): build the fields, read the choice, and (optionally) refresh
+     once shown. A method with a new kind of ballot adds its form here. */
+  var FORMS = {
+    single: { build: buildSingleChoice, read: readSingleChoice },
+    grades: { build: buildJudgment, read: readJudgment },
+    dots: { build: buildDots, read: readDots, shown: updateDots },
+    order: { build: buildRanking, read: readRanking, shown: drawRanking }
+  };
+
+  function formOf(poll) {
+    return FORMS[poll.form] || FORMS.single;
+  }
+
+  function readChoice(poll) {
+    return formOf(poll).read(poll);
   }
 
   function forgetRound(pollId) {

@@ -38,6 +38,7 @@ def process_data(process: Process) -> dict[str, Any]:
     data["thresholds"] = {key: getattr(process, attr) for key, (attr, _d) in THRESHOLDS.items()}
     _put(data, "labels", {k: v for k, v in (process.consensus_labels or {}).items() if v})
     data["groups"] = list(process.groups or [])
+    _put(data, "priority_method", process.priority_method)
     grid = process.grid or {}
     if any((grid.get(axis) or {}).get("name") or (grid.get(axis) or {}).get("values")
            for axis in GRID_AXES):  # fmt: skip

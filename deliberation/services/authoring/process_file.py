@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ...database import write_transaction
 from ...extensions import db
+from ...methods import OPTIONS_METHOD, PRIORITY_METHODS
 from ...models import (
     DEFAULT_GROUPS,
     EXPERT_ROLES,
@@ -210,6 +211,11 @@ class _Reader:
             consensus_labels=self._labels(top),
             groups=self._groups(top),
             grid=self._grid(top),
+            priority_method=(
+                top.choice("priority_method", PRIORITY_METHODS, OPTIONS_METHOD)
+                if "priority_method" in top.map
+                else None
+            ),
         )
         self._thresholds(top, process)
         self._territories(top, process)

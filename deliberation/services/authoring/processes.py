@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ...extensions import db
+from ...methods import PRIORITY_METHODS
+from ...methods.consensus import CONSENSUS
 from ...models import LiveSession, Organizer, Process, Territory
 from ..people.membership import make_owner
 from . import versions
@@ -25,7 +27,7 @@ from .validation import (
 from .versions import record_version
 
 PROCESS_TEXTS = ("title", "subtitle", "introduction", "steering_committee")
-CONSENSUS_KEYS = ("full", "reservations", "mixed", "disagree", "block")
+CONSENSUS_KEYS = CONSENSUS.answer_keys
 GROUP_MAX = 80
 GROUPS_MAX = 20
 
@@ -73,6 +75,14 @@ def clean_process_values(values: dict[str, Any], process: Process | None) -> dic
         }
     if "groups" in values:
         clean["groups"] = _clean_groups(values["groups"])
+    if "priority_method" in values:
+        chosen = values["priority_method"]
+        # Nothing chosen: the registry's default (methods.OPTIONS_METHOD).
+        clean["priority_method"] = (
+            None
+            if chosen in (None, "")
+            else check_choice(chosen, PRIORITY_METHODS, _("Vote method for action paths"))
+        )
     return clean
 
 

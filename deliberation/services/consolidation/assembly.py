@@ -24,9 +24,10 @@ from typing import Any
 
 from flask_babel import lazy_gettext
 
+from ... import methods
 from ...extensions import db
 from ...models import AgendaItem, LiveSession, Poll, Process, Proposal, TextVersion
-from ...tally import OutcomeRule, summarize
+from ...tally import OutcomeRule
 from ..live import sessions
 from .consolidation import (
     ItemConsolidation,
@@ -44,7 +45,6 @@ ASSEMBLY_TYPES = (
     "action_path",
     "implementation_condition",
 )
-VERDICT_METHODS = ("consensus", "yes_no", "majority_judgment")
 AMENDED_STATUSES = ("accepted", "merged", "adopted")
 # The session title when none is given, in the process language (not the reader's).
 DEFAULT_TITLES = {"fr": "Assemblée générale", "en": "General assembly"}
@@ -211,7 +211,7 @@ def final_status(process: Process) -> dict[tuple[str, int], FinalStatus]:
             LiveSession.process_id == process.id,
             LiveSession.kind == "assembly",
             Poll.state == "published",
-            Poll.method.in_(VERDICT_METHODS),
+            Poll.method.in_(methods.VERDICT_METHODS),
             AgendaItem.item_type.in_(ASSEMBLY_TYPES),
         )
         .order_by(Poll.closed_at, Poll.id)
@@ -222,8 +222,10 @@ def final_status(process: Process) -> dict[tuple[str, int], FinalStatus]:
     rule = OutcomeRule.from_process(process)
     statuses: dict[tuple[str, int], FinalStatus] = {}
     for poll, item, session in rows:  # later polls overwrite earlier ones
-        labels = process.labels() if poll.method == "consensus" else None
-        summary = summarize(poll.method, counts.get(poll.id, {}), rule, poll.options or (), labels)
+        labels = methods.method(poll.method).document_labels(process)
+        summary = methods.summarize(
+            poll.method, counts.get(poll.id, {}), rule, poll.options or (), labels
+        )
         statuses[(item.item_type, item.item_id)] = FinalStatus(
             item_type=item.item_type,
             item_id=item.item_id,

@@ -9,7 +9,7 @@ For each item of the process that was on a workshop's agenda, and for each terri
   simply add up);
 * the overall figure adds up every territory's counters — every ballot weighs the same,
   whatever the size of its workshop — and then applies the same outcome rule (the process
-  thresholds) as a single poll would; ``tally.summarize`` does the arithmetic;
+  thresholds) as a single poll would; ``methods.summarize`` does the arithmetic;
 * territories disagree when, among those with ballots, their outcomes differ or their
   support (yes share for yes/no) is ``divergence_points`` or more apart.
 
@@ -27,7 +27,9 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
+from ... import methods
 from ...extensions import db
+from ...methods import order_of, summarize, summarize_bucket
 from ...models import (
     TREE_ITEM_TYPES,
     AgendaItem,
@@ -37,7 +39,7 @@ from ...models import (
     Process,
     Proposal,
 )
-from ...tally import METHODS, OutcomeRule, merge_grouped, summarize, summarize_bucket, total_counts
+from ...tally import OutcomeRule, merge_grouped, total_counts
 
 FINAL_POLL_STATES = ("closed", "published")
 # Item types consolidated: every agenda item of the process tree.
@@ -104,11 +106,13 @@ CountsByGroup = Mapping[str, Mapping[str, int]]
 
 
 def exact_share(method: str, counts_by_group: CountsByGroup, rule: OutcomeRule) -> Fraction | None:
-    """Support (consensus) or yes share (yes/no) as an exact fraction, None otherwise."""
-    if method not in ("consensus", "yes_no"):
+    """The method's share compared across territories (support for consensus, the yes share
+    for yes/no) as an exact fraction; None for a method without one."""
+    metric = methods.method(method).share_metric
+    if metric is None:
         return None
     _summary, metrics = summarize_bucket(method, total_counts(counts_by_group), rule)
-    return metrics.get("support", metrics.get("yes"))
+    return metrics.get(metric)
 
 
 def territory_divergence(
@@ -257,7 +261,7 @@ def _main_method(votes: Iterable[SessionVote]) -> str | None:
     used = Counter(v.method for v in votes if v.method)
     if not used:
         return None
-    return max(used, key=lambda m: (used[m], -METHODS.index(m) if m in METHODS else -99))
+    return max(used, key=lambda m: (used[m], -order_of(m)))
 
 
 def counts_for(poll_ids: Iterable[int]) -> dict[int, dict[str, dict[str, int]]]:
@@ -371,7 +375,7 @@ def _consolidate_item(
     all_votes = [v for votes in by_territory.values() for v in votes]
     method = _main_method(all_votes)
     options = next((v.options for v in all_votes if v.method == method and v.options), [])
-    labels = process.labels() if method == "consensus" else None
+    labels = methods.method(method).document_labels(process) if method else None
     territories: list[TerritoryResult] = []
     counts_by_territory: dict[str, dict[str, dict[str, int]]] = {}
     for territory_id in territory_order:

@@ -1,6 +1,6 @@
 """What the votes decided, item by item: the figures the documents and open data print.
 
-Every figure comes from :func:`deliberation.tally.summarize` over the incremental counters
+Every figure comes from :func:`deliberation.methods.summarize` over the incremental counters
 (``PollCount``); nothing here counts ballots.
 
 :func:`poll_results` lists every closed (or closed and published) poll, session by session,
@@ -27,16 +27,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from ... import methods
 from ...documents.labels import format_percent, words
 from ...extensions import db
 from ...models import AgendaItem, LiveSession, Poll, PollCount, Process
-from ...tally import OutcomeRule, summarize
+from ...tally import OutcomeRule
 from .assembly import ASSEMBLY_TYPES, SummaryFigures, final_status
 from .consolidation import consolidate
 
 FINAL_STATES = ("closed", "published")
-# Methods whose result is a verdict on the item (dot voting only ranks options).
-VERDICT_METHODS = ("consensus", "yes_no", "majority_judgment")
 
 
 @dataclass(frozen=True)
@@ -87,14 +86,7 @@ class ItemOutcome(SummaryFigures):
 
 def labels_for(process: Process, method: str) -> dict[str, str] | None:
     """Answer labels in the process's language (the consensus scale may be customised)."""
-    if method == "consensus":
-        return process.labels()
-    if method == "yes_no":
-        return {
-            "fr": {"yes": "Oui", "no": "Non", "abstain": "Abstention"},
-            "en": {"yes": "Yes", "no": "No", "abstain": "Abstain"},
-        }.get(process.language, {"yes": "Yes", "no": "No", "abstain": "Abstain"})
-    return None
+    return methods.method(method).document_labels(process)
 
 
 def counts_for_polls(poll_ids: list[int]) -> dict[int, dict[str, dict[str, int]]]:
@@ -128,7 +120,7 @@ def poll_results(process: Process, states: tuple[str, ...] = FINAL_STATES) -> li
     results = []
     for poll, item, live in rows:
         grouped = counts.get(poll.id, {})
-        summary = summarize(
+        summary = methods.summarize(
             poll.method, grouped, rule, poll.options or (), labels_for(process, poll.method)
         )
         results.append(
@@ -165,7 +157,7 @@ def item_outcomes(process: Process) -> dict[tuple[str, int], ItemOutcome]:
     for item in consolidate(process):
         if item.item.item_type not in ASSEMBLY_TYPES or item.overall is None:
             continue
-        if item.method not in VERDICT_METHODS:
+        if not methods.method(item.method).verdict:
             continue
         counted = [t for t in item.territories if t.counted_sessions]
         sessions = sum(len(t.counted_sessions) for t in counted)
@@ -181,6 +173,52 @@ def item_outcomes(process: Process) -> dict[tuple[str, int], ItemOutcome]:
     for key, status in final_status(process).items():
         outcomes[key] = ItemOutcome(key[0], key[1], "assembly", status.method, status.summary)
     return outcomes
+
+
+def item_priorities(process: Process) -> dict[tuple[str, int], ItemOutcome]:
+    """(item_type, item_id) → the workshops' consolidated order of an item voted by a method
+    that ranks options rather than deciding (dots, ranking): the order of priority the
+    Synthèse prints under a finding's action paths. Same figures as the consolidation."""
+    priorities: dict[tuple[str, int], ItemOutcome] = {}
+    for item in consolidate(process):
+        if item.overall is None or item.method is None or methods.method(item.method).verdict:
+            continue
+        if not item.overall.get("ballots") or not item.overall.get("ranking"):
+            continue
+        counted = [t for t in item.territories if t.counted_sessions]
+        sessions = sum(len(t.counted_sessions) for t in counted)
+        priorities[item.key] = ItemOutcome(
+            item.item.item_type,
+            item.item.item_id,
+            "workshop" if sessions == 1 else "workshops",
+            item.method,
+            item.overall,
+            workshops=sessions,
+            territories=len(counted),
+        )
+    return priorities
+
+
+def priority_line(priority: ItemOutcome, language: str, label_max: int = 80) -> str:
+    """E.g. "Ordre de priorité (Vote par gommettes, en ateliers (2), 24 votes) : 1. …; 2. …"."""
+    w = words(language)
+    method = methods.method(priority.method).document_text(language)
+    place = w["in_workshop"] if priority.where == "workshop" else w["workshops"]
+    labels = {a["key"]: a["label"] for a in priority.summary.get("answers") or []}
+
+    def short(text: str) -> str:
+        text = " ".join(str(text).split())
+        return text if len(text) <= label_max else text[: label_max - 1].rstrip() + "…"
+
+    order = "; ".join(
+        f"{entry['rank']}. {short(labels.get(entry['key'], entry['key']))}"
+        for entry in priority.summary.get("ranking") or []
+    )
+    n = priority.ballots
+    votes = (w["vote"] if n == 1 else w["votes"]).format(n=n)
+    colon = " :" if language == "fr" else ":"
+    head = f"{w['priorities']} ({method.title}, {place.format(n=priority.workshops)}, {votes})"
+    return f"{head}{colon} {order}"
 
 
 def outcome_line(outcome: ItemOutcome, language: str) -> str:

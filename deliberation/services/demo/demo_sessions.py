@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from ...extensions import db
+from ...methods import DEFAULT_METHOD
+from ...methods.consensus import CONSENSUS
 from ...models import Field, LiveSession, Participant, Process, Territory
 from ..live import ballots, sessions, voting
 
@@ -31,7 +33,7 @@ class Vote:
     item_type: str
     item_id: int
     ballots: Sequence[tuple[str, dict]] | None
-    method: str = "consensus"
+    method: str = DEFAULT_METHOD
     publish: bool = True
     # Options of a majority-judgment or dot vote ({"key", "label"}); None: the item's own.
     options: Sequence[dict] | None = None
@@ -97,10 +99,9 @@ def consensus_ballots(
 ) -> list[tuple[str, dict]]:
     """Ballots drawn per group: (group, how many, weights of full/reservations/mixed/
     disagree/block)."""
-    answers = ("full", "reservations", "mixed", "disagree", "block")
     ballots = []
     for group, count, weights in spec:
-        for answer in rng.choices(answers, weights=weights, k=count):
+        for answer in rng.choices(CONSENSUS.answer_keys, weights=weights, k=count):
             ballots.append((group, {"answer": answer}))
     return ballots
 

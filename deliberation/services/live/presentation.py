@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from ...extensions import db
 from ...live import rooms
+from ...methods import DEFAULT_METHOD, OPTIONS_METHOD
 from ...models import (
     ActionPath,
     AgendaItem,
@@ -90,7 +91,7 @@ def present_item(agenda_item: AgendaItem, numbers: dict[int, int] | None = None)
     text = agenda_item.text
     context = ""
     options: list[dict[str, str]] = []
-    method = "consensus"
+    method = DEFAULT_METHOD
     if numbers is None:
         numbers = finding_numbers(agenda_item.session.process_id) if authored is not None else {}
     text_html: str | None = None
@@ -114,7 +115,7 @@ def present_item(agenda_item: AgendaItem, numbers: dict[int, int] | None = None)
         text = "\n".join(f"- {path.text}" for path in authored.action_paths)
         context = _("Finding %(number)s: %(text)s", number=number, text=excerpt(authored.text))
         options = action_path_options(authored)
-        method = "dot"
+        method = agenda_item.session.process.priority_method or OPTIONS_METHOD
     elif isinstance(authored, Finding):
         title = _("Finding %(number)s", number=numbers.get(authored.id, 0))
         text = authored.text
@@ -210,10 +211,7 @@ def state_for(
         if role == "facilitator":
             state["agenda"] = agenda_summary(session)
             if poll is not None and not poll.secret:
-                state["record"] = (
-                    record.named_record(poll, voting.answer_labels(poll), voting.grade_labels())
-                    or None
-                )
+                state["record"] = record.named_record(poll, voting.answer_labels(poll)) or None
     return state
 
 

@@ -12,6 +12,7 @@ from flask_babel import gettext
 from sqlalchemy import select
 
 from ...extensions import db
+from ...methods import DEFAULT_METHOD
 from ...models import AgendaItem, LiveSession, Participant, Poll, Proposal, TextVersion
 from ..authoring import authoring, textdiff
 from ..authoring.text import excerpt, plain_text, render_markdown
@@ -249,7 +250,7 @@ def present(agenda_item: AgendaItem) -> dict[str, Any]:
         "context": _("Proposed from the floor by %(n)d participants", n=proposal.supporters)
         if proposal.supporters > 1
         else _("Proposed from the floor"),
-        "suggested_method": "consensus",
+        "suggested_method": DEFAULT_METHOD,
         "options": [],
         "amendment": {
             "proposal_id": proposal.id,

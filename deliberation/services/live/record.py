@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ... import methods
 from ...extensions import db
 from ...models import Ballot, Participant, Poll
 
@@ -24,28 +25,16 @@ def participant_numbers(session_id: int) -> dict[int, int]:
     return {participant_id: number for number, participant_id in enumerate(ids, start=1)}
 
 
-def choice_text(
-    poll: Poll, choice: dict[str, Any], answers: dict[str, str], grades: dict[str, str]
-) -> str:
-    """A choice in words: "Yes"; "Option A: Good; Option B: Poor"; "Option A × 2"."""
+def choice_text(poll: Poll, choice: dict[str, Any], labels: dict[str, str]) -> str:
+    """A choice in words, as its method says it: "Yes"; "Option A: Good; Option B: Poor";
+    "Option A × 2". ``labels`` names the answer or grade keys."""
     options = {option["key"]: option["label"] for option in poll.options or []}
-    if "answer" in choice:
-        return answers.get(choice["answer"], choice["answer"])
-    if "grades" in choice:
-        return "; ".join(
-            f"{options.get(key, key)}: {grades.get(grade, grade)}"
-            for key, grade in choice["grades"].items()
-        )
-    if "dots" in choice:
-        return "; ".join(f"{options.get(key, key)} × {n}" for key, n in choice["dots"].items())
-    return ""
+    return methods.method(poll.method).choice_words(choice, options, labels)
 
 
-def named_record(
-    poll: Poll, answers: dict[str, str], grades: dict[str, str]
-) -> list[dict[str, Any]]:
+def named_record(poll: Poll, labels: dict[str, str]) -> list[dict[str, Any]]:
     """One row per voter of a closed named poll, in the order they joined; ``[]`` for a
-    secret poll or a poll not closed yet. ``answers`` and ``grades`` name the keys."""
+    secret poll or a poll not closed yet. ``labels`` names the answer or grade keys."""
     if poll.secret or poll.state not in RECORDED_STATES:
         return []
     rows = db.session.execute(
@@ -61,7 +50,7 @@ def named_record(
             "name": row.display_name or "",
             "group": row.group or "",
             "choice": row.choice,
-            "choice_label": choice_text(poll, row.choice, answers, grades),
+            "choice_label": choice_text(poll, row.choice, labels),
         }
         for row in rows
     ]

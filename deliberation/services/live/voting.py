@@ -20,15 +20,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from ... import methods
 from ...database import write_transaction
 from ...extensions import db
 from ...models import (
-    POLL_METHODS,
     AgendaItem,
     Ballot,
     LiveSession,
@@ -39,13 +38,10 @@ from ...models import (
     PollVoter,
     utcnow,
 )
-from ...tally import OutcomeRule, summarize
+from ...tally import OutcomeRule
+from ...tally.rules import BALLOTS_KEY
 from . import amendments, secrecy
 
-BALLOTS_KEY = "#ballots"
-CONSENSUS_ANSWERS = ("full", "reservations", "mixed", "disagree", "block")
-YES_NO_ANSWERS = ("yes", "no", "abstain")
-GRADES = ("excellent", "very_good", "good", "fair", "poor", "reject")
 BALLOT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 OPTION_KEY = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 OPTION_LABEL_MAX = 300
@@ -159,43 +155,27 @@ def has_voted(poll: Poll, participant: Participant) -> bool:
 
 
 def answer_labels(poll: Poll) -> dict[str, str]:
-    if poll.method == "consensus":
-        return poll.session.process.labels()
-    if poll.method == "yes_no":
-        return {"yes": _("Yes"), "no": _("No"), "abstain": _("Abstain")}
-    return {}
-
-
-def grade_labels() -> dict[str, str]:
-    return {
-        "excellent": _("Excellent"),
-        "very_good": _("Very good"),
-        "good": _("Good"),
-        "fair": _("Fair"),
-        "poor": _("Poor"),
-        "reject": _("To reject"),
-    }
+    """The poll's answer (or grade) keys → labels, in the reader's locale."""
+    return methods.method(poll.method).answer_labels(poll.session.process)
 
 
 def describe_poll(poll: Poll) -> dict[str, Any]:
-    """The poll as clients see it (no counts: those travel separately)."""
+    """The poll as clients see it (no counts: those travel separately). ``form`` tells the
+    phone which ballot to build (the method's ``phone_form``); ``legend`` heads it."""
+    method = methods.method(poll.method)
     labels = answer_labels(poll)
-    order = CONSENSUS_ANSWERS if poll.method == "consensus" else YES_NO_ANSWERS
-    grades = grade_labels()
     return {
         "id": poll.id,
         "item_id": poll.agenda_item_id,
         "method": poll.method,
+        "form": method.phone_form,
+        "legend": str(method.legend),
         "state": poll.state,
         "round": poll.round,
         "secret": poll.secret,
         "show_live": poll.show_live,
-        "answers": [{"key": key, "label": labels[key]} for key in order] if labels else [],
-        "grades": (
-            [{"key": key, "label": grades[key]} for key in GRADES]
-            if poll.method == "majority_judgment"
-            else []
-        ),
+        "answers": [{"key": key, "label": labels[key]} for key in method.answer_keys],
+        "grades": [{"key": key, "label": labels[key]} for key in method.grade_keys],
         "options": list(poll.options or []),
         "dots": poll.dots,
         "opened_at": _iso(poll.opened_at),
@@ -225,11 +205,9 @@ def results_visible(poll: Poll, role: str) -> bool:
 def results(poll: Poll) -> dict[str, Any]:
     """The tally of the incremental counts (small groups merged by the tally code)."""
     labels = answer_labels(poll)
-    if poll.method == "majority_judgment":
-        labels = {**grade_labels()}
     for option in poll.options or []:
         labels[option["key"]] = option["label"]
-    return summarize(
+    return methods.summarize(
         poll.method,
         counts_by_group(poll),
         OutcomeRule.from_process(poll.session.process),
@@ -246,38 +224,13 @@ def _iso(moment: Any) -> str | None:
 
 
 def choice_counters(poll: Poll, choice: Any) -> tuple[dict[str, Any], dict[str, int]]:
-    """Check a choice against the poll; return it cleaned, and the counters it adds to."""
-    if not isinstance(choice, dict):
-        raise VoteError("invalid_choice")
+    """Check a choice against the poll's method; return it cleaned, and the counters it
+    adds to."""
     option_keys = [option["key"] for option in poll.options or []]
-    if poll.method in ("consensus", "yes_no"):
-        allowed = CONSENSUS_ANSWERS if poll.method == "consensus" else YES_NO_ANSWERS
-        answer = choice.get("answer")
-        if answer not in allowed:
-            raise VoteError("invalid_choice")
-        return {"answer": answer}, {answer: 1}
-    if poll.method == "majority_judgment":
-        grades = choice.get("grades")
-        # An option left ungraded counts as "reject" in the tally (see tally.majority_judgment).
-        if (
-            not isinstance(grades, dict)
-            or not grades
-            or not set(grades) <= set(option_keys)
-            or any(grade not in GRADES for grade in grades.values())
-        ):
-            raise VoteError("invalid_choice")
-        cleaned = {key: grades[key] for key in option_keys if key in grades}
-        return {"grades": cleaned}, {f"{key}:{grade}": 1 for key, grade in cleaned.items()}
-    dots = choice.get("dots")
-    if not isinstance(dots, dict) or not set(dots) <= set(option_keys):
-        raise VoteError("invalid_choice")
-    if any(type(n) is not int or n < 0 for n in dots.values()):
-        raise VoteError("invalid_choice")
-    total = sum(dots.values())
-    if not 1 <= total <= poll.dots:
-        raise VoteError("invalid_choice")
-    cleaned = {key: dots[key] for key in option_keys if dots.get(key)}
-    return {"dots": cleaned}, dict(cleaned)
+    try:
+        return methods.method(poll.method).clean_choice(choice, option_keys, poll.dots)
+    except methods.InvalidChoice as error:
+        raise VoteError("invalid_choice") from error
 
 
 def _lock_poll(poll_id: int) -> Poll | None:
@@ -317,13 +270,14 @@ def _check_transition(poll: Poll, action: str) -> str:
 
 
 def clean_options(method: str, options: Any, agenda_item: AgendaItem) -> list[dict[str, str]]:
-    if method not in ("majority_judgment", "dot"):
+    vote_method = methods.method(method)
+    if not vote_method.uses_options:
         return []
     if options is None:
         from .presentation import present_item  # presentation reads voting: import here
 
         options = present_item(agenda_item)["options"]
-        if not options and method == "majority_judgment":
+        if not options and vote_method.item_as_option:
             options = [{"key": "item", "label": present_item(agenda_item)["title"]}]
     if not isinstance(options, list) or len(options) > MAX_OPTIONS:
         raise VoteError("invalid_options")
@@ -339,7 +293,7 @@ def clean_options(method: str, options: Any, agenda_item: AgendaItem) -> list[di
         cleaned.append({"key": key, "label": label.strip()})
     if len({option["key"] for option in cleaned}) != len(cleaned):
         raise VoteError("invalid_options")
-    if len(cleaned) < (2 if method == "dot" else 1):
+    if len(cleaned) < vote_method.min_options:
         raise VoteError("invalid_options")
     return cleaned
 
@@ -363,12 +317,12 @@ def open_poll(
         raise VoteError("unknown_item")
     if type(secret) is not bool:
         raise VoteError("bad_request")
-    if method not in POLL_METHODS:
+    if not methods.known(method):
         raise VoteError("invalid_method")
     cleaned_options = clean_options(method, options, agenda_item)
     if dots is None:
         dots = 3
-    if method == "dot" and (type(dots) is not int or not 1 <= dots <= MAX_DOTS):
+    if methods.method(method).uses_dots and (type(dots) is not int or not 1 <= dots <= MAX_DOTS):
         raise VoteError("invalid_options")
     if countdown_seconds is not None and (
         type(countdown_seconds) is not int or not 0 < countdown_seconds <= MAX_COUNTDOWN

@@ -1,6 +1,6 @@
 """Open data: the results of a process as CSV and JSON — aggregates only.
 
-What is published is exactly what ``tally.summarize`` shows: counts per answer overall and
+What is published is exactly what ``methods.summarize`` shows: counts per answer overall and
 per displayable group (small groups are merged or hidden there, to keep the ballot secret).
 No ballot, no participant, no token, no timestamp of a single vote ever leaves this module,
 with one exception: the organisers' own export (``with_record=True``, never the public
@@ -22,11 +22,12 @@ from typing import Any
 
 from flask_babel import force_locale
 
+from ... import methods
 from ...extensions import db
 from ...models import Poll, Process
 from ..authoring.authoring import finding_numbers
-from ..consolidation.outcomes import PollResult, item_outcomes, labels_for, poll_results
-from ..live import record, voting
+from ..consolidation.outcomes import PollResult, item_outcomes, poll_results
+from ..live import record
 from . import comments, followup
 
 CSV_COLUMNS = (
@@ -78,7 +79,7 @@ def _answers(result: PollResult, answers: list[dict[str, Any]]) -> list[dict[str
     """Answer rows; majority judgment is flattened to one row per option and grade."""
     rows = []
     for answer in answers or []:
-        if result.method == "majority_judgment" and answer.get("grades") is not None:
+        if answer.get("grades") is not None:
             for grade in answer["grades"]:
                 rows.append(
                     {
@@ -142,9 +143,10 @@ def named_record(process: Process, result: PollResult) -> list[dict[str, Any]]:
     if result.secret:
         return []
     poll = db.session.get(Poll, result.poll_id)
+    method = methods.method(result.method)
     with force_locale(process.language or "fr"):
-        grades = voting.grade_labels()
-    return record.named_record(poll, labels_for(process, result.method) or {}, grades)
+        labels = method.document_labels(process) or method.answer_labels(process)
+    return record.named_record(poll, labels)
 
 
 def aggregates(process: Process, with_record: bool = False) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: a26ed3725b90
+Revision ID: 5fcd4221d93d
 Revises: 
-Create Date: 2026-12-01 18:43:55.189256
+Create Date: 2026-12-01 19:52:05.854650
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'a26ed3725b90'
+revision = '5fcd4221d93d'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -43,6 +43,7 @@ def upgrade():
     sa.Column('threshold_block', sa.Integer(), nullable=False),
     sa.Column('divergence_points', sa.Integer(), nullable=False),
     sa.Column('consensus_labels', sa.JSON(), nullable=False),
+    sa.Column('priority_method', sa.String(length=30), nullable=True),
     sa.Column('groups', sa.JSON(), nullable=False),
     sa.Column('grid', sa.JSON(), nullable=False),
     sa.Column('synthesis_published', sa.Boolean(), nullable=False),
@@ -308,7 +309,7 @@ def upgrade():
     sa.Column('round', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.CheckConstraint("method IN ('consensus', 'yes_no', 'majority_judgment', 'dot')", name='poll_method_known'),
+    sa.CheckConstraint("method IN ('consensus', 'yes_no', 'majority_judgment', 'dot', 'ranking')", name='poll_method_known'),
     sa.CheckConstraint("state IN ('draft', 'open', 'closed', 'published')", name='poll_state_known'),
     sa.ForeignKeyConstraint(['agenda_item_id'], ['agenda_item.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['session_id'], ['live_session.id'], ondelete='CASCADE'),
