@@ -35,6 +35,15 @@ REVIEWED_PUBLIC = {
     "published.synthesis",
     "published.results_csv",
     "published.results_json",
+    "published_followup.page",
+    "published_followup.feed",
+    "published_followup.as_csv",
+    "published_followup.as_json",
+    "published_comments.recommendation",
+    "published_comments.post_comment",
+    "published_comments.report",
+    "published_comments.comments_json",
+    "published_comments.comments_csv",
     "participate.enter_code",
     "participate.join",
     "participate.join_post",
@@ -82,13 +91,13 @@ def url_values(endpoint: str, arguments: set[str], world: World) -> dict[str, An
     values: dict[str, Any] = {}
     for name in arguments:
         if name == "item_id":
-            values[name] = (
-                ids["recommendation_id"] if endpoint == "consolidate.trace" else ids["finding_id"]
-            )
+            on_recommendation = endpoint == "consolidate.trace" or endpoint.startswith("followup.")
+            values[name] = ids["recommendation_id"] if on_recommendation else ids["finding_id"]
         elif name == "document_kind":
             values[name] = "synthesis"
         elif name == "item_type":
-            values[name] = "recommendation" if endpoint == "consolidate.trace" else "finding"
+            on_recommendation = endpoint == "consolidate.trace" or endpoint.startswith("followup.")
+            values[name] = "recommendation" if on_recommendation else "finding"
         elif name == "number":
             values[name] = 1
         elif name == "action":
@@ -97,6 +106,8 @@ def url_values(endpoint: str, arguments: set[str], world: World) -> dict[str, An
             values[name] = world.job_id
         elif name == "name":
             values[name] = world.file_name
+        elif name in ("link_id", "comment_id"):
+            values[name] = 1  # a link or comment that does not exist: a message, not a 404
         elif name == "token":
             values[name] = "not-a-real-invitation-token-at-all"
         else:

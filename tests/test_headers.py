@@ -63,6 +63,9 @@ def world(app):
             "filename": "css/app.css",
             "invitation_id": 1,
             "membership_id": 1,
+            "link_id": 1,
+            "comment_id": 1,
+            "recommendation_id": 1,
             "token": "not-a-real-invitation",
         }
         db.session.get(Process, process.id).synthesis_published = True

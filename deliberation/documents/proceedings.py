@@ -4,7 +4,8 @@ Order: title page, table of contents, the process and its method, per field (que
 hypotheses, expert inputs and their stances, the findings as synthesised), the sessions
 (participants per group, each closed poll with its results table and chart), amendments
 with their versions, proposals and comments from the floor, final outcomes, participation,
-and an appendix on the vote methods with this process's thresholds.
+the follow-up of the recommendations (once something was recorded), and an appendix on
+the vote methods with this process's thresholds.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from ..tally import OutcomeRule
 from . import charts
 from .appendix import write_appendix
 from .docxkit import DocWriter, excerpt
+from .followup_section import write_followup
 from .labels import code_label, format_percent, group_label, words
 from .synthesis import markdown_with_definitions, set_properties, title_page, write_finding
 from .tree import load_process_tree
@@ -89,6 +91,7 @@ def build_proceedings(process: Process, progress: Progress | None = None) -> Doc
     write_proposals(writer, sessions, items, w)
     write_final_outcomes(writer, outcomes, items, w, lang)
     write_participation(writer, sessions, participants, by_session, w, lang)
+    write_followup(writer, process)
     write_appendix(writer, OutcomeRule.from_process(process), lang)
     writer.page_numbers()
     writer.finish_table_of_contents()

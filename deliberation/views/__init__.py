@@ -35,9 +35,11 @@ def register(app: Flask) -> None:
     from . import (
         admission,
         auth,
+        comments,
         consolidate,
         exports,
         facilitate,
+        followup,
         guard,
         health,
         invitations,
@@ -59,6 +61,10 @@ def register(app: Flask) -> None:
     app.register_blueprint(admission.bp)
     app.register_blueprint(participate.bp)
     app.register_blueprint(published.bp)
+    app.register_blueprint(followup.bp)
+    app.register_blueprint(followup.public_bp)
+    app.register_blueprint(comments.bp)
+    app.register_blueprint(comments.public_bp)
     app.register_blueprint(consolidate.bp)
     app.register_blueprint(members.bp)
     app.register_blueprint(invitations.bp)

@@ -36,6 +36,15 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "published.synthesis",  # 404 until the organisers publish
         "published.results_csv",  # the same
         "published.results_json",  # the same
+        "published_followup.page",  # the follow-up (« Suivi »): 404 until published
+        "published_followup.feed",  # the same, as Atom
+        "published_followup.as_csv",  # the same, as open data
+        "published_followup.as_json",
+        "published_comments.recommendation",  # a recommendation and its comments: the same
+        "published_comments.post_comment",  # throttled per address; moderated by default
+        "published_comments.report",  # throttled per address; a count, nothing else
+        "published_comments.comments_json",  # the comments readers see: the same
+        "published_comments.comments_csv",
         "participate.enter_code",  # the phone pages: the join code is the key
         "participate.join",
         "participate.join_post",

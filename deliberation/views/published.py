@@ -19,7 +19,7 @@ from ..services.consolidation.outcomes import (
     outcome_line,
     priority_line,
 )
-from ..services.publishing import opendata
+from ..services.publishing import comments, opendata
 from .common import data_response, process_or_404
 
 bp = Blueprint("published", __name__, url_prefix="/p")
@@ -45,6 +45,7 @@ def synthesis(slug: str):
         process=process,
         numbers=finding_numbers(process),
         outcomes=lines,
+        comment_counts=comments.published_counts(process),
         w=words(process.language),
         markdown=render_markdown,
         markdown_inline=render_inline,

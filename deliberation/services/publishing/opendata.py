@@ -5,6 +5,10 @@ per displayable group (small groups are merged or hidden there, to keep the ball
 No ballot, no participant, no token, no timestamp of a single vote ever leaves this module,
 with one exception: the organisers' own export (``with_record=True``, never the public
 one) carries the record of each NAMED poll, who voted what (``services.live.record``).
+The follow-up of the recommendations (``services.publishing.followup``) is published here
+too: in the JSON under ``followup``, and as its own CSV, one row per status change; so are
+the readers' comments that readers can see (``services.publishing.comments``), under
+``comments`` and as their own CSV.
 Also home of the publish/unpublish rule of the public synthesis page.
 """
 
@@ -24,6 +28,7 @@ from ...models import Poll, Process
 from ..authoring.numbering import finding_numbers
 from ..consolidation.outcomes import PollResult, item_outcomes, poll_results
 from ..live import record
+from . import comments, followup
 
 CSV_COLUMNS = (
     "poll_id",
@@ -172,6 +177,8 @@ def aggregates(process: Process, with_record: bool = False) -> dict[str, Any]:
         },
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "polls": polls,
+        "followup": followup.open_data(process),
+        "comments": comments.open_data(process),
         "items": [
             {
                 "item_type": key[0],
@@ -255,3 +262,107 @@ def named_votes_csv(process: Process) -> str:
             }
             writer.writerow({key: _safe_cell(value) for key, value in values.items()})
     return out.getvalue()
+
+
+FOLLOWUP_COLUMNS = (
+    "field",
+    "finding_number",
+    "item_type",
+    "item_id",
+    "item",
+    "addressed_to",
+    "current_status",
+    "current_progress",
+    "links",
+    "status",
+    "date",
+    "progress",
+    "note",
+    "recorded_at",
+)
+
+
+def followup_rows(process: Process) -> list[dict[str, Any]]:
+    """One row per status change of each followed item, oldest first; an item with no
+    change yet has one row with empty status columns (so every item is listed)."""
+    rows = []
+    for record_ in followup.open_data(process):
+        base = {
+            "field": record_["field"],
+            "finding_number": record_["finding_number"],
+            "item_type": record_["item_type"],
+            "item_id": record_["item_id"],
+            "item": record_["item"],
+            "addressed_to": record_["addressed_to"],
+            "current_status": record_["status"] or "",
+            "current_progress": record_["progress"],
+            "links": " ".join(link["url"] for link in record_["links"]),
+        }
+        for change in record_["history"] or [{}]:
+            rows.append(
+                {
+                    **base,
+                    "status": change.get("status", ""),
+                    "date": change.get("date", ""),
+                    "progress": change.get("progress", ""),
+                    "note": change.get("note", ""),
+                    "recorded_at": change.get("recorded_at", ""),
+                }
+            )
+    return rows
+
+
+def followup_csv(process: Process) -> str:
+    """The follow-up as CSV; no cell can run a formula."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=FOLLOWUP_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in followup_rows(process):
+        writer.writerow({key: _safe_cell(value) for key, value in row.items()})
+    return out.getvalue()
+
+
+def followup_json(process: Process) -> str:
+    data = {
+        "process": {"slug": process.slug, "title": process.title, "language": process.language},
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "followup": followup.open_data(process),
+    }
+    return json.dumps(data, ensure_ascii=False, indent=1)
+
+
+COMMENT_COLUMNS = (
+    "id",
+    "recommendation_id",
+    "recommendation",
+    "state",
+    "author",
+    "body",
+    "hidden_reason",
+    "created_at",
+)
+
+
+def comments_csv(process: Process) -> str:
+    """The comments readers can see: published ones with their text, hidden ones with the
+    reason only; never a pending one. No cell can run a formula."""
+    labels = _item_label(process, finding_numbers(process))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COMMENT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for comment in comments.open_data(process):
+        row = {
+            **comment,
+            "recommendation": labels.get(("recommendation", comment["recommendation_id"]), ""),
+        }
+        writer.writerow({key: _safe_cell(value) for key, value in row.items()})
+    return out.getvalue()
+
+
+def comments_json(process: Process) -> str:
+    data = {
+        "process": {"slug": process.slug, "title": process.title, "language": process.language},
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "comments": comments.open_data(process),
+    }
+    return json.dumps(data, ensure_ascii=False, indent=1)

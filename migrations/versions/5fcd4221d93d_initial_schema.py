@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 96470466dd6c
+Revision ID: 5fcd4221d93d
 Revises: 
-Create Date: 2026-12-01 16:11:58.588869
+Create Date: 2026-12-01 19:52:05.854650
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '96470466dd6c'
+revision = '5fcd4221d93d'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -83,6 +83,15 @@ def upgrade():
     with op.batch_alter_table('membership_event', schema=None) as batch_op:
         batch_op.create_index('membership_event_by_process', ['process_id', 'at'], unique=False)
 
+    op.create_table('publishing_settings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('comments_mode', sa.String(length=20), nullable=False),
+    sa.CheckConstraint("comments_mode IN ('closed', 'moderated', 'immediate')", name='publishing_settings_comments_mode'),
+    sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('process_id')
+    )
     op.create_table('territory',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('process_id', sa.Integer(), nullable=False),
@@ -384,6 +393,22 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('poll_id', 'client_id', name='ballot_id_once')
     )
+    op.create_table('follow_up',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('recommendation_id', sa.Integer(), nullable=True),
+    sa.Column('action_path_id', sa.Integer(), nullable=True),
+    sa.Column('addressed_to', sa.String(length=300), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint('(recommendation_id IS NULL) != (action_path_id IS NULL)', name='follow_up_one_item'),
+    sa.ForeignKeyConstraint(['action_path_id'], ['action_path.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['recommendation_id'], ['recommendation.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('action_path_id'),
+    sa.UniqueConstraint('recommendation_id')
+    )
     op.create_table('poll_audit',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('poll_id', sa.Integer(), nullable=False),
@@ -413,6 +438,28 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('poll_id', 'participant_id', name='one_roll_entry')
     )
+    op.create_table('public_comment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('recommendation_id', sa.Integer(), nullable=False),
+    sa.Column('author_name', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('hidden_reason', sa.Text(), nullable=False),
+    sa.Column('reports', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('moderated_at', sa.DateTime(), nullable=True),
+    sa.Column('moderated_by', sa.String(length=300), nullable=False),
+    sa.CheckConstraint("state IN ('pending', 'published', 'hidden')", name='public_comment_state'),
+    sa.CheckConstraint('length(body) > 0', name='public_comment_body_not_empty'),
+    sa.CheckConstraint('reports >= 0', name='public_comment_reports'),
+    sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['recommendation_id'], ['recommendation.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('public_comment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_public_comment_recommendation_id'), ['recommendation_id'], unique=False)
+
     op.create_table('text_version',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('item_type', sa.String(length=40), nullable=False),
@@ -433,18 +480,49 @@ def upgrade():
     with op.batch_alter_table('text_version', schema=None) as batch_op:
         batch_op.create_index('ix_text_version_item', ['item_type', 'item_id'], unique=False)
 
+    op.create_table('follow_up_entry',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('follow_up_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('progress', sa.Integer(), nullable=False),
+    sa.Column('happened_on', sa.Date(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(), nullable=False),
+    sa.Column('recorded_by', sa.String(length=300), nullable=False),
+    sa.CheckConstraint("status IN ('not_started', 'in_progress', 'done', 'abandoned', 'rejected')", name='follow_up_entry_status'),
+    sa.CheckConstraint('length(note) > 0', name='follow_up_entry_note_not_empty'),
+    sa.CheckConstraint('progress >= 0 AND progress <= 100', name='follow_up_entry_progress'),
+    sa.ForeignKeyConstraint(['follow_up_id'], ['follow_up.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_table('follow_up_link',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('follow_up_id', sa.Integer(), nullable=False),
+    sa.Column('label', sa.String(length=300), nullable=False),
+    sa.Column('url', sa.String(length=2000), nullable=False),
+    sa.Column('added_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['follow_up_id'], ['follow_up.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('follow_up_link')
+    op.drop_table('follow_up_entry')
     with op.batch_alter_table('text_version', schema=None) as batch_op:
         batch_op.drop_index('ix_text_version_item')
 
     op.drop_table('text_version')
+    with op.batch_alter_table('public_comment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_public_comment_recommendation_id'))
+
+    op.drop_table('public_comment')
     op.drop_table('poll_voter')
     op.drop_table('poll_count')
     op.drop_table('poll_audit')
+    op.drop_table('follow_up')
     op.drop_table('ballot_receipt')
     op.drop_table('ballot')
     op.drop_table('ticket')
@@ -468,6 +546,7 @@ def downgrade():
     op.drop_table('invitation')
     op.drop_table('expert_input')
     op.drop_table('territory')
+    op.drop_table('publishing_settings')
     with op.batch_alter_table('membership_event', schema=None) as batch_op:
         batch_op.drop_index('membership_event_by_process')
 
