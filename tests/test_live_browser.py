@@ -240,7 +240,7 @@ def test_a_phone_refused_because_the_server_is_busy_dials_again(live_server, bro
     # The refusal as the server sends it (handlers.on_connect), to the page's own handler.
     phone.evaluate(
         """() => {
-          const socket = window.liveSocket;
+          const socket = window.LiveShared.socket();
           socket.disconnect();
           const refusal = new Error("server_busy");
           refusal.data = {ok: false, error: "server_busy", message: "The server is busy."};
@@ -250,7 +250,32 @@ def test_a_phone_refused_because_the_server_is_busy_dials_again(live_server, bro
     assert phone.get_attribute("#connection", "data-state") == "connecting"
     assert phone.inner_text("#connection") == "The server is busy."
     phone.wait_for_selector("#connection[data-state=online]", timeout=10_000)
-    assert phone.evaluate("window.liveSocket.connected") is True
+    assert phone.evaluate("window.LiveShared.socket().connected") is True
     assert errors == []
+    context.close()
+    console_context.close()
+
+
+@pytest.mark.timeout(120)
+def test_a_phone_whose_cookie_was_lost_comes_back_as_the_same_participant(live_server, browser):
+    """phone.js keeps the token (live-shared.js); the join page sends it back, as it was
+    stored, so the server finds the same participant instead of counting a second one."""
+    base = live_server.url
+    console_context = browser.new_context()
+    console = console_context.new_page()
+    log_in(console, live_server)
+    code = create_workshop_on_field_one(console, base)
+    context, phone = join(browser, base, code, "Ana", "service_user")
+    kept = phone.evaluate(f"window.LiveShared.loadToken({code!r})")
+    assert kept and kept == phone.evaluate(
+        "JSON.parse(document.getElementById('live-config').textContent).token"
+    )
+    context.clear_cookies()
+    phone.goto(f"{base}/j/{code}")
+    assert phone.input_value("#join-token") == kept  # the token itself, not its JSON
+    phone.click("#join-form button[type=submit]")
+    phone.wait_for_selector("#connection[data-state=online]")
+    console.reload()
+    assert console.inner_text("#c-joined") == "1"  # the same place, not a second one
     context.close()
     console_context.close()

@@ -86,11 +86,11 @@ class Watch:
 def transport(page) -> str:
     """The Socket.IO transport in use once upgraded (the page exposes its socket)."""
     page.wait_for_function(
-        "() => window.liveSocket && window.liveSocket.io.engine"
-        " && window.liveSocket.io.engine.transport.name === 'websocket'",
+        "() => window.LiveShared.socket() && window.LiveShared.socket().io.engine"
+        " && window.LiveShared.socket().io.engine.transport.name === 'websocket'",
         timeout=15_000,
     )
-    return page.evaluate("window.liveSocket.io.engine.transport.name")
+    return page.evaluate("window.LiveShared.socket().io.engine.transport.name")
 
 
 def test_every_page_works_under_the_content_security_policy(live_server, browser):

@@ -325,7 +325,7 @@
   applyState(config.state);
   if (typeof window.io !== "function") { return; }
   socket = window.io({ auth: { role: "facilitator", session_id: config.sessionId } });
-  window.liveSocket = socket; // shared with moderation.js (proposals from the floor)
+  window.LiveShared.shareSocket(socket); // moderation.js (proposals from the floor) uses it
   socket.on("connect", function () { setConnection(true); });
   socket.on("disconnect", function () { setConnection(false); });
   socket.on("connect_error", function (err) {

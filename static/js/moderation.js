@@ -198,12 +198,5 @@
   }
 
   render([]);
-  if (window.liveSocket) {
-    attach(window.liveSocket);
-  } else {
-    window.setTimeout(function () {
-      var sock = window.liveSocket || ownSocket();
-      if (sock) { attach(sock); }
-    }, 0);
-  }
+  window.LiveShared.withSocket(attach, ownSocket);
 })();

@@ -6,7 +6,6 @@
   var R = window.LiveResults;
   var config = JSON.parse(document.getElementById("live-config").textContent);
   var S = config.strings;
-  var TOKEN_KEY = "assises:token:" + config.code;
   var PENDING_KEY = "pending:" + config.sessionId;
   // The refusals after which a ballot is kept and sent again (the server's catalogue).
   var RETRY_CODES = config.retryCodes || [];
@@ -50,10 +49,10 @@
   }
 
   function token() {
-    return config.token || load(TOKEN_KEY, null);
+    return config.token || window.LiveShared.loadToken(config.code);
   }
 
-  if (config.token) { save(TOKEN_KEY, config.token); }
+  if (config.token) { window.LiveShared.saveToken(config.code, config.token); }
 
   function uuid() {
     var bytes = new Uint8Array(16);
@@ -645,7 +644,7 @@
   }
 
   function rejoin() {
-    forget(TOKEN_KEY);
+    window.LiveShared.forgetToken(config.code);
     forget(PENDING_KEY);
     setConnection("offline", S.rejoin);
     setVoteStatus("bad", S.rejoin);
@@ -674,7 +673,7 @@
     return;
   }
   socket = window.io({ auth: { role: "phone", token: token() } });
-  window.liveSocket = socket; // shared with propose.js (proposals from the floor)
+  window.LiveShared.shareSocket(socket); // propose.js (proposals from the floor) uses it
   setConnection("connecting");
   socket.on("connect", function () {
     setConnection("online");

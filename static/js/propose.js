@@ -270,21 +270,12 @@
 
   function ownSocket() {
     if (typeof window.io !== "function") { return null; }
-    var token = liveConfig.token;
-    try { token = token || JSON.parse(window.localStorage.getItem("assises:token:" + liveConfig.code)); } catch (e) { /* none */ }
+    var token = liveConfig.token || window.LiveShared.loadToken(liveConfig.code);
     return window.io({ auth: { role: "phone", token: token } });
   }
 
   applyState(liveConfig.state);
   renderCount();
   renderMine();
-  if (window.liveSocket) {
-    attach(window.liveSocket);
-  } else {
-    // phone.js may create its socket after this script ran; give it a moment.
-    window.setTimeout(function () {
-      var sock = window.liveSocket || ownSocket();
-      if (sock) { attach(sock); }
-    }, 0);
-  }
+  window.LiveShared.withSocket(attach, ownSocket);
 })();
