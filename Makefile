@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test install install-test lint format translations demo clean schema messages
+.PHONY: run test test-fast install install-test lint format translations demo clean schema messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ format: install-test
 
 test: lint
 	$(BIN)/python -m pytest
+
+# The unit tier only (no database, socket, process nor browser): seconds, while working.
+test-fast: install-test
+	$(BIN)/python -m pytest -m unit -q
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite* .pytest_cache

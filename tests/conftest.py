@@ -241,3 +241,73 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+# -- test tiers ---------------------------------------------------------------------------
+# unit: no database, no server, no socket, no browser (`make test-fast`); integration: a
+# database (SQLite file or PostgreSQL), Socket.IO, Redis or a server in a subprocess;
+# browser: headless Chromium. Assigned here, from the fixtures a test uses (directly or
+# through other fixtures) and, for the files whose tests build their apps or servers
+# themselves, from the file.
+BROWSER_FIXTURES = frozenset({"browser"})
+INTEGRATION_FIXTURES = frozenset(
+    {"app", "any_db_app", "client", "runner", "pg_database_url", "demo_database", "live_server"}
+)
+
+
+# A test file that builds apps, servers or clients itself is integration throughout.
+INTEGRATION_NAMES = (
+    "make_app",
+    "create_app",
+    "LiveServer",
+    "socketio",
+    "subprocess",
+    "postgres_available",
+    "redis_available",
+    "from bench",  # the benchmarks start their own servers
+)
+# A test file that drives Chromium through its own fixtures is browser throughout.
+BROWSER_NAMES = ("sync_playwright",)
+_sources: dict[Path, str] = {}
+
+
+def _file_mentions(path: Path, names: tuple[str, ...]) -> bool:
+    if path not in _sources:
+        _sources[path] = path.read_text(encoding="utf-8")
+    return any(name in _sources[path] for name in names)
+
+
+def tier_of(item: pytest.Item) -> str:
+    fixtures = set(getattr(item, "fixturenames", ()))
+    path = Path(item.path)
+    if fixtures & BROWSER_FIXTURES or _file_mentions(path, BROWSER_NAMES):
+        return "browser"
+    if fixtures & INTEGRATION_FIXTURES or _file_mentions(path, INTEGRATION_NAMES):
+        return "integration"
+    return "unit"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(getattr(pytest.mark, tier_of(item)))
+
+
+class UnitTestLeftItsTier(AssertionError):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_stay_unit(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """A unit test that opens a network connection or starts a process fails: it belongs to
+    the integration tier (add its fixture or file above)."""
+    if request.node.get_closest_marker("unit") is None:
+        yield
+        return
+
+    def refuse(*_args, **_kwargs):
+        raise UnitTestLeftItsTier(f"{request.node.nodeid} is a unit test: no socket, no process")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+    yield
