@@ -3,6 +3,7 @@ headless Chromium for the page tests."""
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import socket
@@ -255,34 +256,47 @@ INTEGRATION_FIXTURES = frozenset(
 )
 
 
-# A test file that builds apps, servers or clients itself is integration throughout.
-INTEGRATION_NAMES = (
-    "make_app",
-    "create_app",
-    "LiveServer",
-    "socketio",
-    "subprocess",
-    "postgres_available",
-    "redis_available",
-    "from bench",  # the benchmarks start their own servers
+# A test file that imports what builds apps, servers or clients is integration throughout;
+# one that imports Playwright itself is browser throughout.
+INTEGRATION_IMPORTS = frozenset(
+    {
+        "make_app",
+        "create_app",
+        "LiveServer",
+        "socketio",
+        "subprocess",
+        "postgres_available",
+        "redis_available",
+        "bench",  # the benchmarks start their own servers
+    }
 )
-# A test file that drives Chromium through its own fixtures is browser throughout.
-BROWSER_NAMES = ("sync_playwright",)
-_sources: dict[Path, str] = {}
+BROWSER_IMPORTS = frozenset({"sync_playwright", "playwright"})
+_imports: dict[Path, set[str]] = {}
 
 
-def _file_mentions(path: Path, names: tuple[str, ...]) -> bool:
-    if path not in _sources:
-        _sources[path] = path.read_text(encoding="utf-8")
-    return any(name in _sources[path] for name in names)
+def _imported(path: Path) -> set[str]:
+    """Every name and module a test file imports (``from a.b import c`` gives a, a.b, c)."""
+    if path not in _imports:
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                parts = (node.module or "").split(".")
+                names |= {".".join(parts[: i + 1]) for i in range(len(parts))}
+                names |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    parts = alias.name.split(".")
+                    names |= {".".join(parts[: i + 1]) for i in range(len(parts))}
+        _imports[path] = names
+    return _imports[path]
 
 
 def tier_of(item: pytest.Item) -> str:
     fixtures = set(getattr(item, "fixturenames", ()))
     path = Path(item.path)
-    if fixtures & BROWSER_FIXTURES or _file_mentions(path, BROWSER_NAMES):
+    if fixtures & BROWSER_FIXTURES or _imported(path) & BROWSER_IMPORTS:
         return "browser"
-    if fixtures & INTEGRATION_FIXTURES or _file_mentions(path, INTEGRATION_NAMES):
+    if fixtures & INTEGRATION_FIXTURES or _imported(path) & INTEGRATION_IMPORTS:
         return "integration"
     return "unit"
 
