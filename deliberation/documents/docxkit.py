@@ -15,7 +15,6 @@ import re
 from collections.abc import Callable
 from xml.sax.saxutils import escape as xml_escape
 
-import lxml.html
 import markdown
 from docx.document import Document as DocumentObject
 from docx.enum.style import WD_STYLE_TYPE
@@ -32,13 +31,9 @@ from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table
 from lxml.etree import SubElement
 
-from ..services.authoring.text import MARKDOWN_EXTENSIONS, NOTE_MARKER, sanitize_html
+from ..services.authoring.text import MARKDOWN_EXTENSIONS, NOTE_MARKER
+from .docx_markdown import MarkdownWriting, clean_text
 from .footnotes import Footnotes, insert_setting
-
-# Everything XML 1.0 forbids: C0 controls but tab/newline/CR, lone surrogates, U+FFFE/U+FFFF.
-_XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-# Text without any of these characters cannot hold Markdown: it becomes one run directly.
-_MARKDOWN_HINT = re.compile(r"[*_`#<>&|!\[\]\\\n]|^\s*(?:[-+]|\d+[.)])\s")
 
 # Styles the documents add to python-docx's default template (name, type, base, setup).
 CUSTOM_PARAGRAPH_STYLES = {
@@ -73,14 +68,6 @@ BUILT_IN_IDS = {
 }
 
 
-def clean_text(value: object) -> str:
-    """Any value as text that is legal in XML: forbidden characters dropped, newlines unified."""
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else str(value)
-    return _XML_ILLEGAL.sub("", text.replace("\r\n", "\n"))
-
-
 def _declare_built_in(style, name: str) -> None:
     if name in BUILT_IN_IDS:
         style.style_id = BUILT_IN_IDS[name]
@@ -101,7 +88,7 @@ def _apply_font(style, setup: dict) -> None:
         font.superscript = setup["superscript"]
 
 
-class DocWriter:
+class DocWriter(MarkdownWriting):
     """Builds one document: styles resolved once, paragraphs appended to the body or a footnote.
 
     ``note_resolver`` (set by the caller while it writes a finding) turns a ``[^n]`` marker
@@ -256,99 +243,6 @@ class DocWriter:
         first.insert(index, mark)
         first.insert(index + 1, space)
         return note_id
-
-    # -- Markdown -----------------------------------------------------------------------
-    def markdown(self, text: str | None, style: str = "Normal", container=None) -> None:
-        """Markdown as paragraphs of ``style``, lists in List Bullet / List Number styles."""
-        text = clean_text(text).strip()
-        if not text:
-            return
-        if not _MARKDOWN_HINT.search(NOTE_MARKER.sub("", text)):
-            self.paragraph(text, style, container)
-            return
-        html = sanitize_html(self._markdown.reset().convert(text))
-        if not html.strip():
-            return
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
-        self._blocks(root, style, container, level=0)
-
-    def inline_markdown(self, p: CT_P, text: str | None) -> None:
-        """Markdown into an existing paragraph (e.g. after a number): blocks become lines."""
-        text = clean_text(text).strip()
-        if not _MARKDOWN_HINT.search(NOTE_MARKER.sub("", text)):
-            self.inline(p, text)
-            return
-        html = sanitize_html(self._markdown.reset().convert(text))
-        root = lxml.html.fragment_fromstring(html or "<p></p>", create_parent="div")
-        self._inline(p, root, None, False, skip_lists=False)
-
-    def _blocks(self, element, style: str, container, level: int) -> None:
-        if element.text and element.text.strip():
-            self._inline_block(element, style, container)
-            return
-        for child in element:
-            tag = child.tag if isinstance(child.tag, str) else ""
-            if tag in ("ul", "ol"):
-                self._list(child, "List Bullet" if tag == "ul" else "List Number", container, 0)
-            elif tag == "blockquote":
-                self._blocks(child, "Quote", container, level)
-            elif tag == "table":
-                for row in child.iter("tr"):
-                    cells = [c.text_content().strip() for c in row if c.tag in ("td", "th")]
-                    self.paragraph(" | ".join(cells), style, container)
-            elif tag == "hr":
-                continue
-            elif tag:
-                self._inline_block(child, style, container)
-            if child.tail and child.tail.strip():
-                self.paragraph(child.tail.strip(), style, container)
-
-    def _list(self, element, list_style: str, container, depth: int) -> None:
-        style = list_style if depth == 0 else f"{list_style} {min(depth + 1, 3)}"
-        for item in element:
-            if item.tag != "li":
-                continue
-            p = self._new_p(style, container)
-            self._inline(p, item, None, False, skip_lists=True)
-            for nested in item:
-                if nested.tag in ("ul", "ol"):
-                    nested_style = "List Bullet" if nested.tag == "ul" else "List Number"
-                    self._list(nested, nested_style, container, depth + 1)
-
-    def _inline_block(self, element, style: str, container) -> None:
-        p = self._new_p(style, container)
-        heading = element.tag in ("h1", "h2", "h3", "h4", "h5", "h6")
-        self._inline(p, element, "Strong" if heading else None, False, skip_lists=False)
-
-    def _inline(self, p: CT_P, element, char_style, italic, skip_lists: bool) -> None:
-        if element.text:
-            self.inline(p, element.text, char_style, italic)
-        for child in element:
-            tag = child.tag if isinstance(child.tag, str) else ""
-            if skip_lists and tag in ("ul", "ol"):
-                pass
-            elif tag == "br":
-                p.add_r().add_br()
-            elif tag in ("strong", "b"):
-                self._inline(p, child, "Strong", italic, skip_lists)
-            elif tag in ("em", "i"):
-                if char_style:
-                    self._inline(p, child, char_style, True, skip_lists)
-                else:
-                    self._inline(p, child, "Emphasis", False, skip_lists)
-            elif tag in ("p", "li", "ul", "ol", "blockquote", "pre") or tag[:1] == "h":
-                if len(p) > (1 if p.pPr is not None else 0):
-                    p.add_r().add_br()
-                self._inline(p, child, char_style, italic, skip_lists)
-            elif tag == "a":
-                self._inline(p, child, char_style, italic, skip_lists)
-                href = child.get("href") or ""
-                if href and href != child.text_content():
-                    self.inline(p, f" ({href})", char_style, italic)
-            elif tag:
-                self._inline(p, child, char_style, italic, skip_lists)
-            if child.tail:
-                self.inline(p, child.tail, char_style, italic)
 
     # -- fields, tables, pictures, breaks ----------------------------------------------
     def field(self, p: CT_P, instruction: str, placeholder: str = "") -> None:
