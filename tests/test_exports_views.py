@@ -178,9 +178,26 @@ def test_csrf_is_required(tmp_path):
         db.engine.dispose()
 
 
-@pytest.mark.parametrize("kind", ["synthesis", "proceedings"])
-def test_cli_and_screen_use_the_same_file_names(kind):
-    assert jobs.default_filename(kind, "x").startswith(f"x-{jobs.FILE_WORDS[kind]}-")
+def test_cli_and_screen_use_the_same_file_names(tmp_path):
+    """``flask export synthesis`` and the screen's button save the same file name, so an
+    organiser finds the command's file where the screen puts its own."""
+    app = make_app(tmp_path, EXPORT_JOBS_SYNCHRONOUS=True)
+    client = app.test_client()
+    log_in(app, client)
+    on_screen = client.post(f"{BASE}/synthesis", headers={"Accept": "application/json"})
+    assert on_screen.status_code == 202 and on_screen.get_json()["state"] == "done"
+    screen_file = on_screen.get_json()["file"]
+    result = app.test_cli_runner().invoke(
+        args=["export", "synthesis", "--process", "assises-insertion"]
+    )
+    assert result.exit_code == 0, result.output
+    cli_path = Path(result.output.strip().removeprefix("Wrote "))
+    assert cli_path.name == screen_file
+    assert cli_path.parent == Path(app.config["EXPORTS_DIR"])
+    assert re.fullmatch(r"assises-insertion-synthese-\d{4}-\d{2}-\d{2}\.docx", screen_file)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.mark.timeout(240)

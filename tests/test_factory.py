@@ -1,6 +1,8 @@
 import os
 from pathlib import Path
 
+import gevent
+
 from deliberation import create_app
 from deliberation.extensions import db, socketio
 from tests.conftest import ROOT
@@ -35,7 +37,12 @@ def test_database_url_postgres_goes_through_psycopg(monkeypatch, tmp_path):
 
 
 def test_socketio_runs_on_gevent(app):
-    assert socketio.async_mode == "gevent"
+    """Background work (the tally push loop) runs as greenlets of the gevent hub, which
+    ``python app.py`` monkey-patches first; threads would not cooperate with it."""
+    task = socketio.start_background_task(lambda: "pushed")
+    assert isinstance(task, gevent.Greenlet)
+    assert task.get(timeout=5) == "pushed"
+    assert socketio.server.eio.async_mode == "gevent"  # the Engine.IO server too
 
 
 def test_sqlite_pragmas(app):

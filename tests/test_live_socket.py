@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from socketio import packet
 
 from deliberation.extensions import db, socketio
 from deliberation.live import broadcast, rooms
@@ -112,33 +113,56 @@ def test_every_role_gets_the_full_state_on_connect(live):
     assert console_state["counts"]["connected"] == 1
 
 
+def refusal_code(monkeypatch, app, **client_args) -> str:
+    """Connect and return the code the server refused the connection with (its
+    ``connect_error`` packet, which the test client does not keep)."""
+    refusals = []
+    original = socketio.server.packet_class
+
+    class Recording(original):
+        def __init__(self, packet_type=packet.EVENT, data=None, *args, **kwargs):
+            super().__init__(packet_type, data, *args, **kwargs)
+            if packet_type == packet.CONNECT_ERROR:
+                refusals.append(data)
+
+    monkeypatch.setattr(socketio.server, "packet_class", Recording)
+    client = socketio.test_client(app, **client_args)
+    assert not client.is_connected()
+    assert len(refusals) == 1
+    assert refusals[0]["data"]["error"] == refusals[0]["message"]
+    return refusals[0]["message"]
+
+
 @pytest.mark.parametrize(
-    "auth",
+    ("auth", "code"),
     [
-        None,
-        "phone",
-        {"role": "king"},
-        {"role": "phone", "token": "forged.token"},
-        {"role": "phone"},
-        {"role": "projector", "code": "QQQQQQ"},
-        {"role": "projector", "code": 12},
-        {"role": "facilitator", "session_id": 1},
+        (None, "bad_request"),
+        ("phone", "bad_request"),
+        ({"role": "king"}, "bad_request"),
+        ({"role": "phone", "token": "forged.token"}, "invalid_token"),
+        ({"role": "phone"}, "invalid_token"),
+        ({"role": "projector", "code": "QQQQQQ"}, "unknown_session"),
+        ({"role": "projector", "code": 12}, "unknown_session"),
+        ({"role": "facilitator", "session_id": 1}, "not_allowed"),  # not logged in
     ],
 )
-def test_refused_connections(live, auth):
+def test_refused_connections(live, monkeypatch, auth, code):
     app, _ = live
-    client = socketio.test_client(app, auth=auth)
-    assert not client.is_connected()
+    assert refusal_code(monkeypatch, app, auth=auth) == code
 
 
-def test_facilitator_of_an_unknown_session_is_refused(live):
+def test_facilitator_of_an_unknown_session_is_refused(live, monkeypatch):
     app, ids = live
     http = app.test_client()
     http.post("/login", data={"email": "facilitator@example.org", "password": PASSWORD})
-    client = socketio.test_client(
-        app, flask_test_client=http, auth={"role": "facilitator", "session_id": 999}
+    auth = {"role": "facilitator", "session_id": 999}
+    assert refusal_code(monkeypatch, app, flask_test_client=http, auth=auth) == "not_allowed"
+    # The same organiser is let into its own session: the refusal is about the session.
+    allowed = socketio.test_client(
+        app, flask_test_client=http, auth={"role": "facilitator", "session_id": ids["session"]}
     )
-    assert not client.is_connected()
+    assert allowed.is_connected()
+    allowed.disconnect()
 
 
 def test_vote_duplicate_change_and_tallies(live):
