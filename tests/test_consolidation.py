@@ -9,7 +9,6 @@ from deliberation.models import Ballot, LiveSession, Poll, PollCount, Proposal
 from deliberation.services.consolidation.consolidation import (
     consolidate,
     consolidate_counts,
-    consolidate_item,
     outline_items,
     territory_divergence,
 )
@@ -243,7 +242,7 @@ def test_only_the_latest_final_poll_of_a_session_counts(app):
         voting.close_poll(poll)
         # A third one still open is not a result yet.
         voting.open_poll(session, agenda_item, "consensus")
-        item = consolidate_item(tree.process, "recommendation", rec1.id)
+        item = consolidate(tree.process, only=[("recommendation", rec1.id)])[0]
         territory = item.territories[0]
         assert territory.sessions[0].poll_id == poll.id
         assert (territory.ballots, territory.outcome) == (4, "validated")
@@ -272,7 +271,7 @@ def test_assemblies_and_other_methods_stay_out_of_the_workshop_figure(app):
             tree.process, "Plenary", [Vote("recommendation", rec1.id, ballots("", disagree=9))],
             session_kind="assembly",
         )  # fmt: skip
-        item = consolidate_item(tree.process, "recommendation", rec1.id)
+        item = consolidate(tree.process, only=[("recommendation", rec1.id)])[0]
         assert item.method == "consensus"
         assert item.overall["ballots"] == 5
         namur_result = next(t for t in item.territories if t.name == "Namur")
@@ -288,7 +287,7 @@ def test_sessions_without_territory_are_grouped_apart(app):
         record_session(
             tree.process, "Nowhere", [Vote("recommendation", rec1.id, ballots("", full=2))]
         )
-        item = consolidate_item(tree.process, "recommendation", rec1.id)
+        item = consolidate(tree.process, only=[("recommendation", rec1.id)])[0]
         assert [(t.territory_id, t.name, t.ballots) for t in item.territories] == [(None, "", 2)]
         assert item.not_discussed == ["Liège", "Mons", "Namur"]
 

@@ -68,15 +68,17 @@ def test_removing_a_value_keeps_the_tag_off_grid(app):
     with app.app_context(), force_locale("en"):
         tree = build_tree()
         grid.set_axes(tree.process, "Theme", ["T1", "T2"], "Policy", ["P1"])
-        grid.tag_item(tree.process, "recommendation", tree.recommendations[0].id, "T2", "P1")
+        grid.tag_items(tree.process, [("recommendation", tree.recommendations[0].id, "T2", "P1")])
         grid.set_axes(tree.process, "Theme", ["T1"], "Policy", ["P1"])
         table = grid.cross_table(tree.process)
         assert [i.item_id for i in table.off_grid] == [tree.recommendations[0].id]
         assert tree.recommendations[0].grid_row == "T2"
         # Saving the outdated tag unchanged is allowed; a new unknown value is not.
-        grid.tag_item(tree.process, "recommendation", tree.recommendations[0].id, "T2", "P1")
+        grid.tag_items(tree.process, [("recommendation", tree.recommendations[0].id, "T2", "P1")])
         with pytest.raises(grid.GridError, match="not a value"):
-            grid.tag_item(tree.process, "recommendation", tree.recommendations[0].id, "T9", "P1")
+            grid.tag_items(
+                tree.process, [("recommendation", tree.recommendations[0].id, "T9", "P1")]
+            )
 
 
 def test_bulk_tagging_is_all_or_nothing(app):
@@ -102,9 +104,11 @@ def test_items_of_another_process_or_type_are_refused(app):
         other = build_tree(slug="other", territories=())
         grid.set_axes(tree.process, "Theme", ["T1"], "Policy", ["P1"])
         with pytest.raises(grid.GridError, match="No such item"):
-            grid.tag_item(tree.process, "recommendation", other.recommendations[0].id, "T1", "")
+            grid.tag_items(
+                tree.process, [("recommendation", other.recommendations[0].id, "T1", "")]
+            )
         with pytest.raises(grid.GridError, match="cannot be tagged"):
-            grid.tag_item(tree.process, "finding", tree.findings[0].id, "T1", "")
+            grid.tag_items(tree.process, [("finding", tree.findings[0].id, "T1", "")])
 
 
 def test_refusals_speak_the_organiser_language(app):

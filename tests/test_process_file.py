@@ -452,7 +452,7 @@ def test_a_process_authored_on_screen_round_trips(any_db_app):
         two = authoring.create_item("field", process, "me", title="Autre", description="- a\n- b")
         question = authoring.create_item("question", one, "me", text="Q : « oui » ?")
         hypothesis = authoring.create_item("hypothesis", question, "me", text="#1 d’abord")
-        grid.tag_item(process, "hypothesis", hypothesis.id, "Santé", "Région")
+        grid.tag_items(process, [("hypothesis", hypothesis.id, "Santé", "Région")])
         authoring.create_item("hypothesis", question, "me", text="yes")
         expert = authoring.create_item(
             "expert_input", two, "me", author="X", role="institution", text="*t*"

@@ -17,7 +17,7 @@ from deliberation.tally.majority_judgment import (
     compare,
     majority_gauge,
     majority_grade,
-    majority_value,
+    majority_grades,
     rank,
 )
 
@@ -64,7 +64,7 @@ def test_french_wikipedia_first_example() -> None:
     ],
 )
 def test_majority_value_sequences_of_french_wikipedia(worst_first, expected) -> None:
-    assert majority_value(best_first(worst_first)) == expected
+    assert tuple(majority_grades(best_first(worst_first))) == expected
 
 
 def test_french_wikipedia_tie_breaks_by_iterative_removal() -> None:
@@ -148,7 +148,7 @@ def test_lower_median_when_even() -> None:
     # Four voters: very_good, very_good, fair, fair → "fair".
     assert majority_grade([0, 2, 0, 2, 0, 0]) == GRADES.index("fair")
     assert majority_grade([0] * 6) is None
-    assert majority_value([0] * 6) == ()
+    assert tuple(majority_grades([0] * 6)) == ()
 
 
 def mj_counts(group: str = "", ballots: int | None = None, **grades: dict) -> dict:
@@ -224,7 +224,7 @@ def test_property_lazy_comparison_agrees_with_the_full_majority_value() -> None:
         size = rng.choice([4, 6, 7])
         first = [rng.randint(0, 5) for _ in range(size)]
         second = [rng.randint(0, 5) for _ in range(size)]
-        full_first, full_second = majority_value(first), majority_value(second)
+        full_first, full_second = tuple(majority_grades(first)), tuple(majority_grades(second))
         expected = (full_first > full_second) - (full_first < full_second)
         assert compare(first, second) == expected == -compare(second, first)
         # The majority value is a reordering of all the grades: a tie means same grades.

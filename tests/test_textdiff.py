@@ -2,7 +2,6 @@ import pytest
 from markupsafe import Markup
 
 from deliberation.services.authoring.textdiff import (
-    change_ratio,
     diff_words,
     render_html,
     side_by_side,
@@ -80,9 +79,3 @@ def test_side_by_side_marks_each_side_only_with_its_own_change():
     assert "<ins>" not in original and "<del>" in original
     assert "<del>" not in proposed and "<ins>" in proposed
     assert "confiance" in proposed and "confiance" not in original
-
-
-def test_change_ratio_bounds():
-    assert change_ratio("same", "same") == 0.0
-    assert change_ratio("alpha", "gamma") == 1.0
-    assert 0 < change_ratio(ORIGINAL, AMENDED) < 0.5

@@ -75,11 +75,6 @@ def majority_grades(distribution: Sequence[int]) -> Iterator[int]:
         remaining[grade] -= 1
 
 
-def majority_value(distribution: Sequence[int]) -> tuple[int, ...]:
-    """The whole majority value (see :func:`majority_grades`)."""
-    return tuple(majority_grades(distribution))
-
-
 def compare(first: Sequence[int], second: Sequence[int]) -> int:
     """1 if ``first`` is ranked above ``second`` by majority value, -1 if below, 0 if tied."""
     if list(first) == list(second):

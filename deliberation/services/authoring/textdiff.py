@@ -95,8 +95,3 @@ def side_by_side(before: str, after: str) -> tuple[Markup, Markup]:
     proposed = render_html([piece for piece in pieces if piece[0] != "delete"])
     return original, proposed
 
-
-def change_ratio(before: str, after: str) -> float:
-    """How much of the wording changed, 0.0 (identical) to 1.0 (nothing in common)."""
-    matcher = difflib.SequenceMatcher(a=tokenize(before), b=tokenize(after), autojunk=False)
-    return round(1.0 - matcher.ratio(), 3)

@@ -304,11 +304,6 @@ def consolidate(
     return consolidated
 
 
-def consolidate_item(process: Process, item_type: str, item_id: int) -> ItemConsolidation | None:
-    found = consolidate(process, only=[(item_type, item_id)])
-    return found[0] if found else None
-
-
 def _consolidate_item(
     process: Process,
     item: OutlineItem,

@@ -210,10 +210,6 @@ def tag_items(process: Process, tags: Iterable[tuple[str, int, str, str]]) -> in
     return changed
 
 
-def tag_item(process: Process, item_type: str, item_id: int, row: str, col: str) -> None:
-    tag_items(process, [(item_type, item_id, row, col)])
-
-
 def grid_items(process: Process) -> Iterator[GridItem]:
     """Every taggable item, in field order (questions' hypotheses, then findings' items),
     labelled by its type's prefix and its number (H1.2, R3.1…)."""
