@@ -31,7 +31,6 @@ REVIEWED_PUBLIC = {
     "public.set_language",
     "health.healthz",
     "auth.login",
-    "auth.logout",
     "published.synthesis",
     "published.results_csv",
     "published.results_json",
@@ -60,6 +59,7 @@ REVIEWED_PUBLIC = {
 # owners and co-organisers only.
 SIGNED_IN_ROUTES = {
     "auth.change_password",  # one's own password
+    "auth.logout",  # one's own sessions
     "organize.index",
     "organize.new_process",
     "organize.preview",

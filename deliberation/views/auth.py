@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -103,7 +103,7 @@ def login():
 
 
 @bp.post("/logout")
-@login_required
+@requires(SIGNED_IN)
 def logout():
     """Log out everywhere: every session and remember-me cookie of this organiser stops
     working, and their console sockets are disconnected."""
@@ -117,7 +117,6 @@ def logout():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @requires(SIGNED_IN)  # one's own account, no process concerned
-@login_required
 def change_password():
     organizer = current_user._get_current_object()
     form = PasswordForm()

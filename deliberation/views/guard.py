@@ -32,7 +32,6 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "public.set_language",  # a cookie choice, nothing else
         "health.healthz",  # one word per part (database, queue, disk): nothing to protect
         "auth.login",  # throttled log-in (docs/security.md, "Keys, first run and accounts")
-        "auth.logout",  # ends one's own session; nothing to protect
         "published.synthesis",  # 404 until the organisers publish
         "published.results_csv",  # the same
         "published.results_json",  # the same
