@@ -192,8 +192,11 @@ def test_cli_and_screen_use_the_same_file_names(tmp_path):
     )
     assert result.exit_code == 0, result.output
     cli_path = Path(result.output.strip().removeprefix("Wrote "))
-    assert cli_path.name == screen_file
-    assert cli_path.parent == Path(app.config["EXPORTS_DIR"])
+    with app.app_context():
+        process_id = demo_process().id
+    # The same file in the same folder: the command's document replaced the screen's.
+    assert cli_path == jobs.process_dir(app.config["EXPORTS_DIR"], process_id) / screen_file
+    assert cli_path in jobs.exported_files(app.config["EXPORTS_DIR"], process_id)
     assert re.fullmatch(r"assises-insertion-synthese-\d{4}-\d{2}-\d{2}\.docx", screen_file)
     with app.app_context():
         db.session.remove()
