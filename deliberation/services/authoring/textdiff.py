@@ -94,4 +94,3 @@ def side_by_side(before: str, after: str) -> tuple[Markup, Markup]:
     original = render_html([piece for piece in pieces if piece[0] != "insert"])
     proposed = render_html([piece for piece in pieces if piece[0] != "delete"])
     return original, proposed
-
