@@ -15,11 +15,13 @@ from typing import Any
 import pytest
 from conftest import make_app
 from flask import Flask, url_for
+from flask_login import login_user
 
 from deliberation import create_app
 from deliberation.extensions import db
+from deliberation.models import Organizer, Process
 from deliberation.services.people.access import Capability
-from deliberation.views.guard import PUBLIC_ENDPOINTS, SIGNED_IN, access_rule
+from deliberation.views.guard import PUBLIC_ENDPOINTS, SIGNED_IN, access_rule, may_open
 from tests.access_world import World, build_world, client_as, snapshot
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -247,6 +249,31 @@ def test_signed_in_pages_show_an_outsider_nothing_of_the_process(app):
     assert refused.status_code == 302 and refused.location.endswith("/organize/")
     assert "does not work" in outsider.get("/organize/").get_data(as_text=True)
     assert snapshot(app) == before
+
+
+@pytest.mark.parametrize(
+    ("person", "expected"),
+    [
+        ("owner", {"organize.outline", "facilitate.session_list", "organize.delete_process"}),
+        ("co_organizer", {"organize.outline", "facilitate.session_list"}),
+        ("facilitator", {"facilitate.session_list"}),
+        ("outsider", set()),
+    ],
+)
+def test_may_open_is_the_access_check_for_links(app, person, expected):
+    """The pages a template links to are the ones the guard would let this person into."""
+    world = build_world(app)
+    endpoints = {"organize.outline", "facilitate.session_list", "organize.delete_process"}
+    with app.test_request_context():
+        process = db.session.get(Process, world.ids["process_id"])
+        login_user(db.session.get(Organizer, world.people[person]))
+        assert {e for e in endpoints if may_open(e, process)} == expected
+        assert may_open("public.home", process) and may_open("organize.index", process)
+
+
+def test_may_open_refuses_an_endpoint_that_does_not_exist(app):
+    with app.test_request_context(), pytest.raises(LookupError):
+        may_open("organize.no_such_page")
 
 
 def _route_list() -> list:

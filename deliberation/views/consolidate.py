@@ -87,7 +87,6 @@ def _helpers(process: Process) -> dict[str, Any]:
         "vote_methods": methods.BY_KEY,
         "verdict_methods": methods.VERDICT_METHODS,
         "traced_types": traceability.TRACED_TYPES,
-        "has_endpoint": lambda name: name in current_app.view_functions,
     }
 
 

@@ -136,6 +136,21 @@ def may(capability: str, process: Process | None = None) -> bool:
     return Capability(capability) in known[process.id]
 
 
+def may_open(endpoint: str, process: Process | None = None) -> bool:
+    """For templates: would the current user be let into this page of the process shown?
+    The same rule as :func:`check_access`; an endpoint that does not exist is a bug."""
+    if endpoint not in current_app.view_functions:
+        raise LookupError(f"no endpoint {endpoint!r}")
+    if endpoint in PUBLIC_ENDPOINTS:
+        return True
+    if not current_user.is_authenticated:
+        return False
+    rule = access_rule(current_app, endpoint)
+    if rule == SIGNED_IN:
+        return True
+    return isinstance(rule, Capability) and may(rule, process)
+
+
 def register(app: Flask) -> None:
     app.before_request(check_access)
-    app.context_processor(lambda: {"may": may})
+    app.context_processor(lambda: {"may": may, "may_open": may_open})

@@ -66,7 +66,6 @@ STANCE_LABELS = {
 @bp.app_context_processor
 def _template_helpers() -> dict[str, Any]:
     return {
-        "has_endpoint": lambda name: name in current_app.view_functions,
         "markdown": render_markdown,
         "markdown_inline": render_inline,
         "item_type_labels": item_type_labels(),
