@@ -12,6 +12,7 @@ from . import config as config_module
 from . import headers, keys, operations
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate, socketio
 from .inputs import GuardedJSONProvider
+from .models import PROPOSAL_TEXT_MAX
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,6 +99,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     check_limits(app.config)
 
     app.jinja_env.globals["get_locale"] = get_locale
+    # The bound the phone's form shows is the one the service applies.
+    app.jinja_env.globals["PROPOSAL_TEXT_MAX"] = PROPOSAL_TEXT_MAX
     views.register(app)
     cli.register(app)
     return app

@@ -7,10 +7,11 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from flask import current_app
+from flask import current_app, render_template
 
 from deliberation.extensions import db
 from deliberation.models import (
+    PROPOSAL_TEXT_MAX,
     ActionPath,
     AgendaItem,
     Field,
@@ -153,7 +154,7 @@ def test_new_action_path_needs_a_finding(room):
 BAD_PROPOSALS = [
     ("amendment", "", "empty"),
     ("amendment", "   \n\t ", "empty"),
-    ("amendment", "x" * 2001, "too_long"),
+    ("amendment", "x" * (PROPOSAL_TEXT_MAX + 1), "too_long"),
     ("amendment", None, "bad_request"),
     ("amendment", {"text": "no"}, "bad_request"),
     ("petition", "Un texte.", "invalid_kind"),
@@ -170,6 +171,15 @@ def test_bad_proposals_are_refused_and_nothing_stored(room):
         assert (kind, error.value.code) == (kind, code)
         assert error.value.message
     assert db.session.query(Proposal).count() == 0
+
+
+def test_a_proposal_may_be_as_long_as_the_limit_the_phone_shows(room):
+    _, ana, _ = room
+    longest, _dup = amendments.propose(ana, "comment", "y" * PROPOSAL_TEXT_MAX)
+    assert len(db.session.get(Proposal, longest.id).text) == PROPOSAL_TEXT_MAX
+    form = render_template("live/_propose.html", live_session=amendments.session_of(longest))
+    assert f'maxlength="{PROPOSAL_TEXT_MAX}"' in form
+    assert f'"maxLength": {PROPOSAL_TEXT_MAX}' in form
 
 
 def test_longest_allowed_text_is_kept_whole(room):

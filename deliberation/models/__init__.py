@@ -1,6 +1,6 @@
 """All models, importable from one place."""
 
-from .base import TEXT_MAX, TITLE_MAX, utcnow
+from .base import PROPOSAL_TEXT_MAX, TEXT_MAX, TITLE_MAX, utcnow
 from .item_types import (
     AGENDA_ITEM_TYPES,
     ITEM_TYPES,
@@ -80,6 +80,7 @@ __all__ = [
     "SESSION_KINDS",
     "STANCES",
     "TICKET_ORIGINS",
+    "PROPOSAL_TEXT_MAX",
     "TEXT_MAX",
     "TITLE_MAX",
     "URL_MAX",

@@ -27,6 +27,7 @@ from ... import inputs
 from ...database import write_transaction
 from ...extensions import db
 from ...models import (
+    PROPOSAL_TEXT_MAX,
     AgendaItem,
     LiveSession,
     Participant,
@@ -61,7 +62,6 @@ FINDING_CHILD_TYPES = tuple(key for key in AMENDABLE_TYPES if ITEM_TYPES[key].pa
 NEW_ITEM_KINDS = tuple(
     proposal_kind for proposal_kind in PROPOSAL_KINDS if proposal_kind in FINDING_CHILD_TYPES
 )
-TEXT_MAX = 2000
 REASON_MAX = 500
 CLIENT_ID_MAX = 64
 MODERATION_ACTIONS = ("accept", "merge", "send_back", "keep_as_comment")
@@ -109,13 +109,13 @@ def _clean_text(text: Any) -> str:
     cleaned = cleaned.strip()
     if not cleaned:
         raise ProposalError("empty")
-    if len(cleaned) > TEXT_MAX:
+    if len(cleaned) > PROPOSAL_TEXT_MAX:
         raise ProposalError(
             "too_long",
             _(
                 "Your proposal is too long: %(count)d characters, at most %(max)d.",
                 count=len(cleaned),
-                max=TEXT_MAX,
+                max=PROPOSAL_TEXT_MAX,
             ),
         )
     return cleaned
