@@ -16,7 +16,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -43,6 +42,7 @@ from .live_common import item_type_labels
 from .organize_forms import (
     FORMS,
     ROLE_LABELS,
+    STANCE_LABELS,
     ConfirmForm,
     ExpertInputForm,
     FindingForm,
@@ -55,12 +55,6 @@ from .organize_forms import (
 
 bp = Blueprint("organize", __name__, url_prefix="/organize")
 organize_errors.register(bp)
-
-STANCE_LABELS = {
-    "supports": _l("supports"),
-    "nuances": _l("nuances"),
-    "contradicts": _l("contradicts"),
-}
 
 
 @bp.app_context_processor

@@ -1,5 +1,6 @@
-"""The organiser's forms. They carry the CSRF token and render the inputs; the rules (empty,
-too long, slug format…) live in the authoring services, which give the messages."""
+"""The organiser's forms and the labels they show. The forms carry the CSRF token and render
+the inputs; the rules (empty, too long, slug format…) live in the authoring services, which
+give the messages."""
 
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ from .live_common import group_labels
 TITLE_ATTRS = {"maxlength": TITLE_MAX * 2}
 TEXT_ATTRS = {"rows": 6, "data-preview": "1", "maxlength": TEXT_MAX}
 
+STANCE_LABELS = {
+    "supports": _l("supports"),
+    "nuances": _l("nuances"),
+    "contradicts": _l("contradicts"),
+}
 ROLE_LABELS = {
     "academic": _l("Academic"),
     "field_worker": _l("Field worker"),
