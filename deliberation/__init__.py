@@ -6,10 +6,12 @@ import os
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
 from . import headers, keys, operations
+from .database import configure_engine
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate, socketio
 from .inputs import GuardedJSONProvider
 from .models import PROPOSAL_TEXT_MAX
@@ -48,8 +50,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json = GuardedJSONProvider(app)
     db.init_app(app)
     with app.app_context():
-        from .database import configure_engine
-
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(operations.MIGRATIONS_DIR), render_as_batch=True)
     babel.init_app(app, locale_selector=select_locale)
@@ -57,6 +57,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     compress.init_app(app)
     limiter.init_app(app)
+    # The web layers (live, views, cli) are imported by the factory, not by the package: a
+    # process that only needs the rules or the tally (the export worker's builders, the
+    # fast tests, the benchmarks) imports ``deliberation.tally`` without loading them.
     # Imported BEFORE init_app: handlers declared while no server exists are kept by the
     # SocketIO object and attached to every server init_app creates (one per app, in tests);
     # declared after, they would be attached to the first app's server only.
@@ -90,8 +93,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         # a client would end up in the QR code's join address.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     headers.install(app)
-
-    from flask_babel import get_locale
 
     from . import cli, views
     from .services.live.admission import check_limits

@@ -12,12 +12,25 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from . import operations
+from .documents.jobs import build_document
 from .extensions import db
+from .live.broadcast import organizer_signed_out
 from .models import Organizer, Process
-from .services.authoring.process_file import ProcessFileError, load_yaml
+from .services.authoring.process_file import (
+    ProcessFileError,
+    dump_process,
+    import_process_file,
+    load_yaml,
+)
+from .services.demo.demo import ensure_demo
 from .services.people import membership
 from .services.people.access import Role
-from .services.people.accounts import AccountError, find_organizer, set_admin
+from .services.people.accounts import (
+    AccountError,
+    create_or_update_organizer,
+    find_organizer,
+    set_admin,
+)
 
 
 def _process_or_fail(slug: str) -> Process:
@@ -33,9 +46,6 @@ def _process_or_fail(slug: str) -> Process:
 @click.password_option(help="Prompted for when not given.")
 def create_organizer(email: str, name: str, password: str) -> None:
     """Create an organiser account (or reset its password, which ends its sessions)."""
-    from .live.broadcast import organizer_signed_out
-    from .services.people.accounts import AccountError, create_or_update_organizer
-
     try:
         organizer, created = create_or_update_organizer(email, password, name=name)
     except AccountError as error:
@@ -68,8 +78,6 @@ def _organizer_or_fail(email: str) -> Organizer:
 )
 def import_process(file: Path, replace: bool, owner_email: str | None) -> None:
     """Import a whole process from a process file (YAML)."""
-    from .services.authoring.process_file import ProcessFileError, import_process_file
-
     owner = _organizer_or_fail(owner_email) if owner_email else None
     kept = None
     if replace:
@@ -145,8 +153,6 @@ def grant_admin(email: str, revoke: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def export_process(slug: str, output: Path) -> None:
     """Export a whole process to a process file (YAML)."""
-    from .services.authoring.process_file import dump_process
-
     process = _process_or_fail(slug)
     output.write_text(dump_process(process), encoding="utf-8")
     click.echo(f"Wrote {output}")
@@ -156,8 +162,6 @@ def export_process(slug: str, output: Path) -> None:
 @click.option("--organizer-email", default="organisateur@example.org", show_default=True)
 def load_demo(organizer_email: str) -> None:
     """Load the demo Assises (idempotent) and make sure a demo organiser exists."""
-    from .services.demo.demo import ensure_demo
-
     report = ensure_demo(organizer_email)
     for line in report:
         click.echo(line)
@@ -167,8 +171,6 @@ export_group = AppGroup("export", help="Export documents: the Synthèse and the 
 
 
 def _export(document_kind: str, slug: str, output: Path | None) -> None:
-    from .documents.jobs import build_document
-
     process = _process_or_fail(slug)
     path = build_document(document_kind, process.id, output, current_app.config["EXPORTS_DIR"])
     click.echo(f"Wrote {path}")

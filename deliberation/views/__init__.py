@@ -6,6 +6,23 @@ from flask import Flask, abort, request
 from werkzeug.routing import IntegerConverter
 
 from .. import inputs
+from . import (
+    admission,
+    auth,
+    comments,
+    consolidate,
+    exports,
+    facilitate,
+    followup,
+    guard,
+    health,
+    invitations,
+    members,
+    organize,
+    participate,
+    public,
+    published,
+)
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -32,24 +49,6 @@ class IdConverter(IntegerConverter):
 def register(app: Flask) -> None:
     # Before any blueprint: the rules take their converters when they are added.
     app.url_map.converters["int"] = IdConverter
-    from . import (
-        admission,
-        auth,
-        comments,
-        consolidate,
-        exports,
-        facilitate,
-        followup,
-        guard,
-        health,
-        invitations,
-        members,
-        organize,
-        participate,
-        public,
-        published,
-    )
-
     app.before_request(refuse_unstorable_input)
     guard.register(app)
     app.register_blueprint(public.bp)
