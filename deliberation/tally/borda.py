@@ -21,8 +21,7 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from .dots import competition_ranks, option_keys
-from .rules import ballots_cast, count, label_for, percent, share
+from .dots import summarize_scores
 
 
 def points(ranking: Sequence[str]) -> dict[str, int]:
@@ -36,43 +35,5 @@ def summarize_counts(
     options: Sequence[Mapping[str, Any]] = (),
     labels: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Fraction]]:
-    keys = option_keys(counts, options)
-    option_labels = {str(o["key"]): str(o.get("label") or "") for o in options}
-    scores = {key: count(counts, key) for key in keys}
-    given = sum(scores.values())
-    ballots = ballots_cast(counts)
-    answers = [
-        {
-            "key": key,
-            "label": label_for(key, labels, option_labels.get(key)),
-            "count": scores[key],
-            "percent": percent(scores[key], given),
-        }
-        for key in keys
-    ]
-    ranks = competition_ranks([scores[key] for key in keys])
-    ranking = sorted(
-        (
-            {"key": key, "rank": rank, "count": scores[key], "tied": ranks.count(rank) > 1}
-            for key, rank in zip(keys, ranks, strict=True)
-        ),
-        key=lambda entry: (entry["rank"], keys.index(entry["key"])),
-    )
-    top = [entry["key"] for entry in ranking if entry["rank"] == 1 and entry["count"] > 0]
-    summary = {
-        "ballots": ballots,
-        "base": given,
-        "base_note": "borda_points",
-        "answers": answers,
-        "outcome": None,
-        "support_percent": None,
-        "block_percent": None,
-        "ranking": ranking,
-        "top": top,
-    }
-    shares: dict[str, Fraction] = {}
-    for key in keys:
-        key_share = share(scores[key], given)
-        if key_share is not None:
-            shares[key] = key_share
-    return summary, shares
+    # Scores are points here; the summary is the one of every scored method (dots.py).
+    return summarize_scores(counts, options, labels, base_note="borda_points")

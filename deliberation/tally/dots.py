@@ -26,11 +26,14 @@ def competition_ranks(values: Sequence[Any]) -> list[int]:
     return [1 + sum(1 for other in values if other > value) for value in values]
 
 
-def summarize_counts(
+def summarize_scores(
     counts: Mapping[str, int],
-    options: Sequence[Mapping[str, Any]] = (),
-    labels: Mapping[str, str] | None = None,
+    options: Sequence[Mapping[str, Any]],
+    labels: Mapping[str, str] | None,
+    base_note: str,
 ) -> tuple[dict[str, Any], dict[str, Fraction]]:
+    """Options ranked by a score kept in their counters (dots given, Borda points…): each
+    option's score and share of all points given, ranks where equal scores tie."""
     keys = option_keys(counts, options)
     option_labels = {str(o["key"]): str(o.get("label") or "") for o in options}
     totals = {key: count(counts, key) for key in keys}
@@ -57,7 +60,7 @@ def summarize_counts(
     summary = {
         "ballots": ballots,
         "base": dots_given,
-        "base_note": "dots_given",
+        "base_note": base_note,
         "answers": answers,
         "outcome": None,
         "support_percent": None,
@@ -71,3 +74,11 @@ def summarize_counts(
         if key_share is not None:
             metrics[key] = key_share
     return summary, metrics
+
+
+def summarize_counts(
+    counts: Mapping[str, int],
+    options: Sequence[Mapping[str, Any]] = (),
+    labels: Mapping[str, str] | None = None,
+) -> tuple[dict[str, Any], dict[str, Fraction]]:
+    return summarize_scores(counts, options, labels, base_note="dots_given")
