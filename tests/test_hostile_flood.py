@@ -21,8 +21,9 @@ from deliberation.live.guard import DEFAULT_BURST, DEFAULT_RATE
 from tests.conftest import postgres_available
 
 SECONDS = 5.0
-# What one phone's token bucket lets through in a run: a flood is ten times that. (How many
-# a second the flooding client manages depends on the machine's load, not on the server.)
+# What one phone's token bucket lets through in a run: a flood sends well beyond it. (How
+# many the flooding client manages depends on the machine's load, and on how often the
+# server cuts it off — each reconnection costs it time — not on a rate it must reach.)
 ALLOWED = DEFAULT_RATE * SECONDS + DEFAULT_BURST
 
 
@@ -35,7 +36,7 @@ def test_a_flooding_phone_costs_the_others_nothing():
         assert run["witness_refused"] == [], (name, run)
         assert run["witness_lost"] == 0, (name, run)
         assert run["witness_requests"] >= 10, (name, run)
-        assert run["flood_sent"] > 10 * ALLOWED, (name, run)  # it did flood
+        assert run["flood_sent"] > 2 * ALLOWED, (name, run)  # it did flood
         # Refused in memory: at most what the bucket lets through was served (reconnecting
         # does not refill it; once disconnected, the refusals in flight are never answered).
         served = sum(count for code, count in run["flood_acks"].items() if code != "rate_limited")
