@@ -12,6 +12,7 @@ of a proposal what became of it.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,30 +32,30 @@ from . import broadcast, proposals
 _FORM_FALSE = frozenset({"no", "off", "false", "0"})
 
 
-class Payload:
+class Payload(ABC):
     """What an action reads from its request; subclasses say how values are written."""
 
     def __init__(self, raw: Mapping[str, Any]) -> None:
         self.raw = raw
 
+    @abstractmethod
     def id(self, name: str) -> Any:
         """An id as sent (checked where it is looked up: anything else is not found)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def flag(self, name: str, default: bool | None) -> bool:
         """A yes/no value; ``default`` when absent (None: it must be given)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def number(self, name: str) -> Any:
         """A whole number, or None when not given (its range is the service's rule)."""
-        raise NotImplementedError
 
     def value(self, name: str) -> Any:
         return self.raw.get(name)
 
+    @abstractmethod
     def confirmed(self) -> bool:
         """Whether the person confirmed a step that cannot be undone."""
-        raise NotImplementedError
 
 
 class JsonPayload(Payload):
