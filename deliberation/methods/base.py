@@ -24,6 +24,20 @@ BucketTally = Callable[
     [Mapping[str, int], OutcomeRule, Sequence[Mapping[str, Any]], Mapping[str, str] | None],
     tuple[dict[str, Any], dict[str, Fraction]],
 ]
+
+
+def by_rule(summarize: Callable[..., Any]) -> BucketTally:
+    """A tally of fixed answers, judged by the process's rule: ``summarize(counts, rule,
+    labels)`` (consensus, yes/no)."""
+    return lambda counts, rule, options, labels: summarize(counts, rule, labels)
+
+
+def by_options(summarize: Callable[..., Any]) -> BucketTally:
+    """A tally of the poll's own options, with no rule to judge by: ``summarize(counts,
+    options, labels)`` (dots, ranking, majority judgment)."""
+    return lambda counts, rule, options, labels: summarize(counts, options, labels)
+
+
 # (choice sent by a phone, the poll's option keys, the poll's dots) → (cleaned, counters)
 ChoiceCheck = Callable[[Any, Sequence[str], int], tuple[dict[str, Any], dict[str, int]]]
 # (cleaned choice, option key → label, answer or grade key → label) → the choice in words

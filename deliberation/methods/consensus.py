@@ -11,9 +11,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from ..tally import OutcomeRule
 from ..tally import consensus as tally
-from .base import Display, DocumentText, InvalidChoice, VoteMethod
+from .base import Display, DocumentText, InvalidChoice, VoteMethod, by_rule
 
 ANSWERS = tally.OPTIONS
 
@@ -37,21 +36,12 @@ def answer_words(
     return answers.get(answer, answer)
 
 
-def _summarize(
-    counts: Mapping[str, int],
-    rule: OutcomeRule,
-    options: Sequence[Mapping[str, Any]],
-    labels: Mapping[str, str] | None,
-) -> tuple[dict[str, Any], dict]:
-    return tally.summarize_counts(counts, rule, labels)
-
-
 CONSENSUS = VoteMethod(
     key="consensus",
     label=_l("Consensus scale"),
     legend=_l("Your position"),
     phone_form="single",
-    summarize_counts=_summarize,
+    summarize_counts=by_rule(tally.summarize_counts),
     clean_choice=check_answer(ANSWERS),
     choice_words=answer_words,
     answer_keys=ANSWERS,

@@ -7,9 +7,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from ..tally import OutcomeRule
 from ..tally import dots as tally
-from .base import Display, DocumentText, InvalidChoice, VoteMethod
+from .base import Display, DocumentText, InvalidChoice, VoteMethod, by_options
 
 
 def clean_dots(
@@ -34,21 +33,12 @@ def dot_words(
     )
 
 
-def _summarize(
-    counts: Mapping[str, int],
-    rule: OutcomeRule,
-    options: Sequence[Mapping[str, Any]],
-    labels: Mapping[str, str] | None,
-) -> tuple[dict[str, Any], dict]:
-    return tally.summarize_counts(counts, options, labels)
-
-
 DOT = VoteMethod(
     key="dot",
     label=_l("Dot voting"),
     legend=_l("Your answer"),
     phone_form="dots",
-    summarize_counts=_summarize,
+    summarize_counts=by_options(tally.summarize_counts),
     clean_choice=clean_dots,
     choice_words=dot_words,
     base_notes={"dots_given": _l("Base: %(n)s dots given by %(b)s participants", n="{n}", b="{b}")},

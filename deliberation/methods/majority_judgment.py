@@ -8,9 +8,8 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..tally import OutcomeRule
 from ..tally import majority_judgment as tally
-from .base import Display, DocumentText, InvalidChoice, VoteMethod
+from .base import Display, DocumentText, InvalidChoice, VoteMethod, by_options
 
 GRADES = tally.GRADES
 
@@ -52,15 +51,6 @@ def grade_words(
     )
 
 
-def _summarize(
-    counts: Mapping[str, int],
-    rule: OutcomeRule,
-    options: Sequence[Mapping[str, Any]],
-    labels: Mapping[str, str] | None,
-) -> tuple[dict[str, Any], dict]:
-    return tally.summarize_counts(counts, options, labels)
-
-
 _GRADES_FR = "excellent, très bien, bien, assez bien, passable, à rejeter"
 _GRADES_EN = "excellent, very good, good, fair, poor, reject"
 
@@ -69,7 +59,7 @@ MAJORITY_JUDGMENT = VoteMethod(
     label=_l("Majority judgment"),
     legend=_l("Give each option a grade"),
     phone_form="grades",
-    summarize_counts=_summarize,
+    summarize_counts=by_options(tally.summarize_counts),
     clean_choice=clean_grades,
     choice_words=grade_words,
     grade_keys=GRADES,

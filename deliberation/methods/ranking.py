@@ -13,9 +13,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from ..tally import OutcomeRule
 from ..tally import borda as tally
-from .base import Display, DocumentText, InvalidChoice, VoteMethod
+from .base import Display, DocumentText, InvalidChoice, VoteMethod, by_options
 
 
 def clean_ranking(
@@ -44,21 +43,12 @@ def ranking_words(
     )
 
 
-def _summarize(
-    counts: Mapping[str, int],
-    rule: OutcomeRule,
-    options: Sequence[Mapping[str, Any]],
-    labels: Mapping[str, str] | None,
-) -> tuple[dict[str, Any], dict]:
-    return tally.summarize_counts(counts, options, labels)
-
-
 RANKING = VoteMethod(
     key="ranking",
     label=_l("Ranking (Borda count)"),
     legend=_l("Put the options in your order of priority"),
     phone_form="order",
-    summarize_counts=_summarize,
+    summarize_counts=by_options(tally.summarize_counts),
     clean_choice=clean_ranking,
     choice_words=ranking_words,
     base_notes={

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..tally import OutcomeRule
 from ..tally import yes_no as tally
-from .base import Display, DocumentText, VoteMethod
+from .base import Display, DocumentText, VoteMethod, by_rule
 from .consensus import answer_words, check_answer
 
 ANSWERS = tally.OPTIONS
@@ -25,21 +23,12 @@ def _labels(process: Any) -> dict[str, str]:
     return {"yes": _("Yes"), "no": _("No"), "abstain": _("Abstain")}
 
 
-def _summarize(
-    counts: Mapping[str, int],
-    rule: OutcomeRule,
-    options: Sequence[Mapping[str, Any]],
-    labels: Mapping[str, str] | None,
-) -> tuple[dict[str, Any], dict]:
-    return tally.summarize_counts(counts, rule, labels)
-
-
 YES_NO = VoteMethod(
     key="yes_no",
     label=_l("Yes / no / abstain"),
     legend=_l("Your answer"),
     phone_form="single",
-    summarize_counts=_summarize,
+    summarize_counts=by_rule(tally.summarize_counts),
     clean_choice=check_answer(ANSWERS),
     choice_words=answer_words,
     answer_keys=ANSWERS,
