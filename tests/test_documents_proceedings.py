@@ -180,12 +180,13 @@ def test_proceedings_structure_polls_and_charts(app, tmp_path):
     ):
         assert section in headings
 
-    # Table of contents and page numbers are real fields.
-    body_xml = etree.tostring(document.element.body).decode()
-    assert "TOC \\o" in body_xml
-    # Its current result already lists the headings, for readers that do not update fields.
-    toc_entries = styled(document, "toc 1")
+    # The table of contents lists the headings, each a link to its heading's bookmark with
+    # a PAGEREF field for its page number; page numbers are a PAGE field in the footer.
+    # (An entry's text is its heading's, a tab, then the page number once computed.)
+    toc_entries = [t.split("\t")[0] for t in styled(document, "toc 1")]
     assert toc_entries[0] == "Le processus et sa méthode" and "Participation" in toc_entries
+    body_xml = etree.tostring(document.element.body).decode()
+    assert body_xml.count(" PAGEREF _Toc") == len(toc_entries) + len(styled(document, "toc 2"))
     footer_xml = etree.tostring(document.sections[0].footer._element).decode()
     assert "PAGE" in footer_xml
 

@@ -1,0 +1,225 @@
+"""Page furniture, tables that read and the documents' language (issue 13): the demo's Actes
+and Synthèse opened with python-docx, and converted by LibreOffice where layout matters."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from flask_babel import force_locale
+from lxml import etree
+from test_documents_proceedings import make_sessions
+from test_documents_synthesis import bare_demo_process, convert_to_pdf, demo_process, reopen
+
+from deliberation import methods
+from deliberation.documents.labels import date_words, percent_cell, typographic
+from deliberation.documents.proceedings import build_proceedings
+from deliberation.documents.synthesis import build_synthesis
+from deliberation.extensions import db
+from deliberation.models import Process
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+PERCENT = re.compile(r"^\d{1,3},\d\u202f%$")
+
+
+def all_text(document) -> str:
+    """Every paragraph and every table cell, in document order."""
+    parts = []
+    for block in document.iter_inner_content():
+        if isinstance(block, Paragraph):
+            parts.append(block.text)
+        else:
+            parts.extend(cell.text for row in block.rows for cell in row.cells)
+    return "\n".join(parts)
+
+
+def bare_headings(document) -> list[str]:
+    """Headings (levels 1-2) with nothing under them before the next heading of the same or a
+    higher level."""
+    found, open_heading = [], None
+    for block in document.iter_inner_content():
+        level = None
+        if isinstance(block, Paragraph):
+            name = block.style.name
+            if name in ("Heading 1", "Heading 2"):
+                level = int(name[-1])
+            elif not block.text.strip() and not block._p.xpath(".//w:drawing"):
+                continue  # an empty paragraph says nothing
+        if open_heading is not None:
+            if level is not None and level <= open_heading[0]:
+                found.append(open_heading[1])
+            elif level is None:
+                open_heading = None
+        if level is not None:
+            open_heading = (level, block.text)
+    if open_heading is not None:
+        found.append(open_heading[1])
+    return found
+
+
+def english_only_labels() -> set[str]:
+    """Every answer or grade label of every vote method that differs in English and French."""
+    process = Process(slug="x", title="x", language="fr")
+    found = set()
+    for method in methods.METHODS:
+        with force_locale("en"):
+            english = method.answer_labels(process)
+        with force_locale("fr"):
+            french = method.answer_labels(process)
+        found |= {label for key, label in english.items() if label != french.get(key)}
+        # The keys too ("very_good"), unless the French label is the same word.
+        lowered = {label.lower() for label in french.values()}
+        found |= {key for key in english if key not in lowered}
+    return {label for label in found if len(label) > 3}
+
+
+@pytest.fixture
+def actes(app, tmp_path):
+    with app.app_context():
+        process = bare_demo_process()
+        make_sessions(process)
+        db.session.commit()
+        document, path = reopen(build_proceedings(process), tmp_path, "actes.docx")
+        organisers = process.steering_committee.split(",")[0]
+    return document, path, organisers
+
+
+def test_cover_without_page_number_and_document_properties(actes):
+    document, _, organisers = actes
+    section = document.sections[0]
+    # The cover is the first page: it has its own footer, without the PAGE field.
+    assert section.different_first_page_header_footer
+    first_footer = etree.tostring(section.first_page_footer._element).decode()
+    assert "PAGE" not in first_footer
+    assert "PAGE" in etree.tostring(section.footer._element).decode()
+    core = document.core_properties
+    assert core.author == organisers.strip() and "Comité de pilotage" in core.author
+    assert core.title.endswith("— Actes")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    for moment in (core.created, core.modified):
+        assert abs((moment.replace(tzinfo=None) - now).total_seconds()) < 3600
+
+
+def test_tables_read_as_tables(actes):
+    document, _, _ = actes
+    blocks = list(document.iter_inner_content())
+    tables = [b for b in blocks if isinstance(b, Table)]
+    assert len(tables) >= 8
+    for index, block in enumerate(blocks):
+        if isinstance(block, Table):
+            # Never two tables touching: a paragraph always follows a table.
+            assert isinstance(blocks[index + 1], Paragraph)
+    for table in tables:
+        rows = table._tbl.tr_lst
+        # The header row repeats on each page and has no empty cell; no row splits.
+        assert rows[0].trPr.find(f"{W}tblHeader") is not None
+        assert all(cell.text.strip() for cell in table.rows[0].cells)
+        assert all(row.trPr.find(f"{W}cantSplit") is not None for row in rows)
+        # The header row stays with the first row of the table.
+        assert rows[0].xpath(".//w:keepNext")
+
+    # The session table: real headers, a date in words, the place once.
+    session = next(t for t in tables if t.rows[0].cells[0].text == "Date")
+    assert [c.text for c in session.rows[0].cells] == ["Date", "Territoire", "Lieu", "Participants"]
+    assert session.rows[1].cells[0].text == "2 octobre 2014"
+    assert session.rows[1].cells[2].text == "Salle du CSEF"
+
+    # Percentages: one decimal and their sign, everywhere in the results tables.
+    percents = [
+        row.cells[-1].text
+        for table in tables
+        if table.rows[0].cells[-1].text == "%"
+        for row in table.rows[1:]
+        if row.cells[-1].text != "–"
+    ]
+    assert percents and all(PERCENT.match(p) for p in percents), percents
+    assert "37,5\u202f%" in percents  # 3 of the 8 ballots fully agree
+
+
+def test_vote_headings_say_what_was_voted(actes):
+    document, _, _ = actes
+    polls = [
+        p.text for p in document.paragraphs if p.style.name == "Heading 3" and "Vote : " in p.text
+    ]
+    assert any(p.startswith("Vote : Constat 1 — ") for p in polls)
+    assert any(p.startswith("Vote : Recommandation 1.1 — ") for p in polls)
+    assert any(p.startswith("Vote : Piste d’action 1.1 — ") for p in polls)
+    assert any(p.startswith("Vote : Piste d’action 1.2 — ") for p in polls)
+    # The whole text, never cut.
+    assert not any(p.endswith("…") for p in polls)
+
+
+def test_french_actes_speak_french_only(actes):
+    document, _, _ = actes
+    text = all_text(document)
+    assert not ISO_DATE.search(text), ISO_DATE.search(text)
+    words_in_text = set(re.findall(r"[\w’']+", text))
+    for label in english_only_labels():
+        if " " in label:
+            assert label not in text, label
+        else:
+            assert label not in words_in_text, label
+    # The majority grades in words, the answers with the typographic apostrophe.
+    assert "Bien" in text
+    assert "'" not in "".join(
+        cell.text for table in document.tables for row in table.rows for cell in row.cells
+    )
+    assert "Tout à fait d’accord" in text
+
+
+def test_no_bare_heading(app, actes, tmp_path):
+    document, _, _ = actes
+    assert bare_headings(document) == []
+    with app.app_context():
+        synthesis, _ = reopen(build_synthesis(demo_process()), tmp_path, "synthese.docx")
+    assert bare_headings(synthesis) == []
+    text = [p.text for p in synthesis.paragraphs]
+    assert "Aucun constat n’a encore été rédigé dans ce champ." in text
+
+
+def test_empty_sections_say_so(app, tmp_path):
+    with app.app_context():
+        process = Process(slug="vide-fr", title="Vide", language="fr")
+        db.session.add(process)
+        db.session.commit()
+        document, _ = reopen(build_proceedings(process), tmp_path)
+    text = [p.text for p in document.paragraphs]
+    for sentence in (
+        "Aucune séance n’a encore été tenue.",
+        "Aucun amendement n’a été déposé et aucun texte n’a été modifié.",
+        "Aucune proposition ni aucun commentaire n’a été fait en séance.",
+        "Aucun élément n’a encore été soumis au vote.",
+        "Aucune participation n’a encore été enregistrée.",
+    ):
+        assert sentence in text
+    assert bare_headings(document) == []
+
+
+def test_pdf_table_of_contents_has_page_numbers(actes, tmp_path):
+    pypdf = pytest.importorskip("pypdf")
+    document, path, _ = actes
+    entries = [p.text.split("\t")[0] for p in document.paragraphs if p.style.name == "toc 1"]
+    pdf = pypdf.PdfReader(str(convert_to_pdf(path, tmp_path)))
+    pages = [page.extract_text() for page in pdf.pages]
+    # The cover carries no page number; the table of contents is on page 2.
+    assert not re.search(r"^\s*1\s*$", pages[0], re.MULTILINE)
+    toc_text = "\n".join(pages[1:3])
+    numbered = re.findall(r"^(.+?)\.{3,}\s*(\d+)\s*$", toc_text, re.MULTILINE)
+    assert len(numbered) >= len(entries)
+    by_title = {title.strip(): int(page) for title, page in numbered}
+    assert 2 < by_title["Le processus et sa méthode"] < by_title["Participation"] <= len(pages)
+
+
+def test_language_helpers():
+    assert date_words(datetime(2013, 10, 24).date(), "fr") == "24 octobre 2013"
+    assert date_words(datetime(2013, 10, 24).date(), "en") == "24 October 2013"
+    assert date_words(None, "fr") == "–"
+    assert percent_cell(20, "fr") == "20,0\u202f%"
+    assert percent_cell(53.3, "en") == "53.3%"
+    assert percent_cell(None, "fr") == "–"
+    assert typographic("Pas d'accord", "fr") == "Pas d’accord"
+    assert typographic("Don't", "en") == "Don't"
