@@ -3,10 +3,13 @@ and Synthèse opened with python-docx, and converted by LibreOffice where layout
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from datetime import UTC, datetime
 
 import pytest
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 from flask_babel import force_locale
@@ -22,6 +25,9 @@ from deliberation.extensions import db
 from deliberation.models import Process
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
+SML = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 PERCENT = re.compile(r"^\d{1,3},\d\u202f%$")
 
@@ -223,3 +229,86 @@ def test_language_helpers():
     assert percent_cell(None, "fr") == "–"
     assert typographic("Pas d'accord", "fr") == "Pas d’accord"
     assert typographic("Don't", "en") == "Don't"
+
+
+C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+
+
+def chart_parts(document) -> list:
+    """The chart parts in the order the body shows them."""
+    parts = {
+        rel.rId: rel.target_part for rel in document.part.rels.values() if rel.reltype == RT.CHART
+    }
+    body = document.element.body
+    return [parts[chart.get(f"{R}id")] for chart in body.iter(f"{C}chart")]
+
+
+def chart_series(part) -> dict[str, list[int]]:
+    root = etree.fromstring(part.blob)
+    return {
+        ser.find(f"{C}tx").find(f".//{C}v").text: [
+            int(float(v.text)) for v in ser.find(f"{C}val").iter(f"{C}v")
+        ]
+        for ser in root.iter(f"{C}ser")
+    }
+
+
+def workbook_values(part) -> tuple[set[str], list[int]]:
+    """The strings and the numbers of a chart's embedded workbook."""
+    workbook = next(rel.target_part for rel in part.rels.values() if rel.reltype == RT.PACKAGE)
+    with zipfile.ZipFile(io.BytesIO(workbook.blob)) as xlsx:
+        strings = {
+            t.text for t in etree.fromstring(xlsx.read("xl/sharedStrings.xml")).iter(f"{SML}t")
+        }
+        sheet = etree.fromstring(xlsx.read("xl/worksheets/sheet1.xml"))
+    numbers = [
+        int(float(c.find(f"{SML}v").text))
+        for c in sheet.iter(f"{SML}c")
+        if c.get("t") != "s" and c.find(f"{SML}v") is not None
+    ]
+    return strings, numbers
+
+
+def test_native_charts_one_per_poll_with_their_workbook(actes):
+    document, _, _ = actes
+    parts = chart_parts(document)
+    polls = [
+        p.text for p in document.paragraphs if p.style.name == "Heading 3" and "Vote : " in p.text
+    ]
+    # Every poll of the sessions has ballots, so every poll has its chart.
+    assert len(parts) == len(polls) == len(document.inline_shapes)
+    consensus_chart = parts[0]
+    series = chart_series(consensus_chart)
+    # One series per answer; one bar for everyone, then the two groups shown.
+    assert series == {
+        "Tout à fait d’accord": [3, 2, 1],
+        "D’accord avec réserves": [2, 1, 1],
+        "Partagé": [2, 1, 1],
+        "Pas d’accord": [1, 0, 1],
+        "Opposition ferme (blocage)": [0, 0, 0],
+    }
+    root = etree.fromstring(consensus_chart.blob)
+    categories = [v.text for v in root.find(f".//{C}cat").iter(f"{C}v")]
+    assert categories == ["Ensemble", "Personnes accompagnées", "Travailleurs sociaux"]
+    assert root.find(f".//{C}legend") is not None and root.find(f".//{C}dLbls") is not None
+    strings, numbers = workbook_values(consensus_chart)
+    assert set(series) | set(categories) <= strings
+    assert sorted(numbers) == sorted(v for values in series.values() for v in values)
+    # The majority judgment chart: options split into their grades, in French.
+    grades = chart_series(parts[3])
+    assert list(grades)[:3] == ["Excellent", "Très bien", "Bien"] and grades["Bien"] == [3, 0]
+    # Alt text: the caption and every bar's numbers.
+    descriptions = [d.get("descr") for d in document.element.body.iter(f"{WP}docPr")]
+    assert descriptions[0].startswith("Répartition des réponses")
+    assert "Ensemble : Tout à fait d’accord 3, D’accord avec réserves 2" in descriptions[0]
+
+
+def test_pdf_shows_each_charts_labels(actes, tmp_path):
+    pypdf = pytest.importorskip("pypdf")
+    _, path, _ = actes
+    pdf = pypdf.PdfReader(str(convert_to_pdf(path, tmp_path)))
+    text = "\n".join(page.extract_text() for page in pdf.pages)
+    caption = text.index("Répartition des réponses")
+    chart_text = text[max(0, caption - 400) : caption]
+    for label in ("Ensemble", "Personnes accompagnées", "Opposition ferme (blocage)", "100%"):
+        assert label in chart_text, label

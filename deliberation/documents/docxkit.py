@@ -19,14 +19,9 @@ import markdown
 from docx.document import Document as DocumentObject
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_TAB_LEADER
-from docx.image.image import Image
-from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.opc.packuri import PackURI
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
-from docx.oxml.shape import CT_Inline
 from docx.oxml.text.paragraph import CT_P
-from docx.parts.image import ImagePart
 from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table
 from lxml.etree import SubElement
@@ -34,6 +29,7 @@ from lxml.etree import SubElement
 from ..services.authoring.text import MARKDOWN_EXTENSIONS, NOTE_MARKER
 from .docx_markdown import MarkdownWriting, clean_text
 from .footnotes import Footnotes, insert_setting
+from .wordcharts import ChartData, embed_chart, inline_chart
 
 # Styles the documents add to python-docx's default template (name, type, base, setup).
 CUSTOM_PARAGRAPH_STYLES = {
@@ -43,6 +39,7 @@ CUSTOM_PARAGRAPH_STYLES = {
     "footnote text": ("Normal", {"size": 9}),
     "Cover Note": ("Normal", {"size": 11, "italic": True}),
     "Table Gap": ("Normal", {"size": 6}),
+    "Figure": ("Normal", {"keep_next": True}),
     # Word's built-in names for the table of contents levels.
     "toc 1": ("Normal", {"bold": True, "space_before": 6}),
     "toc 2": ("Normal", {"indent": 0.5}),
@@ -104,7 +101,7 @@ class DocWriter(MarkdownWriting):
         self.language = language
         self.body = document.element.body
         self._sect_pr = self.body.get_or_add_sectPr()
-        self._picture_id = 0
+        self._chart_id = 0
         self._toc_p = None
         self._headings: list[tuple[int, CT_P]] = []
         self._markdown = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
@@ -391,24 +388,13 @@ class DocWriter(MarkdownWriting):
         self._new_p("Table Gap")
         return Table(tbl, self.document._body)
 
-    def picture(self, png: bytes, width_emu: int) -> None:
-        """An inline picture in its own paragraph.
-
-        python-docx's ``add_picture`` rescans every part for a free name and every image for
-        a duplicate, and the whole body for a free shape id: quadratic over 200 charts. The
-        charts are distinct by construction, so names and ids come from a counter here.
-        """
-        self._picture_id += 1
-        number = self._picture_id
-        image = Image.from_blob(png)
-        part = ImagePart.from_image(image, PackURI(f"/word/media/chart{number}.png"))
-        # relate_to() would compare with every existing relationship first.
-        rel_id = f"rIdChart{number}"
-        self.document.part.rels.add_relationship(RT.IMAGE, part, rel_id)
-        height = int(width_emu * image.px_height / max(image.px_width, 1))
-        inline = CT_Inline.new_pic_inline(number, rel_id, f"chart{number}.png", width_emu, height)
-        p = self._new_p("Normal")
-        SubElement(SubElement(p, _R), qn("w:drawing")).append(inline)
+    def chart(self, data: ChartData, width_cm: float) -> None:
+        """A native chart (:mod:`.wordcharts`) in its own paragraph, kept with its caption."""
+        self._chart_id += 1
+        rel_id = embed_chart(self.document.part, self._chart_id, data)
+        p = self._new_p("Figure")
+        drawing = SubElement(SubElement(p, _R), qn("w:drawing"))
+        drawing.append(inline_chart(rel_id, self._chart_id, width_cm, data))
 
 
 def excerpt(text: str | None, limit: int = 120) -> str:

@@ -71,6 +71,8 @@ LABELS: dict[str, dict[str, str]] = {
         "outcome": "Issue",
         "chart_caption": "Répartition des réponses : ensemble, puis par groupe (de haut en bas, "
         "dans l’ordre du tableau ; couleurs de la légende).",
+        "grades_caption": "Mentions reçues par chaque option (de la meilleure, en vert, à "
+        "« à rejeter »).",
         "legend": "Légende",
         "amendments": "Amendements et versions",
         "version": "Version {n}",
@@ -154,6 +156,7 @@ LABELS: dict[str, dict[str, str]] = {
         "outcome": "Outcome",
         "chart_caption": "Answers: all participants, then each group (top to bottom, in the "
         "order of the table; colours as in the legend).",
+        "grades_caption": "Grades given to each option (from the best, in green, to “to reject”).",
         "legend": "Legend",
         "amendments": "Amendments and versions",
         "version": "Version {n}",

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from docx import Document
 from docx.document import Document as DocumentObject
-from docx.shared import Cm
 from sqlalchemy import func
 
 from .. import methods
@@ -49,9 +49,9 @@ from .labels import (
 )
 from .synthesis import markdown_with_definitions, set_properties, title_page, write_finding
 from .tree import load_process_tree
+from .wordcharts import ChartData
 
 Progress = Callable[[int, int], None]
-CHART_WIDTH = Cm(15)
 
 
 def build_proceedings(process: Process, progress: Progress | None = None) -> DocumentObject:
@@ -277,17 +277,35 @@ def write_poll(writer: DocWriter, result: PollResult, items: ItemIndex, lang: st
             ]
             for a in answers
         ]
-        chart_rows = [[g["count"] for g in a.get("grades", [])] for a in answers]
+        # One bar per option, split into its grades (the scale's colours, best first).
+        grade_keys = [g["grade"] for g in (answers[0].get("grades") or [])] if answers else []
+        chart = ChartData(
+            categories=[typographic(a["label"], lang) for a in answers],
+            series=[
+                (items.grades.get(key, key), [a["grades"][i]["count"] for a in answers])
+                for i, key in enumerate(grade_keys)
+            ],
+            description="",
+        )
     else:
         header = [w["answer"], method.document_text(lang).count, w["percent"]]
         rows = [
             [typographic(a["label"], lang), a["count"], percent_cell(a.get("percent"), lang)]
             for a in answers
         ]
+        # One bar for all participants, then one per group shown, split into the answers.
         groups = [g for g in summary.get("groups") or [] if not g.get("hidden")]
-        chart_rows = [[a["count"] for a in answers]] + [
+        bars = [[a["count"] for a in answers]] + [
             [a["count"] for a in g.get("answers") or []] for g in groups
         ]
+        chart = ChartData(
+            categories=[w["all_groups"]] + [group_label(g["group"], lang) for g in groups],
+            series=[
+                (typographic(a["label"], lang), [bar[i] if i < len(bar) else 0 for bar in bars])
+                for i, a in enumerate(answers)
+            ],
+            description="",
+        )
     # The first column doubles as the chart's legend: each answer in its bar colour.
     fills = None if method.display.chart == "grades" else charts.hex_colours(len(answers))
     writer.table(header, rows, fills=fills)
@@ -305,9 +323,10 @@ def write_poll(writer: DocWriter, result: PollResult, items: ItemIndex, lang: st
                 for g in group_rows
             ],
         )
-    if any(sum(row) for row in chart_rows):
-        writer.picture(charts.stacked_bars(chart_rows), CHART_WIDTH)
-        writer.paragraph(w["chart_caption"], "Caption")
+    if any(sum(values) for _, values in chart.series):
+        caption = w["grades_caption" if method.display.chart == "grades" else "chart_caption"]
+        writer.chart(replace(chart, description=chart_description(chart, caption, lang)), 15)
+        writer.paragraph(caption, "Caption")
     verdict = w.get(f"outcome_{summary.get('outcome')}")
     figures = [w["votes" if result.ballots != 1 else "vote"].format(n=result.ballots)]
     if summary.get("support_percent") is not None:
@@ -316,6 +335,17 @@ def write_poll(writer: DocWriter, result: PollResult, items: ItemIndex, lang: st
         )
     line = ", ".join(figures)
     writer.paragraph(f"{verdict} — {line}" if verdict else line, "Outcome")
+
+
+def chart_description(chart: ChartData, caption: str, lang: str) -> str:
+    """A chart's alt text: its caption, then every bar's counts in words."""
+    colon = " : " if lang == "fr" else ": "
+    bars = [
+        category + colon + ", ".join(f"{name} {values[i]}" for name, values in chart.series)
+        for i, category in enumerate(chart.categories)
+    ]
+    separator = " ; " if lang == "fr" else "; "
+    return f"{caption} {separator.join(bars)}"
 
 
 def write_amendments(
