@@ -8,6 +8,7 @@ import re
 import zipfile
 from datetime import UTC, datetime
 
+import docx
 import pytest
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.table import Table
@@ -312,3 +313,44 @@ def test_pdf_shows_each_charts_labels(actes, tmp_path):
     chart_text = text[max(0, caption - 400) : caption]
     for label in ("Ensemble", "Personnes accompagnées", "Opposition ferme (blocage)", "100%"):
         assert label in chart_text, label
+
+
+def test_markdown_tables_lists_and_outcome_styles(tmp_path):
+    from deliberation.documents.docxkit import DocWriter, outcome_style
+
+    writer = DocWriter(docx.Document(), "fr")
+    writer.markdown(
+        "Avant.\n\n| Acteur | Rôle |\n|---|---|\n| Forem | financer |\n| CPAS | orienter |"
+    )
+    heading = writer.paragraph("1. ", "Finding")
+    writer.inline_markdown(heading, "Un constat :\n\n- premier point ;\n- second point.", "Normal")
+    for verdict in ("validated", "rework", "rejected", None):
+        writer.paragraph(f"verdict {verdict}", outcome_style(verdict))
+    writer.page_numbers("Assises de l’insertion")
+    document, _ = reopen(writer.document, tmp_path, "markdown.docx")
+    # The Markdown table is a Word table, its first row the header.
+    table = document.tables[0]
+    assert [[c.text for c in row.cells] for row in table.rows] == [
+        ["Acteur", "Rôle"],
+        ["Forem", "financer"],
+        ["CPAS", "orienter"],
+    ]
+    # The finding's statement keeps its first paragraph; its list stays a list after it.
+    by_style = [(p.style.name, p.text) for p in document.paragraphs]
+    assert ("Finding", "1. Un constat :") in by_style
+    assert ("List Bullet", "premier point ;") in by_style
+    assert ("List Bullet", "second point.") in by_style
+    # Each verdict its own style, its colour and a bar in the margin.
+    styles = [p.style for p in document.paragraphs if p.text.startswith("verdict")]
+    assert [s.name for s in styles] == [
+        "Outcome Validated",
+        "Outcome Rework",
+        "Outcome Rejected",
+        "Outcome",
+    ]
+    assert len({str(s.font.color.rgb) for s in styles[:3]}) == 3
+    assert all(s.element.pPr.find(f"{W}pBdr") is not None for s in styles[:3])
+    # The running head: the process's title on every page but the cover.
+    section = document.sections[0]
+    assert section.header.paragraphs[0].text == "Assises de l’insertion"
+    assert section.first_page_header.paragraphs[0].text == ""

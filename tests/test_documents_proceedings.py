@@ -13,6 +13,7 @@ from test_documents_synthesis import (
     convert_to_pdf,
     demo_process,
     footnote_texts,
+    outcome_lines,
     reopen,
     styled,
 )
@@ -228,7 +229,7 @@ def test_proceedings_structure_polls_and_charts(app, tmp_path):
     assert len(document.inline_shapes) == polls_with_ballots
     # Outcome lines under the polls, with the process's thresholds in the appendix.
     # 5 of 8 ballots support the finding: 62.5 %, under 75 % and over 50 %: to rework.
-    assert "À retravailler — 62,5 % de soutien, 8 votes" in styled(document, "Outcome")
+    assert "À retravailler — 62,5 % de soutien, 8 votes" in outcome_lines(document)
     appendix_text = "\n".join(p.text for p in document.paragraphs)
     assert "validé à partir de 75 % de soutien" in appendix_text
 

@@ -36,8 +36,15 @@ CUSTOM_PARAGRAPH_STYLES = {
     "Finding": ("Normal", {"bold": True, "size": 12, "space_before": 14, "keep_next": True}),
     "Finding Subheading": ("Normal", {"bold": True, "italic": True, "keep_next": True}),
     "Outcome": ("Normal", {"italic": True, "size": 10, "color": (0x1F, 0x5F, 0x3F)}),
+    # A verdict's line in the colours of the screens (consolidate.css), and never colour
+    # alone: the line starts with the verdict in words and carries a left bar.
+    "Outcome Validated": ("Outcome", {"color": (0x14, 0x53, 0x2D), "bar": "16A34A"}),
+    "Outcome Rework": ("Outcome", {"color": (0x71, 0x3F, 0x12), "bar": "D97706"}),
+    "Outcome Rejected": ("Outcome", {"color": (0x7F, 0x1D, 0x1D), "bar": "DC2626"}),
     "footnote text": ("Normal", {"size": 9}),
     "Cover Note": ("Normal", {"size": 11, "italic": True}),
+    "Footnote List Bullet": ("List Bullet", {"size": 9}),
+    "Footnote List Number": ("List Number", {"size": 9}),
     "Table Gap": ("Normal", {"size": 6}),
     "Figure": ("Normal", {"keep_next": True}),
     # Word's built-in names for the table of contents levels.
@@ -45,6 +52,11 @@ CUSTOM_PARAGRAPH_STYLES = {
     "toc 2": ("Normal", {"indent": 0.5}),
 }
 _TOC_LEVELS = {"Heading 1": 1, "Heading 2": 2}
+_OUTCOME_STYLES = {
+    "validated": "Outcome Validated",
+    "rework": "Outcome Rework",
+    "rejected": "Outcome Rejected",
+}
 # A4 with 2.5 cm margins: 16 cm of text width.
 TEXT_WIDTH_TWIPS = 9070
 TEXT_WIDTH = Cm(16)
@@ -132,6 +144,13 @@ class DocWriter(MarkdownWriting):
                 fmt.left_indent = Cm(setup["indent"])
             if setup.get("keep_next"):
                 fmt.keep_with_next = True
+            if "bar" in setup:
+                style.element.get_or_add_pPr().append(
+                    parse_xml(
+                        f'<w:pBdr {nsdecls("w")}><w:left w:val="single" w:sz="24" '
+                        f'w:space="6" w:color="{setup["bar"]}"/></w:pBdr>'
+                    )
+                )
             if name in BUILT_IN_IDS and name.startswith("toc "):
                 # The page number at the right margin, after a dotted leader.
                 fmt.tab_stops.add_tab_stop(TEXT_WIDTH, WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
@@ -140,8 +159,12 @@ class DocWriter(MarkdownWriting):
                 style = styles.add_style(name, WD_STYLE_TYPE.CHARACTER)
                 _declare_built_in(style, name)
                 _apply_font(style, setup)
-        # Page numbers centred by the footer style itself, not by direct formatting.
+        # Page numbers centred and the running head set right by their styles themselves,
+        # not by direct formatting.
         styles["Footer"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        styles["Header"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        styles["Header"].font.size = Pt(9)
+        styles["Header"].font.italic = True
         language_tag = {"fr": "fr-BE", "en": "en-GB"}.get(self.language, self.language)
         rpr = styles["Normal"].element.get_or_add_rPr()
         lang = rpr.find(qn("w:lang"))
@@ -307,14 +330,19 @@ class DocWriter(MarkdownWriting):
             p.append(parse_xml(_toc_entry_xml(clean_text(text), name)))
             previous = p
 
-    def page_numbers(self) -> None:
-        """A PAGE field in the footer of every page but the cover (the first page has its
-        own, empty, footer)."""
+    def page_numbers(self, running_head: str = "") -> None:
+        """A PAGE field in the footer and ``running_head`` (the process's title, say) in the
+        header of every page but the cover (the first page has its own, empty, header and
+        footer)."""
         for section in self.document.sections:
             section.different_first_page_header_footer = True
             p = section.footer.paragraphs[0]._p
             p.style = self.style_ids["Footer"]
             self.field(p, "PAGE", "1")
+            if running_head:
+                head = section.header.paragraphs[0]._p
+                head.style = self.style_ids["Header"]
+                self.run(head, clean_text(running_head))
 
     def page_break(self) -> None:
         p = self._new_p(None)
@@ -395,6 +423,11 @@ class DocWriter(MarkdownWriting):
         p = self._new_p("Figure")
         drawing = SubElement(SubElement(p, _R), qn("w:drawing"))
         drawing.append(inline_chart(rel_id, self._chart_id, width_cm, data))
+
+
+def outcome_style(outcome: str | None) -> str:
+    """The paragraph style of an outcome line with this verdict ("Outcome" without one)."""
+    return _OUTCOME_STYLES.get(outcome or "", "Outcome")
 
 
 def excerpt(text: str | None, limit: int = 120) -> str:

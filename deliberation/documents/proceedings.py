@@ -35,7 +35,7 @@ from ..services.publishing.opendata import named_record
 from ..tally import OutcomeRule
 from . import charts
 from .appendix import write_appendix
-from .docxkit import DocWriter, excerpt
+from .docxkit import DocWriter, excerpt, outcome_style
 from .followup_section import write_followup
 from .item_index import ItemIndex
 from .labels import (
@@ -101,7 +101,7 @@ def build_proceedings(process: Process, progress: Progress | None = None) -> Doc
     write_participation(writer, sessions, participants, by_session, w, lang)
     write_followup(writer, process)
     write_appendix(writer, OutcomeRule.from_process(process), lang)
-    writer.page_numbers()
+    writer.page_numbers(process.title)
     writer.finish_table_of_contents()
     step()
     return document
@@ -158,7 +158,9 @@ def write_field(
                 writer.markdown(hypothesis.text, "List Bullet")
                 found = outcomes.get(("hypothesis", hypothesis.id))
                 if found:
-                    writer.paragraph(outcome_line(found, writer.language), "Outcome")
+                    writer.paragraph(
+                        outcome_line(found, writer.language), outcome_style(found.outcome)
+                    )
     if field_.expert_inputs:
         writer.paragraph(w["expert_inputs"], "Heading 2")
         for expert in field_.expert_inputs:
@@ -334,7 +336,9 @@ def write_poll(writer: DocWriter, result: PollResult, items: ItemIndex, lang: st
             0, w["support"].format(percent=format_percent(summary["support_percent"], lang))
         )
     line = ", ".join(figures)
-    writer.paragraph(f"{verdict} — {line}" if verdict else line, "Outcome")
+    writer.paragraph(
+        f"{verdict} — {line}" if verdict else line, outcome_style(summary.get("outcome"))
+    )
 
 
 def chart_description(chart: ChartData, caption: str, lang: str) -> str:

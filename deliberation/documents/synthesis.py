@@ -26,7 +26,7 @@ from ..services.consolidation.outcomes import (
     outcome_line,
     priority_line,
 )
-from .docxkit import DocWriter, clean_text, excerpt
+from .docxkit import DocWriter, clean_text, excerpt, outcome_style
 from .labels import date_words, words
 from .tree import load_process_tree
 
@@ -64,7 +64,7 @@ def build_synthesis(process: Process, progress: Progress | None = None) -> Docum
             writer.paragraph(w["no_findings"])
         if progress:
             progress(index + 1, total)
-    writer.page_numbers()
+    writer.page_numbers(process.title)
     return document
 
 
@@ -158,7 +158,7 @@ def write_finding(
     previous, writer.note_resolver = writer.note_resolver, resolve
     try:
         heading = writer.paragraph(f"{number}. ", "Finding")
-        writer.inline_markdown(heading, finding.text)
+        writer.inline_markdown(heading, finding.text, rest_style="Normal")
         # A note nobody points at still belongs to the finding: attach it to its statement.
         for n in sorted(set(notes) - referenced):
             writer.footnote_reference(heading, resolve(n))
@@ -192,4 +192,4 @@ def write_finding(
 
 def _outcome(writer: DocWriter, outcome: ItemOutcome | None, language: str) -> None:
     if outcome is not None:
-        writer.paragraph(outcome_line(outcome, language), "Outcome")
+        writer.paragraph(outcome_line(outcome, language), outcome_style(outcome.outcome))
