@@ -354,3 +354,25 @@ def test_markdown_tables_lists_and_outcome_styles(tmp_path):
     section = document.sections[0]
     assert section.header.paragraphs[0].text == "Assises de l’insertion"
     assert section.first_page_header.paragraphs[0].text == ""
+
+
+def test_export_writes_the_pdf_beside_the_document(app, monkeypatch):
+    from deliberation.documents import pdf as pdf_module
+    from deliberation.documents.jobs import build_document, exported_files
+
+    if pdf_module.libreoffice() is None:
+        pytest.skip("LibreOffice (soffice) is not installed: no PDF")
+    pypdf = pytest.importorskip("pypdf")
+    with app.app_context():
+        process = demo_process()
+        exports_dir = app.config["EXPORTS_DIR"]
+        path = build_document("synthesis", process.id, None, exports_dir, pdf=True)
+        names = [p.name for p in exported_files(exports_dir, process.id)]
+        # Without LibreOffice the export still succeeds, without a PDF.
+        monkeypatch.setattr(pdf_module, "libreoffice", lambda: None)
+        path.with_suffix(".pdf").rename(path.with_suffix(".pdf.kept"))
+        build_document("synthesis", process.id, None, exports_dir, pdf=True)
+        assert not path.with_suffix(".pdf").exists()
+    assert sorted(names) == sorted([path.name, path.with_suffix(".pdf").name])
+    reader = pypdf.PdfReader(str(path.with_suffix(".pdf.kept")))
+    assert "Synthèse des possibles" in reader.pages[0].extract_text()
