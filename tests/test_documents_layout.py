@@ -23,7 +23,7 @@ from deliberation.documents.labels import date_words, percent_cell, typographic
 from deliberation.documents.proceedings import build_proceedings
 from deliberation.documents.synthesis import build_synthesis
 from deliberation.extensions import db
-from deliberation.models import Process
+from deliberation.models import LiveSession, Process
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -130,7 +130,9 @@ def test_tables_read_as_tables(actes):
         assert rows[0].xpath(".//w:keepNext")
 
     # The session table: real headers, a date in words, the place once.
-    session = next(t for t in tables if t.rows[0].cells[0].text == "Date")
+    session = next(
+        t for t in tables if [c.text for c in t.rows[0].cells][::3] == ["Date", "Participants"]
+    )
     assert [c.text for c in session.rows[0].cells] == ["Date", "Territoire", "Lieu", "Participants"]
     assert session.rows[1].cells[0].text == "2 octobre 2014"
     assert session.rows[1].cells[2].text == "Salle du CSEF"
@@ -376,3 +378,65 @@ def test_export_writes_the_pdf_beside_the_document(app, monkeypatch):
     assert sorted(names) == sorted([path.name, path.with_suffix(".pdf").name])
     reader = pypdf.PdfReader(str(path.with_suffix(".pdf.kept")))
     assert "Synthèse des possibles" in reader.pages[0].extract_text()
+
+
+def test_programme_opens_the_actes_and_participation_per_territory(app, tmp_path):
+    with app.app_context():
+        process = demo_process()
+        document, _ = reopen(build_proceedings(process), tmp_path, "programme.docx")
+        sessions = db.session.scalars(
+            db.select(LiveSession).where(LiveSession.process_id == process.id)
+        ).all()
+        territories = {live.territory.name for live in sessions if live.territory}
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    # The programme comes first, before the process and its method.
+    assert headings[:2] == ["Programme", "Le processus et sa méthode"]
+    programme = tables_under(document, "Programme")[0]
+    assert [c.text for c in programme.rows[0].cells] == ["Date", "Séance", "Champ", "Territoire"]
+    assert len(programme.rows) == 1 + len(sessions)
+    assert programme.rows[1].cells[0].text == "24 octobre 2013"
+    assert programme.rows[1].cells[1].text.startswith("Atelier — ")
+    # Participation: per session, per group, then per territory.
+    participation = tables_under(document, "Participation")
+    assert len(participation) == 3
+    assert {row.cells[0].text for row in participation[2].rows[1:]} == territories
+
+
+def tables_under(document, heading: str) -> list[Table]:
+    found, tables = False, []
+    for block in document.iter_inner_content():
+        if isinstance(block, Paragraph) and block.style.name == "Heading 1":
+            found = block.text == heading
+        elif found and isinstance(block, Table):
+            tables.append(block)
+    return tables
+
+
+def test_english_actes_carry_no_french_labels(app, tmp_path):
+    with app.app_context():
+        process = bare_demo_process()
+        process.language = "en"
+        make_sessions(process)
+        db.session.commit()
+        document, _ = reopen(build_proceedings(process), tmp_path, "proceedings.docx")
+        french = set()
+        for method in methods.METHODS:
+            with force_locale("fr"):
+                fr = method.answer_labels(process)
+            with force_locale("en"):
+                en = method.answer_labels(process)
+            french |= {label for key, label in fr.items() if label != en.get(key)}
+    # The results tables and the charts: every answer and grade in English.
+    cells = {
+        cell.text
+        for table in document.tables
+        if table.rows[0].cells[-1].text == "%"
+        for row in table.rows
+        for cell in row.cells
+    }
+    series = {name for part in chart_parts(document) for name in chart_series(part)}
+    assert french and not (french & (cells | series))
+    assert {"Good", "Poor"} <= series
+    assert "Programme" in [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert not ISO_DATE.search(all_text(document))
+    assert "2 October 2014" in all_text(document)

@@ -18,6 +18,7 @@ from typing import Any
 from docx import Document
 from docx.document import Document as DocumentObject
 from sqlalchemy import func
+from sqlalchemy.orm import selectinload
 
 from .. import methods
 from ..extensions import db
@@ -47,6 +48,7 @@ from .labels import (
     typographic,
     words,
 )
+from .overview import write_participation, write_programme
 from .synthesis import markdown_with_definitions, set_properties, title_page, write_finding
 from .tree import load_process_tree
 from .wordcharts import ChartData
@@ -68,6 +70,7 @@ def build_proceedings(process: Process, progress: Progress | None = None) -> Doc
     sessions = db.session.scalars(
         db.select(LiveSession)
         .where(LiveSession.process_id == process.id)
+        .options(selectinload(LiveSession.field), selectinload(LiveSession.territory))
         .order_by(LiveSession.held_on, LiveSession.id)
     ).all()
     total = 1 + len(process.fields) + max(len(sessions), 1) + 1
@@ -77,6 +80,7 @@ def build_proceedings(process: Process, progress: Progress | None = None) -> Doc
     title_page(writer, process, w["proceedings_title"])
     writer.table_of_contents(w["toc"])
     writer.page_break()
+    write_programme(writer, sessions, lang)
     write_method(writer, process, w)
     step()
 
@@ -450,40 +454,3 @@ def write_final_outcomes(
         writer.table([w["item"], w["outcome"]], rows)
     else:
         writer.paragraph(w["no_outcomes"])
-
-
-def write_participation(
-    writer: DocWriter,
-    sessions: list[LiveSession],
-    participants: dict[int, dict[str, int]],
-    by_session: dict[int, list[PollResult]],
-    w: dict[str, str],
-    lang: str,
-) -> None:
-    writer.paragraph(w["participation"], "Heading 1")
-    rows, totals = [], defaultdict(int)
-    for live in sessions:
-        groups = participants.get(live.id, {})
-        for group, count in groups.items():
-            totals[group] += count
-        ballots = max((r.ballots for r in by_session.get(live.id, [])), default=0)
-        rows.append(
-            [
-                live.title,
-                date_words(live.held_on, lang),
-                live.territory.name if live.territory else "–",
-                sum(groups.values()),
-                ballots,
-            ]
-        )
-    if rows:
-        writer.table(
-            [w["sessions"], w["date"], w["territory"], w["participants"], w["ballots"]], rows
-        )
-    if totals:
-        writer.table(
-            [w["group"], w["participants"]],
-            [[group_label(g, lang), n] for g, n in sorted(totals.items())],
-        )
-    if not rows:
-        writer.paragraph(w["no_participation"])
