@@ -440,3 +440,12 @@ def test_english_actes_carry_no_french_labels(app, tmp_path):
     assert "Programme" in [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
     assert not ISO_DATE.search(all_text(document))
     assert "2 October 2014" in all_text(document)
+
+
+def test_a_title_keeps_its_non_breaking_spaces():
+    from deliberation.services.authoring.validation import check_title, one_line
+
+    assert one_line("  Accompagnement\u00a0:\n  droit\u202f;  travail ") == (
+        "Accompagnement\u00a0: droit\u202f; travail"
+    )
+    assert check_title("Champ\u00a0:  un", "title") == "Champ\u00a0: un"
