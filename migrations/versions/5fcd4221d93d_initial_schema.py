@@ -47,6 +47,7 @@ def upgrade():
     sa.Column('groups', sa.JSON(), nullable=False),
     sa.Column('grid', sa.JSON(), nullable=False),
     sa.Column('synthesis_published', sa.Boolean(), nullable=False),
+    sa.Column('synthesis_published_at', sa.DateTime(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.CheckConstraint('length(slug) > 0', name='process_slug_not_empty'),
