@@ -24,6 +24,7 @@ from ..services.publishing.comments import CommentError
 from .common import data_response, process_or_404
 from .guard import requires
 from .once import once_per_form
+from .support import form_context
 
 bp = Blueprint("comments", __name__, url_prefix="/organize/<slug>/comments")
 public_bp = Blueprint("published_comments", __name__, url_prefix="/p/<slug>")
@@ -69,6 +70,7 @@ def recommendation(slug: str, recommendation_id: int):
         comments=comments.public_comments(process, recommendation_id),
         mode=comments.comments_mode(process),
         body_max=comments.BODY_MAX,
+        support=form_context(process),
         markdown=render_markdown,
         markdown_inline=render_inline,
     )
