@@ -8,14 +8,18 @@ import csv
 import io
 import json
 
+import docx
 import pytest
 from altcha import solve_challenge_v1
+from flask_babel import force_locale
 
+from deliberation.documents import jobs
 from deliberation.extensions import db
 from deliberation.models import Process, Recommendation, Support
 from deliberation.services.publishing import support
 from deliberation.services.publishing.support import SupportError
 from tests.access_world import build_world, client_as
+from tests.test_documents_synthesis import convert_to_pdf
 
 HOSTILE = '=HYPERLINK("x")<script>alert(1)</script>"\'><img src=x onerror=alert(2)>'
 
@@ -209,3 +213,42 @@ def test_public_pages_forms_open_data_and_the_organisers_list(app, world):
         db.session.commit()
     assert reader.get("/p/assises/support/challenge").status_code == 404
     assert reader.get("/p/assises/support.csv").status_code == 404
+
+
+def test_the_word_annex_for_a_ministers_office(app, world, tmp_path):
+    """Counts per text and group, the named signers, their comments; opened by LibreOffice
+    and read back with python-docx."""
+    process_id, rec_id = _ids(app)
+    with app.app_context(), force_locale("fr"):
+        process = db.session.get(Process, process_id)
+        process.language = "fr"
+        db.session.commit()
+        signers = [
+            ("Ana", "CPAS de Namur", "service_user", True, "Enfin écouté·es !"),
+            ("Bob", "", "social_worker", False, "Oui, mais avec des moyens."),
+            ("Chloé", "FdSS", "social_worker", True, ""),
+        ]
+        for name, organisation, group, shown, comment in signers:
+            support.sign(
+                process, rec_id, name=name, organisation=organisation, group=group,
+                comment=comment, show_name=shown, challenge=proof_for(app, process),
+            )  # fmt: skip
+        support.sign(process, None, name="Ana", organisation="CPAS de Namur",
+                     challenge=proof_for(app, process))  # fmt: skip
+        path = jobs.build_document("supports", process_id, None, str(tmp_path / "exports"))
+    assert path.name.startswith("assises-soutiens-")
+    convert_to_pdf(path, tmp_path)
+    document = docx.Document(str(path))
+    text = "\n".join(paragraph.text for paragraph in document.paragraphs)
+    assert "Soutiens publics de la synthèse" in text
+    assert "3 personnes ont signé ; 4 signatures en tout" in text
+    rows = [[cell.text for cell in row.cells] for row in document.tables[0].rows]
+    groups = ["Sans groupe déclaré", "Personnes accompagnées", "Travailleurs sociaux"]
+    assert rows[0] == ["Texte", "Signatures", *groups]
+    assert rows[1] == ["La synthèse dans son ensemble", "1", "1", "0", "0"]
+    assert rows[2][1:] == ["3", "0", "1", "2"]
+    assert "Ana, CPAS de Namur, Personnes accompagnées" in text
+    assert "Chloé, FdSS, Travailleurs sociaux" in text
+    assert not any(line.startswith("Bob") for line in text.splitlines())
+    assert "« Oui, mais avec des moyens. » — Un signataire" in text
+    assert "« Enfin écouté·es ! » — Ana" in text
