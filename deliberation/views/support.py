@@ -43,17 +43,15 @@ public_bp = Blueprint("published_support", __name__, url_prefix="/p/<slug>")
 # The browser's own random id: finds what it signed, to show it and to withdraw it.
 DEVICE_COOKIE = "supporter"
 DEVICE_COOKIE_DAYS = 400
-# Per address: a family or an office behind one network signs; a script does not.
-DEFAULT_SIGN_LIMIT = "20 per minute;200 per hour"
-DEFAULT_CHALLENGE_LIMIT = "60 per minute"
 
 
+# Per address (config.PUBLIC_LIMITS): a family or an office behind one network signs.
 def _sign_limit() -> str:
-    return current_app.config.get("SUPPORT_LIMIT") or DEFAULT_SIGN_LIMIT
+    return current_app.config["SUPPORT_LIMIT"]
 
 
 def _challenge_limit() -> str:
-    return current_app.config.get("SUPPORT_CHALLENGE_LIMIT") or DEFAULT_CHALLENGE_LIMIT
+    return current_app.config["SUPPORT_CHALLENGE_LIMIT"]
 
 
 def _published(slug: str) -> Process:
