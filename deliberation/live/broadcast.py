@@ -21,7 +21,7 @@ from flask_babel import force_locale
 from ..extensions import db, socketio
 from ..models import LiveSession, Poll
 from ..services.live import sessions, voting
-from . import gc_pacing, rooms
+from . import gc_pacing, rooms, screens
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +38,10 @@ def session_changed(session_id: int) -> dict[str, Any] | None:
     if session is None:
         return None
     db.session.refresh(session)
-    states = {role: sessions.state_for(session, role) for role in ("projector", "facilitator")}
+    states = {role: screens.state_for(session, role) for role in ("projector", "facilitator")}
     for role, state in states.items():
         socketio.emit("state", state, to=rooms.room(session_id, role))
-    phone_state = sessions.state_for(session, "phone")
+    phone_state = screens.state_for(session, "phone")
     # ONE message to the phones' room (one Redis publish with a message queue, not one per
     # participant). Only a participant may learn whether they voted, so this common state
     # says nothing about it (``voted: null``): a phone keeps what it knows from its own ack,

@@ -28,7 +28,7 @@ from ..refusals import Refused
 from ..services.live import ballots, sessions
 from ..services.live.voting import VoteError
 from ..services.people import access, throttles
-from . import actions, broadcast, guard, rooms
+from . import actions, broadcast, guard, rooms, screens
 
 # The database cannot be reached or is locked: the client keeps what it sent and retries.
 DATABASE_UNAVAILABLE = (OperationalError, PoolTimeout)
@@ -130,7 +130,7 @@ def on_connect(auth: Any = None) -> None:
         participant = None
         if presence.participant_id is not None:
             participant = db.session.get(Participant, presence.participant_id)
-        state = sessions.state_for(session, presence.role, participant)
+        state = screens.state_for(session, presence.role, participant)
     except Refused as refusal:
         guard.forget(request.sid)
         raise ConnectionRefusedError(refusal.code, refusal.payload()) from None
@@ -177,7 +177,7 @@ def on_sync(_data: Any = None) -> dict[str, Any]:
         return refusals.payload("invalid_token", presence.language)
     if presence.role == "facilitator" and not facilitator_still_allowed(session):
         return refusals.payload("not_allowed", presence.language)
-    return sessions.state_for(session, presence.role, participant)
+    return screens.state_for(session, presence.role, participant)
 
 
 @guard.event("vote")
@@ -233,7 +233,7 @@ def _on_facilitator_action(name: str) -> Callable[[Any], dict[str, Any]]:
                 state = actions.dispatch(session, name, actions.JsonPayload(data), current_user)
         except Refused as error:
             return error.payload(language)
-        return {"ok": True, "state": state or sessions.state_for(session, "facilitator")}
+        return {"ok": True, "state": state or screens.state_for(session, "facilitator")}
 
     handler.__name__ = f"on_{name}"
     return handler

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from .. import methods
 from ..extensions import db
-from ..live import actions, broadcast
+from ..live import actions, broadcast, screens
 from ..models import TREE_ITEM_TYPES, AgendaItem, Field, LiveSession, Process
 from ..refusals import Refused
 from ..services.authoring import numbering
@@ -199,7 +199,7 @@ def console_strings() -> dict[str, Any]:
 @requires(Capability.FACILITATE)
 def console(session_id: int):
     live_session = _session_or_404(session_id)
-    state = sessions.state_for(live_session, "facilitator")
+    state = screens.state_for(live_session, "facilitator")
     strings = console_strings()
     config = {
         "sessionId": live_session.id,
@@ -332,7 +332,7 @@ def projector(code: str):
     with session_locale(live_session):
         config = {
             "code": live_session.join_code,
-            "state": sessions.state_for(live_session, "projector"),
+            "state": screens.state_for(live_session, "projector"),
             "results": results_strings(),
         }
         return render_template(

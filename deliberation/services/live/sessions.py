@@ -41,14 +41,17 @@ from ...models import (
 )
 from ...refusals import Refused
 from . import voting
-from .presentation import (  # noqa: F401  (part of this module's API, used by the views)
+from .items import (  # noqa: F401  (part of this module's API, used by the views)
     action_path_options,
-    agenda_summary,
     authored_item,
+    present_item,
+)
+from .presentation import (  # noqa: F401  (part of this module's API, used by the views)
+    agenda_summary,
     finding_numbers,
     join_path,
     joined_count,
-    present_item,
+    screen_language,
     state_for,
     ticket_counts,
 )
