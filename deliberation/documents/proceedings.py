@@ -34,11 +34,11 @@ from ..services.consolidation.outcomes import (
 )
 from ..services.publishing.opendata import named_record
 from ..tally import OutcomeRule
+from ..wording import code_label, format_percent, group_label, words
 from . import charts
 from .appendix import write_appendix
 from .docxkit import DocWriter, excerpt
 from .followup_section import write_followup
-from .labels import code_label, format_percent, group_label, words
 from .synthesis import markdown_with_definitions, set_properties, title_page, write_finding
 from .tree import load_process_tree
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 
-from ..documents.labels import words
 from ..documents.tree import load_process_tree
 from ..models import Process
 from ..services.authoring.numbering import finding_numbers
@@ -20,6 +19,7 @@ from ..services.consolidation.outcomes import (
     priority_line,
 )
 from ..services.publishing import comments, opendata
+from ..wording import words
 from .common import data_response, process_or_404
 
 bp = Blueprint("published", __name__, url_prefix="/p")
