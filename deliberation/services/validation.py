@@ -1,4 +1,5 @@
-"""Checks shared by the authoring services: each raises a message meant for the organiser."""
+"""Checks shared by the services (authoring, accounts, membership): each raises a message
+meant for the organiser."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from flask import has_request_context
 from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError
 
-from ...extensions import db
-from ...models import TEXT_MAX, TITLE_MAX
+from ..extensions import db
+from ..models import TEXT_MAX, TITLE_MAX
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX = 80

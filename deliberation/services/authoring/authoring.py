@@ -31,6 +31,17 @@ from ...models import (
     model_of,
 )
 from ...models.item_types import AUTHORED_TYPES, ITEM_TYPES, TREE_TYPES, VOTED_TYPES
+from ..validation import (
+    ConfirmationRequired,
+    Impact,
+    ValidationError,
+    _,
+    check_bool,
+    check_choice,
+    check_text,
+    check_title,
+    commit_checked,
+)
 from . import versions
 from .numbering import finding_numbers  # noqa: F401  (part of this module's API)
 from .processes import (  # noqa: F401  (part of this module's API)
@@ -43,17 +54,6 @@ from .processes import (  # noqa: F401  (part of this module's API)
     update_process,
 )
 from .text import excerpt
-from .validation import (
-    ConfirmationRequired,
-    Impact,
-    ValidationError,
-    _,
-    check_bool,
-    check_choice,
-    check_text,
-    check_title,
-    commit_checked,
-)
 from .versions import history, record_version  # noqa: F401  (part of this module's API)
 
 __all__ = [

@@ -11,8 +11,7 @@ from ...methods import PRIORITY_METHODS
 from ...methods.consensus import CONSENSUS
 from ...models import LiveSession, Organizer, Process, Territory
 from ..people.membership import make_owner
-from . import versions
-from .validation import (
+from ..validation import (
     ConfirmationRequired,
     Impact,
     ValidationError,
@@ -24,6 +23,7 @@ from .validation import (
     check_title,
     commit_checked,
 )
+from . import versions
 from .versions import record_version
 
 PROCESS_TEXTS = ("title", "subtitle", "introduction", "steering_committee")

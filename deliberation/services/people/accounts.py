@@ -23,7 +23,7 @@ from ...database import write_transaction
 from ...extensions import db
 from ...models import Organizer
 from ...offload import run_blocking
-from ..authoring.validation import _
+from ..validation import _
 from .passwords import password_problem
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
