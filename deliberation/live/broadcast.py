@@ -18,6 +18,7 @@ from typing import Any
 from flask import Flask
 from flask_babel import force_locale
 
+from ..database import discard_failed_work
 from ..extensions import db, socketio
 from ..models import LiveSession, Poll
 from ..services.live import sessions, voting
@@ -114,7 +115,7 @@ def flush_now() -> int:
         try:
             _push_tally(session_id)
         except Exception:  # one failing session must not starve the others
-            db.session.rollback()
+            discard_failed_work()  # the next session's push must not inherit a failed read
             log.exception("tally push failed for session %s", session_id)
     return len(pending)
 

@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from .. import inputs, refusals
+from ..database import discard_failed_work
 from ..extensions import db, socketio
 from ..models import LiveSession, Participant
 from ..refusals import Refused
@@ -89,7 +90,7 @@ def on_unexpected_error(error: Exception) -> Any:
 
     A database that cannot be reached (or stays locked) is an outage, not a bug: one line
     in the log and ``server_busy``, which the client retries."""
-    db.session.rollback()
+    discard_failed_work()
     event = request.event.get("message")
     presence = rooms.of(request.sid)
     if isinstance(error, DATABASE_UNAVAILABLE):
@@ -137,7 +138,7 @@ def on_connect(auth: Any = None) -> None:
     except DATABASE_UNAVAILABLE:
         # A hall connecting at once and no database connection free in time, or the
         # database down: a refusal the client retries after its back-off, not a traceback.
-        db.session.rollback()
+        discard_failed_work()
         guard.forget(request.sid)
         raise ConnectionRefusedError("server_busy", refusals.payload("server_busy")) from None
     # Give the database connection back before any network I/O (Redis presence, the

@@ -4,6 +4,7 @@ meant for the organiser."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,12 +139,15 @@ class Impact:
         )
 
 
-def commit_checked(before_commit) -> None:
-    """Flush, run ``before_commit`` (e.g. record a version), commit; a conflict is refused."""
+def flush_checked(then: Callable[[], None] = lambda: None) -> None:
+    """Flush, run ``then`` (e.g. record a version), flush again; a conflict is refused.
+
+    Called inside the service's write transaction (:func:`deliberation.database.writes`),
+    which the refusal rolls back: the conflict surfaces here, with a message, rather than
+    at the commit."""
     try:
         db.session.flush()
-        before_commit()
-        db.session.commit()
+        then()
+        db.session.flush()
     except IntegrityError as error:
-        db.session.rollback()
         raise ValidationError(_("This conflicts with existing data; nothing was saved.")) from error

@@ -124,7 +124,6 @@ def session_create(slug: str):
             expected_count=expected,
         )
     except SessionError as error:
-        db.session.rollback()
         return _sessions_page(process, form, str(error.message))
     flash(_("Session created. Its join code is %(code)s.", code=live_session.join_code), "success")
     return redirect(url_for("facilitate.console", session_id=live_session.id))
@@ -265,7 +264,6 @@ def agenda_add(session_id: int):
             if not added:
                 raise SessionError("invalid_item", _("Tick at least one item to add."))
     except SessionError as error:
-        db.session.rollback()
         flash(str(error.message), "error")
         return _back(live_session, "#add")
     broadcast.session_changed(live_session.id)
@@ -294,7 +292,6 @@ def agenda_remove(session_id: int, agenda_id: int):
     try:
         sessions.remove_agenda_item(item)
     except SessionError as error:
-        db.session.rollback()
         flash(str(error.message), "error")
         return _back(live_session, "#agenda")
     broadcast.session_changed(live_session.id)

@@ -19,7 +19,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ...database import write_transaction
+from ...database import write_transaction, writes
 from ...extensions import db
 from ...models import Organizer
 from ...offload import run_blocking
@@ -59,6 +59,7 @@ def check_credentials(email: str, password: str) -> str:
     return email
 
 
+@writes
 def create_or_update_organizer(email: str, password: str, name: str = "") -> tuple[Organizer, bool]:
     """Create an organiser account, or set a new password (and name) on an existing one.
     A new password on an existing account ends its sessions everywhere (the caller
@@ -74,7 +75,6 @@ def create_or_update_organizer(email: str, password: str, name: str = "") -> tup
             organizer.name = name
         organizer.session_epoch = Organizer.session_epoch + 1
     organizer.set_password(password)
-    db.session.commit()
     return organizer, created
 
 
@@ -88,11 +88,11 @@ def create_organizer(email: str, password: str, name: str = "") -> Organizer:
         )
     organizer = Organizer(email=email, name=" ".join(name.split())[:200] or email.split("@")[0])
     organizer.set_password(password)
-    db.session.add(organizer)
     try:
-        db.session.commit()
+        with write_transaction():
+            db.session.add(organizer)
+            db.session.flush()  # the conflict surfaces here, in a caller's transaction too
     except IntegrityError:  # the same e-mail registered at the same moment
-        db.session.rollback()
         raise AccountError(
             "account_exists", _("An account with this e-mail already exists: log in instead.")
         ) from None
@@ -162,6 +162,7 @@ def change_password(organizer: Organizer, current: str, new: str) -> None:
     db.session.refresh(organizer)
 
 
+@writes
 def set_admin(email: str, admin: bool) -> Organizer:
     """Grant or revoke the instance administrator's rights (command line only)."""
     organizer = find_organizer(email)
@@ -170,5 +171,4 @@ def set_admin(email: str, admin: bool) -> Organizer:
             "unknown_account", _("No organiser account with the e-mail %(email)s.", email=email)
         )
     organizer.is_admin = admin
-    db.session.commit()
     return organizer

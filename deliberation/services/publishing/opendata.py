@@ -23,6 +23,7 @@ from typing import Any
 from flask_babel import force_locale
 
 from ... import methods
+from ...database import writes
 from ...extensions import db
 from ...models import Poll, Process
 from ..authoring.numbering import finding_numbers
@@ -51,9 +52,9 @@ CSV_COLUMNS = (
 )
 
 
+@writes
 def set_synthesis_published(process: Process, published: bool) -> Process:
     process.synthesis_published = bool(published)
-    db.session.commit()
     return process
 
 
