@@ -62,5 +62,5 @@ schema: install
 
 # Refresh the message catalogues after changing UI strings (msgids are English).
 messages: install
-	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o deliberation/messages.pot .
+	$(BIN)/pybabel -q extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -o deliberation/messages.pot .
 	$(BIN)/pybabel -q update -i deliberation/messages.pot -d deliberation/translations -N
