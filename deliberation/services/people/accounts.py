@@ -59,22 +59,23 @@ def check_credentials(email: str, password: str) -> str:
     return email
 
 
-@writes
 def create_or_update_organizer(email: str, password: str, name: str = "") -> tuple[Organizer, bool]:
     """Create an organiser account, or set a new password (and name) on an existing one.
     A new password on an existing account ends its sessions everywhere (the caller
     disconnects its sockets)."""
     email = check_credentials(email, password)
-    organizer = db.session.scalar(db.select(Organizer).filter_by(email=email))
-    created = organizer is None
-    if created:
-        organizer = Organizer(email=email, name=name or email.split("@")[0], session_epoch=0)
-        db.session.add(organizer)
-    else:
-        if name:
-            organizer.name = name
-        organizer.session_epoch = Organizer.session_epoch + 1
-    organizer.set_password(password)
+    password_hash = run_blocking(generate_password_hash, password)  # before the write lock
+    with write_transaction():
+        organizer = db.session.scalar(db.select(Organizer).filter_by(email=email))
+        created = organizer is None
+        if created:
+            organizer = Organizer(email=email, name=name or email.split("@")[0], session_epoch=0)
+            db.session.add(organizer)
+        else:
+            if name:
+                organizer.name = name
+            organizer.session_epoch = Organizer.session_epoch + 1
+        organizer.password_hash = password_hash
     return organizer, created
 
 
