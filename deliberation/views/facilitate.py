@@ -19,7 +19,7 @@ from markupsafe import Markup
 from .. import methods
 from ..extensions import db
 from ..live import actions, broadcast, screens
-from ..models import TREE_ITEM_TYPES, AgendaItem, Field, LiveSession, Process
+from ..models import AgendaItem, Field, LiveSession, Process
 from ..refusals import Refused
 from ..services.authoring import numbering
 from ..services.live import sessions
@@ -244,7 +244,6 @@ def _agenda_item_or_404(live_session: LiveSession, agenda_id: int) -> AgendaItem
 def agenda_add(session_id: int):
     live_session = _session_or_404(session_id)
     action = request.form.get("action")
-    added = 0
     try:
         if action == "fill_field":
             field = db.session.get(Field, _int_or_none(request.form.get("field_id")) or 0)
@@ -255,14 +254,7 @@ def agenda_add(session_id: int):
             sessions.add_agenda_item(live_session, "free", text=request.form.get("text", ""))
             added = 1
         else:
-            for value in request.form.getlist("items"):
-                item_type, _sep, raw_id = value.partition(":")
-                if item_type not in TREE_ITEM_TYPES or not raw_id.isdigit():
-                    raise SessionError("invalid_item")
-                sessions.add_agenda_item(live_session, item_type, int(raw_id))
-                added += 1
-            if not added:
-                raise SessionError("invalid_item", _("Tick at least one item to add."))
+            added = len(sessions.add_agenda_items(live_session, request.form.getlist("items")))
     except SessionError as error:
         flash(str(error.message), "error")
         return _back(live_session, "#add")

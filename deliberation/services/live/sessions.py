@@ -26,6 +26,7 @@ from ...models import (
     SESSION_KINDS,
     TEXT_MAX,
     TITLE_MAX,
+    TREE_ITEM_TYPES,
     ActionPath,
     AgendaItem,
     Field,
@@ -293,6 +294,20 @@ def add_agenda_item(
     )
     db.session.add(agenda_item)
     return agenda_item
+
+
+@writes
+def add_agenda_items(session: LiveSession, picked: list[str]) -> list[AgendaItem]:
+    """Append the items ticked in the console (``"finding:12"``…), all or none."""
+    added = []
+    for value in picked:
+        item_type, _sep, raw_id = str(value).partition(":")
+        if item_type not in TREE_ITEM_TYPES or not raw_id.isdigit():
+            raise SessionError("invalid_item")
+        added.append(add_agenda_item(session, item_type, int(raw_id)))
+    if not added:
+        raise SessionError("invalid_item", lazy_gettext("Tick at least one item to add."))
+    return added
 
 
 @writes
