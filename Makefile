@@ -44,8 +44,10 @@ format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Test files run side by side, one worker per core (at most 4): most tests wait on a server, a
+# browser or LibreOffice rather than compute. A file's tests stay together on one worker.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses=4 --dist loadfile
 
 # The unit tier only (no database, socket, process nor browser): seconds, while working.
 test-fast: install-test

@@ -56,6 +56,7 @@ from .publishing import (
     PublicComment,
     PublishingSettings,
 )
+from .submissions import SUBMISSION_TOKEN_MAX, FormSubmission
 from .tickets import TICKET_ORIGINS, Ticket
 from .users import Organizer
 from .versions import VERSION_KINDS, TextVersion
@@ -120,4 +121,6 @@ __all__ = [
     "TextVersion",
     "Ticket",
     "utcnow",
+    "FormSubmission",
+    "SUBMISSION_TOKEN_MAX",
 ]

@@ -18,6 +18,7 @@ from . import (
     health,
     invitations,
     members,
+    once,
     organize,
     participate,
     public,
@@ -50,6 +51,7 @@ def register(app: Flask) -> None:
     # Before any blueprint: the rules take their converters when they are added.
     app.url_map.converters["int"] = IdConverter
     app.before_request(refuse_unstorable_input)
+    app.jinja_env.globals["once_field"] = once.once_field
     guard.register(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(health.bp)

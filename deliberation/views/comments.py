@@ -23,6 +23,7 @@ from ..services.publishing import comments, opendata
 from ..services.publishing.comments import CommentError
 from .common import data_response, process_or_404
 from .guard import requires
+from .once import once_per_form
 
 bp = Blueprint("comments", __name__, url_prefix="/organize/<slug>/comments")
 public_bp = Blueprint("published_comments", __name__, url_prefix="/p/<slug>")
@@ -86,6 +87,7 @@ def _back_to(process: Process, recommendation_id: int, anchor: str):
 
 @public_bp.post("/recommendations/<int:recommendation_id>/comments")
 @limiter.limit(_comment_limit)
+@once_per_form
 def post_comment(slug: str, recommendation_id: int):
     process = _published(slug)
     if not FlaskForm().validate_on_submit():

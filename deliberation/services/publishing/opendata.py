@@ -25,7 +25,7 @@ from flask_babel import force_locale
 from ... import methods
 from ...database import writes
 from ...extensions import db
-from ...models import Poll, Process
+from ...models import Poll, Process, utcnow
 from ..authoring.numbering import finding_numbers
 from ..consolidation.outcomes import PollResult, item_outcomes, poll_results
 from ..live import record
@@ -54,6 +54,10 @@ CSV_COLUMNS = (
 
 @writes
 def set_synthesis_published(process: Process, published: bool) -> Process:
+    if published and not process.synthesis_published:
+        process.synthesis_published_at = utcnow()
+    elif not published:
+        process.synthesis_published_at = None
     process.synthesis_published = bool(published)
     return process
 
