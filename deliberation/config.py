@@ -66,6 +66,15 @@ JOIN_LIMITS = {
     "TICKET_FAILURES_PER_ADDRESS": "300 per 10 minutes",
 }
 
+# The public pages' forms, per address (a family or an office behind one network, not a
+# script): readers' comments and reports, signatures and the challenges they solve.
+PUBLIC_LIMITS = {
+    "COMMENT_LIMIT": "5 per minute;30 per hour",
+    "REPORT_LIMIT": "10 per minute;60 per hour",
+    "SUPPORT_LIMIT": "20 per minute;200 per hour",
+    "SUPPORT_CHALLENGE_LIMIT": "60 per minute",
+}
+
 
 def from_environment(instance_path: str, root_path: str) -> dict:
     url = _database_url(instance_path)
@@ -113,6 +122,8 @@ def from_environment(instance_path: str, root_path: str) -> dict:
         "HEALTH_MIN_FREE_MB": _count("HEALTH_MIN_FREE_MB"),
         # Worker processes building documents at once (each ~40 MB); the others wait.
         "EXPORT_WORKERS": int(os.environ.get("EXPORT_WORKERS", "2")),
+        # A PDF beside each document, by LibreOffice headless when installed (documents/pdf.py).
+        "EXPORT_PDF": _flag("EXPORT_PDF", True),
         "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LANGUAGE", "fr"),
         "LANGUAGES": ("fr", "en"),
         # Seconds; at most 4 tally pushes per second to projector and facilitator rooms.
@@ -133,4 +144,5 @@ def from_environment(instance_path: str, root_path: str) -> dict:
         "INVITATION_DAYS": _days(os.environ.get("INVITATION_DAYS"), default=7),
         # Join throttles (Flask-Limiter notation; docs/deployment.md, docs/security.md).
         **{name: os.environ.get(name, default) for name, default in JOIN_LIMITS.items()},
+        **{name: os.environ.get(name, default) for name, default in PUBLIC_LIMITS.items()},
     }

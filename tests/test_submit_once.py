@@ -88,6 +88,7 @@ CREATE_FORMS = {
     "consolidate.new_assembly": "consolidate/assembly.html",
     "admission.issue": "live/tickets.html",
     "published_comments.post_comment": "published/recommendation.html",
+    "published_support.sign": "published/_support.html",
 }
 
 # Pages whose form posts back to the page's own address (no action attribute).

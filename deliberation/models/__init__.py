@@ -57,6 +57,7 @@ from .publishing import (
     PublishingSettings,
 )
 from .submissions import SUBMISSION_TOKEN_MAX, FormSubmission
+from .support import SUPPORT_COMMENT_MAX, Support
 from .tickets import TICKET_ORIGINS, Ticket
 from .users import Organizer
 from .versions import VERSION_KINDS, TextVersion
@@ -122,5 +123,7 @@ __all__ = [
     "Ticket",
     "utcnow",
     "FormSubmission",
+    "Support",
+    "SUPPORT_COMMENT_MAX",
     "SUBMISSION_TOKEN_MAX",
 ]

@@ -23,6 +23,7 @@ from . import (
     participate,
     public,
     published,
+    support,
 )
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -66,6 +67,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(followup.public_bp)
     app.register_blueprint(comments.bp)
     app.register_blueprint(comments.public_bp)
+    app.register_blueprint(support.bp)
+    app.register_blueprint(support.public_bp)
     app.register_blueprint(consolidate.bp)
     app.register_blueprint(members.bp)
     app.register_blueprint(invitations.bp)

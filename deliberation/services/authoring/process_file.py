@@ -35,6 +35,7 @@ from ...models import (
     Territory,
     TextVersion,
 )
+from ..validation import one_line
 from .process_export import dump_process
 from .process_format import (
     CONSENSUS_KEYS,
@@ -116,7 +117,7 @@ class _Entry:
 
     def title(self, key: str, required: bool = False, limit: int = TITLE_MAX) -> str:
         """A one-line text: inner whitespace collapsed, as the authoring screens do."""
-        return self._check(key, " ".join((self._string(key) or "").split()), required, limit)
+        return self._check(key, one_line(self._string(key) or ""), required, limit)
 
     def text(self, key: str, required: bool = False) -> str:
         """A Markdown text: trimmed, without trailing spaces on its lines."""
