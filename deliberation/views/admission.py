@@ -77,7 +77,6 @@ def _changed(live_session: LiveSession, message: str):
 
 
 def _refused(live_session: LiveSession, error: SessionError | VoteError):
-    db.session.rollback()
     flash(str(error.message), "error")
     return _back(live_session)
 

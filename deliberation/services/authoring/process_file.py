@@ -35,6 +35,7 @@ from ...models import (
     Territory,
     TextVersion,
 )
+from ..validation import one_line
 from .process_export import dump_process
 from .process_format import (
     CONSENSUS_KEYS,
@@ -65,7 +66,6 @@ from .process_format import (
     ProcessFileError,
     load_yaml,
 )
-from .validation import one_line
 from .versions import record_version
 
 __all__ = ["ProcessFileError", "dump_process", "import_process_file", "load_process_text"]

@@ -37,6 +37,7 @@ from flask import current_app
 from flask_babel import lazy_gettext
 from limits import RateLimitItem, parse_many
 
+from ...database import write_transaction, writes
 from ...extensions import db, limiter
 from ...models import ADMISSIONS, LiveSession, Participant, Ticket, utcnow
 from . import sessions, voting
@@ -191,8 +192,8 @@ def admit(
         raise _wait_message("join_busy", wait)
     participant = sessions.new_participant(session, display_name, group)
     token = sessions.token_for(participant)  # from values set now: no reload after commit
-    db.session.add(participant)
-    db.session.commit()
+    with write_transaction():
+        db.session.add(participant)
     _consume("JOIN_LIMIT_PER_DEVICE", *device_key)
     return participant, token
 
@@ -337,13 +338,14 @@ def void_ticket(session: LiveSession, code: Any) -> Ticket:
     return replacement
 
 
+@writes
 def set_admission(session: LiveSession, admission: Any) -> None:
     if admission not in ADMISSIONS:
         raise SessionError("invalid_admission")
     session.admission = admission
-    db.session.commit()
 
 
+@writes
 def set_expected(session: LiveSession, expected: Any) -> None:
     """The head count expected in the room (``None``: not set)."""
     if expected is not None and (
@@ -351,7 +353,6 @@ def set_expected(session: LiveSession, expected: Any) -> None:
     ):
         raise SessionError("invalid_expected", max=sessions.EXPECTED_MAX)
     session.expected_count = expected
-    db.session.commit()
 
 
 def tickets_of(session: LiveSession, batch: int | None = None) -> list[Ticket]:
