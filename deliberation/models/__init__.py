@@ -56,6 +56,14 @@ from .publishing import (
     PublicComment,
     PublishingSettings,
 )
+from .registration import (
+    EVENT_KINDS,
+    PLACE_STATES,
+    Event,
+    Place,
+    Registration,
+    RegistrationWindow,
+)
 from .submissions import SUBMISSION_TOKEN_MAX, FormSubmission
 from .tickets import TICKET_ORIGINS, Ticket
 from .users import Organizer
@@ -122,5 +130,11 @@ __all__ = [
     "Ticket",
     "utcnow",
     "FormSubmission",
+    "EVENT_KINDS",
+    "PLACE_STATES",
+    "Event",
+    "Place",
+    "Registration",
+    "RegistrationWindow",
     "SUBMISSION_TOKEN_MAX",
 ]

@@ -23,6 +23,8 @@ from . import (
     participate,
     public,
     published,
+    registration,
+    registration_admin,
 )
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -69,3 +71,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(consolidate.bp)
     app.register_blueprint(members.bp)
     app.register_blueprint(invitations.bp)
+    app.register_blueprint(registration.bp)
+    app.register_blueprint(registration_admin.bp)
