@@ -23,7 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from ..extensions import db
 from .base import TITLE_MAX, Timestamped, utcnow
@@ -66,7 +66,10 @@ class Event(Timestamped, db.Model):
     place: Mapped[str] = mapped_column(String(TITLE_MAX), default="")
     capacity: Mapped[int] = mapped_column(Integer, default=0)
 
-    process: Mapped[Process] = relationship()
+    # ``process.events`` (the backref) lets the process file build them with the process.
+    process: Mapped[Process] = relationship(
+        backref=backref("events", cascade="all, delete-orphan", order_by="Event.starts_at")
+    )
     territory: Mapped[Territory | None] = relationship()
     sessions: Mapped[list[LiveSession]] = relationship(
         secondary=event_session, order_by="LiveSession.id"
@@ -83,6 +86,10 @@ class RegistrationWindow(db.Model):
     )
     opened: Mapped[bool] = mapped_column(Boolean, default=False)
     closes_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    process: Mapped[Process] = relationship(
+        backref=backref("registration_window", uselist=False, cascade="all, delete-orphan")
+    )
 
 
 class Registration(Timestamped, db.Model):
