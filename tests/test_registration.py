@@ -362,3 +362,24 @@ def test_registrations_and_tickets_survive_a_restart(world, app):
         assert (ticket.origin, ticket.code) == ("registration", registration.code)
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_admission_page_checks_in_by_code(app, world):
+    register(app.test_client(), world)
+    with app.app_context():
+        code = admission.format_ticket(db.session.scalar(db.select(Registration.code)))
+    owner = logged_in(app.test_client(), world)
+    page = owner.get(f"/facilitate/session/{world['assembly']}/tickets").get_data(as_text=True)
+    assert 'id="check-in-code"' in page
+    done = owner.post(
+        f"/organize/{world['slug']}/registration/check-in",
+        data={
+            "code": code,
+            "event_id": str(world["ag"]),
+            "back": f"/facilitate/session/{world['assembly']}/tickets",
+        },
+        follow_redirects=True,
+    )
+    assert "Enregistré·e : Nathalie" in done.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(Place.attended_at)) is not None

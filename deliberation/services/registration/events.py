@@ -23,7 +23,7 @@ from ...models import (
     RegistrationWindow,
     Territory,
 )
-from ...models.registration import CAPACITY_MAX
+from ...models.registration import CAPACITY_MAX, event_session
 from ..live import admission
 from .errors import RegistrationError, clean, required, too_long
 
@@ -34,6 +34,18 @@ def events_of(process: Process) -> list[Event]:
     return list(
         db.session.scalars(
             db.select(Event).filter_by(process_id=process.id).order_by(Event.starts_at, Event.id)
+        )
+    )
+
+
+def of_session(live_session: LiveSession) -> list[Event]:
+    """The events during which this session is held."""
+    return list(
+        db.session.scalars(
+            db.select(Event)
+            .join(event_session, event_session.c.event_id == Event.id)
+            .where(event_session.c.session_id == live_session.id)
+            .order_by(Event.starts_at)
         )
     )
 
