@@ -91,6 +91,7 @@ CREATE_FORMS = {
     "registration.submit": "registration/form.html",
     "registration_admin.on_behalf": "registration/form.html",
     "registration_admin.create_event": "registration/event_form.html",
+    "published_support.sign": "published/_support.html",
 }
 
 # Pages whose form posts back to the page's own address (no action attribute).

@@ -65,6 +65,7 @@ from .registration import (
     RegistrationWindow,
 )
 from .submissions import SUBMISSION_TOKEN_MAX, FormSubmission
+from .support import SUPPORT_COMMENT_MAX, Support
 from .tickets import TICKET_ORIGINS, Ticket
 from .users import Organizer
 from .versions import VERSION_KINDS, TextVersion
@@ -136,5 +137,7 @@ __all__ = [
     "Place",
     "Registration",
     "RegistrationWindow",
+    "Support",
+    "SUPPORT_COMMENT_MAX",
     "SUBMISSION_TOKEN_MAX",
 ]

@@ -25,6 +25,7 @@ from . import (
     published,
     registration,
     registration_admin,
+    support,
 )
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -68,6 +69,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(followup.public_bp)
     app.register_blueprint(comments.bp)
     app.register_blueprint(comments.public_bp)
+    app.register_blueprint(support.bp)
+    app.register_blueprint(support.public_bp)
     app.register_blueprint(consolidate.bp)
     app.register_blueprint(members.bp)
     app.register_blueprint(invitations.bp)

@@ -94,6 +94,7 @@ def index(slug: str):
         document_kinds={
             "synthesis": _("Synthesis of possibilities"),
             "proceedings": _("Proceedings"),
+            "supports": _("Public support (annex)"),
         },
         words={
             "queued": _("waiting"),

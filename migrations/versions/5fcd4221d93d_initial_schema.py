@@ -2,7 +2,7 @@
 
 Revision ID: 5fcd4221d93d
 Revises: 
-Create Date: 2026-12-01 21:45:15.808458
+Create Date: 2026-12-01 22:01:34.570060
 
 """
 from alembic import op
@@ -541,6 +541,32 @@ def upgrade():
     with op.batch_alter_table('public_comment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_public_comment_recommendation_id'), ['recommendation_id'], unique=False)
 
+    op.create_table('support',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('recommendation_id', sa.Integer(), nullable=True),
+    sa.Column('name', sa.String(length=300), nullable=False),
+    sa.Column('organisation', sa.String(length=200), nullable=False),
+    sa.Column('group', sa.String(length=120), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('show_name', sa.Boolean(), nullable=False),
+    sa.Column('signer_key', sa.String(length=64), nullable=False),
+    sa.Column('device', sa.String(length=64), nullable=False),
+    sa.Column('withdraw_hash', sa.String(length=64), nullable=False),
+    sa.Column('challenge', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('withdrawn_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['recommendation_id'], ['recommendation.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('challenge'),
+    sa.UniqueConstraint('withdraw_hash')
+    )
+    with op.batch_alter_table('support', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_support_device'), ['device'], unique=False)
+        batch_op.create_index('ix_support_signer', ['process_id', 'signer_key'], unique=False)
+        batch_op.create_index('ix_support_target', ['process_id', 'recommendation_id'], unique=False)
+
     op.create_table('text_version',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('item_type', sa.String(length=40), nullable=False),
@@ -596,6 +622,12 @@ def downgrade():
         batch_op.drop_index('ix_text_version_item')
 
     op.drop_table('text_version')
+    with op.batch_alter_table('support', schema=None) as batch_op:
+        batch_op.drop_index('ix_support_target')
+        batch_op.drop_index('ix_support_signer')
+        batch_op.drop_index(batch_op.f('ix_support_device'))
+
+    op.drop_table('support')
     with op.batch_alter_table('public_comment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_public_comment_recommendation_id'))
 

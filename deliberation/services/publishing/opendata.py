@@ -61,7 +61,7 @@ def set_synthesis_published(process: Process, published: bool) -> Process:
     return process
 
 
-def _item_label(process: Process, numbers: dict[int, int]) -> dict[tuple[str, int], str]:
+def item_labels(process: Process, numbers: dict[int, int]) -> dict[tuple[str, int], str]:
     labels: dict[tuple[str, int], str] = {}
     for field_ in process.fields:
         for question in field_.questions:
@@ -158,7 +158,7 @@ def aggregates(process: Process, with_record: bool = False) -> dict[str, Any]:
     organisers' copy (``with_record``) adds each named poll's record of who voted what."""
     results = poll_results(process)
     numbers = finding_numbers(process)
-    labels = _item_label(process, numbers)
+    labels = item_labels(process, numbers)
     outcomes = item_outcomes(process)
     polls = []
     for result in results:
@@ -207,7 +207,7 @@ def as_json(process: Process, with_record: bool = False) -> str:
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _safe_cell(value: Any) -> Any:
+def safe_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
@@ -238,7 +238,7 @@ def as_csv(process: Process) -> str:
                     "outcome": figures.get("outcome"),
                     "support_percent": figures.get("support_percent"),
                 }
-                writer.writerow({key: _safe_cell(value) for key, value in row.items()})
+                writer.writerow({key: safe_cell(value) for key, value in row.items()})
     return out.getvalue()
 
 
@@ -248,7 +248,7 @@ NAMED_COLUMNS = ("poll_id", "session", "item", "participant", "name", "group", "
 def named_votes_csv(process: Process) -> str:
     """For the organisers only: one row per voter of each named poll (who voted what)."""
     numbers = finding_numbers(process)
-    labels = _item_label(process, numbers)
+    labels = item_labels(process, numbers)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=NAMED_COLUMNS, lineterminator="\n")
     writer.writeheader()
@@ -264,7 +264,7 @@ def named_votes_csv(process: Process) -> str:
                 "group": row["group"],
                 "choice": row["choice_label"],
             }
-            writer.writerow({key: _safe_cell(value) for key, value in values.items()})
+            writer.writerow({key: safe_cell(value) for key, value in values.items()})
     return out.getvalue()
 
 
@@ -322,7 +322,7 @@ def followup_csv(process: Process) -> str:
     writer = csv.DictWriter(out, fieldnames=FOLLOWUP_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in followup_rows(process):
-        writer.writerow({key: _safe_cell(value) for key, value in row.items()})
+        writer.writerow({key: safe_cell(value) for key, value in row.items()})
     return out.getvalue()
 
 
@@ -350,7 +350,7 @@ COMMENT_COLUMNS = (
 def comments_csv(process: Process) -> str:
     """The comments readers can see: published ones with their text, hidden ones with the
     reason only; never a pending one. No cell can run a formula."""
-    labels = _item_label(process, finding_numbers(process))
+    labels = item_labels(process, finding_numbers(process))
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COMMENT_COLUMNS, lineterminator="\n")
     writer.writeheader()
@@ -359,7 +359,7 @@ def comments_csv(process: Process) -> str:
             **comment,
             "recommendation": labels.get(("recommendation", comment["recommendation_id"]), ""),
         }
-        writer.writerow({key: _safe_cell(value) for key, value in row.items()})
+        writer.writerow({key: safe_cell(value) for key, value in row.items()})
     return out.getvalue()
 
 
