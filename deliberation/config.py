@@ -73,6 +73,8 @@ PUBLIC_LIMITS = {
     "REPORT_LIMIT": "10 per minute;60 per hour",
     "SUPPORT_LIMIT": "20 per minute;200 per hour",
     "SUPPORT_CHALLENGE_LIMIT": "60 per minute",
+    # Registrations sent or changed (a script filling an event's places is cut off).
+    "REGISTRATION_LIMIT": "20 per minute;200 per hour",
 }
 
 

@@ -383,3 +383,13 @@ def test_the_admission_page_checks_in_by_code(app, world):
     assert "Enregistré·e : Nathalie" in done.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(db.select(Place.attended_at)) is not None
+
+
+def test_a_script_filling_places_is_cut_off_in_the_users_language(app, world):
+    app.config["REGISTRATION_LIMIT"] = "2 per minute"
+    client = app.test_client()
+    for name in ("A", "B"):
+        assert register(client, world, name=name, waiting_list="1").status_code == 302
+    refused = register(client, world, name="C", waiting_list="1")
+    assert refused.status_code == 429
+    assert "Trop d’inscriptions" in refused.get_data(as_text=True)

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models import Process, Registration
 from ..offload import run_blocking
 from ..services.live import admission, sessions
@@ -24,6 +24,19 @@ from .live_common import group_choices, group_labels
 from .once import once_per_form
 
 bp = Blueprint("registration", __name__)
+
+
+def _registration_limit() -> str:
+    """Per address (config.PUBLIC_LIMITS): an office registering its team passes, a script
+    filling an event's places does not."""
+    return current_app.config["REGISTRATION_LIMIT"]
+
+
+@bp.errorhandler(429)
+def too_many(error: Any):
+    message = _("Too many registrations from your network: please wait a little.")
+    page = render_template("errors/400.html", title=_("Please wait"), message=message)
+    return page, 429
 
 
 def _process_taking_registrations(slug: str) -> Process:
@@ -63,6 +76,7 @@ def form(slug: str):
 
 
 @bp.post("/p/<slug>/register")
+@limiter.limit(_registration_limit)
 @once_per_form
 def submit(slug: str):
     process = _process_taking_registrations(slug)
@@ -144,6 +158,7 @@ def change_form(secret: str):
 
 
 @bp.post("/r/<secret>/change")
+@limiter.limit(_registration_limit)
 def change(secret: str):
     registration = _mine_or_404(secret)
     try:

@@ -88,7 +88,7 @@ def _capacity(raw: Any) -> int | None:
     return int(text) if text.isdigit() and len(text) <= 7 else None
 
 
-def _ids(raw: Any) -> list[int]:
+def ids_of(raw: Any) -> list[int]:
     values = raw if isinstance(raw, list | tuple) else [raw]
     ids = []
     for value in values:
@@ -119,12 +119,12 @@ def save_event(process: Process, data: Mapping[str, Any], event: Event | None = 
     capacity = _capacity(data.get("capacity"))
     if capacity is None or capacity > CAPACITY_MAX:
         errors["capacity"] = _("A whole number of places, from 0 to %(max)d.", max=CAPACITY_MAX)
-    territory_id = (_ids(data.get("territory_id")) or [None])[0]
+    territory_id = (ids_of(data.get("territory_id")) or [None])[0]
     if territory_id is not None and not db.session.scalar(
         db.select(Territory.id).filter_by(id=territory_id, process_id=process.id)
     ):
         errors["territory_id"] = _("This territory is not one of the process.")
-    session_ids = _ids(data.get("session_ids"))
+    session_ids = ids_of(data.get("session_ids"))
     sessions = list(
         db.session.scalars(
             db.select(LiveSession).where(

@@ -64,7 +64,7 @@ def _checked(process: Process, data: Mapping[str, Any], events: list[Event]) -> 
     elif email and not EMAIL_SHAPE.match(email):
         errors["email"] = _("This e-mail address does not look right (name@example.org).")
     known = {event.id for event in events}
-    event_ids = sorted({i for i in event_rules._ids(data.get("event_ids")) if i in known})
+    event_ids = sorted({i for i in event_rules.ids_of(data.get("event_ids")) if i in known})
     if not event_ids:
         errors["event_ids"] = _("Choose at least one event.")
     if errors:
