@@ -168,28 +168,40 @@ def load_demo(organizer_email: str) -> None:
 
 
 export_group = AppGroup("export", help="Export documents: the Synthèse and the Actes.")
+PDF_HELP = "Also write a PDF beside it with LibreOffice (default: the EXPORT_PDF setting)."
 
 
-def _export(document_kind: str, slug: str, output: Path | None) -> None:
+def _export(document_kind: str, slug: str, output: Path | None, pdf: bool | None) -> None:
     process = _process_or_fail(slug)
-    path = build_document(document_kind, process.id, output, current_app.config["EXPORTS_DIR"])
+    with_pdf = current_app.config.get("EXPORT_PDF") if pdf is None else pdf
+    path = build_document(
+        document_kind,
+        process.id,
+        output,
+        current_app.config["EXPORTS_DIR"],
+        pdf=bool(with_pdf),
+    )
     click.echo(f"Wrote {path}")
+    if path.with_suffix(".pdf").is_file() and with_pdf:
+        click.echo(f"Wrote {path.with_suffix('.pdf')}")
 
 
 @export_group.command("synthesis")
 @click.option("--process", "slug", required=True, help="Process slug.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
-def export_synthesis(slug: str, output: Path | None) -> None:
-    """The Synthèse des possibles (.docx)."""
-    _export("synthesis", slug, output)
+@click.option("--pdf/--no-pdf", default=None, help=PDF_HELP)
+def export_synthesis(slug: str, output: Path | None, pdf: bool | None) -> None:
+    """The Synthèse des possibles (.docx, and its PDF when LibreOffice is installed)."""
+    _export("synthesis", slug, output, pdf)
 
 
 @export_group.command("proceedings")
 @click.option("--process", "slug", required=True, help="Process slug.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
-def export_proceedings(slug: str, output: Path | None) -> None:
-    """The Actes, the full proceedings (.docx)."""
-    _export("proceedings", slug, output)
+@click.option("--pdf/--no-pdf", default=None, help=PDF_HELP)
+def export_proceedings(slug: str, output: Path | None, pdf: bool | None) -> None:
+    """The Actes, the full proceedings (.docx, and its PDF when LibreOffice is installed)."""
+    _export("proceedings", slug, output, pdf)
 
 
 @click.command("backup")

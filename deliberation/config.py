@@ -124,6 +124,8 @@ def from_environment(instance_path: str, root_path: str) -> dict:
         "HEALTH_MIN_FREE_MB": _count("HEALTH_MIN_FREE_MB"),
         # Worker processes building documents at once (each ~40 MB); the others wait.
         "EXPORT_WORKERS": int(os.environ.get("EXPORT_WORKERS", "2")),
+        # A PDF beside each document, by LibreOffice headless when installed (documents/pdf.py).
+        "EXPORT_PDF": _flag("EXPORT_PDF", True),
         "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LANGUAGE", "fr"),
         "LANGUAGES": ("fr", "en"),
         # Seconds; at most 4 tally pushes per second to projector and facilitator rooms.

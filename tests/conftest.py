@@ -27,6 +27,9 @@ os.environ["INSTANCE_PATH"] = tempfile.mkdtemp(prefix="deliberation-test-instanc
 # Throttles counted in a shared Redis (apps with a message queue) count this run's attempts
 # only: another run, or another checkout's, on the same machine must not throttle this one.
 os.environ["RATELIMIT_KEY_PREFIX"] = f"deliberation-test-{uuid.uuid4().hex[:12]}"
+# No LibreOffice conversion after every export of the suite (seconds each, in the app and in
+# the workers it starts); the tests of the PDF ask for it.
+os.environ["EXPORT_PDF"] = "0"
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -228,6 +231,15 @@ def live_server(tmp_path, demo_database):
     server.start()
     yield server
     server.stop()
+
+
+def log_in(page, base_url: str, email: str, password: str) -> None:
+    """An organiser logs in through the form, as a person would, and lands on their index."""
+    page.goto(base_url + "/login")
+    page.fill('input[name="email"]', email)
+    page.fill('input[name="password"]', password)
+    page.click('form.form button[type="submit"]')
+    page.wait_for_url("**/organize/")
 
 
 @pytest.fixture

@@ -65,7 +65,9 @@ def record(tree):
 def outcome_paragraphs(process, tmp_path) -> list[str]:
     path = tmp_path / "synthesis.docx"
     build_synthesis(process).save(str(path))
-    return [p.text for p in docx.Document(str(path)).paragraphs if p.style.name == "Outcome"]
+    return [
+        p.text for p in docx.Document(str(path)).paragraphs if p.style.name.startswith("Outcome")
+    ]
 
 
 def summary_row(html: str, item_type: str, item_id: int) -> str:

@@ -25,6 +25,13 @@ def clean_text(value: object) -> str:
     return _XML_ILLEGAL.sub("", text.replace("\r\n", "\n"))
 
 
+# Lists inside a footnote take the note's size: their own list styles (docxkit makes them).
+_LIST_STYLES = {
+    "footnote text": {"ul": "Footnote List Bullet", "ol": "Footnote List Number"},
+}
+_DEFAULT_LISTS = {"ul": "List Bullet", "ol": "List Number"}
+
+
 class MarkdownWriting:
     """Mixed into :class:`~.docxkit.DocWriter`, which provides ``paragraph``, ``inline``,
     ``_new_p`` (paragraphs in its resolved styles) and ``_markdown`` (one reusable parser)."""
@@ -45,14 +52,24 @@ class MarkdownWriting:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
         self._blocks(root, style, container, level=0)
 
-    def inline_markdown(self, p: CT_P, text: str | None) -> None:
-        """Markdown into an existing paragraph (e.g. after a number): blocks become lines."""
+    def inline_markdown(self, p: CT_P, text: str | None, rest_style: str | None = None) -> None:
+        """Markdown into an existing paragraph (e.g. after a number): blocks become lines.
+
+        With ``rest_style``, only the first paragraph goes into ``p``; what follows (a list,
+        another paragraph, a table) is written after it as blocks, so a list in a finding's
+        statement stays a list."""
         text = clean_text(text).strip()
         if not _MARKDOWN_HINT.search(NOTE_MARKER.sub("", text)):
             self.inline(p, text)
             return
         html = sanitize_html(self._markdown.reset().convert(text))
         root = lxml.html.fragment_fromstring(html or "<p></p>", create_parent="div")
+        if rest_style is not None and len(root) > 1 and root[0].tag == "p" and not root.text:
+            first = root[0]
+            root.remove(first)
+            self._inline(p, first, None, False, skip_lists=False)
+            self._blocks(root, rest_style, None, level=0)
+            return
         self._inline(p, root, None, False, skip_lists=False)
 
     def _blocks(self, element, style: str, container, level: int) -> None:
@@ -62,13 +79,21 @@ class MarkdownWriting:
         for child in element:
             tag = child.tag if isinstance(child.tag, str) else ""
             if tag in ("ul", "ol"):
-                self._list(child, "List Bullet" if tag == "ul" else "List Number", container, 0)
+                self._list(child, _LIST_STYLES.get(style, _DEFAULT_LISTS)[tag], container, 0)
             elif tag == "blockquote":
                 self._blocks(child, "Quote", container, level)
             elif tag == "table":
-                for row in child.iter("tr"):
-                    cells = [c.text_content().strip() for c in row if c.tag in ("td", "th")]
-                    self.paragraph(" | ".join(cells), style, container)
+                rows = [
+                    [c.text_content().strip() for c in row if c.tag in ("td", "th")]
+                    for row in child.iter("tr")
+                ]
+                if container is None and rows:
+                    # A Markdown table becomes a Word table (the body only: a table in a
+                    # footnote stays lines of cells, Word's notes being text).
+                    self.table(rows[0], rows[1:])
+                else:
+                    for cells in rows:
+                        self.paragraph(" | ".join(cells), style, container)
             elif tag == "hr":
                 continue
             elif tag:
@@ -77,7 +102,9 @@ class MarkdownWriting:
                 self.paragraph(child.tail.strip(), style, container)
 
     def _list(self, element, list_style: str, container, depth: int) -> None:
-        style = list_style if depth == 0 else f"{list_style} {min(depth + 1, 3)}"
+        in_note = list_style.startswith("Footnote")
+        # Nested levels (List Bullet 2, 3); a footnote's list keeps one level, at note size.
+        style = list_style if depth == 0 or in_note else f"{list_style} {min(depth + 1, 3)}"
         for item in element:
             if item.tag != "li":
                 continue
@@ -85,8 +112,8 @@ class MarkdownWriting:
             self._inline(p, item, None, False, skip_lists=True)
             for nested in item:
                 if nested.tag in ("ul", "ol"):
-                    nested_style = "List Bullet" if nested.tag == "ul" else "List Number"
-                    self._list(nested, nested_style, container, depth + 1)
+                    styles = _LIST_STYLES["footnote text"] if in_note else _DEFAULT_LISTS
+                    self._list(nested, styles[nested.tag], container, depth + 1)
 
     def _inline_block(self, element, style: str, container) -> None:
         p = self._new_p(style, container)

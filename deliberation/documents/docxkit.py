@@ -18,15 +18,10 @@ from xml.sax.saxutils import escape as xml_escape
 import markdown
 from docx.document import Document as DocumentObject
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.image.image import Image
-from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.opc.packuri import PackURI
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_TAB_LEADER
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
-from docx.oxml.shape import CT_Inline
 from docx.oxml.text.paragraph import CT_P
-from docx.parts.image import ImagePart
 from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table
 from lxml.etree import SubElement
@@ -34,22 +29,40 @@ from lxml.etree import SubElement
 from ..services.authoring.text import MARKDOWN_EXTENSIONS, NOTE_MARKER
 from .docx_markdown import MarkdownWriting, clean_text
 from .footnotes import Footnotes, insert_setting
+from .wordcharts import ChartData, embed_chart, inline_chart
 
 # Styles the documents add to python-docx's default template (name, type, base, setup).
 CUSTOM_PARAGRAPH_STYLES = {
     "Finding": ("Normal", {"bold": True, "size": 12, "space_before": 14, "keep_next": True}),
     "Finding Subheading": ("Normal", {"bold": True, "italic": True, "keep_next": True}),
     "Outcome": ("Normal", {"italic": True, "size": 10, "color": (0x1F, 0x5F, 0x3F)}),
+    # A verdict's line in the colours of the screens (consolidate.css), and never colour
+    # alone: the line starts with the verdict in words and carries a left bar.
+    "Outcome Validated": ("Outcome", {"color": (0x14, 0x53, 0x2D), "bar": "16A34A"}),
+    "Outcome Rework": ("Outcome", {"color": (0x71, 0x3F, 0x12), "bar": "D97706"}),
+    "Outcome Rejected": ("Outcome", {"color": (0x7F, 0x1D, 0x1D), "bar": "DC2626"}),
     "footnote text": ("Normal", {"size": 9}),
     "Cover Note": ("Normal", {"size": 11, "italic": True}),
+    "Footnote List Bullet": ("List Bullet", {"size": 9}),
+    "Footnote List Number": ("List Number", {"size": 9}),
+    "Table Gap": ("Normal", {"size": 6}),
+    "Figure": ("Normal", {"keep_next": True}),
     # Word's built-in names for the table of contents levels.
     "toc 1": ("Normal", {"bold": True, "space_before": 6}),
     "toc 2": ("Normal", {"indent": 0.5}),
 }
 _TOC_LEVELS = {"Heading 1": 1, "Heading 2": 2}
-TOC_INSTRUCTION = 'TOC \\o "1-2" \\h \\z \\u'
+_OUTCOME_STYLES = {
+    "validated": "Outcome Validated",
+    "rework": "Outcome Rework",
+    "rejected": "Outcome Rejected",
+}
 # A4 with 2.5 cm margins: 16 cm of text width.
 TEXT_WIDTH_TWIPS = 9070
+TEXT_WIDTH = Cm(16)
+# A table this short is kept on one page (each row kept with the next); a longer one may
+# break between rows, its header row repeated and never left alone at a page's foot.
+KEEP_TOGETHER_ROWS = 15
 _VAL = qn("w:val")
 _P, _PPR, _PSTYLE = qn("w:p"), qn("w:pPr"), qn("w:pStyle")
 _R, _RPR, _RSTYLE, _I = qn("w:r"), qn("w:rPr"), qn("w:rStyle"), qn("w:i")
@@ -100,7 +113,7 @@ class DocWriter(MarkdownWriting):
         self.language = language
         self.body = document.element.body
         self._sect_pr = self.body.get_or_add_sectPr()
-        self._picture_id = 0
+        self._chart_id = 0
         self._toc_p = None
         self._headings: list[tuple[int, CT_P]] = []
         self._markdown = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
@@ -131,13 +144,27 @@ class DocWriter(MarkdownWriting):
                 fmt.left_indent = Cm(setup["indent"])
             if setup.get("keep_next"):
                 fmt.keep_with_next = True
+            if "bar" in setup:
+                style.element.get_or_add_pPr().append(
+                    parse_xml(
+                        f'<w:pBdr {nsdecls("w")}><w:left w:val="single" w:sz="24" '
+                        f'w:space="6" w:color="{setup["bar"]}"/></w:pBdr>'
+                    )
+                )
+            if name in BUILT_IN_IDS and name.startswith("toc "):
+                # The page number at the right margin, after a dotted leader.
+                fmt.tab_stops.add_tab_stop(TEXT_WIDTH, WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
         for name, setup in CUSTOM_CHARACTER_STYLES.items():
             if name not in names:
                 style = styles.add_style(name, WD_STYLE_TYPE.CHARACTER)
                 _declare_built_in(style, name)
                 _apply_font(style, setup)
-        # Page numbers centred by the footer style itself, not by direct formatting.
+        # Page numbers centred and the running head set right by their styles themselves,
+        # not by direct formatting.
         styles["Footer"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        styles["Header"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        styles["Header"].font.size = Pt(9)
+        styles["Header"].font.italic = True
         language_tag = {"fr": "fr-BE", "en": "en-GB"}.get(self.language, self.language)
         rpr = styles["Normal"].element.get_or_add_rPr()
         lang = rpr.find(qn("w:lang"))
@@ -266,53 +293,56 @@ class DocWriter(MarkdownWriting):
         p.add_r().text = placeholder
         fld_char("end")
 
-    def table_of_contents(self, title: str, placeholder: str) -> None:
-        """A TOC field; Word refreshes it on opening (``updateFields``), and
-        :meth:`finish_table_of_contents` fills its cached result for other readers."""
+    def table_of_contents(self, title: str) -> None:
+        """The place of the table of contents; :meth:`finish_table_of_contents` writes it
+        once every heading is known."""
         self.paragraph(title, "TOC Heading")
         self._toc_p = self._new_p(None)
-        self.field(self._toc_p, TOC_INSTRUCTION, placeholder)
+        # Word recomputes the entries' page references on opening.
         insert_setting(
             self.document.settings.element,
             parse_xml(f'<w:updateFields {nsdecls("w")} w:val="true"/>'),
         )
 
     def finish_table_of_contents(self) -> None:
-        """Write the headings (levels 1-2) as the TOC field's current result, without page
-        numbers, so a reader that does not recompute fields (LibreOffice's PDF export, a
-        previewer) still shows a real table of contents."""
+        """The headings (levels 1-2) as TOC entries, written as Word writes them: each a
+        link to a bookmark on its heading, then a tab and a PAGEREF field to that bookmark.
+
+        Why not a TOC field: LibreOffice imports a TOC field as an index whose entries stay
+        the cached text until someone updates it by hand, so a converted PDF would have no
+        page numbers. Plain paragraphs whose page numbers are PAGEREF fields get them from
+        any reader that lays pages out (LibreOffice and its PDF export compute them, Word
+        updates them on opening), and their links work everywhere."""
         toc = self._toc_p
         if toc is None:
             return
-        entries = [
-            (level, "".join(t.text or "" for t in p.iter(_T))) for level, p in self._headings
-        ]
-        if not entries:
-            return
-        runs = toc.findall(_R)
-        end_run = runs[-1]
-        toc.remove(runs[-2])  # the placeholder text
-        toc.remove(end_run)
-        first = True
-        previous = toc
-        for level, text in entries:
-            style = f"toc {level}"
-            if first:
-                SubElement(toc.get_or_add_pPr(), _PSTYLE, {_VAL: self.style_ids[style]})
-                p, first = toc, False
+        previous = None
+        for number, (level, heading) in enumerate(self._headings, start=1):
+            text = "".join(t.text or "" for t in heading.iter(_T))
+            name = f"_Toc{number:08d}"
+            _bookmark(heading, name, number)
+            if previous is None:
+                p = toc
             else:
                 p = OxmlElement("w:p")
-                SubElement(SubElement(p, _PPR), _PSTYLE, {_VAL: self.style_ids[style]})
                 previous.addnext(p)
-            self.run(p, text)
+            SubElement(SubElement(p, _PPR), _PSTYLE, {_VAL: self.style_ids[f"toc {level}"]})
+            p.append(parse_xml(_toc_entry_xml(clean_text(text), name)))
             previous = p
-        previous.append(end_run)
 
-    def page_numbers(self) -> None:
+    def page_numbers(self, running_head: str = "") -> None:
+        """A PAGE field in the footer and ``running_head`` (the process's title, say) in the
+        header of every page but the cover (the first page has its own, empty, header and
+        footer)."""
         for section in self.document.sections:
+            section.different_first_page_header_footer = True
             p = section.footer.paragraphs[0]._p
             p.style = self.style_ids["Footer"]
             self.field(p, "PAGE", "1")
+            if running_head:
+                head = section.header.paragraphs[0]._p
+                head.style = self.style_ids["Header"]
+                self.run(head, clean_text(running_head))
 
     def page_break(self) -> None:
         p = self._new_p(None)
@@ -337,8 +367,14 @@ class DocWriter(MarkdownWriting):
         columns = max(len(header), 1)
         width = TEXT_WIDTH_TWIPS // columns
         grid = "".join(f'<w:gridCol w:w="{width}"/>' for _ in range(columns))
+        short = len(rows) <= KEEP_TOGETHER_ROWS
+        keep = "<w:pPr><w:keepNext/></w:pPr>"
 
-        def row(values: list[object], is_header: bool, fill: str | None = None) -> str:
+        def row(
+            values: list[object], is_header: bool, fill: str | None = None, last: bool = False
+        ) -> str:
+            # The header always stays with the first row; a short table stays whole.
+            ppr = keep if is_header or (short and not last) else ""
             cells = []
             for index in range(columns):
                 value = values[index] if index < len(values) else ""
@@ -349,10 +385,11 @@ class DocWriter(MarkdownWriting):
                 )
                 cells.append(
                     f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{shading}</w:tcPr>'
-                    f"<w:p>{_runs_xml(clean_text(value))}</w:p></w:tc>"
+                    f"<w:p>{ppr}{_runs_xml(clean_text(value))}</w:p></w:tc>"
                 )
-            head = "<w:trPr><w:tblHeader/></w:trPr>" if is_header else ""
-            return f"<w:tr>{head}{''.join(cells)}</w:tr>"
+            # A row never splits across pages; the header row repeats on each page.
+            head = "<w:tblHeader/>" if is_header else ""
+            return f"<w:tr><w:trPr><w:cantSplit/>{head}</w:trPr>{''.join(cells)}</w:tr>"
 
         xml = (
             f"<w:tbl {nsdecls('w')}><w:tblPr>"
@@ -362,33 +399,35 @@ class DocWriter(MarkdownWriting):
             f"</w:tblPr><w:tblGrid>{grid}</w:tblGrid>"
             + row(header, True)
             + "".join(
-                row(values, False, fills[i] if fills and i < len(fills) else None)
+                row(
+                    values,
+                    False,
+                    fills[i] if fills and i < len(fills) else None,
+                    last=i == len(rows) - 1,
+                )
                 for i, values in enumerate(rows)
             )
             + "</w:tbl>"
         )
         tbl = parse_xml(xml)
         self._sect_pr.addprevious(tbl)
+        # Two tables in a row would touch and read as one (Word even merges them): a small
+        # empty paragraph always follows a table.
+        self._new_p("Table Gap")
         return Table(tbl, self.document._body)
 
-    def picture(self, png: bytes, width_emu: int) -> None:
-        """An inline picture in its own paragraph.
+    def chart(self, data: ChartData, width_cm: float) -> None:
+        """A native chart (:mod:`.wordcharts`) in its own paragraph, kept with its caption."""
+        self._chart_id += 1
+        rel_id = embed_chart(self.document.part, self._chart_id, data)
+        p = self._new_p("Figure")
+        drawing = SubElement(SubElement(p, _R), qn("w:drawing"))
+        drawing.append(inline_chart(rel_id, self._chart_id, width_cm, data))
 
-        python-docx's ``add_picture`` rescans every part for a free name and every image for
-        a duplicate, and the whole body for a free shape id: quadratic over 200 charts. The
-        charts are distinct by construction, so names and ids come from a counter here.
-        """
-        self._picture_id += 1
-        number = self._picture_id
-        image = Image.from_blob(png)
-        part = ImagePart.from_image(image, PackURI(f"/word/media/chart{number}.png"))
-        # relate_to() would compare with every existing relationship first.
-        rel_id = f"rIdChart{number}"
-        self.document.part.rels.add_relationship(RT.IMAGE, part, rel_id)
-        height = int(width_emu * image.px_height / max(image.px_width, 1))
-        inline = CT_Inline.new_pic_inline(number, rel_id, f"chart{number}.png", width_emu, height)
-        p = self._new_p("Normal")
-        SubElement(SubElement(p, _R), qn("w:drawing")).append(inline)
+
+def outcome_style(outcome: str | None) -> str:
+    """The paragraph style of an outcome line with this verdict ("Outcome" without one)."""
+    return _OUTCOME_STYLES.get(outcome or "", "Outcome")
 
 
 def excerpt(text: str | None, limit: int = 120) -> str:
@@ -398,6 +437,37 @@ def excerpt(text: str | None, limit: int = 120) -> str:
     if len(words) <= limit:
         return words
     return words[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _bookmark(p: CT_P, name: str, number: int) -> None:
+    """A bookmark around a heading's text, for the TOC entry's link and page reference."""
+    start = OxmlElement("w:bookmarkStart")
+    start.set(qn("w:id"), str(number))
+    start.set(qn("w:name"), name)
+    end = OxmlElement("w:bookmarkEnd")
+    end.set(qn("w:id"), str(number))
+    ppr = p.find(_PPR)
+    if ppr is not None:
+        ppr.addnext(start)
+    else:
+        p.insert(0, start)
+    p.append(end)
+
+
+def _toc_entry_xml(text: str, bookmark: str) -> str:
+    """A TOC entry as Word writes one: a link to the heading's bookmark holding the text, a
+    tab and a PAGEREF field (its result left empty until a layout computes it; marked
+    dirty so that Word does)."""
+    w = nsdecls("w")
+    return (
+        f'<w:hyperlink {w} w:anchor="{bookmark}" w:history="1">{_runs_xml(text)}'
+        "<w:r><w:tab/></w:r>"
+        '<w:r><w:fldChar w:fldCharType="begin" w:dirty="true"/></w:r>'
+        f'<w:r><w:instrText xml:space="preserve"> PAGEREF {bookmark} \\h </w:instrText></w:r>'
+        '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+        '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+        "</w:hyperlink>"
+    )
 
 
 def _runs_xml(text: str) -> str:

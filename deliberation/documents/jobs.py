@@ -28,11 +28,13 @@ from typing import Any
 
 from ..extensions import db
 from ..models import Process
+from .pdf import write_pdf
 
 DOCUMENT_KINDS = ("synthesis", "proceedings", "supports")
 FILE_WORDS = {"synthesis": "synthese", "proceedings": "actes", "supports": "soutiens"}
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+MIME_TYPES = {".docx": DOCX_MIME, ".pdf": "application/pdf"}
 ROOT = Path(__file__).resolve().parent.parent.parent
 # A job still waiting, or still running, after this long is lost.
 STALE_AFTER_SECONDS = 30 * 60
@@ -57,8 +59,10 @@ def build_document(
     output: Path | None,
     exports_dir: str,
     progress: Progress | None = None,
+    pdf: bool = False,
 ) -> Path:
-    """Build the Synthèse or the Actes of one process and save it; returns the file's path."""
+    """Build the Synthèse or the Actes of one process and save it; returns the file's path.
+    With ``pdf``, LibreOffice (when installed) also writes its PDF beside it."""
     if document_kind not in DOCUMENT_KINDS:
         raise ExportError(f"Unknown document kind {document_kind!r}.")
     process = db.session.get(Process, process_id)
@@ -87,6 +91,8 @@ def build_document(
         with contextlib.suppress(OSError):
             partial.unlink()
         raise
+    if pdf:
+        write_pdf(path)
     return path
 
 
@@ -288,7 +294,7 @@ def queued_jobs(exports_dir: str) -> list[Job]:
     return sorted(waiting, key=lambda job: (job.created_at, job.id))
 
 
-def run_job(exports_dir: str, job_id: str) -> Job:
+def run_job(exports_dir: str, job_id: str, pdf: bool = False) -> Job:
     """Run one job here and now (the worker's body; also the synchronous path of tests)."""
     job = load_job(exports_dir, job_id)
     if job is None:
@@ -301,7 +307,7 @@ def run_job(exports_dir: str, job_id: str) -> Job:
         save_job(exports_dir, job)
 
     try:
-        path = build_document(job.kind, job.process_id, None, exports_dir, progress)
+        path = build_document(job.kind, job.process_id, None, exports_dir, progress, pdf=pdf)
     except Exception as error:  # the job must end in a state the screen can show
         job.state = "failed"
         if isinstance(error, OSError) and error.errno == errno.ENOSPC:
@@ -321,15 +327,18 @@ def process_dir(exports_dir: str, process_id: int) -> Path:
     return Path(exports_dir) / str(int(process_id))
 
 
-DOCUMENT_NAME = re.compile(rf"^.+-({'|'.join(FILE_WORDS.values())})-\d{{4}}-\d{{2}}-\d{{2}}\.docx$")
+DOCUMENT_NAME = re.compile(
+    rf"^.+-({'|'.join(FILE_WORDS.values())})-\d{{4}}-\d{{2}}-\d{{2}}\.(docx|pdf)$"
+)
 
 
 def exported_files(exports_dir: str, process_id: int) -> list[Path]:
-    """This process's documents, newest first."""
+    """This process's documents (.docx, and their PDF when LibreOffice made one), newest
+    first."""
     directory = process_dir(exports_dir, process_id)
     if not directory.is_dir():
         return []
-    files = [path for path in directory.glob("*.docx") if DOCUMENT_NAME.match(path.name)]
+    files = [path for path in directory.iterdir() if DOCUMENT_NAME.match(path.name)]
     return sorted(files, key=mtime, reverse=True)
 
 

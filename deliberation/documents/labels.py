@@ -7,6 +7,11 @@ texts (space before a colon). So these strings live here rather than in the UI c
 
 from __future__ import annotations
 
+from datetime import date
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
 LABELS: dict[str, dict[str, str]] = {
     "fr": {
         "synthesis_title": "Synthèse des possibles",
@@ -22,7 +27,6 @@ LABELS: dict[str, dict[str, str]] = {
         "field": "Champ {n}",
         "generated": "Document généré le {date}.",
         "toc": "Table des matières",
-        "toc_placeholder": "Mettez à jour la table des matières (clic droit → Mettre à jour).",
         "outcome_validated": "Validé",
         "outcome_rework": "À retravailler",
         "outcome_rejected": "Rejeté",
@@ -67,6 +71,8 @@ LABELS: dict[str, dict[str, str]] = {
         "outcome": "Issue",
         "chart_caption": "Répartition des réponses : ensemble, puis par groupe (de haut en bas, "
         "dans l’ordre du tableau ; couleurs de la légende).",
+        "grades_caption": "Mentions reçues par chaque option (de la meilleure, en vert, à "
+        "« à rejeter »).",
         "legend": "Légende",
         "amendments": "Amendements et versions",
         "version": "Version {n}",
@@ -85,6 +91,15 @@ LABELS: dict[str, dict[str, str]] = {
         "majority_grade": "Mention majoritaire",
         "rank": "Rang",
         "dots": "Gommettes",
+        "no_findings": "Aucun constat n’a encore été rédigé dans ce champ.",
+        "no_method": "Le processus n’a pas encore été décrit.",
+        "programme": "Programme",
+        "session": "Séance",
+        "field_column": "Champ",
+        "no_amendments": "Aucun amendement n’a été déposé et aucun texte n’a été modifié.",
+        "no_comments": "Aucune proposition ni aucun commentaire n’a été fait en séance.",
+        "no_outcomes": "Aucun élément n’a encore été soumis au vote.",
+        "no_participation": "Aucune participation n’a encore été enregistrée.",
     },
     "en": {
         "synthesis_title": "Synthesis of possibilities",
@@ -100,7 +115,6 @@ LABELS: dict[str, dict[str, str]] = {
         "field": "Field {n}",
         "generated": "Document generated on {date}.",
         "toc": "Contents",
-        "toc_placeholder": "Update the table of contents (right-click → Update field).",
         "outcome_validated": "Validated",
         "outcome_rework": "To be reworked",
         "outcome_rejected": "Rejected",
@@ -145,6 +159,7 @@ LABELS: dict[str, dict[str, str]] = {
         "outcome": "Outcome",
         "chart_caption": "Answers: all participants, then each group (top to bottom, in the "
         "order of the table; colours as in the legend).",
+        "grades_caption": "Grades given to each option (from the best, in green, to “to reject”).",
         "legend": "Legend",
         "amendments": "Amendments and versions",
         "version": "Version {n}",
@@ -163,6 +178,15 @@ LABELS: dict[str, dict[str, str]] = {
         "majority_grade": "Majority grade",
         "rank": "Rank",
         "dots": "Dots",
+        "no_findings": "No finding has been written in this field yet.",
+        "no_method": "The process has not been described yet.",
+        "programme": "Programme",
+        "session": "Session",
+        "field_column": "Field",
+        "no_amendments": "No amendment was tabled and no text was changed.",
+        "no_comments": "No proposal or comment was made during the sessions.",
+        "no_outcomes": "No item has been put to the vote yet.",
+        "no_participation": "No participation has been recorded yet.",
     },
 }
 
@@ -244,3 +268,35 @@ def format_percent(value: float | None, language: str) -> str:
         return "–"
     text = f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
     return text.replace(".", ",") if language == "fr" else text
+
+
+# Babel locales of the documents' languages (Belgian French: the source texts' own).
+BABEL_LOCALES = {"fr": "fr_BE", "en": "en_GB"}
+# French sets a narrow no-break space before « % », English none.
+_PERCENT_SIGN = {"fr": "\u202f%"}
+
+
+def babel_locale(language: str) -> str:
+    return BABEL_LOCALES.get(language, language or "en")
+
+
+def date_words(day: date | None, language: str) -> str:
+    """A date in words in the document's language: « 24 octobre 2013 », "24 October 2013"."""
+    if day is None:
+        return "–"
+    return format_date(day, format="long", locale=babel_locale(language))
+
+
+def percent_cell(value: float | None, language: str) -> str:
+    """A percentage for a table: always one decimal and its sign (« 20,0 % », "53.3%"), so
+    a column reads with one rounding rule. The value is already truncated by the tally."""
+    if value is None:
+        return "–"
+    number = format_decimal(value, format="0.0", locale=babel_locale(language))
+    return number + _PERCENT_SIGN.get(language, "%")
+
+
+def typographic(text: str, language: str) -> str:
+    """French documents use the typographic apostrophe throughout (labels typed with a
+    straight one included)."""
+    return text.replace("'", "\u2019") if language == "fr" else text

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from docx import Document
 from docx.document import Document as DocumentObject
-from docx.shared import Cm
 from sqlalchemy import func
+from sqlalchemy.orm import selectinload
 
 from .. import methods
 from ..extensions import db
 from ..models import LiveSession, Participant, Process, Proposal, TextVersion
-from ..models.item_types import ITEM_TYPES
 from ..services.authoring.numbering import finding_numbers
 from ..services.consolidation.outcomes import (
     ItemOutcome,
@@ -36,14 +36,24 @@ from ..services.publishing.opendata import named_record
 from ..tally import OutcomeRule
 from . import charts
 from .appendix import write_appendix
-from .docxkit import DocWriter, excerpt
+from .docxkit import DocWriter, excerpt, outcome_style
 from .followup_section import write_followup
-from .labels import code_label, format_percent, group_label, words
+from .item_index import ItemIndex
+from .labels import (
+    code_label,
+    date_words,
+    format_percent,
+    group_label,
+    percent_cell,
+    typographic,
+    words,
+)
+from .overview import write_participation, write_programme
 from .synthesis import markdown_with_definitions, set_properties, title_page, write_finding
 from .tree import load_process_tree
+from .wordcharts import ChartData
 
 Progress = Callable[[int, int], None]
-CHART_WIDTH = Cm(15)
 
 
 def build_proceedings(process: Process, progress: Progress | None = None) -> DocumentObject:
@@ -60,6 +70,7 @@ def build_proceedings(process: Process, progress: Progress | None = None) -> Doc
     sessions = db.session.scalars(
         db.select(LiveSession)
         .where(LiveSession.process_id == process.id)
+        .options(selectinload(LiveSession.field), selectinload(LiveSession.territory))
         .order_by(LiveSession.held_on, LiveSession.id)
     ).all()
     total = 1 + len(process.fields) + max(len(sessions), 1) + 1
@@ -67,8 +78,9 @@ def build_proceedings(process: Process, progress: Progress | None = None) -> Doc
     set_properties(document, process, w["proceedings_title"])
 
     title_page(writer, process, w["proceedings_title"])
-    writer.table_of_contents(w["toc"], w["toc_placeholder"])
+    writer.table_of_contents(w["toc"])
     writer.page_break()
+    write_programme(writer, sessions, lang)
     write_method(writer, process, w)
     step()
 
@@ -93,7 +105,7 @@ def build_proceedings(process: Process, progress: Progress | None = None) -> Doc
     write_participation(writer, sessions, participants, by_session, w, lang)
     write_followup(writer, process)
     write_appendix(writer, OutcomeRule.from_process(process), lang)
-    writer.page_numbers()
+    writer.page_numbers(process.title)
     writer.finish_table_of_contents()
     step()
     return document
@@ -109,52 +121,6 @@ class Stepper:
             self.progress(self.done, self.total)
 
 
-# Every type of item hung under a finding, in the order of the outline.
-FINDING_CHILD_TYPES = tuple(key for key, entry in ITEM_TYPES.items() if entry.parent == "finding")
-
-
-class ItemIndex:
-    """Labels of every authored item, to name what a poll or a version is about."""
-
-    def __init__(self, process: Process, numbers: dict[int, int], w: dict[str, str]) -> None:
-        self.labels: dict[tuple[str, int], str] = {}
-        self.ids: dict[str, list[int]] = defaultdict(list)
-        for field_ in process.fields:
-            self._add("field", field_.id, field_.title)
-            for question in field_.questions:
-                self._add("question", question.id, question.text)
-                for hypothesis in question.hypotheses:
-                    self._add("hypothesis", hypothesis.id, hypothesis.text)
-            for expert in field_.expert_inputs:
-                self._add("expert_input", expert.id, expert.title or expert.author)
-            for finding in field_.findings:
-                prefix = w["finding"].format(n=numbers.get(finding.id, 0))
-                self._add("finding", finding.id, f"{prefix} — {excerpt(finding.text, 90)}")
-                for item_type in FINDING_CHILD_TYPES:
-                    for child in getattr(finding, ITEM_TYPES[item_type].siblings):
-                        self._add(item_type, child.id, f"{prefix} · {excerpt(child.text, 80)}")
-        # Amendments put to the vote are agenda items too (not authored items).
-        self.proposals: dict[tuple[str, int], str] = {}
-        amendment = code_label("amendment", process.language).capitalize()
-        for proposal_id, text in db.session.execute(
-            db.select(Proposal.id, Proposal.text)
-            .join(LiveSession, Proposal.session_id == LiveSession.id)
-            .where(LiveSession.process_id == process.id, Proposal.kind == "amendment")
-        ):
-            self.proposals[("amendment", proposal_id)] = f"{amendment} — {excerpt(text, 90)}"
-
-    def _add(self, item_type: str, item_id: int, label: str) -> None:
-        self.labels[(item_type, item_id)] = label
-        self.ids[item_type].append(item_id)
-
-    def label(self, item_type: str, item_id: int | None, fallback: str = "") -> str:
-        if item_id is not None and (item_type, item_id) in self.labels:
-            return self.labels[(item_type, item_id)]
-        if item_id is not None and (item_type, item_id) in self.proposals:
-            return self.proposals[(item_type, item_id)]
-        return excerpt(fallback, 100) or item_type
-
-
 def write_method(writer: DocWriter, process: Process, w: dict[str, str]) -> None:
     writer.paragraph(w["method_and_process"], "Heading 1")
     if process.introduction.strip():
@@ -166,6 +132,10 @@ def write_method(writer: DocWriter, process: Process, w: dict[str, str]) -> None
         writer.paragraph(w["territories"], "Heading 2")
         for territory in process.territories:
             writer.paragraph(territory.name, "List Bullet")
+    if not (
+        process.introduction.strip() or process.steering_committee.strip() or process.territories
+    ):
+        writer.paragraph(w["no_method"])
 
 
 def write_field(
@@ -192,7 +162,9 @@ def write_field(
                 writer.markdown(hypothesis.text, "List Bullet")
                 found = outcomes.get(("hypothesis", hypothesis.id))
                 if found:
-                    writer.paragraph(outcome_line(found, writer.language), "Outcome")
+                    writer.paragraph(
+                        outcome_line(found, writer.language), outcome_style(found.outcome)
+                    )
     if field_.expert_inputs:
         writer.paragraph(w["expert_inputs"], "Heading 2")
         for expert in field_.expert_inputs:
@@ -245,13 +217,13 @@ def write_session(
     w = words(lang)
     session_kind = w["assembly"] if live.kind == "assembly" else w["workshop"]
     writer.paragraph(f"{session_kind} — {live.title}", "Heading 2")
-    details = [
-        [w["date"], live.held_on.isoformat() if live.held_on else "–"],
-        [w["territory"], live.territory.name if live.territory else "–"],
-        [w["place"], live.place or "–"],
-        [w["participants"], str(sum(participants.values()))],
-    ]
-    writer.table([w["item"], ""], details)
+    territory = live.territory.name if live.territory else ""
+    # The place only when it says more than the territory (the demo's repeat it).
+    place = live.place if live.place and live.place != territory else ""
+    header = [w["date"], w["territory"]] + ([w["place"]] if place else []) + [w["participants"]]
+    details = [date_words(live.held_on, lang), territory or "–"]
+    details += ([place] if place else []) + [str(sum(participants.values()))]
+    writer.table(header, [details])
     if participants:
         rows = [
             [group_label(group, lang), count]
@@ -304,21 +276,42 @@ def write_poll(writer: DocWriter, result: PollResult, items: ItemIndex, lang: st
         header = [w["answer"], w["majority_grade"], w["rank"], w["percent"]]
         rows = [
             [
-                a["label"],
-                a.get("majority_grade") or "–",
+                typographic(a["label"], lang),
+                items.grades.get(a.get("majority_grade") or "", "–"),
                 a.get("rank") or "–",
-                format_percent(a.get("support_percent"), lang),
+                percent_cell(a.get("support_percent"), lang),
             ]
             for a in answers
         ]
-        chart_rows = [[g["count"] for g in a.get("grades", [])] for a in answers]
+        # One bar per option, split into its grades (the scale's colours, best first).
+        grade_keys = [g["grade"] for g in (answers[0].get("grades") or [])] if answers else []
+        chart = ChartData(
+            categories=[typographic(a["label"], lang) for a in answers],
+            series=[
+                (items.grades.get(key, key), [a["grades"][i]["count"] for a in answers])
+                for i, key in enumerate(grade_keys)
+            ],
+            description="",
+        )
     else:
         header = [w["answer"], method.document_text(lang).count, w["percent"]]
-        rows = [[a["label"], a["count"], format_percent(a.get("percent"), lang)] for a in answers]
+        rows = [
+            [typographic(a["label"], lang), a["count"], percent_cell(a.get("percent"), lang)]
+            for a in answers
+        ]
+        # One bar for all participants, then one per group shown, split into the answers.
         groups = [g for g in summary.get("groups") or [] if not g.get("hidden")]
-        chart_rows = [[a["count"] for a in answers]] + [
+        bars = [[a["count"] for a in answers]] + [
             [a["count"] for a in g.get("answers") or []] for g in groups
         ]
+        chart = ChartData(
+            categories=[w["all_groups"]] + [group_label(g["group"], lang) for g in groups],
+            series=[
+                (typographic(a["label"], lang), [bar[i] if i < len(bar) else 0 for bar in bars])
+                for i, a in enumerate(answers)
+            ],
+            description="",
+        )
     # The first column doubles as the chart's legend: each answer in its bar colour.
     fills = None if method.display.chart == "grades" else charts.hex_colours(len(answers))
     writer.table(header, rows, fills=fills)
@@ -330,15 +323,16 @@ def write_poll(writer: DocWriter, result: PollResult, items: ItemIndex, lang: st
                 [
                     group_label(g["group"], lang),
                     g["ballots"],
-                    "–" if g.get("hidden") else format_percent(g.get("support_percent"), lang),
+                    "–" if g.get("hidden") else percent_cell(g.get("support_percent"), lang),
                     "–" if g.get("hidden") else w.get(f"outcome_{g.get('outcome')}", "–"),
                 ]
                 for g in group_rows
             ],
         )
-    if any(sum(row) for row in chart_rows):
-        writer.picture(charts.stacked_bars(chart_rows), CHART_WIDTH)
-        writer.paragraph(w["chart_caption"], "Caption")
+    if any(sum(values) for _, values in chart.series):
+        caption = w["grades_caption" if method.display.chart == "grades" else "chart_caption"]
+        writer.chart(replace(chart, description=chart_description(chart, caption, lang)), 15)
+        writer.paragraph(caption, "Caption")
     verdict = w.get(f"outcome_{summary.get('outcome')}")
     figures = [w["votes" if result.ballots != 1 else "vote"].format(n=result.ballots)]
     if summary.get("support_percent") is not None:
@@ -346,7 +340,20 @@ def write_poll(writer: DocWriter, result: PollResult, items: ItemIndex, lang: st
             0, w["support"].format(percent=format_percent(summary["support_percent"], lang))
         )
     line = ", ".join(figures)
-    writer.paragraph(f"{verdict} — {line}" if verdict else line, "Outcome")
+    writer.paragraph(
+        f"{verdict} — {line}" if verdict else line, outcome_style(summary.get("outcome"))
+    )
+
+
+def chart_description(chart: ChartData, caption: str, lang: str) -> str:
+    """A chart's alt text: its caption, then every bar's counts in words."""
+    colon = " : " if lang == "fr" else ": "
+    bars = [
+        category + colon + ", ".join(f"{name} {values[i]}" for name, values in chart.series)
+        for i, category in enumerate(chart.categories)
+    ]
+    separator = " ; " if lang == "fr" else "; "
+    return f"{caption} {separator.join(bars)}"
 
 
 def write_amendments(
@@ -378,10 +385,14 @@ def write_amendments(
         or key in amendments
     ]
     writer.paragraph(w["amendments"], "Heading 1")
+    if not changed:
+        writer.paragraph(w["no_amendments"])
     for key in changed:
         writer.paragraph(items.label(*key), "Heading 3")
         for version in versions.get(key, []):
-            when = version.created_at.date().isoformat() if version.created_at else ""
+            when = (
+                date_words(version.created_at.date(), writer.language) if version.created_at else ""
+            )
             version_kind = code_label(version.kind, writer.language)
             meta = ", ".join(x for x in (version_kind, when, version.author, version.summary) if x)
             writer.paragraph(
@@ -411,6 +422,8 @@ def write_proposals(
         else []
     )
     writer.paragraph(f"{w['comments']}", "Heading 1")
+    if not proposals:
+        writer.paragraph(w["no_comments"])
     current = None
     for proposal in proposals:
         if proposal.session_id != current:
@@ -439,38 +452,5 @@ def write_final_outcomes(
     ]
     if rows:
         writer.table([w["item"], w["outcome"]], rows)
-
-
-def write_participation(
-    writer: DocWriter,
-    sessions: list[LiveSession],
-    participants: dict[int, dict[str, int]],
-    by_session: dict[int, list[PollResult]],
-    w: dict[str, str],
-    lang: str,
-) -> None:
-    writer.paragraph(w["participation"], "Heading 1")
-    rows, totals = [], defaultdict(int)
-    for live in sessions:
-        groups = participants.get(live.id, {})
-        for group, count in groups.items():
-            totals[group] += count
-        ballots = max((r.ballots for r in by_session.get(live.id, [])), default=0)
-        rows.append(
-            [
-                live.title,
-                live.held_on.isoformat() if live.held_on else "–",
-                live.territory.name if live.territory else "–",
-                sum(groups.values()),
-                ballots,
-            ]
-        )
-    if rows:
-        writer.table(
-            [w["sessions"], w["date"], w["territory"], w["participants"], w["ballots"]], rows
-        )
-    if totals:
-        writer.table(
-            [w["group"], w["participants"]],
-            [[group_label(g, lang), n] for g, n in sorted(totals.items())],
-        )
+    else:
+        writer.paragraph(w["no_outcomes"])

@@ -153,9 +153,11 @@ def start_job(
     database_url: str,
     synchronous: bool = False,
     workers: int = DEFAULT_WORKERS,
+    pdf: bool = False,
 ) -> jobs.Job:
     """Queue a document build and make sure a worker will run it (here and now when
-    ``synchronous``). The same document already waiting is not queued twice.
+    ``synchronous``; ``pdf`` is for that path, a worker reads ``EXPORT_PDF`` itself). The same
+    document already waiting is not queued twice.
 
     Raises ``OSError`` when the job cannot even be written (a full disk)."""
     if document_kind not in jobs.DOCUMENT_KINDS:
@@ -171,7 +173,7 @@ def start_job(
     jobs.save_job(exports_dir, job)
     if synchronous:
         if claim(exports_dir, job.id):
-            jobs.run_job(exports_dir, job.id)
+            jobs.run_job(exports_dir, job.id, pdf=pdf)
         return jobs.load_job(exports_dir, job.id) or job
     # Only the workers write the job file from now on (each records its own pid).
     dispatch(exports_dir, database_url, workers)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 
 from docx import Document
 from docx.document import Document as DocumentObject
@@ -26,8 +26,8 @@ from ..services.consolidation.outcomes import (
     outcome_line,
     priority_line,
 )
-from .docxkit import DocWriter, clean_text
-from .labels import words
+from .docxkit import DocWriter, clean_text, excerpt, outcome_style
+from .labels import date_words, words
 from .tree import load_process_tree
 
 Progress = Callable[[int, int], None]
@@ -59,18 +59,37 @@ def build_synthesis(process: Process, progress: Progress | None = None) -> Docum
             markdown_with_definitions(writer, field_.description)
         for finding in field_.findings:
             write_finding(writer, finding, numbers.get(finding.id, 0), outcomes, w, priorities)
+        if not field_.findings:
+            # Never a bare heading: an empty field says so (docs/exports.md).
+            writer.paragraph(w["no_findings"])
         if progress:
             progress(index + 1, total)
-    writer.page_numbers()
+    writer.page_numbers(process.title)
     return document
 
 
 def set_properties(document: DocumentObject, process: Process, document_name: str) -> None:
+    """Word's document properties: the template's own (its author, its 2013 dates) replaced
+    by this document's title, its organising body as author and the time it was built."""
     core = document.core_properties
     core.title = clean_text(f"{process.title} — {document_name}")[:250]
     core.subject = document_name
     core.language = {"fr": "fr-BE", "en": "en-GB"}.get(process.language, process.language)
-    core.author = clean_text(process.title)[:250]
+    core.author = core.last_modified_by = organising_body(process)
+    core.comments = ""
+    now = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+    core.created = core.modified = now
+
+
+def organising_body(process: Process) -> str:
+    """Who publishes the document: the steering committee's name — its first line up to the
+    first comma, as the source texts write it («Comité de pilotage du dispositif …,
+    constitué …») — else the process's title."""
+    first_line = next(
+        (line for line in process.steering_committee.splitlines() if line.strip()), ""
+    )
+    name = re.split(r"[,;:.(]", excerpt(first_line, 250), maxsplit=1)[0].strip()
+    return name or clean_text(process.title)[:250]
 
 
 def title_page(writer: DocWriter, process: Process, document_name: str) -> None:
@@ -82,7 +101,9 @@ def title_page(writer: DocWriter, process: Process, document_name: str) -> None:
     if process.steering_committee.strip():
         writer.paragraph(w["steering_committee"], "Finding Subheading")
         writer.markdown(process.steering_committee, "Normal")
-    writer.paragraph(w["generated"].format(date=date.today().isoformat()), "Cover Note")
+    writer.paragraph(
+        w["generated"].format(date=date_words(date.today(), process.language)), "Cover Note"
+    )
     writer.page_break()
 
 
@@ -137,7 +158,7 @@ def write_finding(
     previous, writer.note_resolver = writer.note_resolver, resolve
     try:
         heading = writer.paragraph(f"{number}. ", "Finding")
-        writer.inline_markdown(heading, finding.text)
+        writer.inline_markdown(heading, finding.text, rest_style="Normal")
         # A note nobody points at still belongs to the finding: attach it to its statement.
         for n in sorted(set(notes) - referenced):
             writer.footnote_reference(heading, resolve(n))
@@ -171,4 +192,4 @@ def write_finding(
 
 def _outcome(writer: DocWriter, outcome: ItemOutcome | None, language: str) -> None:
     if outcome is not None:
-        writer.paragraph(outcome_line(outcome, language), "Outcome")
+        writer.paragraph(outcome_line(outcome, language), outcome_style(outcome.outcome))

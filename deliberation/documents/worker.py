@@ -29,7 +29,7 @@ def main(argv: list[str]) -> int:
 
     def run(job_id: str) -> None:
         with app.app_context():
-            run_job(exports_dir, job_id)
+            run_job(exports_dir, job_id, pdf=bool(app.config.get("EXPORT_PDF")))
 
     drain(exports_dir, slot, run, held)
     return 0

@@ -22,10 +22,10 @@ from .base import TITLE_MAX, Timestamped
 
 DEFAULT_CONSENSUS_LABELS: dict[str, dict[str, str]] = {
     "fr": {
-        "full": "Tout à fait d'accord",
-        "reservations": "D'accord avec réserves",
+        "full": "Tout à fait d’accord",
+        "reservations": "D’accord avec réserves",
         "mixed": "Partagé",
-        "disagree": "Pas d'accord",
+        "disagree": "Pas d’accord",
         "block": "Opposition ferme (blocage)",
     },
     "en": {

@@ -133,6 +133,7 @@ def start(slug: str, document_kind: str):
             current_app.config["SQLALCHEMY_DATABASE_URI"],
             synchronous=bool(current_app.config.get("EXPORT_JOBS_SYNCHRONOUS")),
             workers=_workers(),
+            pdf=bool(current_app.config.get("EXPORT_PDF")),
         )
     except OSError as error:
         # Not even the job's small state file could be written (a full disk): say so.
@@ -169,7 +170,7 @@ def download(slug: str, name: str):
         jobs.process_dir(_exports_dir(), process.id),
         name,
         as_attachment=True,
-        mimetype=jobs.DOCX_MIME,
+        mimetype=jobs.MIME_TYPES.get(Path(name).suffix, jobs.DOCX_MIME),
         max_age=0,
     )
 

@@ -66,6 +66,7 @@ from .process_format import (
     ProcessFileError,
     load_yaml,
 )
+from .validation import one_line
 from .versions import record_version
 
 __all__ = ["ProcessFileError", "dump_process", "import_process_file", "load_process_text"]
@@ -117,7 +118,7 @@ class _Entry:
 
     def title(self, key: str, required: bool = False, limit: int = TITLE_MAX) -> str:
         """A one-line text: inner whitespace collapsed, as the authoring screens do."""
-        return self._check(key, " ".join((self._string(key) or "").split()), required, limit)
+        return self._check(key, one_line(self._string(key) or ""), required, limit)
 
     def text(self, key: str, required: bool = False) -> str:
         """A Markdown text: trimmed, without trailing spaces on its lines."""

@@ -53,8 +53,18 @@ def _within_bounds(cleaned: str, what: str, required: bool, maximum: int) -> str
     return cleaned
 
 
+# Ordinary whitespace only: French typography's non-breaking spaces (U+00A0 before « : »,
+# U+202F before « ; ») are part of a title and kept exactly (docs/process-format.md).
+_COLLAPSIBLE = re.compile(r"[ \t\r\n\f\v]+")
+
+
+def one_line(value: str) -> str:
+    """A title on one line: runs of ordinary whitespace become one space, trimmed."""
+    return _COLLAPSIBLE.sub(" ", value).strip()
+
+
 def check_title(value: Any, what: str, required: bool = True) -> str:
-    title = " ".join(_normalise(value).split())
+    title = one_line(_normalise(value))
     return _within_bounds(title, what, required, TITLE_MAX)
 
 
