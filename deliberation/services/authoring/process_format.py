@@ -46,7 +46,7 @@ TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on"), ("false", "no", "off", "")
 PROCESS_KEYS = (
     "slug", "title", "subtitle", "language", "introduction", "steering_committee",
     "thresholds", "labels", "groups", "grid", "territories", "fields", "format",
-    "priority_method",
+    "priority_method", "events", "registration",
 )  # fmt: skip
 FIELD_KEYS = ("title", "description", "illustrative", "questions", "expert_inputs", "findings")
 QUESTION_KEYS = ("id", "text", "illustrative", "hypotheses")
