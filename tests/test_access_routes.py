@@ -51,6 +51,8 @@ REVIEWED_PUBLIC = {
     "participate.phone",
     "participate.qr_code",
     "participate.api_ballot",
+    "participate.vote_form",
+    "participate.propose_form",
     "facilitate.projector",
     "invitations.show",
     "invitations.register",

@@ -23,10 +23,10 @@ from flask_limiter.util import get_remote_address
 
 from .. import inputs, refusals
 from ..extensions import csrf, db
-from ..live import broadcast
+from ..live import broadcast, proposals
 from ..models import LiveSession, Participant
 from ..refusals import Refused
-from ..services.live import admission, ballots, sessions, voting
+from ..services.live import admission, amendments, ballots, phone_forms, sessions, voting
 from .common import refusal_response
 from .live_common import (
     CODE_INPUT_MAX,
@@ -216,7 +216,8 @@ def join_post(code: str):
 def phone_strings() -> dict[str, Any]:
     return {
         "online": _("Connected"),
-        "connecting": _("Connecting…"),
+        # Until the socket connects, votes go over HTTP: the header says so (issue 14).
+        "connecting": _("Connecting… your vote is sent all the same."),
         "offline": _("Connection lost. Your vote will be sent when it comes back."),
         "refused": _("The server refused the connection: %(message)s", message="{message}"),
         "waiting": _("Welcome! Wait for the facilitator to show an item."),
@@ -252,16 +253,28 @@ def phone_strings() -> dict[str, Any]:
     }
 
 
-@bp.get("/s/<code>")
-def phone(code: str):
+def _joined(code: str) -> tuple[LiveSession, Participant | None, str | None]:
     live_session = _session_or_404(code)
-    if code != live_session.join_code:
-        return redirect(url_for("participate.phone", code=live_session.join_code))
     token = request.cookies.get(TOKEN_COOKIE)
-    participant = _participant_in(live_session, token)
-    if participant is None:
-        return redirect(url_for("participate.join", code=live_session.join_code))
+    return live_session, _participant_in(live_session, token), token
+
+
+# What a plain form post (no JavaScript) says on the page it comes back to (``?sent=``).
+SENT_NOTICES = ("vote", "proposal")
+
+
+def _phone_page(
+    live_session: LiveSession,
+    participant: Participant,
+    token: str | None,
+    status: int = 200,
+    **extra: Any,
+) -> Response:
+    """The phone page: the live page's configuration for its script, and the same state
+    drawn as plain forms that work without it (docs/protocol.md §10)."""
     with session_locale(live_session):
+        state = sessions.state_for(live_session, "phone", participant)
+        strings = phone_strings()
         config = {
             "code": live_session.join_code,
             "sessionId": live_session.id,
@@ -269,20 +282,108 @@ def phone(code: str):
             "joinUrl": url_for("participate.join", code=live_session.join_code),
             "ballotUrl": url_for("participate.api_ballot"),
             "retryCodes": refusals.RETRY_CODES,
-            "state": sessions.state_for(live_session, "phone", participant),
-            "strings": phone_strings(),
+            "state": state,
+            "strings": strings,
             "results": results_strings(),
         }
+        poll = state["poll"]
         page = render_template(
             "live/phone.html",
             live_session=live_session,
             participant=participant,
             group_label=group_labels().get(participant.group, participant.group),
             config=config,
+            state=state,
+            poll=poll,
+            strings=strings,
+            item_kinds=config["results"].get("items", {}),
+            ballot_id=phone_forms.new_ballot_id(),
+            fields=extra.get("fields", {}),
+            vote_error=extra.get("vote_error"),
+            sent=extra.get("sent"),
+            proposal=extra.get("proposal", {}),
+            proposal_target=phone_forms.proposal_target(state["item"]),
+            proposal_kinds=phone_forms.proposal_kinds(state["item"]),
+            writing=extra.get("writing", False),
+            # Without JavaScript the page follows the room by reloading, but never while a
+            # ballot waits for this participant's answer, a proposal is being written or an
+            # error is shown (a reload would clear what they typed or chose).
+            refresh=not (
+                (poll and poll["state"] == "open" and not state["voted"])
+                or extra.get("writing")
+                or extra.get("vote_error")
+                or extra.get("proposal")
+            ),
         )
-    response = make_response(page)
+    response = make_response(page, status)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get("/s/<code>")
+def phone(code: str):
+    live_session, participant, token = _joined(code)
+    if code != live_session.join_code:
+        return redirect(url_for("participate.phone", code=live_session.join_code))
+    if participant is None:
+        return redirect(url_for("participate.join", code=live_session.join_code))
+    sent = request.args.get("sent")
+    sent = sent if sent in SENT_NOTICES else None
+    writing = request.args.get("write") == "1"
+    return _phone_page(live_session, participant, token, sent=sent, writing=writing)
+
+
+def _back_to_phone(live_session: LiveSession, sent: str, anchor: str) -> Response:
+    # 303: the browser comes back with a GET, so reloading never posts the form again.
+    url = url_for("participate.phone", code=live_session.join_code, sent=sent, _anchor=anchor)
+    return redirect(url, 303)
+
+
+@bp.post("/s/<code>/vote")
+def vote_form(code: str):
+    """A ballot from the phone page's plain form: the same ``cast`` as the socket's."""
+    live_session, participant, token = _joined(code)
+    if participant is None:
+        return redirect(url_for("participate.join", code=live_session.join_code), 303)
+    fields = request.form.to_dict()
+    with session_locale(live_session):
+        try:
+            result = phone_forms.cast_form(participant, fields)
+        except voting.VoteError as error:
+            return _phone_page(
+                live_session,
+                participant,
+                token,
+                error.status,
+                fields=fields,
+                vote_error=str(error.message),
+            )
+    if not result.duplicate:
+        broadcast.ballot_counted(result.session_id)
+    return _back_to_phone(live_session, "vote", "vote-status")
+
+
+@bp.post("/s/<code>/propose")
+def propose_form(code: str):
+    """A proposal from the phone page's plain form: the same service as ``propose``."""
+    live_session, participant, token = _joined(code)
+    if participant is None:
+        return redirect(url_for("participate.join", code=live_session.join_code), 303)
+    form = request.form.to_dict()
+    with session_locale(live_session):
+        try:
+            _proposal, duplicate = phone_forms.propose_form(participant, form)
+        except amendments.ProposalError as error:
+            db.session.rollback()
+            proposal = {
+                "kind": form.get("propose-kind", ""),
+                "text": form.get("text", ""),
+                "error": str(error.message),
+            }
+            return _phone_page(live_session, participant, token, error.status, proposal=proposal)
+    if not duplicate:
+        proposals.announce(live_session.id)
+    return _back_to_phone(live_session, "proposal", "propose-status")
 
 
 @bp.get("/s/<code>/qr.svg")

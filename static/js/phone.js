@@ -76,6 +76,7 @@
 
   function setConnection(name, text) {
     var node = $("connection");
+    node.hidden = false;  // hidden in the page until this script keeps it true
     node.setAttribute("data-state", name);
     node.textContent = text || S[name] || name;
     document.body.setAttribute("data-connection", name);
