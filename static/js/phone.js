@@ -22,6 +22,7 @@
   var acked = {};             // poll id -> ballot id acknowledged
   var inFlight = {};          // poll id -> ballot id awaiting an ack
   var dotState = {};          // poll id -> {option key: dots}
+  var tapped = {};            // poll id -> ballot id the voter sent from this page (focus)
   var socket = null;
 
   /* ---------- storage (may be unavailable: private mode, full quota) ---------- */
@@ -566,6 +567,12 @@
       if (live && live.poll && String(live.poll.id) === String(pollId)) {
         setVoteStatus("ok", live.poll.state === "open" ? S.recorded_change : S.counted);
       }
+      // The voter's own tap: the focus goes to the confirmation (not to the page body, and
+      // never for a ballot resent in the background while they do something else).
+      if (tapped[pollId] === ballot.ballot_id) {
+        delete tapped[pollId];
+        $("vote-status").focus();
+      }
       return;
     }
     var code = ack && ack.error;
@@ -659,9 +666,11 @@
     var poll = currentPoll();
     if (!poll || poll.state !== "open" || inFlight[poll.id]) { return; }
     var choice = readChoice(poll);
-    if (choice.error) { setVoteStatus("bad", choice.error); return; }
+    if (choice.error) { setVoteStatus("bad", choice.error); $("vote-status").focus(); return; }
     // Stored before it is sent: a ballot survives a reload or a lost connection.
-    setPending(poll.id, { ballot_id: uuid(), choice: choice, round: poll.round });
+    var ballotId = uuid();
+    tapped[poll.id] = ballotId;
+    setPending(poll.id, { ballot_id: ballotId, choice: choice, round: poll.round });
     delete acked[poll.id];
     sendBallot(poll.id);
   });
@@ -673,6 +682,13 @@
     setConnection("offline");
     return;
   }
+  /* The socket cannot get through (yet) and Socket.IO dials again. With a network, a vote
+     goes over HTTP meanwhile: say so ("connecting…, your vote is sent all the same"), not
+     "lost, sent when it comes back"; without one (the device says it is offline), that. */
+  function dialling() {
+    setConnection(window.navigator.onLine === false ? "offline" : "connecting");
+  }
+
   socket = window.io({ auth: { role: "phone", token: token() } });
   window.LiveShared.shareSocket(socket); // propose.js (proposals from the floor) uses it
   setConnection("connecting");
@@ -689,7 +705,7 @@
         5000 + Math.random() * 5000);
     }
   });
-  socket.io.on("reconnect_attempt", function () { setConnection("connecting", S.offline); });
+  socket.io.on("reconnect_attempt", dialling);
   socket.on("connect_error", function (err) {
     var data = err && err.data;
     if (data && data.error === "invalid_token") { rejoin(); return; }
@@ -709,7 +725,7 @@
       setConnection("offline", R.fill(S.refused, { message: data.message || data.error }));
       return;
     }
-    setConnection("offline");
+    dialling();
   });
   socket.on("state", applyState);
   window.addEventListener("online", function () { if (!socket.connected) { socket.connect(); } });

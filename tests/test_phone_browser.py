@@ -154,3 +154,41 @@ def test_a_phone_without_javascript_joins_votes_with_every_method_and_proposes(
         "#moderation-list >> text=Une nouvelle formulation proposée sans JavaScript.",
         timeout=TIMEOUT,
     )
+
+
+@pytest.mark.timeout(240)
+def test_before_the_socket_connects_the_header_says_votes_go_anyway_and_focus_follows(
+    live_server, browser
+):
+    base = live_server.url
+    # /j speaks the browser's language (the join page, the process language: French).
+    for locale, heading in (("en-US", "Type the code shown on the screen"), ("fr-FR", "Tapez")):
+        page = browser.new_context(viewport=PHONE, locale=locale).new_page()
+        page.goto(f"{base}/j")
+        assert page.inner_text("h1").startswith(heading), locale
+        page.context.close()
+
+    console = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    log_in(console, live_server)
+    code = create_workshop_on_field_one(console, base)
+    console.wait_for_selector("#connection[data-state=online]")
+    console.click("[data-show] >> nth=0")
+    open_vote(console, "consensus")
+
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+    # A network where the live connection never gets through: votes go over HTTP.
+    context.route(lambda url: "/socket.io/?" in url, lambda route: route.abort())
+    phone = context.new_page()
+    phone.goto(f"{base}/j/{code}")
+    phone.fill("#name", "Bea")
+    with phone.expect_navigation():
+        phone.click("#join-form button[type=submit]")
+    phone.wait_for_selector("#ballot:not([hidden]) input[name=answer]")
+    assert phone.inner_text("#connection") == (
+        "Connexion en cours — votre vote est envoyé quand même."
+    )
+    phone.check("input[name=answer][value=full]")
+    phone.click("#send")
+    phone.wait_for_selector("#vote-status[data-kind=ok]", timeout=TIMEOUT)
+    assert phone.evaluate("() => document.activeElement.id") == "vote-status"
+    console.wait_for_function("() => document.getElementById('c-voted').textContent === '1'")
