@@ -254,9 +254,20 @@
     return fieldset;
   }
 
+  /* What the voter picked on the form the server drew, before this (deferred) script ran:
+     kept when the form is drawn again, for the forms whose fields have the same names. */
+  var serverDrawn = true;
+  function drawnChoice(poll) {
+    if (!serverDrawn || !poll || poll.state !== "open" || !formOf(poll).sameFields) { return null; }
+    var choice = formOf(poll).read(poll);
+    return choice.error ? null : choice;
+  }
+
   function renderBallot(poll) {
     var form = $("ballot");
     var fields = $("ballot-fields");
+    var drawn = drawnChoice(poll);
+    serverDrawn = false;
     fields.textContent = "";
     var item = live && live.item;
     var withOptions = !!poll && poll.state === "open" && !!item && item.type === "action_paths" &&
@@ -266,7 +277,7 @@
       form.hidden = true;
       return;
     }
-    var previous = lastChoice[poll.id] || (pending()[poll.id] && pending()[poll.id].choice);
+    var previous = lastChoice[poll.id] || (pending()[poll.id] && pending()[poll.id].choice) || drawn;
     var ballotForm = formOf(poll);
     fields.appendChild(ballotForm.build(poll, previous));
     form.hidden = false;
@@ -525,10 +536,12 @@
 
   /* The ballot forms, by the `form` the server names for the poll's method
      (deliberation.methods): build the fields, read the choice, and (optionally) refresh
-     once shown. A method with a new kind of ballot adds its form here. */
+     once shown. `sameFields`: the server's plain form (templates/live/_ballot_<form>.html)
+     has the same fields, so a choice made before this script ran can be read and kept. A
+     method with a new kind of ballot adds its form here. */
   var FORMS = {
-    single: { build: buildSingleChoice, read: readSingleChoice },
-    grades: { build: buildJudgment, read: readJudgment },
+    single: { build: buildSingleChoice, read: readSingleChoice, sameFields: true },
+    grades: { build: buildJudgment, read: readJudgment, sameFields: true },
     dots: { build: buildDots, read: readDots, shown: updateDots },
     order: { build: buildRanking, read: readRanking, shown: drawRanking }
   };
