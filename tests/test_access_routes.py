@@ -52,6 +52,7 @@ REVIEWED_PUBLIC = {
     "participate.qr_code",
     "participate.api_ballot",
     "participate.vote_form",
+    "participate.vote_form_again",
     "participate.propose_form",
     "facilitate.projector",
     "invitations.show",

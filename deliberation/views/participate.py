@@ -191,7 +191,7 @@ def join_post(code: str):
         return _join_page(live_session, 400, **{**form, "group": ""}, errors=errors)
     visitor = admission.Visitor(device=device, address=get_remote_address() or "")
     try:
-        _participant, token = admission.admit(live_session, visitor, name, group, ticket)
+        participant, token = admission.admit(live_session, visitor, name, group, ticket)
     except admission.AdmissionError as error:
         field = "ticket" if error.code.startswith(("ticket", "unknown_ticket")) else "form"
         status = error.status
@@ -209,7 +209,11 @@ def join_post(code: str):
         return _join_page(
             live_session, 400, **form, errors={"form": message}, error_code=error.code
         )
-    response = redirect(url_for("participate.phone", code=live_session.join_code))
+    # The ballot page itself, not a redirect to it: on a slow network each request costs a
+    # round trip (2 s on "Slow 3G"), and this one is on every participant's way in. Its
+    # address becomes /s/<CODE> (phone.js: history.replaceState; without scripts, the page's
+    # refresh and forms lead there); a reload re-posting this form finds the token cookie.
+    response = _phone_page(live_session, participant, token)
     return _with_device_cookie(_with_token_cookie(response, token), device)
 
 
@@ -280,6 +284,7 @@ def _phone_page(
             "sessionId": live_session.id,
             "token": token,
             "joinUrl": url_for("participate.join", code=live_session.join_code),
+            "phoneUrl": url_for("participate.phone", code=live_session.join_code),
             "ballotUrl": url_for("participate.api_ballot"),
             "retryCodes": refusals.RETRY_CODES,
             "state": state,
@@ -360,7 +365,16 @@ def vote_form(code: str):
             )
     if not result.duplicate:
         broadcast.ballot_counted(result.session_id)
-    return _back_to_phone(live_session, "vote", "vote-status")
+    # The page with its confirmation at once, not a redirect to it: a round trip less on a
+    # slow network (docs/benchmarks.md). Posting it again (a reload) sends the same ballot
+    # id, a resend counted once; the form's action ends in #vote-status, where the page opens.
+    return _phone_page(live_session, participant, token, sent="vote")
+
+
+@bp.get("/s/<code>/vote")
+def vote_form_again(code: str):
+    """The address a form post left in the bar, opened again: the phone page."""
+    return redirect(url_for("participate.phone", code=code))
 
 
 @bp.post("/s/<code>/propose")

@@ -54,6 +54,11 @@
   }
 
   if (config.token) { window.LiveShared.saveToken(config.code, config.token); }
+  // The join form answers with this page (one round trip less than a redirect): give it
+  // its own address, so that a reload or a bookmark opens the ballot, not the join form.
+  if (config.phoneUrl && window.location.pathname !== config.phoneUrl && window.history.replaceState) {
+    window.history.replaceState(null, "", config.phoneUrl);
+  }
 
   function uuid() {
     var bytes = new Uint8Array(16);
