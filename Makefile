@@ -43,8 +43,10 @@ format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Test files run side by side, one worker per core (at most 4): most tests wait on a server, a
+# browser or LibreOffice rather than compute. A file's tests stay together on one worker.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses=4 --dist loadfile
 
 # The unit tier only (no database, socket, process nor browser): seconds, while working.
 test-fast: install-test
@@ -61,5 +63,5 @@ schema: install
 
 # Refresh the message catalogues after changing UI strings (msgids are English).
 messages: install
-	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o deliberation/messages.pot .
+	$(BIN)/pybabel -q extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -o deliberation/messages.pot .
 	$(BIN)/pybabel -q update -i deliberation/messages.pot -d deliberation/translations -N

@@ -66,6 +66,15 @@ JOIN_LIMITS = {
     "TICKET_FAILURES_PER_ADDRESS": "300 per 10 minutes",
 }
 
+# The public pages' forms, per address (a family or an office behind one network, not a
+# script): readers' comments and reports, signatures and the challenges they solve.
+PUBLIC_LIMITS = {
+    "COMMENT_LIMIT": "5 per minute;30 per hour",
+    "REPORT_LIMIT": "10 per minute;60 per hour",
+    "SUPPORT_LIMIT": "20 per minute;200 per hour",
+    "SUPPORT_CHALLENGE_LIMIT": "60 per minute",
+}
+
 
 def from_environment(instance_path: str, root_path: str) -> dict:
     url = _database_url(instance_path)
@@ -133,4 +142,5 @@ def from_environment(instance_path: str, root_path: str) -> dict:
         "INVITATION_DAYS": _days(os.environ.get("INVITATION_DAYS"), default=7),
         # Join throttles (Flask-Limiter notation; docs/deployment.md, docs/security.md).
         **{name: os.environ.get(name, default) for name, default in JOIN_LIMITS.items()},
+        **{name: os.environ.get(name, default) for name, default in PUBLIC_LIMITS.items()},
     }

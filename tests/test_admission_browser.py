@@ -118,7 +118,13 @@ def test_tickets_and_secret_or_named_in_chromium(live_server, browser, tmp_path)
     assert not wal.exists() or wal.stat().st_size == 0
 
     # The next item, voted by name: the phone says so before the ballot.
+    shown_before = console.input_value("#open-item-id")
     console.click("#btn-next")
+    # The form is already visible (that of the closed vote): wait for the next item to reach
+    # the console, which resets the form, before choosing a named vote on it.
+    console.wait_for_function(
+        "before => document.getElementById('open-item-id').value !== before", arg=shown_before
+    )
     console.wait_for_selector("#form-open:not([hidden])")
     assert console.is_checked("#open-secret")  # never inherited from the last vote
     console.check("#open-named")

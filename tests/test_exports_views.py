@@ -218,8 +218,22 @@ def test_export_screen_in_chromium_against_the_real_server(live_server, browser)
         page.click('form.form button[type="submit"]')
         page.wait_for_url("**/organize/")
         page.goto(f"{live_server.url}{BASE}")
+        assert page.is_visible("#export-no-files") and page.is_hidden("#export-files")
+        states: list[str] = []
+        page.expose_function("noteState", lambda state: states.append(state))
+        page.evaluate(
+            """() => new MutationObserver(() => document.querySelectorAll('.export-state')
+                .forEach(s => window.noteState(s.textContent)))
+                .observe(document.getElementById('export-progress'),
+                         {subtree: true, childList: true, characterData: true})"""
+        )
         page.click('form.export-start[data-kind="synthesis"] button')
         link = page.wait_for_selector("#export-progress .export-state a", timeout=120_000)
+        # Steps in words, never « 0/? »; the file is listed without reloading the page.
+        assert not any("?" in state for state in states), states
+        assert page.is_hidden("#export-no-files")
+        listed = page.inner_text("#export-files li:first-child")
+        assert link.inner_text().endswith(listed.split(" (")[0]) and "KB)" in listed
         assert "-synthese-" in link.inner_text()
         assert page.eval_on_selector("#export-progress progress", "p => p.value === p.max")
         with page.expect_download() as download_info:

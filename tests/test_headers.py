@@ -66,6 +66,7 @@ def world(app):
             "membership_id": 1,
             "link_id": 1,
             "comment_id": 1,
+            "support_id": 1,
             "recommendation_id": 1,
             "token": "not-a-real-invitation",
         }

@@ -1,6 +1,7 @@
 """The organiser's screens in real Chromium: log in, edit a hypothesis with the live
 preview, and reorder hypotheses with the buttons and by dragging."""
 
+import re
 import uuid
 
 import pytest
@@ -101,4 +102,38 @@ def test_edit_with_live_preview_and_reorder(live_server, browser, tmp_path):
         page.fill("textarea#text", "12345")
         assert counter.inner_text() == "5 of 20,000 characters"
     finally:
+        context.close()
+
+
+def test_home_card_says_in_preparation_then_published_on(live_server, browser):
+    """Issue 18: the public home card of a process says what a visitor can expect."""
+    email, password = live_server.demo_login
+    context = browser.new_context(locale="fr-FR", viewport={"width": 360, "height": 640})
+    visitor = browser.new_context(locale="fr-FR", viewport={"width": 360, "height": 640})
+    page = context.new_page()
+    try:
+        page.goto(live_server.url + "/login")
+        page.fill('input[name="email"]', email)
+        page.fill('input[name="password"]', password)
+        page.click('form.form button[type="submit"]')
+        page.wait_for_url("**/organize/")
+        page.goto(live_server.url + "/")
+        card = page.locator("li.card", has_text="Assises")
+        assert "En préparation" in card.inner_text()
+        visitor_page = visitor.new_page()
+        visitor_page.goto(live_server.url + "/")
+        assert visitor_page.locator("li.card").count() == 0  # a draft is nobody else's
+
+        page.goto(f"{live_server.url}/organize/{DEMO}/exports")
+        page.click("form[action$='/exports/publish'] button")
+        page.goto(live_server.url + "/")
+        assert "Synthèse publiée le" in card.inner_text()
+        visitor_page.goto(live_server.url + "/")
+        text = visitor_page.locator("li.card", has_text="Assises").inner_text()
+        assert re.search(r"Synthèse publiée le \d{1,2} \w+ 20\d\d", text), text
+        assert "En préparation" not in text
+        visitor_page.click("li.card >> text=Lire la synthèse")
+        assert visitor_page.url.endswith(f"/p/{DEMO}")
+    finally:
+        visitor.close()
         context.close()

@@ -115,6 +115,25 @@ def test_home_lists_processes_with_outline_links(app, process, organizer):
     assert "Assises" not in page and "/organize/assises" not in page
 
 
+def test_home_card_says_what_a_visitor_can_expect(app, process, organizer):
+    # Before publishing, the members see that the process is being prepared, and nobody else
+    # sees it at all (test above).
+    page = organizer.get("/").get_data(as_text=True)
+    assert "In preparation" in page and "Synthesis published" not in page
+    base = "/organize/assises/exports"
+    assert organizer.post(f"{base}/publish", data={"published": "1"}).status_code == 302
+    with app.app_context():
+        published_at = db.session.scalars(db.select(Process)).one().synthesis_published_at
+    assert published_at is not None
+    organizer.post("/logout")
+    page = organizer.get("/").get_data(as_text=True)
+    expected = f"Synthesis published on {published_at:%B} {published_at.day}, {published_at.year}"
+    assert expected in page and "In preparation" not in page
+    organizer.post("/lang/fr")
+    page = organizer.get("/").get_data(as_text=True)
+    assert "Synthèse publiée le" in page
+
+
 # -- authoring every kind ----------------------------------------------------------------
 
 

@@ -29,8 +29,8 @@ from typing import Any
 from ..extensions import db
 from ..models import Process
 
-DOCUMENT_KINDS = ("synthesis", "proceedings")
-FILE_WORDS = {"synthesis": "synthese", "proceedings": "actes"}
+DOCUMENT_KINDS = ("synthesis", "proceedings", "supports")
+FILE_WORDS = {"synthesis": "synthese", "proceedings": "actes", "supports": "soutiens"}
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -66,6 +66,8 @@ def build_document(
         raise ExportError(f"No process with id {process_id}.")
     if document_kind == "synthesis":
         from .synthesis import build_synthesis as build
+    elif document_kind == "supports":
+        from .support_annex import build_support_annex as build
     else:
         from .proceedings import build_proceedings as build
     document = build(process, progress)

@@ -56,6 +56,8 @@ from .publishing import (
     PublicComment,
     PublishingSettings,
 )
+from .submissions import SUBMISSION_TOKEN_MAX, FormSubmission
+from .support import SUPPORT_COMMENT_MAX, Support
 from .tickets import TICKET_ORIGINS, Ticket
 from .users import Organizer
 from .versions import VERSION_KINDS, TextVersion
@@ -120,4 +122,8 @@ __all__ = [
     "TextVersion",
     "Ticket",
     "utcnow",
+    "FormSubmission",
+    "Support",
+    "SUPPORT_COMMENT_MAX",
+    "SUBMISSION_TOKEN_MAX",
 ]

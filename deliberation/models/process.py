@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -81,6 +84,8 @@ class Process(Timestamped, db.Model):
     grid: Mapped[dict] = mapped_column(JSON, default=dict)
     # The synthesis is readable by anyone at /p/<slug> only once an organiser publishes it.
     synthesis_published: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When it was last published (UTC), shown on the public home page; None while unpublished.
+    synthesis_published_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 
     fields: Mapped[list[Field]] = relationship(
         back_populates="process", order_by="Field.position", cascade="all, delete-orphan"

@@ -18,10 +18,12 @@ from . import (
     health,
     invitations,
     members,
+    once,
     organize,
     participate,
     public,
     published,
+    support,
 )
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -50,6 +52,7 @@ def register(app: Flask) -> None:
     # Before any blueprint: the rules take their converters when they are added.
     app.url_map.converters["int"] = IdConverter
     app.before_request(refuse_unstorable_input)
+    app.jinja_env.globals["once_field"] = once.once_field
     guard.register(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(health.bp)
@@ -64,6 +67,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(followup.public_bp)
     app.register_blueprint(comments.bp)
     app.register_blueprint(comments.public_bp)
+    app.register_blueprint(support.bp)
+    app.register_blueprint(support.public_bp)
     app.register_blueprint(consolidate.bp)
     app.register_blueprint(members.bp)
     app.register_blueprint(invitations.bp)

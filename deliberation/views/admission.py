@@ -24,6 +24,7 @@ from ..services.live.voting import VoteError
 from ..services.people.access import Capability
 from .guard import requires
 from .live_common import session_locale
+from .once import once_per_form
 
 bp = Blueprint("admission", __name__, url_prefix="/facilitate/session/<int:session_id>")
 
@@ -109,6 +110,7 @@ def set_expected(session_id: int):
 
 @bp.post("/tickets")
 @requires(Capability.EDIT)
+@once_per_form
 def issue(session_id: int):
     live_session = _session_or_404(session_id)
     count = _int_or_none(request.form.get("count"))

@@ -23,21 +23,20 @@ from ..services.publishing import comments, opendata
 from ..services.publishing.comments import CommentError
 from .common import data_response, process_or_404
 from .guard import requires
+from .once import once_per_form
+from .support import form_context
 
 bp = Blueprint("comments", __name__, url_prefix="/organize/<slug>/comments")
 public_bp = Blueprint("published_comments", __name__, url_prefix="/p/<slug>")
 
-# Per address: enough for a room of readers behind one network, not for a script.
-DEFAULT_COMMENT_LIMIT = "5 per minute;30 per hour"
-DEFAULT_REPORT_LIMIT = "10 per minute;60 per hour"
 
-
+# Per address (config.PUBLIC_LIMITS): enough for a room of readers behind one network.
 def _comment_limit() -> str:
-    return current_app.config.get("COMMENT_LIMIT") or DEFAULT_COMMENT_LIMIT
+    return current_app.config["COMMENT_LIMIT"]
 
 
 def _report_limit() -> str:
-    return current_app.config.get("REPORT_LIMIT") or DEFAULT_REPORT_LIMIT
+    return current_app.config["REPORT_LIMIT"]
 
 
 def _published(slug: str) -> Process:
@@ -68,6 +67,7 @@ def recommendation(slug: str, recommendation_id: int):
         comments=comments.public_comments(process, recommendation_id),
         mode=comments.comments_mode(process),
         body_max=comments.BODY_MAX,
+        support=form_context(process),
         markdown=render_markdown,
         markdown_inline=render_inline,
     )
@@ -86,6 +86,7 @@ def _back_to(process: Process, recommendation_id: int, anchor: str):
 
 @public_bp.post("/recommendations/<int:recommendation_id>/comments")
 @limiter.limit(_comment_limit)
+@once_per_form
 def post_comment(slug: str, recommendation_id: int):
     process = _published(slug)
     if not FlaskForm().validate_on_submit():

@@ -20,6 +20,7 @@ from ..services.people.access import Capability
 from .common import process_or_404
 from .guard import requires
 from .live_common import group_labels, item_type_labels, method_labels, outcome_labels
+from .once import once_per_form
 
 bp = Blueprint("consolidate", __name__, url_prefix="/organize/<slug>")
 
@@ -115,6 +116,7 @@ def index(slug: str):
 
 @bp.route("/assembly/new", methods=["GET", "POST"])
 @requires(Capability.EDIT)
+@once_per_form
 def new_assembly(slug: str):
     process = process_or_404(slug)
     pool = assembly.candidates(process)

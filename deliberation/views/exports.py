@@ -73,6 +73,8 @@ def _job_status(process: Process, job: jobs.Job) -> dict:
         status["ahead"] = queue.ahead_of(_exports_dir(), job)
     if job.state == "failed":
         status["message"] = _failure_message(job.error)
+    if status["download_url"]:
+        status["size_kb"] = _size_kb(Path(job.file))
     return status
 
 
@@ -92,11 +94,15 @@ def index(slug: str):
         document_kinds={
             "synthesis": _("Synthesis of possibilities"),
             "proceedings": _("Proceedings"),
+            "supports": _("Public support (annex)"),
         },
         words={
             "queued": _("waiting"),
             "ahead": _("%(n)s before it", n="{n}"),
             "running": _("in progress"),
+            "starting": _("starting"),
+            "step": _("step %(done)s of %(total)s", done="{done}", total="{total}"),
+            "size": _("%(size)d KB", size=0).replace("0", "{size}", 1),
             "done": _("ready:"),
             "failed": _("failed"),
             "download": _("download"),

@@ -37,6 +37,7 @@ from .live_common import (
     session_locale,
     too_many_code_guesses,
 )
+from .once import once_per_form
 
 bp = Blueprint("facilitate", __name__)
 bp.register_error_handler(TooManyCodeGuesses, too_many_code_guesses)
@@ -87,6 +88,7 @@ def session_list(slug: str):
 
 @bp.post("/facilitate/<slug>/sessions")
 @requires(Capability.EDIT)
+@once_per_form
 def session_create(slug: str):
     process = process_or_404(slug)
     form = {
@@ -242,6 +244,7 @@ def _agenda_item_or_404(live_session: LiveSession, agenda_id: int) -> AgendaItem
 
 @bp.post("/facilitate/session/<int:session_id>/agenda")
 @requires(Capability.FACILITATE)
+@once_per_form
 def agenda_add(session_id: int):
     live_session = _session_or_404(session_id)
     action = request.form.get("action")

@@ -26,6 +26,7 @@ from ..services.publishing.feed import ATOM_TYPE, atom_feed
 from ..services.publishing.followup import FollowUpError
 from .common import data_response, process_or_404
 from .guard import requires
+from .once import once_per_form
 
 bp = Blueprint("followup", __name__, url_prefix="/organize/<slug>/followup")
 public_bp = Blueprint("published_followup", __name__, url_prefix="/p/<slug>")
@@ -102,6 +103,7 @@ def _apply(action, success: str) -> None:
 
 @bp.post("/<item_type>/<int:item_id>/status")
 @requires(Capability.EDIT)
+@once_per_form
 def record_status(slug: str, item_type: str, item_id: int):
     process = process_or_404(slug)
     form = request.form
@@ -136,6 +138,7 @@ def set_addressed_to(slug: str, item_type: str, item_id: int):
 
 @bp.post("/<item_type>/<int:item_id>/links")
 @requires(Capability.EDIT)
+@once_per_form
 def add_link(slug: str, item_type: str, item_id: int):
     process = process_or_404(slug)
     _apply(

@@ -44,6 +44,13 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "published_comments.report",  # throttled per address; a count, nothing else
         "published_comments.comments_json",  # the comments readers see: the same
         "published_comments.comments_csv",
+        "published_support.challenge",  # a proof-of-work challenge: 404 until published
+        "published_support.sign",  # throttled per address, a solved challenge each time
+        "published_support.private_link",  # the link's secret token is the key
+        "published_support.withdraw",  # the same
+        "published_support.withdraw_mine",  # the browser that signed (its cookie) is the key
+        "published_support.public_csv",  # counts, names only by consent: 404 until published
+        "published_support.public_json",
         "participate.enter_code",  # the phone pages: the join code is the key
         "participate.join",
         "participate.join_post",

@@ -20,6 +20,7 @@ from ..services.people.access import Capability
 from ..services.people.membership import MembershipError
 from .common import process_or_404
 from .guard import requires
+from .once import once_per_form
 
 bp = Blueprint("members", __name__, url_prefix="/organize/<slug>/members")
 
@@ -102,6 +103,7 @@ def index(slug: str):
 
 @bp.post("/invitations")
 @requires(Capability.MANAGE_MEMBERS)
+@once_per_form
 def invite(slug: str):
     process = process_or_404(slug)
     form = _prepare(InviteForm(), process)

@@ -39,6 +39,7 @@ from .common import process_or_404, refusal_response
 from .cooperative import render_template_cooperatively
 from .guard import SIGNED_IN, requires
 from .live_common import item_type_labels
+from .once import once_per_form
 from .organize_forms import (
     FORMS,
     ROLE_LABELS,
@@ -111,6 +112,7 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"])
 @requires(SIGNED_IN)
+@once_per_form
 def new_process():
     form = ProcessCreateForm()
     if form.validate_on_submit():
@@ -183,6 +185,7 @@ def settings(slug: str):
 
 @bp.post("/<slug>/territories")
 @requires(Capability.EDIT)
+@once_per_form
 def add_territory(slug: str):
     process = process_or_404(slug)
     form = TerritoryForm()
@@ -278,6 +281,7 @@ def _stances_from_request() -> dict[int, str]:
 
 @bp.route("/<slug>/<item_type>/new", methods=["GET", "POST"])
 @requires(Capability.EDIT)
+@once_per_form
 def new_item(slug: str, item_type: str):
     process = process_or_404(slug)
     if item_type not in TREE_TYPES:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_babel import format_date
 from flask_login import current_user
 
 from ..extensions import db
@@ -22,7 +23,7 @@ def home():
     own = [process for process, _role in access.visible_processes(current_user)]
     shown = {process.id: process for process in [*published, *own]}
     processes = sorted(shown.values(), key=lambda process: (process.title, process.id))
-    return render_template("home.html", processes=processes)
+    return render_template("home.html", processes=processes, format_date=format_date)
 
 
 @bp.post("/lang/<code>")

@@ -21,6 +21,7 @@ from ..services.consolidation.outcomes import (
 )
 from ..services.publishing import comments, opendata
 from .common import data_response, process_or_404
+from .support import form_context
 
 bp = Blueprint("published", __name__, url_prefix="/p")
 
@@ -46,6 +47,7 @@ def synthesis(slug: str):
         numbers=finding_numbers(process),
         outcomes=lines,
         comment_counts=comments.published_counts(process),
+        support=form_context(process),
         w=words(process.language),
         markdown=render_markdown,
         markdown_inline=render_inline,

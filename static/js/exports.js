@@ -13,7 +13,10 @@
       return words.queued + (status.ahead ? " (" + words.ahead.replace("{n}", status.ahead) + ")" : "");
     }
     if (status.state === "running") {
-      return words.running + " (" + status.done + "/" + (status.total || "?") + ")";
+      var step = status.total
+        ? words.step.replace("{done}", status.done).replace("{total}", status.total)
+        : words.starting;
+      return words.running + " (" + step + ")";
     }
     return words[status.state] || status.state;
   }
@@ -30,10 +33,35 @@
       link.textContent = words.download + " " + status.file;
       state.appendChild(document.createTextNode(" "));
       state.appendChild(link);
+      listFile(status);
     } else if (status.state === "failed") {
       state.textContent = words.failed + " — " + (status.message || "");
       state.setAttribute("role", "alert");
     }
+  }
+
+  // A file just made goes to the top of the list, as a reload would show it; a file of the
+  // same name (the same document exported again the same day) is replaced.
+  function listFile(status) {
+    var list = document.getElementById("export-files");
+    if (!list) { return; }
+    Array.prototype.forEach.call(list.querySelectorAll("a"), function (a) {
+      if (a.textContent === status.file) { list.removeChild(a.parentNode); }
+    });
+    var item = document.createElement("li");
+    var link = document.createElement("a");
+    link.href = status.download_url;
+    link.textContent = status.file;
+    var size = document.createElement("span");
+    size.className = "meta";
+    size.textContent = "(" + words.size.replace("{size}", status.size_kb || 0) + ")";
+    item.appendChild(link);
+    item.appendChild(document.createTextNode(" "));
+    item.appendChild(size);
+    list.insertBefore(item, list.firstChild);
+    list.hidden = false;
+    var none = document.getElementById("export-no-files");
+    if (none) { none.hidden = true; }
   }
 
   function follow(line) {

@@ -24,7 +24,7 @@ from flask_babel import force_locale
 
 from ... import methods
 from ...extensions import db
-from ...models import Poll, Process
+from ...models import Poll, Process, utcnow
 from ..authoring.numbering import finding_numbers
 from ..consolidation.outcomes import PollResult, item_outcomes, poll_results
 from ..live import record
@@ -52,12 +52,16 @@ CSV_COLUMNS = (
 
 
 def set_synthesis_published(process: Process, published: bool) -> Process:
+    if published and not process.synthesis_published:
+        process.synthesis_published_at = utcnow()
+    elif not published:
+        process.synthesis_published_at = None
     process.synthesis_published = bool(published)
     db.session.commit()
     return process
 
 
-def _item_label(process: Process, numbers: dict[int, int]) -> dict[tuple[str, int], str]:
+def item_labels(process: Process, numbers: dict[int, int]) -> dict[tuple[str, int], str]:
     labels: dict[tuple[str, int], str] = {}
     for field_ in process.fields:
         for question in field_.questions:
@@ -154,7 +158,7 @@ def aggregates(process: Process, with_record: bool = False) -> dict[str, Any]:
     organisers' copy (``with_record``) adds each named poll's record of who voted what."""
     results = poll_results(process)
     numbers = finding_numbers(process)
-    labels = _item_label(process, numbers)
+    labels = item_labels(process, numbers)
     outcomes = item_outcomes(process)
     polls = []
     for result in results:
@@ -203,7 +207,7 @@ def as_json(process: Process, with_record: bool = False) -> str:
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _safe_cell(value: Any) -> Any:
+def safe_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
@@ -234,7 +238,7 @@ def as_csv(process: Process) -> str:
                     "outcome": figures.get("outcome"),
                     "support_percent": figures.get("support_percent"),
                 }
-                writer.writerow({key: _safe_cell(value) for key, value in row.items()})
+                writer.writerow({key: safe_cell(value) for key, value in row.items()})
     return out.getvalue()
 
 
@@ -244,7 +248,7 @@ NAMED_COLUMNS = ("poll_id", "session", "item", "participant", "name", "group", "
 def named_votes_csv(process: Process) -> str:
     """For the organisers only: one row per voter of each named poll (who voted what)."""
     numbers = finding_numbers(process)
-    labels = _item_label(process, numbers)
+    labels = item_labels(process, numbers)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=NAMED_COLUMNS, lineterminator="\n")
     writer.writeheader()
@@ -260,7 +264,7 @@ def named_votes_csv(process: Process) -> str:
                 "group": row["group"],
                 "choice": row["choice_label"],
             }
-            writer.writerow({key: _safe_cell(value) for key, value in values.items()})
+            writer.writerow({key: safe_cell(value) for key, value in values.items()})
     return out.getvalue()
 
 
@@ -318,7 +322,7 @@ def followup_csv(process: Process) -> str:
     writer = csv.DictWriter(out, fieldnames=FOLLOWUP_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in followup_rows(process):
-        writer.writerow({key: _safe_cell(value) for key, value in row.items()})
+        writer.writerow({key: safe_cell(value) for key, value in row.items()})
     return out.getvalue()
 
 
@@ -346,7 +350,7 @@ COMMENT_COLUMNS = (
 def comments_csv(process: Process) -> str:
     """The comments readers can see: published ones with their text, hidden ones with the
     reason only; never a pending one. No cell can run a formula."""
-    labels = _item_label(process, finding_numbers(process))
+    labels = item_labels(process, finding_numbers(process))
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COMMENT_COLUMNS, lineterminator="\n")
     writer.writeheader()
@@ -355,7 +359,7 @@ def comments_csv(process: Process) -> str:
             **comment,
             "recommendation": labels.get(("recommendation", comment["recommendation_id"]), ""),
         }
-        writer.writerow({key: _safe_cell(value) for key, value in row.items()})
+        writer.writerow({key: safe_cell(value) for key, value in row.items()})
     return out.getvalue()
 
 
