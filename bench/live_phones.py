@@ -134,7 +134,7 @@ class Generator:
                         allow_redirects=False,
                     ) as answer:
                         token = cookie_value(answer, "participant_token")
-                        if answer.status != 302 or not token:
+                        if answer.status != 200 or not token:
                             raise RuntimeError(f"join post {answer.status}")
                     phone.token = token
                     self.join_ms.append((time.perf_counter() - started) * 1000)

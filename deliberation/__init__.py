@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
 from . import headers, keys, operations
+from .assets import inline_css
 from .database import configure_engine
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate, socketio
 from .inputs import GuardedJSONProvider
@@ -102,6 +103,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.globals["get_locale"] = get_locale
     # The bound the phone's form shows is the one the service applies.
     app.jinja_env.globals["PROPOSAL_TEXT_MAX"] = PROPOSAL_TEXT_MAX
+    app.jinja_env.globals["inline_css"] = inline_css
     views.register(app)
     cli.register(app)
     return app

@@ -27,7 +27,7 @@ SELF = "'self'"
 CONTENT_SECURITY_POLICY = {
     "default-src": SELF,
     "script-src": SELF,  # + the nonce of the response
-    "style-src": SELF,
+    "style-src": SELF,  # + the nonce of the response (the phone pages' inlined CSS)
     # data: for the empty favicon (<link rel="icon" href="data:,">); the QR code is inline SVG.
     "img-src": [SELF, "data:"],
     "font-src": SELF,
@@ -49,7 +49,7 @@ def install(app: Flask) -> Talisman:
         strict_transport_security=True,
         strict_transport_security_include_subdomains=False,
         content_security_policy=CONTENT_SECURITY_POLICY,
-        content_security_policy_nonce_in=["script-src"],
+        content_security_policy_nonce_in=["script-src", "style-src"],
         frame_options="DENY",
         referrer_policy="same-origin",
         permissions_policy=PERMISSIONS_POLICY,

@@ -29,7 +29,8 @@ def assert_secured(response, where: str) -> None:
     assert directives.get("default-src") == "'self'", where
     script = directives.get("script-src", "")
     assert script.startswith("'self' 'nonce-") and "unsafe" not in script, where
-    assert directives.get("style-src") == "'self'", where
+    style = directives.get("style-src", "")
+    assert style.startswith("'self' 'nonce-") and "unsafe" not in style, where
     assert directives.get("object-src") == "'none'", where
     assert headers.get("X-Frame-Options") == "DENY", where
     assert headers.get("X-Content-Type-Options") == "nosniff", where

@@ -154,7 +154,7 @@ def test_the_phone_keeps_and_resends_after_exactly_the_retry_codes(app, client):
         session = workshop(make_process(language="en"))
         free_item(session)
         code = session.join_code
-    assert client.post(f"/j/{code}", data={"name": "Ann"}).status_code == 302
+    assert client.post(f"/j/{code}", data={"name": "Ann"}).status_code == 200
     config = page_config(client.get(f"/s/{code}").get_data(as_text=True))
     assert config["retryCodes"] == list(RETRY_CODES)
     assert config["strings"]["rejoin"] == str(CATALOGUE["invalid_token"].text)

@@ -57,6 +57,9 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "participate.phone",
         "participate.qr_code",
         "participate.api_ballot",  # a participant's signed token is the key
+        "participate.vote_form",  # the same token (cookie), for phones without JavaScript
+        "participate.vote_form_again",  # a redirect to the phone page
+        "participate.propose_form",  # the same
         "facilitate.projector",  # by the session's code, read-only, shown to the room
         "invitations.show",  # the invitation's one-time secret is the key
         "invitations.register",  # the same, for someone without an account yet

@@ -23,10 +23,10 @@ from flask_limiter.util import get_remote_address
 
 from .. import inputs, refusals
 from ..extensions import csrf, db
-from ..live import broadcast, screens
+from ..live import broadcast, proposals, screens
 from ..models import LiveSession, Participant
 from ..refusals import Refused
-from ..services.live import admission, ballots, sessions, voting
+from ..services.live import admission, amendments, ballots, phone_forms, sessions, voting
 from .common import refusal_response
 from .live_common import (
     CODE_INPUT_MAX,
@@ -191,7 +191,7 @@ def join_post(code: str):
         return _join_page(live_session, 400, **{**form, "group": ""}, errors=errors)
     visitor = admission.Visitor(device=device, address=get_remote_address() or "")
     try:
-        _participant, token = admission.admit(live_session, visitor, name, group, ticket)
+        participant, token = admission.admit(live_session, visitor, name, group, ticket)
     except admission.AdmissionError as error:
         field = "ticket" if error.code.startswith(("ticket", "unknown_ticket")) else "form"
         status = error.status
@@ -209,14 +209,19 @@ def join_post(code: str):
         return _join_page(
             live_session, 400, **form, errors={"form": message}, error_code=error.code
         )
-    response = redirect(url_for("participate.phone", code=live_session.join_code))
+    # The ballot page itself, not a redirect to it: on a slow network each request costs a
+    # round trip (2 s on "Slow 3G"), and this one is on every participant's way in. Its
+    # address becomes /s/<CODE> (phone.js: history.replaceState; without scripts, the page's
+    # refresh and forms lead there); a reload re-posting this form finds the token cookie.
+    response = _phone_page(live_session, participant, token)
     return _with_device_cookie(_with_token_cookie(response, token), device)
 
 
 def phone_strings() -> dict[str, Any]:
     return {
         "online": _("Connected"),
-        "connecting": _("Connecting…"),
+        # Until the socket connects, votes go over HTTP: the header says so (issue 14).
+        "connecting": _("Connecting… your vote is sent all the same."),
         "offline": _("Connection lost. Your vote will be sent when it comes back."),
         "refused": _("The server refused the connection: %(message)s", message="{message}"),
         "waiting": _("Welcome! Wait for the facilitator to show an item."),
@@ -252,37 +257,146 @@ def phone_strings() -> dict[str, Any]:
     }
 
 
-@bp.get("/s/<code>")
-def phone(code: str):
+def _joined(code: str) -> tuple[LiveSession, Participant | None, str | None]:
     live_session = _session_or_404(code)
-    if code != live_session.join_code:
-        return redirect(url_for("participate.phone", code=live_session.join_code))
     token = request.cookies.get(TOKEN_COOKIE)
-    participant = _participant_in(live_session, token)
-    if participant is None:
-        return redirect(url_for("participate.join", code=live_session.join_code))
+    return live_session, _participant_in(live_session, token), token
+
+
+# What a plain form post (no JavaScript) says on the page it comes back to (``?sent=``).
+SENT_NOTICES = ("vote", "proposal")
+
+
+def _phone_page(
+    live_session: LiveSession,
+    participant: Participant,
+    token: str | None,
+    status: int = 200,
+    **extra: Any,
+) -> Response:
+    """The phone page: the live page's configuration for its script, and the same state
+    drawn as plain forms that work without it (docs/protocol.md §10)."""
     with session_locale(live_session):
+        state = screens.state_for(live_session, "phone", participant)
+        strings = phone_strings()
         config = {
             "code": live_session.join_code,
             "sessionId": live_session.id,
             "token": token,
             "joinUrl": url_for("participate.join", code=live_session.join_code),
+            "phoneUrl": url_for("participate.phone", code=live_session.join_code),
             "ballotUrl": url_for("participate.api_ballot"),
             "retryCodes": refusals.RETRY_CODES,
-            "state": screens.state_for(live_session, "phone", participant),
-            "strings": phone_strings(),
+            "state": state,
+            "strings": strings,
             "results": results_strings(),
         }
+        poll = state["poll"]
         page = render_template(
             "live/phone.html",
             live_session=live_session,
             participant=participant,
             group_label=group_labels().get(participant.group, participant.group),
             config=config,
+            state=state,
+            poll=poll,
+            strings=strings,
+            item_kinds=config["results"].get("items", {}),
+            ballot_id=phone_forms.new_ballot_id(),
+            fields=extra.get("fields", {}),
+            vote_error=extra.get("vote_error"),
+            sent=extra.get("sent"),
+            proposal=extra.get("proposal", {}),
+            proposal_target=phone_forms.proposal_target(state["item"]),
+            proposal_kinds=phone_forms.proposal_kinds(state["item"]),
+            writing=extra.get("writing", False),
+            # Without JavaScript the page follows the room by reloading, but never while a
+            # ballot waits for this participant's answer, a proposal is being written or an
+            # error is shown (a reload would clear what they typed or chose).
+            refresh=not (
+                (poll and poll["state"] == "open" and not state["voted"])
+                or extra.get("writing")
+                or extra.get("vote_error")
+                or extra.get("proposal")
+            ),
         )
-    response = make_response(page)
+    response = make_response(page, status)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get("/s/<code>")
+def phone(code: str):
+    live_session, participant, token = _joined(code)
+    if code != live_session.join_code:
+        return redirect(url_for("participate.phone", code=live_session.join_code))
+    if participant is None:
+        return redirect(url_for("participate.join", code=live_session.join_code))
+    sent = request.args.get("sent")
+    sent = sent if sent in SENT_NOTICES else None
+    writing = request.args.get("write") == "1"
+    return _phone_page(live_session, participant, token, sent=sent, writing=writing)
+
+
+def _back_to_phone(live_session: LiveSession, sent: str, anchor: str) -> Response:
+    # 303: the browser comes back with a GET, so reloading never posts the form again.
+    url = url_for("participate.phone", code=live_session.join_code, sent=sent, _anchor=anchor)
+    return redirect(url, 303)
+
+
+@bp.post("/s/<code>/vote")
+def vote_form(code: str):
+    """A ballot from the phone page's plain form: the same ``cast`` as the socket's."""
+    live_session, participant, token = _joined(code)
+    if participant is None:
+        return redirect(url_for("participate.join", code=live_session.join_code), 303)
+    fields = request.form.to_dict()
+    with session_locale(live_session):
+        try:
+            result = phone_forms.cast_form(participant, fields)
+        except voting.VoteError as error:
+            return _phone_page(
+                live_session,
+                participant,
+                token,
+                error.status,
+                fields=fields,
+                vote_error=str(error.message),
+            )
+    if not result.duplicate:
+        broadcast.ballot_counted(result.session_id)
+    # The page with its confirmation at once, not a redirect to it: a round trip less on a
+    # slow network (docs/benchmarks.md). Posting it again (a reload) sends the same ballot
+    # id, a resend counted once; the form's action ends in #vote-status, where the page opens.
+    return _phone_page(live_session, participant, token, sent="vote")
+
+
+@bp.get("/s/<code>/vote")
+def vote_form_again(code: str):
+    """The address a form post left in the bar, opened again: the phone page."""
+    return redirect(url_for("participate.phone", code=code))
+
+
+@bp.post("/s/<code>/propose")
+def propose_form(code: str):
+    """A proposal from the phone page's plain form: the same service as ``propose``."""
+    live_session, participant, token = _joined(code)
+    if participant is None:
+        return redirect(url_for("participate.join", code=live_session.join_code), 303)
+    form = request.form.to_dict()
+    with session_locale(live_session):
+        try:
+            _proposal, duplicate = phone_forms.propose_form(participant, form)
+        except amendments.ProposalError as error:
+            proposal = {
+                "kind": form.get("propose-kind", ""),
+                "text": form.get("text", ""),
+                "error": str(error.message),
+            }
+            return _phone_page(live_session, participant, token, error.status, proposal=proposal)
+    if not duplicate:
+        proposals.announce(live_session.id)
+    return _back_to_phone(live_session, "proposal", "propose-status")
 
 
 @bp.get("/s/<code>/qr.svg")

@@ -22,6 +22,7 @@
   var acked = {};             // poll id -> ballot id acknowledged
   var inFlight = {};          // poll id -> ballot id awaiting an ack
   var dotState = {};          // poll id -> {option key: dots}
+  var tapped = {};            // poll id -> ballot id the voter sent from this page (focus)
   var socket = null;
 
   /* ---------- storage (may be unavailable: private mode, full quota) ---------- */
@@ -53,6 +54,11 @@
   }
 
   if (config.token) { window.LiveShared.saveToken(config.code, config.token); }
+  // The join form answers with this page (one round trip less than a redirect): give it
+  // its own address, so that a reload or a bookmark opens the ballot, not the join form.
+  if (config.phoneUrl && window.location.pathname !== config.phoneUrl && window.history.replaceState) {
+    window.history.replaceState(null, "", config.phoneUrl);
+  }
 
   function uuid() {
     var bytes = new Uint8Array(16);
@@ -76,6 +82,7 @@
 
   function setConnection(name, text) {
     var node = $("connection");
+    node.hidden = false;  // hidden in the page until this script keeps it true
     node.setAttribute("data-state", name);
     node.textContent = text || S[name] || name;
     document.body.setAttribute("data-connection", name);
@@ -252,9 +259,20 @@
     return fieldset;
   }
 
+  /* What the voter picked on the form the server drew, before this (deferred) script ran:
+     kept when the form is drawn again, for the forms whose fields have the same names. */
+  var serverDrawn = true;
+  function drawnChoice(poll) {
+    if (!serverDrawn || !poll || poll.state !== "open" || !formOf(poll).sameFields) { return null; }
+    var choice = formOf(poll).read(poll);
+    return choice.error ? null : choice;
+  }
+
   function renderBallot(poll) {
     var form = $("ballot");
     var fields = $("ballot-fields");
+    var drawn = drawnChoice(poll);
+    serverDrawn = false;
     fields.textContent = "";
     var item = live && live.item;
     var withOptions = !!poll && poll.state === "open" && !!item && item.type === "action_paths" &&
@@ -264,7 +282,7 @@
       form.hidden = true;
       return;
     }
-    var previous = lastChoice[poll.id] || (pending()[poll.id] && pending()[poll.id].choice);
+    var previous = lastChoice[poll.id] || (pending()[poll.id] && pending()[poll.id].choice) || drawn;
     var ballotForm = formOf(poll);
     fields.appendChild(ballotForm.build(poll, previous));
     form.hidden = false;
@@ -523,10 +541,12 @@
 
   /* The ballot forms, by the `form` the server names for the poll's method
      (deliberation.methods): build the fields, read the choice, and (optionally) refresh
-     once shown. A method with a new kind of ballot adds its form here. */
+     once shown. `sameFields`: the server's plain form (templates/live/_ballot_<form>.html)
+     has the same fields, so a choice made before this script ran can be read and kept. A
+     method with a new kind of ballot adds its form here. */
   var FORMS = {
-    single: { build: buildSingleChoice, read: readSingleChoice },
-    grades: { build: buildJudgment, read: readJudgment },
+    single: { build: buildSingleChoice, read: readSingleChoice, sameFields: true },
+    grades: { build: buildJudgment, read: readJudgment, sameFields: true },
     dots: { build: buildDots, read: readDots, shown: updateDots },
     order: { build: buildRanking, read: readRanking, shown: drawRanking }
   };
@@ -564,6 +584,12 @@
       refreshVoteStatus();
       if (live && live.poll && String(live.poll.id) === String(pollId)) {
         setVoteStatus("ok", live.poll.state === "open" ? S.recorded_change : S.counted);
+      }
+      // The voter's own tap: the focus goes to the confirmation (not to the page body, and
+      // never for a ballot resent in the background while they do something else).
+      if (tapped[pollId] === ballot.ballot_id) {
+        delete tapped[pollId];
+        $("vote-status").focus();
       }
       return;
     }
@@ -658,9 +684,11 @@
     var poll = currentPoll();
     if (!poll || poll.state !== "open" || inFlight[poll.id]) { return; }
     var choice = readChoice(poll);
-    if (choice.error) { setVoteStatus("bad", choice.error); return; }
+    if (choice.error) { setVoteStatus("bad", choice.error); $("vote-status").focus(); return; }
     // Stored before it is sent: a ballot survives a reload or a lost connection.
-    setPending(poll.id, { ballot_id: uuid(), choice: choice, round: poll.round });
+    var ballotId = uuid();
+    tapped[poll.id] = ballotId;
+    setPending(poll.id, { ballot_id: ballotId, choice: choice, round: poll.round });
     delete acked[poll.id];
     sendBallot(poll.id);
   });
@@ -672,6 +700,13 @@
     setConnection("offline");
     return;
   }
+  /* The socket cannot get through (yet) and Socket.IO dials again. With a network, a vote
+     goes over HTTP meanwhile: say so ("connecting…, your vote is sent all the same"), not
+     "lost, sent when it comes back"; without one (the device says it is offline), that. */
+  function dialling() {
+    setConnection(window.navigator.onLine === false ? "offline" : "connecting");
+  }
+
   socket = window.io({ auth: { role: "phone", token: token() } });
   window.LiveShared.shareSocket(socket); // propose.js (proposals from the floor) uses it
   setConnection("connecting");
@@ -688,7 +723,7 @@
         5000 + Math.random() * 5000);
     }
   });
-  socket.io.on("reconnect_attempt", function () { setConnection("connecting", S.offline); });
+  socket.io.on("reconnect_attempt", dialling);
   socket.on("connect_error", function (err) {
     var data = err && err.data;
     if (data && data.error === "invalid_token") { rejoin(); return; }
@@ -708,7 +743,7 @@
       setConnection("offline", R.fill(S.refused, { message: data.message || data.error }));
       return;
     }
-    setConnection("offline");
+    dialling();
   });
   socket.on("state", applyState);
   window.addEventListener("online", function () { if (!socket.connected) { socket.connect(); } });

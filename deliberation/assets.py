@@ -1,0 +1,37 @@
+"""Stylesheets inlined in the pages a phone opens first (join, code entry, ballot).
+
+On a slow network every request costs a round trip (2 s on "Slow 3G"): a stylesheet in a
+``<link>`` holds the first paint back by one. The phone pages carry theirs in a
+``<style nonce>`` instead (a few KB compressed, less than one round trip); the other pages
+keep their ``<link>`` (cached). See docs/benchmarks.md, "Phones on a slow network".
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from markupsafe import Markup
+
+CSS_DIR = Path(__file__).resolve().parent.parent / "static" / "css"
+
+
+@lru_cache(maxsize=8)
+def _read(name: str, mtime_ns: int) -> str:
+    return (CSS_DIR / name).read_text(encoding="utf-8")
+
+
+def inline_css(*names: str) -> Markup:
+    """The stylesheets ``names`` of static/css, for a ``<style>`` element (read again when a
+    file changes; names are the templates' literals, never a client's)."""
+    parts = []
+    for name in names:
+        path = CSS_DIR / name
+        if path.parent != CSS_DIR or path.suffix != ".css":
+            raise ValueError(f"not a stylesheet of static/css: {name!r}")
+        # "</style" cannot occur in our CSS; refuse it rather than let it end the element.
+        text = _read(name, path.stat().st_mtime_ns)
+        if "</" in text:
+            raise ValueError(f"{name} cannot be inlined")
+        parts.append(text)
+    return Markup("\n".join(parts))
