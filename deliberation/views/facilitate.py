@@ -186,7 +186,8 @@ def console_strings() -> dict[str, Any]:
         ),
         "joined": _("joined"),
         "option_hint": _("Suggested options: %(options)s", options="{options}"),
-        "countdown_over": _("Time is up: closing the vote."),
+        "countdown_over": _("Time is up: the server closes the vote."),
+        "countdown_over_manual": _("Time is up: close the vote when you are ready."),
         "overflow": _(
             "More places taken (%(joined)s) than people expected in the room (%(expected)s): "
             "count the room, or use personal tickets.",

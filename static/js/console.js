@@ -229,10 +229,10 @@
     return { poll: live && live.poll, offset: offset };
   }, function (node, left, poll) {
     node.textContent = S.countdown + " " + R.formatSeconds(left);
-    if (left === 0 && $("open-autoclose").checked && autoClosedPoll !== poll.id && socket && socket.connected) {
+    // The server closes the vote itself (unless told not to when opening): say so once.
+    if (left === 0 && autoClosedPoll !== poll.id) {
       autoClosedPoll = poll.id;
-      log("warn", S.countdown_over);
-      send("close_poll", { poll_id: poll.id });
+      log("warn", $("open-autoclose").checked ? S.countdown_over : S.countdown_over_manual);
     }
   });
 
@@ -280,6 +280,7 @@
       if (methodUses("dots")) { data.dots = intOrNull(form.elements.dots.value) || 3; }
       var countdown = intOrNull(form.elements.countdown_seconds.value);
       if (countdown) { data.countdown_seconds = countdown; }
+      data.auto_close = $("open-autoclose").checked;
     } else if (event === "set_show_live") {
       data.poll_id = intOrNull(form.elements.poll_id.value);
       data.show_live = form.elements.show_live.checked;
