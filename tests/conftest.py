@@ -233,6 +233,15 @@ def live_server(tmp_path, demo_database):
     server.stop()
 
 
+def log_in(page, base_url: str, email: str, password: str) -> None:
+    """An organiser logs in through the form, as a person would, and lands on their index."""
+    page.goto(base_url + "/login")
+    page.fill('input[name="email"]', email)
+    page.fill('input[name="password"]', password)
+    page.click('form.form button[type="submit"]')
+    page.wait_for_url("**/organize/")
+
+
 @pytest.fixture
 def browser():
     """Chromium for one test. Not session-wide: sync Playwright keeps an asyncio loop running

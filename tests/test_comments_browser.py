@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from conftest import log_in
 
 from tests.test_accessibility import PHONE, axe_violations, describe
 
@@ -28,11 +29,7 @@ def test_a_reader_comments_from_a_phone_and_it_appears_after_approval(live_serve
     try:
         page = organiser.new_page()
         page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(live_server.url + "/login")
-        page.fill('input[name="email"]', email)
-        page.fill('input[name="password"]', PASSWORD)
-        page.click('form.form button[type="submit"]')
-        page.wait_for_url("**/organize/")
+        log_in(page, live_server.url, email, PASSWORD)
         page.click("form.lang-switch button[lang=en]")
         page.goto(f"{live_server.url}/organize/{DEMO}/exports")
         page.click("button:text('Publish the synthesis')")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from conftest import log_in as log_in_browser
 from conftest import make_app
 from test_documents_synthesis import demo_process
 
@@ -212,11 +213,7 @@ def test_export_screen_in_chromium_against_the_real_server(live_server, browser)
     context = browser.new_context(locale="en-GB", accept_downloads=True)
     page = context.new_page()
     try:
-        page.goto(live_server.url + "/login")
-        page.fill('input[name="email"]', email)
-        page.fill('input[name="password"]', PASSWORD)
-        page.click('form.form button[type="submit"]')
-        page.wait_for_url("**/organize/")
+        log_in_browser(page, live_server.url, email, PASSWORD)
         page.goto(f"{live_server.url}{BASE}")
         assert page.is_visible("#export-no-files") and page.is_hidden("#export-files")
         states: list[str] = []

@@ -10,6 +10,7 @@ import uuid
 import xml.etree.ElementTree as ET
 
 import pytest
+from conftest import log_in
 
 from tests.test_accessibility import PHONE, axe_violations, describe, zoomed_width
 
@@ -32,11 +33,7 @@ def test_an_organiser_records_a_status_and_the_public_sees_it(live_server, brows
     try:
         page = organiser.new_page()
         page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(live_server.url + "/login")
-        page.fill('input[name="email"]', email)
-        page.fill('input[name="password"]', PASSWORD)
-        page.click('form.form button[type="submit"]')
-        page.wait_for_url("**/organize/")
+        log_in(page, live_server.url, email, PASSWORD)
         page.click("form.lang-switch button[lang=en]")
         page.goto(f"{live_server.url}/organize/{DEMO}")
         page.click(".process-links a:text('Follow-up')")

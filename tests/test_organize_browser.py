@@ -5,6 +5,7 @@ import re
 import uuid
 
 import pytest
+from conftest import log_in
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -27,11 +28,7 @@ def test_edit_with_live_preview_and_reorder(live_server, browser, tmp_path):
     context = browser.new_context(locale="en-GB")
     page = context.new_page()
     try:
-        page.goto(live_server.url + "/login")
-        page.fill('input[name="email"]', email)
-        page.fill('input[name="password"]', PASSWORD)
-        page.click('form.form button[type="submit"]')
-        page.wait_for_url("**/organize/")
+        log_in(page, live_server.url, email, PASSWORD)
         page.click("form.lang-switch button[lang=en]")  # English UI for the checks below
         page.goto(f"{live_server.url}/organize/{DEMO}")
         assert page.locator(".finding-number").first.inner_text() == "Finding 1"
@@ -112,11 +109,7 @@ def test_home_card_says_in_preparation_then_published_on(live_server, browser):
     visitor = browser.new_context(locale="fr-FR", viewport={"width": 360, "height": 640})
     page = context.new_page()
     try:
-        page.goto(live_server.url + "/login")
-        page.fill('input[name="email"]', email)
-        page.fill('input[name="password"]', password)
-        page.click('form.form button[type="submit"]')
-        page.wait_for_url("**/organize/")
+        log_in(page, live_server.url, email, password)
         page.goto(live_server.url + "/")
         card = page.locator("li.card", has_text="Assises")
         assert "En préparation" in card.inner_text()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import test_organize_views
-from conftest import CHROMIUM, CHROMIUM_ARGS
+from conftest import CHROMIUM, CHROMIUM_ARGS, log_in
 from playwright.sync_api import sync_playwright
 from test_organize_views import count, one
 
@@ -139,11 +139,7 @@ def test_back_then_send_again_in_chromium(live_server, browser_with_history_cach
     context = browser.new_context(locale="en-GB")
     page = context.new_page()
     try:
-        page.goto(live_server.url + "/login")
-        page.fill('input[name="email"]', email)
-        page.fill('input[name="password"]', password)
-        page.click('form.form button[type="submit"]')
-        page.wait_for_url("**/organize/")
+        log_in(page, live_server.url, email, password)
         page.goto(f"{live_server.url}/organize/assises-insertion")
         page.click('a.add[href*="/finding/new"]')
         token = page.input_value('input[name="submission"]')

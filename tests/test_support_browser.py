@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import log_in
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -19,11 +20,7 @@ def publish_the_demo(live_server, browser) -> None:
     context = browser.new_context(locale="en-GB")
     page = context.new_page()
     try:
-        page.goto(live_server.url + "/login")
-        page.fill('input[name="email"]', email)
-        page.fill('input[name="password"]', password)
-        page.click('form.form button[type="submit"]')
-        page.wait_for_url("**/organize/")
+        log_in(page, live_server.url, email, password)
         page.goto(f"{live_server.url}/organize/{DEMO}/exports")
         page.click("form[action$='/exports/publish'] button")
         page.wait_for_selector("text=The synthesis is public at:")

@@ -21,7 +21,7 @@ from ..services.authoring.text import render_inline, render_markdown
 from ..services.people.access import Capability
 from ..services.publishing import comments, opendata
 from ..services.publishing.comments import CommentError
-from .common import data_response, process_or_404
+from .common import data_response, process_or_404, published_or_404
 from .guard import requires
 from .once import once_per_form
 from .support import form_context
@@ -39,13 +39,6 @@ def _report_limit() -> str:
     return current_app.config["REPORT_LIMIT"]
 
 
-def _published(slug: str) -> Process:
-    process = process_or_404(slug)
-    if not process.synthesis_published:
-        abort(404)
-    return process
-
-
 @public_bp.errorhandler(429)
 def too_many(error):
     message = _("Too many comments or reports from your network: please wait a little.")
@@ -55,7 +48,7 @@ def too_many(error):
 
 @public_bp.get("/recommendations/<int:recommendation_id>")
 def recommendation(slug: str, recommendation_id: int):
-    process = _published(slug)
+    process = published_or_404(slug)
     try:
         found = comments.recommendation_of(process, recommendation_id)
     except CommentError:
@@ -88,7 +81,7 @@ def _back_to(process: Process, recommendation_id: int, anchor: str):
 @limiter.limit(_comment_limit)
 @once_per_form
 def post_comment(slug: str, recommendation_id: int):
-    process = _published(slug)
+    process = published_or_404(slug)
     if not FlaskForm().validate_on_submit():
         flash(_("The form could not be accepted: reload the page and send it again."), "error")
         return _back_to(process, recommendation_id, "comment-form")
@@ -112,7 +105,7 @@ def post_comment(slug: str, recommendation_id: int):
 @public_bp.post("/comments/<int:comment_id>/report")
 @limiter.limit(_report_limit)
 def report(slug: str, comment_id: int):
-    process = _published(slug)
+    process = published_or_404(slug)
     back = request.form.get("recommendation_id", "")
     recommendation_id = int(back) if back.isascii() and back.isdigit() else None
     if FlaskForm().validate_on_submit():
@@ -129,13 +122,13 @@ def report(slug: str, comment_id: int):
 
 @public_bp.get("/comments.json")
 def comments_json(slug: str):
-    process = _published(slug)
+    process = published_or_404(slug)
     return data_response(opendata.comments_json(process), "application/json")
 
 
 @public_bp.get("/comments.csv")
 def comments_csv(slug: str):
-    process = _published(slug)
+    process = published_or_404(slug)
     return data_response(opendata.comments_csv(process), "text/csv", f"{process.slug}-comments.csv")
 
 

@@ -21,6 +21,15 @@ def process_or_404(slug: str) -> Process:
     return process
 
 
+def published_or_404(slug: str) -> Process:
+    """The process whose synthesis is published: until then its public pages answer 404,
+    as if it did not exist."""
+    process = process_or_404(slug)
+    if not process.synthesis_published:
+        abort(404)
+    return process
+
+
 def data_response(body: str, mimetype: str, filename: str | None = None) -> Response:
     """A response carrying ``body``; with a filename the browser saves it instead of showing it."""
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'} if filename else None

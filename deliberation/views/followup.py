@@ -24,7 +24,7 @@ from ..services.people.access import Capability
 from ..services.publishing import followup, opendata
 from ..services.publishing.feed import ATOM_TYPE, atom_feed
 from ..services.publishing.followup import FollowUpError
-from .common import data_response, process_or_404
+from .common import data_response, process_or_404, published_or_404
 from .guard import requires
 from .once import once_per_form
 
@@ -161,16 +161,9 @@ def remove_link(slug: str, item_type: str, item_id: int, link_id: int):
 # -- the public ---------------------------------------------------------------------------
 
 
-def _published(slug: str) -> Process:
-    process = process_or_404(slug)
-    if not process.synthesis_published:
-        abort(404)
-    return process
-
-
 @public_bp.get("/followup")
 def page(slug: str):
-    process = load_process_tree(_published(slug))
+    process = load_process_tree(published_or_404(slug))
     return render_template(
         "published/followup.html",
         process=process,
@@ -181,7 +174,7 @@ def page(slug: str):
 
 @public_bp.get("/followup.atom")
 def feed(slug: str):
-    process = _published(slug)
+    process = published_or_404(slug)
     body = atom_feed(
         process,
         page_url=url_for("published_followup.page", slug=process.slug, _external=True),
@@ -192,11 +185,11 @@ def feed(slug: str):
 
 @public_bp.get("/followup.csv")
 def as_csv(slug: str):
-    process = _published(slug)
+    process = published_or_404(slug)
     return data_response(opendata.followup_csv(process), "text/csv", f"{process.slug}-followup.csv")
 
 
 @public_bp.get("/followup.json")
 def as_json(slug: str):
-    process = _published(slug)
+    process = published_or_404(slug)
     return data_response(opendata.followup_json(process), "application/json")

@@ -6,11 +6,10 @@ published the page and its open data answer 404, as if the process did not exist
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
 
 from ..documents.labels import words
 from ..documents.tree import load_process_tree
-from ..models import Process
 from ..services.authoring.numbering import finding_numbers
 from ..services.authoring.text import render_inline, render_markdown
 from ..services.consolidation.outcomes import (
@@ -20,22 +19,15 @@ from ..services.consolidation.outcomes import (
     priority_line,
 )
 from ..services.publishing import comments, opendata
-from .common import data_response, process_or_404
+from .common import data_response, published_or_404
 from .support import form_context
 
 bp = Blueprint("published", __name__, url_prefix="/p")
 
 
-def _published(slug: str) -> Process:
-    process = process_or_404(slug)
-    if not process.synthesis_published:
-        abort(404)
-    return process
-
-
 @bp.get("/<slug>")
 def synthesis(slug: str):
-    process = load_process_tree(_published(slug))
+    process = load_process_tree(published_or_404(slug))
     outcomes = item_outcomes(process)
     lines = {key: outcome_line(found, process.language) for key, found in outcomes.items()}
     # The order of priority of a finding's action paths, as the Synthèse prints it.
@@ -56,11 +48,11 @@ def synthesis(slug: str):
 
 @bp.get("/<slug>/results.csv")
 def results_csv(slug: str):
-    process = _published(slug)
+    process = published_or_404(slug)
     return data_response(opendata.as_csv(process), "text/csv", f"{process.slug}-results.csv")
 
 
 @bp.get("/<slug>/results.json")
 def results_json(slug: str):
-    process = _published(slug)
+    process = published_or_404(slug)
     return data_response(opendata.as_json(process), "application/json")

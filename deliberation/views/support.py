@@ -32,7 +32,7 @@ from ..models import SUPPORT_COMMENT_MAX, Process
 from ..services.people.access import Capability
 from ..services.publishing import support, support_data
 from ..services.publishing.support import SupportError
-from .common import data_response, process_or_404
+from .common import data_response, process_or_404, published_or_404
 from .guard import requires
 from .live_common import group_choices, group_labels
 from .once import once_per_form
@@ -52,13 +52,6 @@ def _sign_limit() -> str:
 
 def _challenge_limit() -> str:
     return current_app.config["SUPPORT_CHALLENGE_LIMIT"]
-
-
-def _published(slug: str) -> Process:
-    process = process_or_404(slug)
-    if not process.synthesis_published:
-        abort(404)
-    return process
 
 
 def _device() -> str:
@@ -101,7 +94,7 @@ def too_many(error):
 @public_bp.get("/support/challenge")
 @limiter.limit(_challenge_limit)
 def challenge(slug: str):
-    process = _published(slug)
+    process = published_or_404(slug)
     response = jsonify(support.new_challenge(current_app.secret_key, process))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -121,7 +114,7 @@ def _target_of(process: Process) -> int | None:
 @limiter.limit(_sign_limit)
 @once_per_form
 def sign(slug: str):
-    process = _published(slug)
+    process = published_or_404(slug)
     target = _target_of(process)
     if not FlaskForm().validate_on_submit():
         flash(_("The form could not be accepted: reload the page and send it again."), "error")
@@ -158,7 +151,7 @@ def sign(slug: str):
 
 @public_bp.get("/support/<token>")
 def private_link(slug: str, token: str):
-    process = _published(slug)
+    process = published_or_404(slug)
     signature = support.by_withdraw_token(process, token)
     if signature is None:
         abort(404)
@@ -181,7 +174,7 @@ def private_link(slug: str, token: str):
 
 @public_bp.post("/support/<token>/withdraw")
 def withdraw(slug: str, token: str):
-    process = _published(slug)
+    process = published_or_404(slug)
     try:
         signature = support.withdraw(process, token)
     except SupportError as error:
@@ -193,7 +186,7 @@ def withdraw(slug: str, token: str):
 
 @public_bp.post("/support/mine/<int:support_id>/withdraw")
 def withdraw_mine(slug: str, support_id: int):
-    process = _published(slug)
+    process = published_or_404(slug)
     if not FlaskForm().validate_on_submit():
         flash(_("The form could not be accepted: reload the page and send it again."), "error")
         return redirect(url_for("published.synthesis", slug=process.slug))
@@ -208,7 +201,7 @@ def withdraw_mine(slug: str, support_id: int):
 
 @public_bp.get("/support.csv")
 def public_csv(slug: str):
-    process = _published(slug)
+    process = published_or_404(slug)
     return data_response(
         support_data.public_csv(process), "text/csv", f"{process.slug}-support.csv"
     )
@@ -216,7 +209,7 @@ def public_csv(slug: str):
 
 @public_bp.get("/support.json")
 def public_json(slug: str):
-    process = _published(slug)
+    process = published_or_404(slug)
     return data_response(support_data.public_json(process), "application/json")
 
 
