@@ -73,6 +73,8 @@ PUBLIC_LIMITS = {
     "REPORT_LIMIT": "10 per minute;60 per hour",
     "SUPPORT_LIMIT": "20 per minute;200 per hour",
     "SUPPORT_CHALLENGE_LIMIT": "60 per minute",
+    # Registrations sent or changed (a script filling an event's places is cut off).
+    "REGISTRATION_LIMIT": "20 per minute;200 per hour",
 }
 
 
@@ -142,6 +144,13 @@ def from_environment(instance_path: str, root_path: str) -> dict:
         "SOCKETS_PER_ADDRESS": int(os.environ.get("SOCKETS_PER_ADDRESS", "5000")),
         # How long an invitation link to join a process works (docs/deployment.md).
         "INVITATION_DAYS": _days(os.environ.get("INVITATION_DAYS"), default=7),
+        # Registration confirmations by e-mail: only when SMTP_HOST is set (docs/registration.md).
+        "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT", "25") or 25),
+        "SMTP_FROM": os.environ.get("SMTP_FROM", ""),
+        "SMTP_USER": os.environ.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _flag("SMTP_STARTTLS", False),
         # Join throttles (Flask-Limiter notation; docs/deployment.md, docs/security.md).
         **{name: os.environ.get(name, default) for name, default in JOIN_LIMITS.items()},
         **{name: os.environ.get(name, default) for name, default in PUBLIC_LIMITS.items()},

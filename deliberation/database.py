@@ -12,15 +12,23 @@ a backup, a ``sqlite3`` shell — froze the whole hall). When the process runs o
 busy timeout is therefore 0, and :func:`write_transaction` waits for the lock itself, with
 gevent's sleep between attempts, for at most ``LOCK_WAIT_S`` (then ``OperationalError``,
 which callers answer "server busy"). Threads (tests, commands) keep SQLite's own wait.
+
+One unit of work: every service write runs in :func:`write_transaction` (a ``with`` block, or
+the :func:`writes` decorator around a whole service function). A service called by another
+joins its caller's transaction, so the outer call commits everything or nothing. A refusal
+raised inside rolls the block back: views and socket handlers never commit nor roll back;
+after an error they only call :func:`discard_failed_work` before reading again.
 """
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -36,6 +44,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Under gevent: how long write_transaction waits for SQLite's lock, cooperatively.
 LOCK_WAIT_S = 5.0
 _FIRST_RETRY_S, _LONGEST_RETRY_S = 0.005, 0.1
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def busy_timeout_ms() -> int:
@@ -73,7 +84,11 @@ def write_transaction() -> Iterator[None]:
 
     Commits on success, rolls back on any exception. Any transaction already open in the
     scoped session is committed first, so the lock is taken before anything is read.
+    Inside another write transaction it only joins it: the outermost one commits.
     """
+    if _immediate.get():
+        yield
+        return
     session = db.session()  # the scoped session's current Session (has in_transaction)
     if session.in_transaction():
         session.commit()
@@ -83,6 +98,26 @@ def write_transaction() -> Iterator[None]:
             yield
     finally:
         _immediate.reset(token)
+
+
+def writes(function: Callable[P, R]) -> Callable[P, R]:
+    """Run a service function as one unit of work: in :func:`write_transaction` (committed
+    when it returns, rolled back when it raises), or in its caller's when there is one."""
+
+    @functools.wraps(function)
+    def in_transaction(*args: P.args, **kwargs: P.kwargs) -> R:
+        with write_transaction():
+            return function(*args, **kwargs)
+
+    return in_transaction
+
+
+def discard_failed_work() -> None:
+    """After an error a view or a handler caught (an outage, a bug): end whatever the
+    session still holds, so what is read next (an error page, the next session's tally)
+    does not run in a failed transaction. Writes never wait here: they ran, or were rolled
+    back, in :func:`write_transaction`."""
+    db.session.rollback()
 
 
 def _busy(error: OperationalError) -> bool:

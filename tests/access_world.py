@@ -4,6 +4,7 @@ snapshot of everything a refused request must leave unchanged."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from werkzeug.security import generate_password_hash
 
 from deliberation.documents import jobs
 from deliberation.extensions import db
-from deliberation.models import Membership, Organizer, Territory
+from deliberation.models import Event, Membership, Organizer, Territory
 from deliberation.services.live import sessions, voting
 from deliberation.services.people import membership
 from tests.live_fixtures import first_field, make_member, make_process
@@ -78,7 +79,18 @@ def build_world(app: Flask) -> World:
                 file=file_name,
             ),
         )
+        event = Event(
+            process_id=process.id,
+            title="Journée",
+            kind="assembly",
+            starts_at=datetime(2014, 11, 21, 9, 0),
+            capacity=10,
+            sessions=[session],
+        )
+        db.session.add(event)
+        db.session.commit()
         ids = {
+            "event_id": event.id,
             "slug": process.slug,
             "process_id": process.id,
             "session_id": session.id,

@@ -61,6 +61,13 @@ REVIEWED_PUBLIC = {
     "facilitate.projector",
     "invitations.show",
     "invitations.register",
+    "registration.form",
+    "registration.submit",
+    "registration.mine",
+    "registration.change_form",
+    "registration.change",
+    "registration.cancel",
+    "registration.ticket",
 }
 
 # Reviewed lists of who may use what, kept apart from the routes' own declarations so that a
@@ -85,6 +92,7 @@ FACILITATOR_ROUTES = {
     "admission.set_expected",
     "admission.void",  # void and replace a lost ticket at the desk,
     "admission.print_sheet",  # print tickets (not: open or close joining, issue tickets)
+    "registration_admin.check_in",  # check a registered person in at the door
 }
 OWNER_ROUTES = {
     "members.invite",

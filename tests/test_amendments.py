@@ -10,6 +10,7 @@ import pytest
 from flask import current_app, render_template
 
 from deliberation.extensions import db
+from deliberation.live import screens
 from deliberation.models import (
     PROPOSAL_TEXT_MAX,
     ActionPath,
@@ -224,9 +225,9 @@ def test_script_injection_is_stored_but_never_rendered(room):
     assert only_safe_markup(described["diff_html"], {"del", "ins"})
     assert "alert" not in described["diff_html"]  # compared as plain text: markup dropped
     agenda_item = amendments.accept_for_vote(proposal)
-    shown = amendments.present(db.session.get(AgendaItem, agenda_item.id))["text_html"]
-    assert only_safe_markup(shown, {"section", "div", "figure", "figcaption", "p", "span",
-                                    "del", "ins"})  # fmt: skip
+    shown = amendments.present(db.session.get(AgendaItem, agenda_item.id))["amendment"]
+    allowed = {"section", "div", "figure", "figcaption", "p", "span", "del", "ins"}
+    assert only_safe_markup(screens.comparison_html(shown), allowed)
 
 
 @BOTH_DATABASES
@@ -269,7 +270,8 @@ def test_accept_for_vote_adds_an_amendment_item_after_the_current_one(room):
     assert db.session.get(Proposal, proposal.id).status == "accepted"
     shown = amendments.present(db.session.get(AgendaItem, agenda_item.id))
     assert shown["amendment"]["original"] == HYPOTHESIS
-    assert "<del>" in shown["text_html"] and "<ins>" in shown["text_html"]
+    compared = screens.comparison_html(shown["amendment"])
+    assert "<del>" in compared and "<ins>" in compared
     assert "exprimés" in shown["amendment"]["proposed_html"]
     assert shown["title"] == "Amendment to Hypothesis 1.1"
     with pytest.raises(ProposalError) as error:
@@ -399,7 +401,8 @@ def test_adopted_amendment_becomes_a_new_version(room):
     # The room still sees what it voted on: the wording replaced, not today's text.
     shown = amendments.present(db.session.get(AgendaItem, agenda_item.id))
     assert shown["amendment"]["original"] == HYPOTHESIS
-    assert "<del>" in shown["text_html"] and "<ins>" in shown["text_html"]
+    compared = screens.comparison_html(shown["amendment"])
+    assert "<del>" in compared and "<ins>" in compared
     # A reset and a second publication never adopt it twice.
     voting.reset_poll(poll)
     put_to_vote(session, agenda_item, [ana, bob], {"answer": "full"})

@@ -19,11 +19,11 @@ from test_documents_proceedings import make_sessions
 from test_documents_synthesis import bare_demo_process, convert_to_pdf, demo_process, reopen
 
 from deliberation import methods
-from deliberation.documents.labels import date_words, percent_cell, typographic
 from deliberation.documents.proceedings import build_proceedings
 from deliberation.documents.synthesis import build_synthesis
 from deliberation.extensions import db
 from deliberation.models import LiveSession, Process
+from deliberation.wording import date_words, percent_cell, typographic
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -443,7 +443,7 @@ def test_english_actes_carry_no_french_labels(app, tmp_path):
 
 
 def test_a_title_keeps_its_non_breaking_spaces():
-    from deliberation.services.authoring.validation import check_title, one_line
+    from deliberation.services.validation import check_title, one_line
 
     assert one_line("  Accompagnement\u00a0:\n  droit\u202f;  travail ") == (
         "Accompagnement\u00a0: droit\u202f; travail"

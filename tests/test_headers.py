@@ -66,6 +66,8 @@ def world(app):
             "link_id": 1,
             "comment_id": 1,
             "support_id": 1,
+            "event_id": 1,
+            "secret": "not-a-real-registration-secret",
             "recommendation_id": 1,
             "token": "not-a-real-invitation",
         }

@@ -29,7 +29,7 @@ from deliberation.services.authoring.numbering import (
 )
 from deliberation.services.consolidation import grid
 from deliberation.services.live import amendments, sessions
-from deliberation.services.live.presentation import present_item
+from deliberation.services.live.items import present_item
 from deliberation.views.facilitate import process_tree
 from tests.live_fixtures import make_process, workshop
 

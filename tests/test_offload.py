@@ -100,7 +100,10 @@ def test_organizer_hashes_through_run_blocking(monkeypatch):
 
 
 def _enough_ticks(measure: dict) -> bool:
-    return measure["ticks"] >= 0.5 * measure["seconds"] / TICK
+    # The loop kept turning while the hash ran: a quarter of the ideal count at least. (The
+    # hashing thread shares the cores with the other test worker and any other load, so the
+    # ticker gets fewer turns on a busy machine; a blocked loop gets none, as "direct" shows.)
+    return measure["ticks"] >= max(5, 0.25 * measure["seconds"] / TICK)
 
 
 def test_hashing_under_gevent_lets_other_greenlets_run():

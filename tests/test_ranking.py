@@ -17,7 +17,7 @@ from deliberation.models import Ballot, Finding, Process
 from deliberation.services.authoring.process_export import dump_process
 from deliberation.services.demo.demo_sessions import Vote, record_session
 from deliberation.services.live import sessions, voting
-from deliberation.services.live.presentation import present_item
+from deliberation.services.live.items import present_item
 from deliberation.services.people.accounts import create_or_update_organizer
 from deliberation.services.publishing import opendata
 from tests.live_fixtures import ballot_id, free_item, make_member, make_process, workshop

@@ -159,6 +159,24 @@ def test_agenda_add_refusals(ctx):
     assert session.agenda == []
 
 
+def test_items_ticked_in_the_console_are_added_all_or_none(ctx):
+    process = make_process()
+    session = workshop(process)
+    first, second = first_field(process).findings[:2]
+    with pytest.raises(SessionError) as refused:
+        sessions.add_agenda_items(session, [f"finding:{first.id}", "finding:99999"])
+    assert refused.value.code == "unknown_item"
+    with pytest.raises(SessionError) as refused:
+        sessions.add_agenda_items(session, [])
+    assert refused.value.code == "invalid_item"
+    db.session.expire_all()
+    assert session.agenda == []  # the first item went with the refusal of the second
+    added = sessions.add_agenda_items(session, [f"finding:{first.id}", f"finding:{second.id}"])
+    db.session.expire_all()
+    assert [item.id for item in session.agenda] == [item.id for item in added]
+    assert [item.item_id for item in session.agenda] == [first.id, second.id]
+
+
 def test_move_and_remove_agenda_items(ctx):
     process = make_process()
     session = workshop(process)

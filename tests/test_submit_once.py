@@ -88,6 +88,9 @@ CREATE_FORMS = {
     "consolidate.new_assembly": "consolidate/assembly.html",
     "admission.issue": "live/tickets.html",
     "published_comments.post_comment": "published/recommendation.html",
+    "registration.submit": "registration/form.html",
+    "registration_admin.on_behalf": "registration/form.html",
+    "registration_admin.create_event": "registration/event_form.html",
     "published_support.sign": "published/_support.html",
 }
 

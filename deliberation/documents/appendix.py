@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from .. import methods
 from ..tally import OutcomeRule
+from ..wording import words
 from .docxkit import DocWriter
-from .labels import words
 
 _TEXT = {
     "fr": {

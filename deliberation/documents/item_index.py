@@ -12,8 +12,8 @@ from ..extensions import db
 from ..models import LiveSession, Process, Proposal
 from ..models.item_types import ITEM_TYPES
 from ..services.authoring.numbering import numbered_label
+from ..wording import code_label
 from .docxkit import excerpt
-from .labels import code_label
 
 # Every type of item hung under a finding, in the order of the outline.
 FINDING_CHILD_TYPES = tuple(key for key, entry in ITEM_TYPES.items() if entry.parent == "finding")

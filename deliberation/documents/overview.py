@@ -7,8 +7,8 @@ from collections import defaultdict
 
 from ..models import LiveSession
 from ..services.consolidation.outcomes import PollResult
+from ..wording import date_words, group_label, words
 from .docxkit import DocWriter
-from .labels import date_words, group_label, words
 
 
 def _place(live: LiveSession) -> str:

@@ -34,12 +34,7 @@ from ..services.consolidation.outcomes import (
 )
 from ..services.publishing.opendata import named_record
 from ..tally import OutcomeRule
-from . import charts
-from .appendix import write_appendix
-from .docxkit import DocWriter, excerpt, outcome_style
-from .followup_section import write_followup
-from .item_index import ItemIndex
-from .labels import (
+from ..wording import (
     code_label,
     date_words,
     format_percent,
@@ -48,6 +43,11 @@ from .labels import (
     typographic,
     words,
 )
+from . import charts
+from .appendix import write_appendix
+from .docxkit import DocWriter, excerpt, outcome_style
+from .followup_section import write_followup
+from .item_index import ItemIndex
 from .overview import write_participation, write_programme
 from .synthesis import markdown_with_definitions, set_properties, title_page, write_finding
 from .tree import load_process_tree

@@ -14,8 +14,8 @@ from flask_babel import gettext as _
 
 from ..models import Process
 from ..services.publishing import support, support_data
+from ..wording import group_label
 from .docxkit import DocWriter
-from .labels import group_label
 
 Progress = Callable[[int, int], None]
 

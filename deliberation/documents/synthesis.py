@@ -26,8 +26,8 @@ from ..services.consolidation.outcomes import (
     outcome_line,
     priority_line,
 )
+from ..wording import date_words, words
 from .docxkit import DocWriter, clean_text, excerpt, outcome_style
-from .labels import date_words, words
 from .tree import load_process_tree
 
 Progress = Callable[[int, int], None]

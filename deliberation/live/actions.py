@@ -236,11 +236,8 @@ def dispatch(
     if organizer is None or not may_run(organizer, session, action):
         raise Refused("not_allowed")
     session_id = session.id
-    try:
-        result = action.run(session, payload, organizer.email)
-    except Refused:
-        db.session.rollback()
-        raise
+    # A refusal raised by the service rolled its write transaction back: nothing to undo.
+    result = action.run(session, payload, organizer.email)
     if action.after_commit is not None:
         action.after_commit(result)
     return broadcast.session_changed(session_id)

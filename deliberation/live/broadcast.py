@@ -18,10 +18,11 @@ from typing import Any
 from flask import Flask
 from flask_babel import force_locale
 
+from ..database import discard_failed_work
 from ..extensions import db, socketio
 from ..models import LiveSession, Poll
 from ..services.live import sessions, voting
-from . import gc_pacing, rooms
+from . import gc_pacing, rooms, screens
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +39,10 @@ def session_changed(session_id: int) -> dict[str, Any] | None:
     if session is None:
         return None
     db.session.refresh(session)
-    states = {role: sessions.state_for(session, role) for role in ("projector", "facilitator")}
+    states = {role: screens.state_for(session, role) for role in ("projector", "facilitator")}
     for role, state in states.items():
         socketio.emit("state", state, to=rooms.room(session_id, role))
-    phone_state = sessions.state_for(session, "phone")
+    phone_state = screens.state_for(session, "phone")
     # ONE message to the phones' room (one Redis publish with a message queue, not one per
     # participant). Only a participant may learn whether they voted, so this common state
     # says nothing about it (``voted: null``): a phone keeps what it knows from its own ack,
@@ -114,7 +115,7 @@ def flush_now() -> int:
         try:
             _push_tally(session_id)
         except Exception:  # one failing session must not starve the others
-            db.session.rollback()
+            discard_failed_work()  # the next session's push must not inherit a failed read
             log.exception("tally push failed for session %s", session_id)
     return len(pending)
 

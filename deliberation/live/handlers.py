@@ -22,13 +22,14 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from .. import inputs, refusals
+from ..database import discard_failed_work
 from ..extensions import db, socketio
 from ..models import LiveSession, Participant
 from ..refusals import Refused
 from ..services.live import ballots, sessions
 from ..services.live.voting import VoteError
 from ..services.people import access, throttles
-from . import actions, broadcast, guard, rooms
+from . import actions, broadcast, guard, rooms, screens
 
 # The database cannot be reached or is locked: the client keeps what it sent and retries.
 DATABASE_UNAVAILABLE = (OperationalError, PoolTimeout)
@@ -89,7 +90,7 @@ def on_unexpected_error(error: Exception) -> Any:
 
     A database that cannot be reached (or stays locked) is an outage, not a bug: one line
     in the log and ``server_busy``, which the client retries."""
-    db.session.rollback()
+    discard_failed_work()
     event = request.event.get("message")
     presence = rooms.of(request.sid)
     if isinstance(error, DATABASE_UNAVAILABLE):
@@ -130,14 +131,14 @@ def on_connect(auth: Any = None) -> None:
         participant = None
         if presence.participant_id is not None:
             participant = db.session.get(Participant, presence.participant_id)
-        state = sessions.state_for(session, presence.role, participant)
+        state = screens.state_for(session, presence.role, participant)
     except Refused as refusal:
         guard.forget(request.sid)
         raise ConnectionRefusedError(refusal.code, refusal.payload()) from None
     except DATABASE_UNAVAILABLE:
         # A hall connecting at once and no database connection free in time, or the
         # database down: a refusal the client retries after its back-off, not a traceback.
-        db.session.rollback()
+        discard_failed_work()
         guard.forget(request.sid)
         raise ConnectionRefusedError("server_busy", refusals.payload("server_busy")) from None
     # Give the database connection back before any network I/O (Redis presence, the
@@ -177,7 +178,7 @@ def on_sync(_data: Any = None) -> dict[str, Any]:
         return refusals.payload("invalid_token", presence.language)
     if presence.role == "facilitator" and not facilitator_still_allowed(session):
         return refusals.payload("not_allowed", presence.language)
-    return sessions.state_for(session, presence.role, participant)
+    return screens.state_for(session, presence.role, participant)
 
 
 @guard.event("vote")
@@ -233,7 +234,7 @@ def _on_facilitator_action(name: str) -> Callable[[Any], dict[str, Any]]:
                 state = actions.dispatch(session, name, actions.JsonPayload(data), current_user)
         except Refused as error:
             return error.payload(language)
-        return {"ok": True, "state": state or sessions.state_for(session, "facilitator")}
+        return {"ok": True, "state": state or screens.state_for(session, "facilitator")}
 
     handler.__name__ = f"on_{name}"
     return handler

@@ -92,7 +92,6 @@ def on_propose(data: Any = None) -> dict[str, Any]:
                 data.get("client_id"),
             )
     except ProposalError as error:
-        db.session.rollback()
         return _failure(error, language)
     if not duplicate:
         announce(presence.session_id)
@@ -153,7 +152,6 @@ def on_moderate(data: Any = None) -> dict[str, Any]:
         with force_locale(language):
             changed = amendments.moderate(session, data)
     except ProposalError as error:
-        db.session.rollback()
         return _failure(error, language)
     announce(session_id, changed)
     if isinstance(data, dict) and data.get("action") == "accept":

@@ -56,6 +56,14 @@ from .publishing import (
     PublicComment,
     PublishingSettings,
 )
+from .registration import (
+    EVENT_KINDS,
+    PLACE_STATES,
+    Event,
+    Place,
+    Registration,
+    RegistrationWindow,
+)
 from .submissions import SUBMISSION_TOKEN_MAX, FormSubmission
 from .support import SUPPORT_COMMENT_MAX, Support
 from .tickets import TICKET_ORIGINS, Ticket
@@ -123,6 +131,12 @@ __all__ = [
     "Ticket",
     "utcnow",
     "FormSubmission",
+    "EVENT_KINDS",
+    "PLACE_STATES",
+    "Event",
+    "Place",
+    "Registration",
+    "RegistrationWindow",
     "Support",
     "SUPPORT_COMMENT_MAX",
     "SUBMISSION_TOKEN_MAX",

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 from .base import utcnow
 
-# Where a ticket comes from. Registration (issue 15) will issue its tickets through the
-# same service with its own origin, and a link to the registration.
-TICKET_ORIGINS = ("sheet", "replacement")
+# Where a ticket comes from: a printed sheet, a replacement for a voided one, or a
+# registration (models.registration: the registrant's own code, in each session of its events).
+TICKET_ORIGINS = ("sheet", "replacement", "registration")
 
 
 class Ticket(db.Model):
@@ -27,7 +27,9 @@ class Ticket(db.Model):
     __tablename__ = "ticket"
     __table_args__ = (
         UniqueConstraint("session_id", "code", name="ticket_code_once"),
-        CheckConstraint("origin IN ('sheet', 'replacement')", name="ticket_origin_known"),
+        CheckConstraint(
+            "origin IN ('sheet', 'replacement', 'registration')", name="ticket_origin_known"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -46,4 +48,8 @@ class Ticket(db.Model):
     voided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     replaced_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("ticket.id", ondelete="SET NULL"), nullable=True
+    )
+    # A registration's ticket: its participant's group is the registration's.
+    registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registration.id", ondelete="SET NULL"), nullable=True, index=True
     )

@@ -23,6 +23,8 @@ from . import (
     participate,
     public,
     published,
+    registration,
+    registration_admin,
     support,
 )
 
@@ -72,3 +74,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(consolidate.bp)
     app.register_blueprint(members.bp)
     app.register_blueprint(invitations.bp)
+    app.register_blueprint(registration.bp)
+    app.register_blueprint(registration_admin.bp)

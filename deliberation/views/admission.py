@@ -22,6 +22,7 @@ from ..services.live import admission, sessions
 from ..services.live.sessions import SessionError
 from ..services.live.voting import VoteError
 from ..services.people.access import Capability
+from ..services.registration import events as registration_events
 from .guard import requires
 from .live_common import session_locale
 from .once import once_per_form
@@ -67,6 +68,8 @@ def tickets(session_id: int):
         max_batch=admission.MAX_TICKETS_PER_BATCH,
         per_print=TICKETS_PER_PRINT,
         replacement=request.args.get("replacement", ""),
+        # The registration's events held in this session: check-in by code at the desk.
+        events=registration_events.of_session(live_session),
     )
 
 
@@ -77,7 +80,6 @@ def _changed(live_session: LiveSession, message: str):
 
 
 def _refused(live_session: LiveSession, error: SessionError | VoteError):
-    db.session.rollback()
     flash(str(error.message), "error")
     return _back(live_session)
 

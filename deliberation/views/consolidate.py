@@ -221,7 +221,6 @@ def grid_settings(slug: str):
                 grid.parse_values(form["cols_values"]),
             )
         except grid.GridError as error:
-            db.session.rollback()
             flash(str(error), "error")
             status = 400
         else:
@@ -250,7 +249,6 @@ def grid_tags(slug: str):
         try:
             changed = grid.tag_items(process, tags)
         except grid.GridError as error:
-            db.session.rollback()
             flash(str(error), "error")
             status = 400
         else:

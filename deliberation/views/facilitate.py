@@ -18,8 +18,8 @@ from markupsafe import Markup
 
 from .. import methods
 from ..extensions import db
-from ..live import actions, broadcast
-from ..models import TREE_ITEM_TYPES, AgendaItem, Field, LiveSession, Process
+from ..live import actions, broadcast, screens
+from ..models import AgendaItem, Field, LiveSession, Process
 from ..refusals import Refused
 from ..services.authoring import numbering
 from ..services.live import sessions
@@ -126,7 +126,6 @@ def session_create(slug: str):
             expected_count=expected,
         )
     except SessionError as error:
-        db.session.rollback()
         return _sessions_page(process, form, str(error.message))
     flash(_("Session created. Its join code is %(code)s.", code=live_session.join_code), "success")
     return redirect(url_for("facilitate.console", session_id=live_session.id))
@@ -212,7 +211,7 @@ def console_strings() -> dict[str, Any]:
 @requires(Capability.FACILITATE)
 def console(session_id: int):
     live_session = _session_or_404(session_id)
-    state = sessions.state_for(live_session, "facilitator")
+    state = screens.state_for(live_session, "facilitator")
     strings = console_strings()
     config = {
         "sessionId": live_session.id,
@@ -259,7 +258,6 @@ def _agenda_item_or_404(live_session: LiveSession, agenda_id: int) -> AgendaItem
 def agenda_add(session_id: int):
     live_session = _session_or_404(session_id)
     action = request.form.get("action")
-    added = 0
     try:
         if action == "fill_field":
             field = db.session.get(Field, _int_or_none(request.form.get("field_id")) or 0)
@@ -270,16 +268,8 @@ def agenda_add(session_id: int):
             sessions.add_agenda_item(live_session, "free", text=request.form.get("text", ""))
             added = 1
         else:
-            for value in request.form.getlist("items"):
-                item_type, _sep, raw_id = value.partition(":")
-                if item_type not in TREE_ITEM_TYPES or not raw_id.isdigit():
-                    raise SessionError("invalid_item")
-                sessions.add_agenda_item(live_session, item_type, int(raw_id))
-                added += 1
-            if not added:
-                raise SessionError("invalid_item", _("Tick at least one item to add."))
+            added = len(sessions.add_agenda_items(live_session, request.form.getlist("items")))
     except SessionError as error:
-        db.session.rollback()
         flash(str(error.message), "error")
         return _back(live_session, "#add")
     broadcast.session_changed(live_session.id)
@@ -308,7 +298,6 @@ def agenda_remove(session_id: int, agenda_id: int):
     try:
         sessions.remove_agenda_item(item)
     except SessionError as error:
-        db.session.rollback()
         flash(str(error.message), "error")
         return _back(live_session, "#agenda")
     broadcast.session_changed(live_session.id)
@@ -346,7 +335,7 @@ def projector(code: str):
     with session_locale(live_session):
         config = {
             "code": live_session.join_code,
-            "state": sessions.state_for(live_session, "projector"),
+            "state": screens.state_for(live_session, "projector"),
             "results": results_strings(),
         }
         return render_template(

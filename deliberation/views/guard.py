@@ -60,6 +60,13 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "facilitate.projector",  # by the session's code, read-only, shown to the room
         "invitations.show",  # the invitation's one-time secret is the key
         "invitations.register",  # the same, for someone without an account yet
+        "registration.form",  # 404 until the organisers open registration once
+        "registration.submit",  # the same; refused once closed
+        "registration.mine",  # the registration's private secret is the key
+        "registration.change_form",  # the same
+        "registration.change",
+        "registration.cancel",
+        "registration.ticket",  # the ticket's code is the key; checks in for organisers only
     }
 )
 

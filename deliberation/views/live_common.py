@@ -2,7 +2,7 @@
 (the one home of these UI labels; each vote method's own labels and strings live with it, in
 ``deliberation.methods``), the strings their scripts show, the locale of a session's process, and
 finding a session by the code a person typed (throttled against guessing).
-Documents name things in the process language instead (``documents.labels``)."""
+Documents name things in the process language instead (``deliberation.wording``)."""
 
 from __future__ import annotations
 

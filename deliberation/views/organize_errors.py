@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import Forbidden, HTTPException
 
-from ..extensions import db
+from ..database import discard_failed_work
 from ..refusals import Refused
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def not_found(error: HTTPException):
 
 
 def server_error(error: Exception):
-    db.session.rollback()
+    discard_failed_work()  # the error page reads the database (the organiser's menu)
     return _render(
         500,
         _("Something went wrong"),
@@ -67,7 +67,7 @@ def server_error(error: Exception):
 def database_unavailable(error: Exception):
     """The database is down, locked or out of connections: an outage, not a bug. One line
     in the log; the client is told to try again (the phone keeps its ballot on a 503)."""
-    db.session.rollback()
+    discard_failed_work()  # the error page reads the database (the organiser's menu)
     log.warning("%s %s: database unavailable (%s)", request.method, request.path,
                 type(error).__name__)  # fmt: skip
     message = _("The server is busy: please try again in a moment. Nothing was lost.")

@@ -23,7 +23,7 @@ from flask_limiter.util import get_remote_address
 
 from .. import inputs, refusals
 from ..extensions import csrf, db
-from ..live import broadcast
+from ..live import broadcast, screens
 from ..models import LiveSession, Participant
 from ..refusals import Refused
 from ..services.live import admission, ballots, sessions, voting
@@ -269,7 +269,7 @@ def phone(code: str):
             "joinUrl": url_for("participate.join", code=live_session.join_code),
             "ballotUrl": url_for("participate.api_ballot"),
             "retryCodes": refusals.RETRY_CODES,
-            "state": sessions.state_for(live_session, "phone", participant),
+            "state": screens.state_for(live_session, "phone", participant),
             "strings": phone_strings(),
             "results": results_strings(),
         }

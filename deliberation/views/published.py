@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from ..documents.labels import words
 from ..documents.tree import load_process_tree
 from ..services.authoring.numbering import finding_numbers
 from ..services.authoring.text import render_inline, render_markdown
@@ -19,6 +18,7 @@ from ..services.consolidation.outcomes import (
     priority_line,
 )
 from ..services.publishing import comments, opendata
+from ..wording import words
 from .common import data_response, published_or_404
 from .support import form_context
 

@@ -2,7 +2,7 @@
 
 Revision ID: 5fcd4221d93d
 Revises: 
-Create Date: 2026-12-01 19:52:05.854650
+Create Date: 2026-12-01 22:01:34.570060
 
 """
 from alembic import op
@@ -102,6 +102,34 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('process_id')
     )
+    op.create_table('registration',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=16), nullable=False),
+    sa.Column('secret', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('organisation', sa.String(length=200), nullable=False),
+    sa.Column('group', sa.String(length=80), nullable=False),
+    sa.Column('accessibility', sa.Text(), nullable=False),
+    sa.Column('listed', sa.Boolean(), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('by_organiser', sa.Boolean(), nullable=False),
+    sa.Column('cancelled_at', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint('length(name) > 0', name='registration_name_not_empty'),
+    sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('process_id', 'code', name='registration_code_once'),
+    sa.UniqueConstraint('secret')
+    )
+    op.create_table('registration_window',
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('opened', sa.Boolean(), nullable=False),
+    sa.Column('closes_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('process_id')
+    )
     op.create_table('territory',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('process_id', sa.Integer(), nullable=False),
@@ -109,6 +137,24 @@ def upgrade():
     sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('process_id', 'name')
+    )
+    op.create_table('event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('territory_id', sa.Integer(), nullable=True),
+    sa.Column('starts_at', sa.DateTime(), nullable=False),
+    sa.Column('place', sa.String(length=300), nullable=False),
+    sa.Column('capacity', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint("kind IN ('workshop', 'assembly')", name='event_kind_known'),
+    sa.CheckConstraint('capacity >= 0', name='event_capacity_positive'),
+    sa.CheckConstraint('length(title) > 0', name='event_title_not_empty'),
+    sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['territory_id'], ['territory.id'], ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id')
     )
     op.create_table('expert_input',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -215,6 +261,13 @@ def upgrade():
     sa.ForeignKeyConstraint(['session_id'], ['live_session.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('event_session',
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['event_id'], ['event.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['session_id'], ['live_session.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('event_id', 'session_id')
+    )
     op.create_table('finding',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('field_id', sa.Integer(), nullable=False),
@@ -252,6 +305,19 @@ def upgrade():
     sa.ForeignKeyConstraint(['session_id'], ['live_session.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('token_id')
+    )
+    op.create_table('registration_place',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('registration_id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('attended_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint("status IN ('confirmed', 'waiting')", name='place_status_known'),
+    sa.ForeignKeyConstraint(['event_id'], ['event.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['registration_id'], ['registration.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('registration_id', 'event_id', name='one_place_per_event')
     )
     op.create_table('action_path',
     sa.Column('finding_id', sa.Integer(), nullable=False),
@@ -372,14 +438,19 @@ def upgrade():
     sa.Column('device_hash', sa.String(length=64), nullable=False),
     sa.Column('voided_at', sa.DateTime(), nullable=True),
     sa.Column('replaced_by_id', sa.Integer(), nullable=True),
-    sa.CheckConstraint("origin IN ('sheet', 'replacement')", name='ticket_origin_known'),
+    sa.Column('registration_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint("origin IN ('sheet', 'replacement', 'registration')", name='ticket_origin_known'),
     sa.ForeignKeyConstraint(['participant_id'], ['participant.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['registration_id'], ['registration.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['replaced_by_id'], ['ticket.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['session_id'], ['live_session.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('participant_id'),
     sa.UniqueConstraint('session_id', 'code', name='ticket_code_once')
     )
+    with op.batch_alter_table('ticket', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ticket_registration_id'), ['registration_id'], unique=False)
+
     op.create_table('ballot',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('poll_id', sa.Integer(), nullable=False),
@@ -567,6 +638,9 @@ def downgrade():
     op.drop_table('follow_up')
     op.drop_table('ballot_receipt')
     op.drop_table('ballot')
+    with op.batch_alter_table('ticket', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ticket_registration_id'))
+
     op.drop_table('ticket')
     op.drop_table('recommendation')
     op.drop_table('proposal')
@@ -575,9 +649,11 @@ def downgrade():
     op.drop_table('implementation_condition')
     op.drop_table('expert_stance')
     op.drop_table('action_path')
+    op.drop_table('registration_place')
     op.drop_table('participant')
     op.drop_table('hypothesis')
     op.drop_table('finding')
+    op.drop_table('event_session')
     op.drop_table('agenda_item')
     op.drop_table('question')
     with op.batch_alter_table('membership', schema=None) as batch_op:
@@ -587,7 +663,10 @@ def downgrade():
     op.drop_table('live_session')
     op.drop_table('invitation')
     op.drop_table('expert_input')
+    op.drop_table('event')
     op.drop_table('territory')
+    op.drop_table('registration_window')
+    op.drop_table('registration')
     op.drop_table('publishing_settings')
     with op.batch_alter_table('membership_event', schema=None) as batch_op:
         batch_op.drop_index('membership_event_by_process')

@@ -1,9 +1,9 @@
 """Authoring a process: create, edit, delete and reorder every item of the tree.
 
 Views call these functions with plain values; each function validates, writes, records a
-text version when a text changed, and commits. Bad input raises :class:`ValidationError`
-with a message meant for the organiser; a deletion that would lose children or votes
-raises :class:`ConfirmationRequired` unless confirmed.
+text version when a text changed, in one write transaction (``database.writes``). Bad input
+raises :class:`ValidationError` with a message meant for the organiser; a deletion that
+would lose children or votes raises :class:`ConfirmationRequired` unless confirmed.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from ...database import writes
 from ...extensions import db
 from ...models import (
     EXPERT_ROLES,
@@ -31,6 +32,17 @@ from ...models import (
     model_of,
 )
 from ...models.item_types import AUTHORED_TYPES, ITEM_TYPES, TREE_TYPES, VOTED_TYPES
+from ..validation import (
+    ConfirmationRequired,
+    Impact,
+    ValidationError,
+    _,
+    check_bool,
+    check_choice,
+    check_text,
+    check_title,
+    flush_checked,
+)
 from . import versions
 from .numbering import finding_numbers  # noqa: F401  (part of this module's API)
 from .processes import (  # noqa: F401  (part of this module's API)
@@ -43,17 +55,6 @@ from .processes import (  # noqa: F401  (part of this module's API)
     update_process,
 )
 from .text import excerpt
-from .validation import (
-    ConfirmationRequired,
-    Impact,
-    ValidationError,
-    _,
-    check_bool,
-    check_choice,
-    check_text,
-    check_title,
-    commit_checked,
-)
 from .versions import history, record_version  # noqa: F401  (part of this module's API)
 
 __all__ = [
@@ -160,6 +161,7 @@ def _check_question(value: Any, field_: Field) -> int | None:
     return question_id
 
 
+@writes
 def create_item(item_type: str, parent: Any, by: str, **values: Any) -> Any:
     """Add an item at the end of its parent's list."""
     spec = ITEM_TYPES[item_type]
@@ -169,20 +171,22 @@ def create_item(item_type: str, parent: Any, by: str, **values: Any) -> Any:
     siblings = getattr(parent, spec.siblings)
     item = spec.model(**clean, position=len(siblings))
     siblings.append(item)
-    commit_checked(lambda: record_version(item, "created", by))
+    flush_checked(lambda: record_version(item, "created", by))
     return item
 
 
+@writes
 def update_item(item: Any, by: str, summary: str = "", **values: Any) -> Any:
     item_type = item_type_of(item)
     clean = _clean_item_values(item_type, values, item, None)
     before = versions.snapshot(item)
     for name, value in clean.items():
         setattr(item, name, value)
-    commit_checked(lambda: versions.record_if_changed(item, before, by, summary))
+    flush_checked(lambda: versions.record_if_changed(item, before, by, summary))
     return item
 
 
+@writes
 def set_stances(expert_input: ExpertInput, stances: dict[int, str]) -> None:
     """Set how the input stands towards hypotheses; an empty stance removes it."""
     process_id = expert_input.field.process_id
@@ -201,9 +205,10 @@ def set_stances(expert_input: ExpertInput, stances: dict[int, str]) -> None:
             current[hypothesis.id].stance = stance
         else:
             expert_input.stances.append(ExpertStance(hypothesis=hypothesis, stance=stance))
-    commit_checked(lambda: None)
+    flush_checked()
 
 
+@writes
 def rollback(item: Any, version_number: int, author: str) -> Any:
     """Bring back the text of an earlier version; the rollback is itself a new version."""
     try:
@@ -218,7 +223,7 @@ def rollback(item: Any, version_number: int, author: str) -> Any:
     for name, value in clean.items():
         setattr(item, name, value)
     summary = f"rollback to version {version_number}"
-    commit_checked(lambda: record_version(item, "rollback", author, summary=summary))
+    flush_checked(lambda: record_version(item, "rollback", author, summary=summary))
     return item
 
 
@@ -234,6 +239,7 @@ def _renumber(items: list) -> None:
         sibling.position = position
 
 
+@writes
 def move(item: Any, offset: int) -> None:
     """Move an item up (-1) or down (+1) among its siblings; at an end nothing happens."""
     siblings = list(_siblings(item))
@@ -241,10 +247,9 @@ def move(item: Any, offset: int) -> None:
     target = max(0, min(len(siblings) - 1, index + offset))
     siblings.insert(target, siblings.pop(index))
     _renumber(siblings)
-    db.session.commit()
-    db.session.expire(parent_of(item))
 
 
+@writes
 def reorder(parent: Any, item_type: str, ids: list[int]) -> None:
     """Put the parent's items of this type in the order of ``ids`` (all of them, once)."""
     spec = ITEM_TYPES[item_type]
@@ -257,8 +262,6 @@ def reorder(parent: Any, item_type: str, ids: list[int]) -> None:
     if sorted(wanted) != sorted(by_id):
         raise ValidationError(_("The list changed meanwhile; reload the page and try again."))
     _renumber([by_id[i] for i in wanted])
-    db.session.commit()
-    db.session.expire(parent)
 
 
 # -- deletion ----------------------------------------------------------------------------
@@ -320,6 +323,7 @@ def deletion_impact(item: Any) -> Impact:
     return impact
 
 
+@writes
 def delete_item(item: Any, confirm: bool = False) -> Impact:
     """Delete an item and what hangs under it, only once confirmed when anything would go.
 
@@ -344,7 +348,4 @@ def delete_item(item: Any, confirm: bool = False) -> Impact:
     if parent is not None:
         _renumber([s for s in _siblings(item) if s is not item])
     db.session.delete(item)
-    db.session.commit()
-    if parent is not None:
-        db.session.expire(parent)
     return impact

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...models import ExpertInput, Process
+from .process_events import events_data
 from .process_format import FINDING_ITEMS, FORMAT_VERSION, GRID_AXES, THRESHOLDS, dump_yaml
 
 HEADER = (
@@ -50,6 +51,7 @@ def process_data(process: Process) -> dict[str, Any]:
             for axis in GRID_AXES
         }
     _put(data, "territories", [t.name for t in process.territories])
+    data.update(events_data(process))
     fields: list[dict[str, Any]] = []
     for field_ in process.fields:
         entry: dict[str, Any] = {"title": field_.title}

@@ -35,6 +35,8 @@ from ...models import (
     Territory,
     TextVersion,
 )
+from ..validation import one_line
+from .process_events import read_events
 from .process_export import dump_process
 from .process_format import (
     CONSENSUS_KEYS,
@@ -65,7 +67,6 @@ from .process_format import (
     ProcessFileError,
     load_yaml,
 )
-from .validation import one_line
 from .versions import record_version
 
 __all__ = ["ProcessFileError", "dump_process", "import_process_file", "load_process_text"]
@@ -220,6 +221,7 @@ class _Reader:
         )
         self._thresholds(top, process)
         self._territories(top, process)
+        read_events(top, process)
         for field_entry in top.entries("fields", "field", FIELD_KEYS):
             process.fields.append(self._field(field_entry, len(process.fields)))
         self._resolve()

@@ -15,10 +15,10 @@ import yaml
 
 from ... import inputs
 from ...models import ITEM_TYPES
+from ..validation import SLUG_MAX, SLUG_PATTERN  # noqa: F401 (re-exported)
 
 # The same bounds as the authoring screens.
 from .processes import CONSENSUS_KEYS, GROUP_MAX, GROUPS_MAX  # noqa: F401 (re-exported)
-from .validation import SLUG_MAX, SLUG_PATTERN  # noqa: F401 (re-exported)
 
 FORMAT_VERSION = "1"
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,59}$")
@@ -46,7 +46,7 @@ TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on"), ("false", "no", "off", "")
 PROCESS_KEYS = (
     "slug", "title", "subtitle", "language", "introduction", "steering_committee",
     "thresholds", "labels", "groups", "grid", "territories", "fields", "format",
-    "priority_method",
+    "priority_method", "events", "registration",
 )  # fmt: skip
 FIELD_KEYS = ("title", "description", "illustrative", "questions", "expert_inputs", "findings")
 QUESTION_KEYS = ("id", "text", "illustrative", "hypotheses")

@@ -6,13 +6,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from ...database import writes
 from ...extensions import db
 from ...methods import PRIORITY_METHODS
 from ...methods.consensus import CONSENSUS
 from ...models import LiveSession, Organizer, Process, Territory
 from ..people.membership import make_owner
-from . import versions
-from .validation import (
+from ..validation import (
     ConfirmationRequired,
     Impact,
     ValidationError,
@@ -22,8 +22,9 @@ from .validation import (
     check_slug,
     check_text,
     check_title,
-    commit_checked,
+    flush_checked,
 )
+from . import versions
 from .versions import record_version
 
 PROCESS_TEXTS = ("title", "subtitle", "introduction", "steering_committee")
@@ -105,49 +106,53 @@ def _clean_groups(groups: list[str] | str) -> list[str]:
     return names
 
 
+@writes
 def create_process(by: str, owner: Organizer | None = None, **values: Any) -> Process:
     """A new process; ``owner`` (its creator, in the web) becomes its first owner."""
     clean = clean_process_values(values, None)
     process = Process(**clean)
     db.session.add(process)
 
-    def before_commit() -> None:
+    def then() -> None:
         record_version(process, "created", by)
         if owner is not None:
             make_owner(process, owner, by)
 
-    commit_checked(before_commit)
+    flush_checked(then)
     return process
 
 
+@writes
 def update_process(process: Process, by: str, **values: Any) -> Process:
     clean = clean_process_values(values, process)
     before = versions.snapshot(process)
     for name, value in clean.items():
         setattr(process, name, value)
-    commit_checked(lambda: versions.record_if_changed(process, before, by))
+    flush_checked(lambda: versions.record_if_changed(process, before, by))
     return process
 
 
 # -- territories -------------------------------------------------------------------------
 
 
+@writes
 def add_territory(process: Process, name: str) -> Territory:
     name = check_title(name, _("Territory"))
     if any(t.name == name for t in process.territories):
         raise ValidationError(_("This territory is already listed."), "name")
     territory = Territory(process=process, name=name)
     db.session.add(territory)
-    commit_checked(lambda: None)
+    flush_checked()
     return territory
 
 
+@writes
 def rename_territory(territory: Territory, name: str) -> Territory:
     name = check_title(name, _("Territory"))
     if any(t.name == name and t.id != territory.id for t in territory.process.territories):
         raise ValidationError(_("This territory is already listed."), "name")
     territory.name = name
-    commit_checked(lambda: None)
+    flush_checked()
     return territory
 
 
@@ -157,10 +162,10 @@ def territory_sessions(territory: Territory) -> int:
     )
 
 
+@writes
 def delete_territory(territory: Territory, confirm: bool = False) -> Impact:
     impact = Impact(sessions=territory_sessions(territory))
     if impact.needs_confirmation and not confirm:
         raise ConfirmationRequired(impact)
     db.session.delete(territory)
-    db.session.commit()
     return impact

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
+from ...database import writes
 from ...extensions import db
 from ...models import ITEM_TYPES, TITLE_MAX, Hypothesis, Process, model_of
 from ...models.item_types import GRID_TYPES
@@ -143,6 +144,7 @@ def _check_axis(label: str, name: str, values: list[str]) -> Axis:
     return Axis(name=name, values=tuple(values))
 
 
+@writes
 def set_axes(
     process: Process,
     rows_name: str,
@@ -150,14 +152,14 @@ def set_axes(
     cols_name: str,
     cols_values: list[str],
 ) -> Grid:
-    """Check and store both axes (an axis with no values and no name clears it). Commits."""
+    """Check and store both axes (an axis with no values and no name clears it), in one
+    write transaction."""
     rows = _check_axis(_("row"), rows_name, [v.strip() for v in rows_values if v.strip()])
     cols = _check_axis(_("column"), cols_name, [v.strip() for v in cols_values if v.strip()])
     process.grid = {
         "rows": {"name": rows.name, "values": list(rows.values)},
         "cols": {"name": cols.name, "values": list(cols.values)},
     }
-    db.session.commit()
     return Grid(rows=rows, cols=cols)
 
 
@@ -188,6 +190,7 @@ def _check_tag(axis: Axis, value: str, current: str, label: str) -> str:
     return value
 
 
+@writes
 def tag_items(process: Process, tags: Iterable[tuple[str, int, str, str]]) -> int:
     """Set (row, col) on each (item_type, item_id); all or nothing. Returns how many changed."""
     grid = get_grid(process)
@@ -206,7 +209,6 @@ def tag_items(process: Process, tags: Iterable[tuple[str, int, str, str]]) -> in
         if (item.grid_row, item.grid_col) != (row, col):
             item.grid_row, item.grid_col = row, col
             changed += 1
-    db.session.commit()
     return changed
 
 

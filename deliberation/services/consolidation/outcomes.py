@@ -28,10 +28,10 @@ from datetime import date, datetime
 from typing import Any
 
 from ... import methods
-from ...documents.labels import format_percent, words
 from ...extensions import db
 from ...models import AgendaItem, LiveSession, Poll, PollCount, Process
 from ...tally import OutcomeRule
+from ...wording import format_percent, words
 from .assembly import ASSEMBLY_TYPES, SummaryFigures, final_status
 from .consolidation import consolidate
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from ...database import write_transaction
 from ...extensions import db
 from ...methods import DEFAULT_METHOD
 from ...methods.consensus import CONSENSUS
@@ -65,8 +66,8 @@ def record_session(
         place=place,
     )
     if demo:
-        session.demo = True
-        db.session.commit()
+        with write_transaction():
+            session.demo = True
     people: dict[tuple[str, int], Participant] = {}
     for number, vote in enumerate(votes):
         agenda_item = sessions.add_agenda_item(session, vote.item_type, vote.item_id)

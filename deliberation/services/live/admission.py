@@ -18,8 +18,10 @@
   device and the address.
 
 The throttles use Flask-Limiter's storage (memory, or the message queue's Redis shared by
-every process). Tickets are issued here in batches; registration (issue 15) will issue its
-own through :func:`issue_tickets` with its own origin, so there is one kind of ticket.
+every process). Tickets are issued here in batches, and for registrations
+(``services.registration``) one per session of the registrant's events through
+:func:`issue_registration_tickets`: one kind of ticket, and a registered participant's
+group is the one of their registration.
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ from flask import current_app
 from flask_babel import lazy_gettext
 from limits import RateLimitItem, parse_many
 
+from ...database import write_transaction, writes
 from ...extensions import db, limiter
-from ...models import ADMISSIONS, LiveSession, Participant, Ticket, utcnow
+from ...models import ADMISSIONS, LiveSession, Participant, Registration, Ticket, utcnow
 from . import sessions, voting
 from .sessions import SessionError
 
@@ -88,6 +91,11 @@ def format_ticket(code: str) -> str:
     """XXXXX-XXXXX: easier to read from paper and to type."""
     half = len(code) // 2
     return f"{code[:half]}-{code[half:]}" if code else ""
+
+
+def new_ticket_code(taken: set[str]) -> str:
+    """One code not in ``taken`` (which it joins)."""
+    return _new_codes(1, taken)[0]
 
 
 def _new_codes(count: int, taken: set[str]) -> list[str]:
@@ -191,8 +199,8 @@ def admit(
         raise _wait_message("join_busy", wait)
     participant = sessions.new_participant(session, display_name, group)
     token = sessions.token_for(participant)  # from values set now: no reload after commit
-    db.session.add(participant)
-    db.session.commit()
+    with write_transaction():
+        db.session.add(participant)
     _consume("JOIN_LIMIT_PER_DEVICE", *device_key)
     return participant, token
 
@@ -226,6 +234,8 @@ def _admit_with_ticket(
     wait = _consume("JOIN_LIMIT_PER_SESSION", str(session.id))
     if wait:
         raise _wait_message("join_busy", wait)
+    if ticket.registration_id is not None:
+        group = _registered_group(session, ticket.registration_id, group)
     ticket_id = ticket.id
     # Built (and its group checked) before the transaction, which starts by committing what
     # was read: the session's attributes are fresh now, not reloaded then.
@@ -255,6 +265,14 @@ def _admit_with_ticket(
     except voting.VoteError as busy:
         raise AdmissionError(busy.code) from None
     return participant, token
+
+
+def _registered_group(session: LiveSession, registration_id: int, chosen: str) -> str:
+    """A registered person's group is the one they registered with (the phone's choice only
+    when the process no longer offers it)."""
+    registration = db.session.get(Registration, registration_id)
+    registered = registration.group if registration is not None else ""
+    return registered if registered in (session.process.groups or []) else chosen
 
 
 def _place_back(ticket: Ticket, visitor: Visitor) -> tuple[Participant, str]:
@@ -300,6 +318,54 @@ def issue_tickets(session: LiveSession, count: Any, origin: str = "sheet") -> in
     return batch
 
 
+def issue_registration_tickets(session_ids: list[int], code: str, registration_id: int) -> None:
+    """A registration's ticket, with its one code, in each of these sessions where it has
+    none yet. Runs in the caller's write transaction (the registration's)."""
+    if not session_ids:
+        return
+    have = set(
+        db.session.scalars(
+            db.select(Ticket.session_id).where(
+                Ticket.session_id.in_(session_ids), Ticket.registration_id == registration_id
+            )
+        )
+    )
+    now = utcnow()
+    for session_id in session_ids:
+        if session_id in have:
+            continue
+        db.session.add(
+            Ticket(
+                session_id=session_id,
+                code=code,
+                origin="registration",
+                batch=_next_batch(session_id),
+                issued_at=now,
+                device_hash="",
+                registration_id=registration_id,
+            )
+        )
+    db.session.flush()
+
+
+def void_registration_tickets(registration_id: int, session_ids: list[int] | None = None) -> None:
+    """Void a registration's tickets nobody used yet (all, or those of these sessions):
+    a cancelled place admits nobody. A used ticket stays: that person came and voted."""
+    query = (
+        db.update(Ticket)
+        .where(
+            Ticket.registration_id == registration_id,
+            Ticket.participant_id.is_(None),
+            Ticket.voided_at.is_(None),
+        )
+        .values(voided_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if session_ids is not None:
+        query = query.where(Ticket.session_id.in_(session_ids))
+    db.session.execute(query)
+
+
 def void_ticket(session: LiveSession, code: Any) -> Ticket:
     """Void a lost or stolen ticket and issue its replacement (returned).
 
@@ -337,13 +403,14 @@ def void_ticket(session: LiveSession, code: Any) -> Ticket:
     return replacement
 
 
+@writes
 def set_admission(session: LiveSession, admission: Any) -> None:
     if admission not in ADMISSIONS:
         raise SessionError("invalid_admission")
     session.admission = admission
-    db.session.commit()
 
 
+@writes
 def set_expected(session: LiveSession, expected: Any) -> None:
     """The head count expected in the room (``None``: not set)."""
     if expected is not None and (
@@ -351,7 +418,6 @@ def set_expected(session: LiveSession, expected: Any) -> None:
     ):
         raise SessionError("invalid_expected", max=sessions.EXPECTED_MAX)
     session.expected_count = expected
-    db.session.commit()
 
 
 def tickets_of(session: LiveSession, batch: int | None = None) -> list[Ticket]:

@@ -1,130 +1,27 @@
-"""What each screen is shown: agenda items presented (title, text, context), and the whole
-state given to a phone, the projector or the facilitator console (docs/protocol.md).
+"""What each screen is shown: the whole state given to a phone, the projector or the
+facilitator console (docs/protocol.md), built from the item presented (:mod:`.items`) and the
+votes (:mod:`.voting`).
 
-Read-only: the rules that change things live in :mod:`.sessions` and :mod:`.voting`.
+Read-only: the rules that change things live in :mod:`.sessions` and :mod:`.voting`. Who is
+connected is known only to the Socket.IO layer (``live.rooms``): its caller passes the count
+in (``live.screens.state_for`` does), so this layer never reaches up to the sockets.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from flask_babel import force_locale
-from flask_babel import gettext as _
 
 from ...extensions import db
-from ...live import rooms
-from ...methods import DEFAULT_METHOD, OPTIONS_METHOD
-from ...models import (
-    AgendaItem,
-    Finding,
-    Hypothesis,
-    LiveSession,
-    Participant,
-    Proposal,
-    Ticket,
-    model_of,
-    utcnow,
-)
-from ..authoring.numbering import finding_numbers, item_number, numbered_label
-from ..authoring.text import excerpt, render_markdown
-from . import amendments, record, voting
-
-
-def authored_item(item_type: str, item_id: int | None) -> Any:
-    """The row an agenda item names (a finding for its action paths, a proposal for an
-    amendment), or None: a free question, or an item deleted since."""
-    model = model_of(item_type)
-    if model is None or item_id is None:
-        return None
-    return db.session.get(model, item_id)
+from ...models import LiveSession, Participant, Ticket, utcnow
+from ..authoring.numbering import finding_numbers
+from . import record, voting
+from .items import present_item
 
 
 def join_path(session: LiveSession) -> str:
     return f"/j/{session.join_code}"
-
-
-def _index(item: Any, siblings: list) -> int:
-    return siblings.index(item) + 1 if item in siblings else 0
-
-
-def action_path_options(finding: Finding) -> list[dict[str, str]]:
-    return [
-        {"key": f"ap{path.id}", "label": excerpt(path.text, 160)} for path in finding.action_paths
-    ]
-
-
-@lru_cache(maxsize=1024)
-def rendered_text(text: str) -> tuple[str, str]:
-    """(sanitised HTML, excerpt) of a text. Keyed by the text itself, so it can never be
-    stale: every phone (re)connecting is sent the current item, and a hall reconnecting at
-    once would otherwise render the same Markdown thousands of times."""
-    return str(render_markdown(text)), excerpt(text)
-
-
-def present_item(agenda_item: AgendaItem, numbers: dict[int, int] | None = None) -> dict[str, Any]:
-    """Title, text and context of any agenda item, in the current locale. ``numbers``
-    (finding id → number) may be passed when presenting many items."""
-    item_type = agenda_item.item_type
-    authored = authored_item(item_type, agenda_item.item_id)
-    text = agenda_item.text
-    context = ""
-    options: list[dict[str, str]] = []
-    method = DEFAULT_METHOD
-    if numbers is None:
-        numbers = finding_numbers(agenda_item.session.process) if authored is not None else {}
-    text_html: str | None = None
-    extra: dict[str, Any] = {}
-    if item_type == "free":
-        title = _("Question to the room")
-    elif authored is None:
-        title = _("Item no longer in the process")
-    elif isinstance(authored, Proposal):
-        # Amendments show both wordings, changes marked (services.live.amendments owns that).
-        shown = amendments.present(agenda_item)
-        title, text, context = shown["title"], shown["text"], shown.get("context", "")
-        text_html = shown.get("text_html")
-        extra = {"amendment": shown.get("amendment")}
-    else:
-        title = numbered_label(item_type, authored, numbers)
-        text = authored.text
-        if isinstance(authored, Hypothesis):
-            question = authored.question
-            context = _(
-                "Question %(number)s: %(text)s",
-                number=_index(question, question.field.questions),
-                text=excerpt(question.text),
-            )
-        elif item_type == "action_paths":
-            text = "\n".join(f"- {path.text}" for path in authored.action_paths)
-            context = _(
-                "Finding %(number)s: %(text)s",
-                number=item_number("finding", authored, numbers),
-                text=excerpt(authored.text),
-            )
-            options = action_path_options(authored)
-            method = agenda_item.session.process.priority_method or OPTIONS_METHOD
-        elif not isinstance(authored, Finding):
-            finding = authored.finding
-            context = _(
-                "Finding %(number)s: %(text)s",
-                number=item_number("finding", finding, numbers),
-                text=excerpt(finding.text),
-            )
-    return {
-        "id": agenda_item.id,
-        "position": agenda_item.position,
-        "type": item_type,
-        "item_id": agenda_item.item_id,
-        "title": title,
-        "text": text,
-        "text_html": text_html if text_html is not None else rendered_text(text)[0],
-        "excerpt": rendered_text(text)[1],
-        "context": context,
-        "suggested_method": method,
-        "options": options,
-        **extra,
-    }
 
 
 # -- what each screen is given ------------------------------------------------------------
@@ -134,11 +31,23 @@ def _iso(moment: Any) -> str | None:
     return moment.isoformat(timespec="seconds") if moment is not None else None
 
 
+def screen_language(session: LiveSession) -> str:
+    """The language every screen of a session is written in: the process's."""
+    return session.process.language or "fr"
+
+
 def state_for(
-    session: LiveSession, role: str, participant: Participant | None = None
+    session: LiveSession,
+    role: str,
+    participant: Participant | None = None,
+    *,
+    connected: int = 0,
 ) -> dict[str, Any]:
-    """The whole state for one screen, in the process language (see docs/protocol.md)."""
-    language = session.process.language or "fr"
+    """The whole state for one screen, in the process language (see docs/protocol.md).
+
+    ``connected``: the phones connected now, which only the socket layer knows (shown to the
+    projector and the console, not to phones)."""
+    language = screen_language(session)
     with force_locale(language):
         item = session.current_item
         poll = voting.latest_poll(item) if item is not None else None
@@ -169,7 +78,7 @@ def state_for(
             )
         else:
             state["counts"] = {
-                "connected": rooms.connected_count(session.id),
+                "connected": connected,
                 "voted": voting.voted_count(poll) if poll is not None else 0,
                 "joined": joined_count(session),
                 "expected": session.expected_count,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import has_request_context, render_template
+from flask import has_request_context
 from flask_babel import gettext
 from sqlalchemy import select
 
@@ -198,27 +198,22 @@ def proposal_for(agenda_item: AgendaItem | None) -> Proposal | None:
 
 
 def present(agenda_item: AgendaItem) -> dict[str, Any]:
-    """How an ``amendment`` agenda item is shown: both wordings, the changes marked."""
+    """How an ``amendment`` agenda item is shown: both wordings, the changes marked, as data
+    (``amendment``); the socket layer renders them side by side (``live.screens``)."""
     proposal = proposal_for(agenda_item)
     if proposal is None:
         return {"title": _("Amendment"), "text": agenda_item.text, "context": ""}
     item = target_item(proposal)
     compared = comparison(proposal)
+    target_label = item_label(proposal.item_type, item)
+    kind_label = proposal_kind_label(proposal.kind)
     if proposal.kind == "amendment":
-        title = _("Amendment to %(item)s", item=item_label(proposal.item_type, item))
+        title = _("Amendment to %(item)s", item=target_label)
     else:
-        title = _("%(kind)s for %(item)s", kind=proposal_kind_label(proposal.kind),
-                  item=item_label(proposal.item_type, item))  # fmt: skip
-    compare_html = render_template(
-        "live/_amendment_compare.html", proposal=proposal, compared=compared, title=title,
-        item_label=item_label(proposal.item_type, item),
-        kind_label=proposal_kind_label(proposal.kind),
-        item_excerpt=excerpt(getattr(item, "text", ""), 200) if item is not None else "",
-    )  # fmt: skip
+        title = _("%(kind)s for %(item)s", kind=kind_label, item=target_label)
     return {
         "title": title,
         "text": proposal.text,
-        "text_html": compare_html,
         "context": _("Proposed from the floor by %(n)d participants", n=proposal.supporters)
         if proposal.supporters > 1
         else _("Proposed from the floor"),
@@ -231,6 +226,10 @@ def present(agenda_item: AgendaItem) -> dict[str, Any]:
             "supporters": proposal.supporters,
             "target_type": proposal.item_type,
             "target_id": proposal.item_id,
+            # What the side-by-side comparison names (live.screens renders it from these).
+            "kind_label": kind_label,
+            "target_label": target_label,
+            "target_excerpt": excerpt(getattr(item, "text", ""), 200) if item is not None else "",
             **compared,
         },
     }

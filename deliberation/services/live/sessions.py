@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
+from ...database import writes
 from ...extensions import db
 from ...models import (
     ADMISSIONS,
@@ -25,6 +26,7 @@ from ...models import (
     SESSION_KINDS,
     TEXT_MAX,
     TITLE_MAX,
+    TREE_ITEM_TYPES,
     ActionPath,
     AgendaItem,
     Field,
@@ -41,14 +43,17 @@ from ...models import (
 )
 from ...refusals import Refused
 from . import voting
-from .presentation import (  # noqa: F401  (part of this module's API, used by the views)
+from .items import (  # noqa: F401  (part of this module's API, used by the views)
     action_path_options,
-    agenda_summary,
     authored_item,
+    present_item,
+)
+from .presentation import (  # noqa: F401  (part of this module's API, used by the views)
+    agenda_summary,
     finding_numbers,
     join_path,
     joined_count,
-    present_item,
+    screen_language,
     state_for,
     ticket_counts,
 )
@@ -84,6 +89,7 @@ def new_join_code() -> str:
     raise RuntimeError("could not find a free join code")  # 23**6 codes: practically never
 
 
+@writes
 def create_session(
     process: Process,
     session_kind: str,
@@ -121,7 +127,7 @@ def create_session(
         if territory is None or territory.process_id != process.id:
             raise SessionError("unknown_territory")
     for _attempt in range(5):
-        session = LiveSession(
+        live_session = LiveSession(
             process_id=process.id,
             kind=session_kind,
             title=title,
@@ -133,12 +139,12 @@ def create_session(
             admission=admission,
             expected_count=expected_count,
         )
-        db.session.add(session)
         try:
-            db.session.commit()
-            return session
+            with db.session.begin_nested():
+                db.session.add(live_session)
+            return live_session
         except IntegrityError:  # two sessions drew the same code at the same moment
-            db.session.rollback()
+            continue  # the savepoint was rolled back: draw another code
     raise RuntimeError("could not store the session")
 
 
@@ -176,6 +182,7 @@ def printable(text: str) -> str:
     )
 
 
+@writes
 def join(code: str, display_name: str = "", group: str = "") -> tuple[Participant, str]:
     """A new participant of the session with this code, and the signed token they keep.
 
@@ -187,7 +194,6 @@ def join(code: str, display_name: str = "", group: str = "") -> tuple[Participan
         raise SessionError("unknown_session")
     participant = new_participant(session, display_name, group)
     db.session.add(participant)
-    db.session.commit()
     return participant, token_for(participant)
 
 
@@ -251,6 +257,7 @@ def _process_of(item: Any) -> int | None:
     return None
 
 
+@writes
 def add_agenda_item(
     session: LiveSession, item_type: str, item_id: int | None = None, text: str = ""
 ) -> AgendaItem:
@@ -286,10 +293,24 @@ def add_agenda_item(
         text=text,
     )
     db.session.add(agenda_item)
-    db.session.commit()
     return agenda_item
 
 
+@writes
+def add_agenda_items(session: LiveSession, picked: list[str]) -> list[AgendaItem]:
+    """Append the items ticked in the console (``"finding:12"``…), all or none."""
+    added = []
+    for value in picked:
+        item_type, _sep, raw_id = str(value).partition(":")
+        if item_type not in TREE_ITEM_TYPES or not raw_id.isdigit():
+            raise SessionError("invalid_item")
+        added.append(add_agenda_item(session, item_type, int(raw_id)))
+    if not added:
+        raise SessionError("invalid_item", lazy_gettext("Tick at least one item to add."))
+    return added
+
+
+@writes
 def move_agenda_item(agenda_item: AgendaItem, new_position: int) -> None:
     """Move an item to ``new_position`` (0-based, clamped) and renumber the agenda."""
     items = list(
@@ -304,9 +325,9 @@ def move_agenda_item(agenda_item: AgendaItem, new_position: int) -> None:
     items.insert(new_position, agenda_item)
     for position, item in enumerate(items):
         item.position = position
-    db.session.commit()
 
 
+@writes
 def remove_agenda_item(agenda_item: AgendaItem) -> None:
     """Remove an item that was never voted on (a vote, even closed, is part of the record)."""
     if any(poll.state != "draft" for poll in agenda_item.polls):
@@ -315,9 +336,9 @@ def remove_agenda_item(agenda_item: AgendaItem) -> None:
     if session.current_item_id == agenda_item.id:
         session.current_item_id = None
     db.session.delete(agenda_item)
-    db.session.commit()
 
 
+@writes
 def fill_agenda_from_field(session: LiveSession, field: Field) -> list[AgendaItem]:
     """Append a field's items in the order of a workshop: every hypothesis of its questions,
     then each finding with its recommendations, its action paths (one dot vote) and its

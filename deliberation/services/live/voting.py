@@ -41,6 +41,7 @@ from ...refusals import Refused
 from ...tally import OutcomeRule
 from ...tally.rules import BALLOTS_KEY
 from . import amendments, secrecy
+from .items import present_item
 
 BALLOT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 OPTION_KEY = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -248,8 +249,6 @@ def clean_options(method: str, options: Any, agenda_item: AgendaItem) -> list[di
     if not vote_method.uses_options:
         return []
     if options is None:
-        from .presentation import present_item  # presentation reads voting: import here
-
         options = present_item(agenda_item)["options"]
         if not options and vote_method.item_as_option:
             options = [{"key": "item", "label": present_item(agenda_item)["title"]}]

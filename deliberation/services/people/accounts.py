@@ -19,11 +19,11 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ...database import write_transaction
+from ...database import write_transaction, writes
 from ...extensions import db
 from ...models import Organizer
 from ...offload import run_blocking
-from ..authoring.validation import _
+from ..validation import _
 from .passwords import password_problem
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -64,17 +64,18 @@ def create_or_update_organizer(email: str, password: str, name: str = "") -> tup
     A new password on an existing account ends its sessions everywhere (the caller
     disconnects its sockets)."""
     email = check_credentials(email, password)
-    organizer = db.session.scalar(db.select(Organizer).filter_by(email=email))
-    created = organizer is None
-    if created:
-        organizer = Organizer(email=email, name=name or email.split("@")[0], session_epoch=0)
-        db.session.add(organizer)
-    else:
-        if name:
-            organizer.name = name
-        organizer.session_epoch = Organizer.session_epoch + 1
-    organizer.set_password(password)
-    db.session.commit()
+    password_hash = run_blocking(generate_password_hash, password)  # before the write lock
+    with write_transaction():
+        organizer = db.session.scalar(db.select(Organizer).filter_by(email=email))
+        created = organizer is None
+        if created:
+            organizer = Organizer(email=email, name=name or email.split("@")[0], session_epoch=0)
+            db.session.add(organizer)
+        else:
+            if name:
+                organizer.name = name
+            organizer.session_epoch = Organizer.session_epoch + 1
+        organizer.password_hash = password_hash
     return organizer, created
 
 
@@ -88,11 +89,11 @@ def create_organizer(email: str, password: str, name: str = "") -> Organizer:
         )
     organizer = Organizer(email=email, name=" ".join(name.split())[:200] or email.split("@")[0])
     organizer.set_password(password)
-    db.session.add(organizer)
     try:
-        db.session.commit()
+        with write_transaction():
+            db.session.add(organizer)
+            db.session.flush()  # the conflict surfaces here, in a caller's transaction too
     except IntegrityError:  # the same e-mail registered at the same moment
-        db.session.rollback()
         raise AccountError(
             "account_exists", _("An account with this e-mail already exists: log in instead.")
         ) from None
@@ -162,6 +163,7 @@ def change_password(organizer: Organizer, current: str, new: str) -> None:
     db.session.refresh(organizer)
 
 
+@writes
 def set_admin(email: str, admin: bool) -> Organizer:
     """Grant or revoke the instance administrator's rights (command line only)."""
     organizer = find_organizer(email)
@@ -170,5 +172,4 @@ def set_admin(email: str, admin: bool) -> Organizer:
             "unknown_account", _("No organiser account with the e-mail %(email)s.", email=email)
         )
     organizer.is_admin = admin
-    db.session.commit()
     return organizer

@@ -32,7 +32,7 @@ from ...models import (
     Territory,
     utcnow,
 )
-from ..authoring.validation import _, check_title
+from ..validation import _, check_title
 from .access import Role
 from .accounts import AccountError, create_organizer
 

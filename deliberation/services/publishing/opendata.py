@@ -23,6 +23,7 @@ from typing import Any
 from flask_babel import force_locale
 
 from ... import methods
+from ...database import writes
 from ...extensions import db
 from ...models import Poll, Process, utcnow
 from ..authoring.numbering import finding_numbers
@@ -51,13 +52,13 @@ CSV_COLUMNS = (
 )
 
 
+@writes
 def set_synthesis_published(process: Process, published: bool) -> Process:
     if published and not process.synthesis_published:
         process.synthesis_published_at = utcnow()
     elif not published:
         process.synthesis_published_at = None
     process.synthesis_published = bool(published)
-    db.session.commit()
     return process
 
 

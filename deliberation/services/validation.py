@@ -1,8 +1,10 @@
-"""Checks shared by the authoring services: each raises a message meant for the organiser."""
+"""Checks shared by the services (authoring, accounts, membership): each raises a message
+meant for the organiser."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,8 +12,8 @@ from flask import has_request_context
 from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError
 
-from ...extensions import db
-from ...models import TEXT_MAX, TITLE_MAX
+from ..extensions import db
+from ..models import TEXT_MAX, TITLE_MAX
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX = 80
@@ -147,12 +149,15 @@ class Impact:
         )
 
 
-def commit_checked(before_commit) -> None:
-    """Flush, run ``before_commit`` (e.g. record a version), commit; a conflict is refused."""
+def flush_checked(then: Callable[[], None] = lambda: None) -> None:
+    """Flush, run ``then`` (e.g. record a version), flush again; a conflict is refused.
+
+    Called inside the service's write transaction (:func:`deliberation.database.writes`),
+    which the refusal rolls back: the conflict surfaces here, with a message, rather than
+    at the commit."""
     try:
         db.session.flush()
-        before_commit()
-        db.session.commit()
+        then()
+        db.session.flush()
     except IntegrityError as error:
-        db.session.rollback()
         raise ValidationError(_("This conflicts with existing data; nothing was saved.")) from error

@@ -3,6 +3,10 @@
 The documents are written for the process's audience: a French process gets a French
 Synthèse whatever language the organiser's screen is in, with the typography of the source
 texts (space before a colon). So these strings live here rather than in the UI catalogue.
+
+Below the services (which word the outcome lines the documents and open data print,
+``services.consolidation.outcomes``) and the documents, so both read it without the services
+reaching up to the document builders.
 """
 
 from __future__ import annotations
