@@ -174,7 +174,7 @@ def test_a_consensus_vote_from_two_phones_reaches_the_projector(live_server, bro
     console.click("#btn-open")
     offline_ballot_is_sent_when_the_connection_returns(console, phones[1][0], second)
 
-    # A vote with a short countdown: the console closes it when time is up.
+    # A vote with a short countdown: the server closes it when time is up.
     console.click("#btn-close")
     console.wait_for_selector("#form-next:not([hidden])")
     console.click("#btn-next")

@@ -154,7 +154,12 @@ def test_a_closed_secret_poll_links_no_participant_to_a_choice(ctx):
     assert kept_groups == {"service_user", "social_worker", "other"}
     for row in audit:
         assert SMALL_GROUPS.isdisjoint(row["details"].get("counts", {})), row
-    assert audit[0]["details"] == {"round": 1, "ballots": 0, "method": "consensus"}
+    assert audit[0]["details"] == {
+        "round": 1,
+        "ballots": 0,
+        "method": "consensus",
+        "auto_close": True,
+    }
 
     # 6. Receipts acknowledge a resend by id alone: they name nobody.
     receipts = [row for row in tables["ballot_receipt"] if row["poll_id"] == poll.id]

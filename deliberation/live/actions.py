@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
+
 from .. import inputs
 from ..extensions import db
 from ..models import AgendaItem, LiveSession, Organizer, Poll
@@ -26,7 +28,7 @@ from ..services.live.sessions import SessionError
 from ..services.live.voting import VoteError
 from ..services.people import access
 from ..services.people.access import Capability
-from . import broadcast, proposals
+from . import broadcast, countdown, proposals
 
 # A form field left blank, or a box left unticked, sends nothing: absent means "not given".
 _FORM_FALSE = frozenset({"no", "off", "false", "0"})
@@ -146,8 +148,11 @@ def _show_item(session: LiveSession, payload: Payload, actor: str) -> None:
     sessions.show_item(session, None if item_id is None else _item(session, item_id))
 
 
-def _open_poll(session: LiveSession, payload: Payload, actor: str) -> Poll:
-    return voting.open_poll(
+def _open_poll(session: LiveSession, payload: Payload, actor: str) -> countdown.Deadline | None:
+    """Open the vote; return the countdown the server closes it at (None: no countdown,
+    or the facilitator closes it by hand)."""
+    auto_close = payload.flag("auto_close", True)
+    poll = voting.open_poll(
         session,
         _item(session, payload.id("item_id")),
         payload.value("method"),
@@ -157,7 +162,14 @@ def _open_poll(session: LiveSession, payload: Payload, actor: str) -> Poll:
         countdown_seconds=payload.number("countdown_seconds"),
         actor=actor,
         secret=payload.flag("secret", True),
+        auto_close=auto_close,
     )
+    return countdown.Deadline.of(poll) if auto_close else None
+
+
+def _start_countdown(deadline: countdown.Deadline | None) -> None:
+    if deadline is not None:
+        countdown.schedule(current_app._get_current_object(), deadline)  # type: ignore[attr-defined]
 
 
 def _close_poll(session: LiveSession, payload: Payload, actor: str) -> None:
@@ -197,7 +209,7 @@ ACTIONS: dict[str, FacilitatorAction] = {
     action.name: action
     for action in (
         FacilitatorAction("show_item", Capability.FACILITATE, _show_item),
-        FacilitatorAction("open_poll", Capability.FACILITATE, _open_poll),
+        FacilitatorAction("open_poll", Capability.FACILITATE, _open_poll, _start_countdown),
         FacilitatorAction("close_poll", Capability.FACILITATE, _close_poll),
         FacilitatorAction("publish_poll", Capability.FACILITATE, _publish_poll, _tell_authors),
         FacilitatorAction("reset_poll", Capability.FACILITATE, _reset_poll),

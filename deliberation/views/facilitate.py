@@ -180,12 +180,23 @@ def console_strings() -> dict[str, Any]:
         "remove": _("Remove"),
         "remove_label": _("Remove from the agenda: %(title)s", title="{title}"),
         "done": _("Done."),
+        "did_show": _("Shown on the projector and the phones: %(title)s", title="{title}"),
+        "did_idle": _("Back to the join screen: the projector shows the join code."),
+        "did_open": _("Vote opened on: %(title)s", title="{title}"),
+        "did_close": _("Vote closed: no more ballots are counted."),
+        "did_publish": _("Results revealed on the projector and the phones."),
+        "did_reset": _("Vote started again: its ballots were removed."),
+        "did_live_on": _("Live results shown on the projector."),
+        "did_live_off": _("Live results hidden from the projector."),
+        "closed_elsewhere": _("The vote is closed (end of the countdown, or another console)."),
+        "key_nothing": _("Nothing to do with this key at this step."),
         "confirm_reset": _(
             "Start this vote again? Its ballots are removed (an audit record keeps the counts)."
         ),
         "joined": _("joined"),
         "option_hint": _("Suggested options: %(options)s", options="{options}"),
-        "countdown_over": _("Time is up: closing the vote."),
+        "countdown_over": _("Time is up: the server closes the vote."),
+        "countdown_over_manual": _("Time is up: close the vote when you are ready."),
         "overflow": _(
             "More places taken (%(joined)s) than people expected in the room (%(expected)s): "
             "count the room, or use personal tickets.",

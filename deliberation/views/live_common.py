@@ -129,7 +129,9 @@ def results_strings() -> dict[str, Any]:
             "%(a)s %(pa)s %% vs %(b)s %(pb)s %%", a="{a}", pa="{pa}", b="{b}", pb="{pb}"
         ),
         "small_groups": _(
-            "Groups with fewer than %(n)s ballots are counted under “Other”.", n="{n}"
+            "Groups with fewer than %(n)s ballots are counted under “Other”, and so is the "
+            "smallest group when “Other” would still have fewer than %(n)s.",
+            n="{n}",
         ),
         "voted_of": _("%(v)s voted of %(c)s connected", v="{v}", c="{c}"),
         "voted_only": _("%(v)s voted", v="{v}"),

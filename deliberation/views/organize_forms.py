@@ -55,7 +55,8 @@ class ProcessSettingsForm(FlaskForm):
         _l("To be reworked when support reaches (%)"), render_kw={"inputmode": "numeric"}
     )
     threshold_block = StringField(
-        _l("Rejected when blocks reach (%)"), render_kw={"inputmode": "numeric"}
+        _l("Blocks must stay under (%) to validate; at or above: to rework"),
+        render_kw={"inputmode": "numeric"},
     )
     divergence_points = StringField(
         _l("Groups diverge when their support differs by (points)"),

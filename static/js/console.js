@@ -157,6 +157,7 @@
       $("open-secret").checked = true;
       $("open-show-live").checked = false;
       $("open-options").value = "";
+      $("open-countdown").value = "";
       var suggested = (item.options || []).map(function (o) { return o.label; });
       $("open-options-hint").textContent = suggested.length ? R.fill(S.option_hint, { options: suggested.join(" · ") }) : "";
       methodFields();
@@ -229,14 +230,19 @@
     return { poll: live && live.poll, offset: offset };
   }, function (node, left, poll) {
     node.textContent = S.countdown + " " + R.formatSeconds(left);
-    if (left === 0 && $("open-autoclose").checked && autoClosedPoll !== poll.id && socket && socket.connected) {
+    // The server closes the vote itself (unless told not to when opening): say so once.
+    if (left === 0 && autoClosedPoll !== poll.id) {
       autoClosedPoll = poll.id;
-      log("warn", S.countdown_over);
-      send("close_poll", { poll_id: poll.id });
+      log("warn", $("open-autoclose").checked ? S.countdown_over : S.countdown_over_manual);
     }
   });
 
   function applyState(s) {
+    var before = live && live.poll;
+    if (before && s.poll && before.id === s.poll.id && before.state === "open" && s.poll.state === "closed") {
+      // Closed elsewhere: by the server at the end of the countdown, or another console.
+      log("ok", S.closed_elsewhere);
+    }
     live = s;
     offset = R.clockOffset(s.server_time);
     renderAgenda(s);
@@ -280,6 +286,7 @@
       if (methodUses("dots")) { data.dots = intOrNull(form.elements.dots.value) || 3; }
       var countdown = intOrNull(form.elements.countdown_seconds.value);
       if (countdown) { data.countdown_seconds = countdown; }
+      data.auto_close = $("open-autoclose").checked;
     } else if (event === "set_show_live") {
       data.poll_id = intOrNull(form.elements.poll_id.value);
       data.show_live = form.elements.show_live.checked;
@@ -289,6 +296,18 @@
     return data;
   }
 
+  /* What the action just did, in words (the state it brought is already applied). */
+  function didWhat(event, data) {
+    var title = live && live.item ? live.item.title : "";
+    if (event === "show_item") { return data.item_id === null ? S.did_idle : R.fill(S.did_show, { title: title }); }
+    if (event === "open_poll") { return R.fill(S.did_open, { title: title }); }
+    if (event === "close_poll") { return S.did_close; }
+    if (event === "publish_poll") { return S.did_publish; }
+    if (event === "reset_poll") { return S.did_reset; }
+    if (event === "set_show_live") { return data.show_live ? S.did_live_on : S.did_live_off; }
+    return S.done;
+  }
+
   function send(event, data, form) {
     var buttons = form ? form.querySelectorAll("button") : [];
     for (var i = 0; i < buttons.length; i++) { buttons[i].disabled = true; }
@@ -296,8 +315,8 @@
       for (var j = 0; j < buttons.length; j++) { buttons[j].disabled = false; }
       if (err) { log("bad", S.disconnected); return; }
       if (ack && ack.ok) {
-        log("ok", S.done);
         if (ack.state) { applyState(ack.state); }
+        log("ok", didWhat(event, data));
         if (event === "reset_poll") { $("reset-confirm").checked = false; }
       } else {
         log("bad", (ack && ack.message) || (ack && ack.error) || "?");
@@ -318,6 +337,56 @@
     send(name, payloadOf(name, form), form);
   }
 
+  /* Keyboard and presenter clicker (they send PageDown / PageUp, and B or "." to blank the
+     screen, as presentation software expects). Off while typing in a field, and can be
+     switched off (WCAG 2.1.4). Each key presses a visible button: same path, same words. */
+  function press(id) {
+    var node = $(id);
+    var form = node && node.form;
+    if (!node || node.disabled || !form || form.hidden) { return false; }
+    node.click();
+    return true;
+  }
+
+  function nextStep() {
+    var poll = live && live.poll;
+    var item = live && live.item;
+    if (poll && poll.state === "open") { return press("btn-close"); }
+    if (poll && poll.state === "closed") { return press("btn-publish"); }
+    if (item && (!poll || poll.state === "draft")) { return press("btn-open"); }
+    return press("btn-next");
+  }
+
+  function previousItem() {
+    var poll = live && live.poll;
+    if (!live || (poll && poll.state === "open")) { return false; }
+    var ids = (live.agenda || []).map(function (entry) { return entry.id; });
+    var index = live.item ? ids.indexOf(live.item.id) - 1 : -1;
+    var target = index >= 0 ? document.querySelector('[data-show="' + ids[index] + '"]') : null;
+    if (!target || target.disabled) { return false; }
+    target.click();
+    return true;
+  }
+
+  function onKey(event) {
+    if (!$("shortcuts-on").checked || event.altKey || event.ctrlKey || event.metaKey) { return; }
+    var target = event.target || {};
+    var page = event.key === "PageDown" || event.key === "PageUp";
+    // A clicker's page keys work from a small field too (the countdown just typed); never
+    // from a text area or a list, where they move; letters only outside any field.
+    var field = /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName) && target.type !== "checkbox" && target.type !== "radio";
+    if (target.isContentEditable || (field && (!page || target.tagName !== "INPUT"))) { return; }
+    var done = false;
+    if (event.key === "PageDown") { done = nextStep(); }
+    else if (event.key === "PageUp") { done = previousItem(); }
+    else if (event.key === "b" || event.key === "B" || event.key === ".") { done = press("btn-idle"); }
+    else { return; }
+    // The key is ours even when nothing could be done (no page scroll under the facilitator).
+    event.preventDefault();
+    if (!done) { log("warn", S.key_nothing); }
+  }
+
+  document.addEventListener("keydown", onKey);
   document.addEventListener("submit", onSubmit);
   $("open-method").addEventListener("change", methodFields);
   methodFields();

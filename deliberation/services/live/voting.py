@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -49,6 +49,8 @@ OPTION_LABEL_MAX = 300
 MAX_OPTIONS = 30
 MAX_DOTS = 20
 MAX_COUNTDOWN = 3600
+# Who closed a poll whose countdown ended, in its audit.
+COUNTDOWN_ACTOR = "countdown"
 
 # action -> states it may start from, and the state it leads to.
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -279,11 +281,13 @@ def open_poll(
     countdown_seconds: Any = None,
     actor: str = "",
     secret: Any = True,
+    auto_close: bool = True,
 ) -> Poll:
     """Open a vote on an agenda item (and show that item). One open poll per session.
 
     ``secret`` (the default) or named (``False``) is fixed for the poll's life; a secret
-    poll shows no live results (``show_live`` is for named polls)."""
+    poll shows no live results (``show_live`` is for named polls). ``auto_close`` is only
+    kept in the audit: the live layer schedules the close (:func:`close_at_countdown`)."""
     if agenda_item.session_id != session.id:
         raise VoteError("unknown_item")
     if type(secret) is not bool:
@@ -330,15 +334,23 @@ def open_poll(
         )
         locked_session.current_item_id = agenda_item.id
         db.session.flush()
-        _audit(poll, "open", actor, method=method)
+        _audit(poll, "open", actor, method=method, auto_close=bool(auto_close))
     return poll
 
 
-def _transition(poll: Poll, action: str, actor: str) -> Poll:
+def _transition(
+    poll_id: int, action: str, actor: str, only_if: Callable[[Poll], bool] | None = None
+) -> Poll | None:
+    """Run ``action`` on the poll; with ``only_if``, only when it holds of the locked poll
+    (None otherwise, nothing written)."""
     with write_or_busy():
-        locked = _lock_poll(poll.id)
+        locked = _lock_poll(poll_id)
         if locked is None:
+            if only_if is not None:
+                return None
             raise VoteError("unknown_poll")
+        if only_if is not None and not only_if(locked):
+            return None
         target = _check_transition(locked, action)
         if action == "close":
             locked.closed_at = utcnow()
@@ -370,15 +382,40 @@ def _transition(poll: Poll, action: str, actor: str) -> Poll:
 
 
 def close_poll(poll: Poll, actor: str = "") -> Poll:
-    return _transition(poll, "close", actor)
+    transitioned = _transition(poll.id, "close", actor)
+    assert transitioned is not None  # no condition: it ran, or raised
+    return transitioned
+
+
+def close_at_countdown(poll_id: int, round_: int) -> Poll | None:
+    """Close the poll because its countdown ended; None when there is nothing to do.
+
+    Called by a timer, so everything is checked again under the poll's lock, in the
+    closing transaction: the facilitator may have closed, reset (a new round) or reopened
+    the poll meanwhile, and a timer woken a little early must not close before the time
+    every screen shows."""
+
+    def due(locked: Poll) -> bool:
+        return (
+            locked.state == "open"
+            and locked.round == round_
+            and locked.countdown_ends_at is not None
+            and locked.countdown_ends_at <= utcnow()
+        )
+
+    return _transition(poll_id, "close", COUNTDOWN_ACTOR, only_if=due)
 
 
 def publish_poll(poll: Poll, actor: str = "") -> Poll:
-    return _transition(poll, "publish", actor)
+    transitioned = _transition(poll.id, "publish", actor)
+    assert transitioned is not None  # no condition: it ran, or raised
+    return transitioned
 
 
 def reset_poll(poll: Poll, actor: str = "") -> Poll:
-    return _transition(poll, "reset", actor)
+    transitioned = _transition(poll.id, "reset", actor)
+    assert transitioned is not None  # no condition: it ran, or raised
+    return transitioned
 
 
 def set_show_live(poll: Poll, show_live: bool, actor: str = "") -> Poll:
