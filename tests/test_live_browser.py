@@ -169,7 +169,11 @@ def test_a_consensus_vote_from_two_phones_reaches_the_projector(live_server, bro
     assert first.get_attribute("body", "data-voted") == "yes"
 
     # The next item's vote, with the second phone's network cut while it votes.
+    shown_before = console.input_value("#open-item-id")
     console.click("#btn-next")
+    console.wait_for_function(
+        "before => document.getElementById('open-item-id').value !== before", arg=shown_before
+    )
     console.wait_for_selector("#form-open:not([hidden])")
     console.click("#btn-open")
     offline_ballot_is_sent_when_the_connection_returns(console, phones[1][0], second)
@@ -177,7 +181,13 @@ def test_a_consensus_vote_from_two_phones_reaches_the_projector(live_server, bro
     # A vote with a short countdown: the server closes it when time is up.
     console.click("#btn-close")
     console.wait_for_selector("#form-next:not([hidden])")
+    shown_before = console.input_value("#open-item-id")
     console.click("#btn-next")
+    # The form is already visible (that of the closed vote): wait for the next item, whose
+    # arrival empties the countdown field, before filling it.
+    console.wait_for_function(
+        "before => document.getElementById('open-item-id').value !== before", arg=shown_before
+    )
     console.wait_for_selector("#form-open:not([hidden])")
     console.fill("#open-countdown", "2")
     console.click("#btn-open")
