@@ -134,6 +134,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+DEMO_SLUG = "assises-insertion"
+
+
 class LiveServer:
     """``python app.py`` in its own process, exactly as ``make run`` serves it."""
 
@@ -165,6 +168,20 @@ class LiveServer:
             timeout=120,
             check=True,
         )
+
+    def add_member(
+        self,
+        prefix: str,
+        password: str,
+        role: str = "co_organizer",
+        slug: str = "assises-insertion",
+    ) -> str:
+        """A new organiser account (through the command line, as an operator makes one),
+        member of ``slug`` with ``role``; returns its e-mail."""
+        email = f"{prefix}-{uuid.uuid4().hex[:8]}@example.org"
+        self.flask("create-organizer", email, input=f"{password}\n{password}\n")
+        self.flask("add-member", slug, email, "--role", role)
+        return email
 
     @property
     def demo_login(self) -> tuple[str, str]:

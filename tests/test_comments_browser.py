@@ -5,8 +5,6 @@ it is replaced by the reason. No WCAG A/AA violation on the pages involved."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from conftest import log_in
 
@@ -20,9 +18,7 @@ COMMENT = "We tried this in Namur: **it works** <script>alert(1)</script>"
 
 
 def test_a_reader_comments_from_a_phone_and_it_appears_after_approval(live_server, browser):
-    email = f"moderator-{uuid.uuid4().hex[:8]}@example.org"
-    live_server.flask("create-organizer", email, input=f"{PASSWORD}\n{PASSWORD}\n")
-    live_server.flask("add-member", DEMO, email, "--role", "co_organizer")
+    email = live_server.add_member("moderator", PASSWORD)
     organiser = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
     phone = browser.new_context(locale="en-GB", viewport=PHONE, is_mobile=True)
     errors: list[str] = []

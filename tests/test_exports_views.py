@@ -207,9 +207,7 @@ def test_cli_and_screen_use_the_same_file_names(tmp_path):
 @pytest.mark.timeout(240)
 def test_export_screen_in_chromium_against_the_real_server(live_server, browser):
     """``python app.py`` (gevent) starts the worker; the page shows progress, then the link."""
-    email = "export-browser@example.org"
-    live_server.flask("create-organizer", email, input=f"{PASSWORD}\n{PASSWORD}\n")
-    live_server.flask("add-member", "assises-insertion", email, "--role", "co_organizer")
+    email = live_server.add_member("export-browser", PASSWORD)
     context = browser.new_context(locale="en-GB", accept_downloads=True)
     page = context.new_page()
     try:

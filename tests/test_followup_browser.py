@@ -6,7 +6,6 @@ no WCAG A/AA violation, and its Atom feed and open data carry it."""
 from __future__ import annotations
 
 import json
-import uuid
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -23,9 +22,7 @@ NOTE = "Sent to the minister of employment <b>on Monday</b> & discussed"
 
 
 def test_an_organiser_records_a_status_and_the_public_sees_it(live_server, browser):
-    email = f"followup-{uuid.uuid4().hex[:8]}@example.org"
-    live_server.flask("create-organizer", email, input=f"{PASSWORD}\n{PASSWORD}\n")
-    live_server.flask("add-member", DEMO, email, "--role", "co_organizer")
+    email = live_server.add_member("followup", PASSWORD)
     organiser = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
     phone = browser.new_context(locale="en-GB", viewport=PHONE, is_mobile=True)
     desktop = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})

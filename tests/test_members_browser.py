@@ -13,9 +13,7 @@ PASSWORD = "a long password"
 
 
 def test_invitation_makes_a_new_co_organiser_who_sees_the_process(live_server, browser):
-    owner_email = f"owner-{uuid.uuid4().hex[:8]}@example.org"
-    live_server.flask("create-organizer", owner_email, input=f"{PASSWORD}\n{PASSWORD}\n")
-    live_server.flask("add-member", DEMO, owner_email, "--role", "owner")
+    owner_email = live_server.add_member("owner", PASSWORD, role="owner")
     newcomer_email = f"new-{uuid.uuid4().hex[:8]}@example.org"
 
     owner = browser.new_context(locale="en-GB")

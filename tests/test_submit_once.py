@@ -135,10 +135,8 @@ def browser_with_history_cache():
 def test_back_then_send_again_in_chromium(live_server, browser_with_history_cache):
     """What an organiser does: save a finding, press Back, press Save again."""
     browser = browser_with_history_cache
-    email = f"once-{uuid.uuid4().hex[:8]}@example.org"
     password = "a long password"
-    live_server.flask("create-organizer", email, input=f"{password}\n{password}\n")
-    live_server.flask("add-member", "assises-insertion", email, "--role", "co_organizer")
+    email = live_server.add_member("once", password)
     context = browser.new_context(locale="en-GB")
     page = context.new_page()
     try:

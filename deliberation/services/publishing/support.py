@@ -229,12 +229,11 @@ def by_withdraw_token(process: Process, token: Any) -> Support | None:
 
 def withdraw(process: Process, token: Any) -> Support:
     """Withdraw the signature of a private link; withdrawing twice is harmless."""
-    support = by_withdraw_token(process, token)
-    if support is None:
-        raise SupportError(_("This link does not withdraw any signature."))
-    if support.withdrawn_at is None:
-        with write_transaction():
-            support = db.session.merge(support)
+    with write_transaction():
+        support = by_withdraw_token(process, token)
+        if support is None:
+            raise SupportError(_("This link does not withdraw any signature."))
+        if support.withdrawn_at is None:
             support.withdrawn_at = utcnow()
     return support
 
