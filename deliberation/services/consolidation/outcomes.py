@@ -33,7 +33,7 @@ from ...models import AgendaItem, LiveSession, Poll, PollCount, Process
 from ...tally import OutcomeRule
 from ...wording import format_percent, words
 from .assembly import ASSEMBLY_TYPES, SummaryFigures, final_status
-from .consolidation import consolidate
+from .consolidation import ItemConsolidation, consolidate
 
 FINAL_STATES = ("closed", "published")
 
@@ -159,20 +159,25 @@ def item_outcomes(process: Process) -> dict[tuple[str, int], ItemOutcome]:
             continue
         if not methods.method(item.method).verdict:
             continue
-        counted = [t for t in item.territories if t.counted_sessions]
-        sessions = sum(len(t.counted_sessions) for t in counted)
-        outcomes[item.key] = ItemOutcome(
-            item.item.item_type,
-            item.item.item_id,
-            "workshop" if sessions == 1 else "workshops",
-            item.method,
-            item.overall,
-            workshops=sessions,
-            territories=len(counted),
-        )
+        outcomes[item.key] = _from_workshops(item)
     for key, status in final_status(process).items():
         outcomes[key] = ItemOutcome(key[0], key[1], "assembly", status.method, status.summary)
     return outcomes
+
+
+def _from_workshops(item: ItemConsolidation) -> ItemOutcome:
+    """An item's figures as its workshops gave them, consolidated across territories."""
+    counted = [t for t in item.territories if t.counted_sessions]
+    sessions = sum(len(t.counted_sessions) for t in counted)
+    return ItemOutcome(
+        item.item.item_type,
+        item.item.item_id,
+        "workshop" if sessions == 1 else "workshops",
+        item.method,
+        item.overall,
+        workshops=sessions,
+        territories=len(counted),
+    )
 
 
 def item_priorities(process: Process) -> dict[tuple[str, int], ItemOutcome]:
@@ -185,17 +190,7 @@ def item_priorities(process: Process) -> dict[tuple[str, int], ItemOutcome]:
             continue
         if not item.overall.get("ballots") or not item.overall.get("ranking"):
             continue
-        counted = [t for t in item.territories if t.counted_sessions]
-        sessions = sum(len(t.counted_sessions) for t in counted)
-        priorities[item.key] = ItemOutcome(
-            item.item.item_type,
-            item.item.item_id,
-            "workshop" if sessions == 1 else "workshops",
-            item.method,
-            item.overall,
-            workshops=sessions,
-            territories=len(counted),
-        )
+        priorities[item.key] = _from_workshops(item)
     return priorities
 
 
