@@ -11,7 +11,9 @@ reaching up to the document builders.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
@@ -120,7 +122,7 @@ LABELS: dict[str, dict[str, str]] = {
         "generated": "Document generated on {date}.",
         "toc": "Contents",
         "outcome_validated": "Validated",
-        "outcome_rework": "To be reworked",
+        "outcome_rework": "To rework",
         "outcome_rejected": "Rejected",
         "outcome_no_votes": "No votes expressed",
         "in_assembly": "in the general assembly",
@@ -252,6 +254,84 @@ GROUP_LABELS: dict[str, dict[str, str]] = {
 }
 
 
+# The reason of a verdict (deliberation.methods.verdict), in the documents' language. The
+# screens say the same sentences through the catalogue (methods.verdict._reasons): a test
+# compares them, word for word.
+REASONS: dict[str, dict[str, str]] = {
+    "fr": {
+        "consensus.validated": "{support} de soutien, {blocks} de blocages : soutien d’au moins "
+        "{validated} et blocages sous {block}",
+        "consensus.blocked": "{support} de soutien, {blocks} de blocages : au-delà du seuil de "
+        "blocage de {block}",
+        "consensus.blocked_at": "{support} de soutien, {blocks} de blocages : au seuil de "
+        "blocage de {block} (les blocages doivent rester en dessous)",
+        "consensus.below_validated": "{support} de soutien, {blocks} de blocages : soutien sous "
+        "le seuil de validation de {validated}, d’au moins {rework}",
+        "consensus.below_rework": "{support} de soutien, {blocks} de blocages : soutien sous "
+        "{rework}",
+        "yes_no.validated": "{yes} de oui sur {expressed} votes exprimés (oui + non) : au moins "
+        "{validated}",
+        "yes_no.below_validated": "{yes} de oui sur {expressed} votes exprimés (oui + non) : "
+        "sous le seuil de validation de {validated}, au moins {rework}",
+        "yes_no.below_rework": "{yes} de oui sur {expressed} votes exprimés (oui + non) : sous "
+        "{rework}",
+        "yes_no.abstentions": "abstentions à part : {n} ({share} des bulletins)",
+        "majority_judgment.grade": "mention majoritaire : {grade}, seuil : {threshold}",
+        "no_votes": "aucun bulletin",
+        "yes_no.no_votes": "ni oui ni non exprimé",
+    },
+    "en": {
+        "consensus.validated": "{support} support, {blocks} blocks: support reaches {validated} "
+        "and blocks stay under {block}",
+        "consensus.blocked": "{support} support, {blocks} blocks: above the block threshold of "
+        "{block}",
+        "consensus.blocked_at": "{support} support, {blocks} blocks: at the block threshold of "
+        "{block} (blocks must stay under it)",
+        "consensus.below_validated": "{support} support, {blocks} blocks: support under the "
+        "validation threshold of {validated}, at least {rework}",
+        "consensus.below_rework": "{support} support, {blocks} blocks: support under {rework}",
+        "yes_no.validated": "{yes} yes of {expressed} votes expressed (yes + no): at least "
+        "{validated}",
+        "yes_no.below_validated": "{yes} yes of {expressed} votes expressed (yes + no): under "
+        "the validation threshold of {validated}, at least {rework}",
+        "yes_no.below_rework": "{yes} yes of {expressed} votes expressed (yes + no): under "
+        "{rework}",
+        "yes_no.abstentions": "abstentions apart: {n} ({share} of ballots cast)",
+        "majority_judgment.grade": "majority grade: {grade}, threshold: {threshold}",
+        "no_votes": "no ballot",
+        "yes_no.no_votes": "no yes and no no expressed",
+    },
+}
+
+# Majority judgment's grades in the documents' language (docs/vote-methods.md's table).
+GRADE_LABELS: dict[str, dict[str, str]] = {
+    "fr": {
+        "excellent": "Excellent",
+        "very_good": "Très bien",
+        "good": "Bien",
+        "fair": "Assez bien",
+        "poor": "Passable",
+        "reject": "À rejeter",
+    },
+    "en": {
+        "excellent": "Excellent",
+        "very_good": "Very good",
+        "good": "Good",
+        "fair": "Fair",
+        "poor": "Poor",
+        "reject": "To reject",
+    },
+}
+
+
+def grade_label(grade: str | None, sign: str | None, language: str) -> str:
+    """A majority grade with its + / − in the documents' language: « Bien + »."""
+    if not grade:
+        return "–"
+    label = GRADE_LABELS.get(language, GRADE_LABELS["en"]).get(grade, grade)
+    return label + {"+": " +", "-": " −"}.get(sign or "", "")
+
+
 def words(language: str) -> dict[str, str]:
     return LABELS.get(language, LABELS["en"])
 
@@ -304,3 +384,72 @@ def typographic(text: str, language: str) -> str:
     """French documents use the typographic apostrophe throughout (labels typed with a
     straight one included)."""
     return text.replace("'", "\u2019") if language == "fr" else text
+
+
+def fill_reason(
+    verdict: Mapping[str, Any] | None,
+    reasons: Mapping[str, str],
+    labels: Mapping[str, str],
+    grades: Mapping[str, str],
+    language: str,
+) -> str:
+    """The reason of a verdict from one set of sentences (the screens' or the documents'):
+    "75 % de soutien, 12,5 % de blocages : au-delà du seuil de blocage de 5 % → à retravailler".
+    Shared by ``methods.verdict.reason_words`` and :func:`verdict_words`, so the two can only differ
+    by their sentences, which a test compares."""
+    if not verdict:
+        return ""
+    method, why, outcome = verdict.get("method"), verdict.get("why"), verdict.get("outcome")
+    if why == "no_votes":
+        return reasons.get(f"{method}.no_votes") or reasons["no_votes"]
+
+    def pct(value: Any) -> str:
+        return percent_words(value, language)
+
+    grade = verdict.get("majority_grade")
+    sign = {"+": " +", "-": " −"}.get(verdict.get("sign") or "", "")
+    values = {
+        "support": pct(verdict.get("support_percent")),
+        "blocks": pct(verdict.get("block_percent") or 0),
+        "validated": pct(verdict.get("validated")),
+        "rework": pct(verdict.get("rework")),
+        "block": pct(verdict.get("block")),
+        "yes": pct(verdict.get("support_percent")),
+        "expressed": str(verdict.get("expressed", "")),
+        "grade": (grades.get(grade, grade) if grade else "–") + sign,
+        "threshold": grades.get(str(verdict.get("validated_from")), ""),
+    }
+    text = reasons.get(f"{method}.{why}", "")
+    for name, value in values.items():
+        text = text.replace("{" + name + "}", value)
+    if outcome == "validated" or outcome == "rework" or outcome == "rejected":
+        text = f"{text} → {labels[outcome][:1].lower()}{labels[outcome][1:]}"
+    if method == "yes_no" and verdict.get("abstain"):
+        apart = reasons["yes_no.abstentions"]
+        apart = apart.replace("{n}", str(verdict["abstain"]))
+        apart = apart.replace("{share}", pct(verdict.get("abstain_percent")))
+        text = f"{text} ; {apart}" if language == "fr" else f"{text}; {apart}"
+    return text
+
+
+def percent_words(value: Any, language: str) -> str:
+    """A share in a sentence: « 12,5 % » (no-break space in French), "12.5%"."""
+    if value is None:
+        return "–"
+    number = format_percent(float(value), language)
+    return f"{number}\u00a0%" if language == "fr" else f"{number}%"
+
+
+def verdict_words(verdict: Mapping[str, Any] | None, language: str) -> tuple[str, str]:
+    """(label, reason) of a verdict in the documents' language: ("À retravailler",
+    "75 % de soutien, 12,5 % de blocages : au-delà du seuil de blocage de 5 % → à
+    retravailler")."""
+    if not verdict:
+        return "", ""
+    w = words(language)
+    labels = {key: w[f"outcome_{key}"] for key in ("validated", "rework", "rejected", "no_votes")}
+    grades = GRADE_LABELS.get(language, GRADE_LABELS["en"])
+    reasons = REASONS.get(language, REASONS["en"])
+    return labels.get(verdict["outcome"], verdict["outcome"]), fill_reason(
+        verdict, reasons, labels, grades, language
+    )

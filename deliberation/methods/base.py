@@ -123,6 +123,9 @@ class VoteMethod:
     result_strings: Mapping[str, Any] = field(default_factory=dict)
     # The result is a verdict on the item (validated / to rework / rejected); else it ranks.
     verdict: bool = False
+    # Why a summary has its outcome, by this method's rule (deliberation.methods.verdict);
+    # None for a method that ranks.
+    explain: Callable[[Mapping[str, Any], OutcomeRule], dict[str, Any] | None] | None = None
     # The exact share the consolidation compares across territories (a metric key), if any.
     share_metric: str | None = None
     # Options: whether the poll has them, how many at least, and whether the item itself

@@ -12,6 +12,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from ..tally import consensus as tally
+from . import verdict
 from .base import Display, DocumentText, InvalidChoice, VoteMethod, by_rule
 
 ANSWERS = tally.OPTIONS
@@ -49,6 +50,7 @@ CONSENSUS = VoteMethod(
     document_labels=lambda process: process.labels(),
     base_notes={"ballots_cast": _l("Base: %(n)s ballots cast", n="{n}")},
     verdict=True,
+    explain=verdict.explain_consensus,
     share_metric="support",
     charted=True,
     share_header=_l("Support"),

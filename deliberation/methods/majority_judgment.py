@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..tally import majority_judgment as tally
+from . import verdict
 from .base import Display, DocumentText, InvalidChoice, VoteMethod, by_options
 
 GRADES = tally.GRADES
@@ -69,6 +70,7 @@ MAJORITY_JUDGMENT = VoteMethod(
         "grade_all": _l("Give a grade to every option (%(missing)s missing).", missing="{missing}")
     },
     verdict=True,
+    explain=verdict.explain_grade,
     uses_options=True,
     min_options=1,
     item_as_option=True,

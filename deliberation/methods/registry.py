@@ -65,10 +65,24 @@ def summarize(
     labels: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The result of a poll, overall and per group: :func:`deliberation.tally.summarize`
-    with the method's own tally of a bucket of counters."""
-    return tally_summarize(
+    with the method's own tally of a bucket of counters, and the verdict of the whole and of
+    each group shown (:func:`explain`)."""
+    rule = rule or OutcomeRule()
+    result = tally_summarize(
         key, method(key).summarize_counts, counts_by_group, rule, options=options, labels=labels
     )
+    result["verdict"] = explain(key, result, rule)
+    for row in result["groups"]:
+        if not row.get("hidden"):
+            row["verdict"] = explain(key, row, rule)
+    return result
+
+
+def explain(key: str, summary: Mapping[str, Any], rule: OutcomeRule) -> dict[str, Any] | None:
+    """THE verdict of a summary by its method's rule (:mod:`.verdict`); None for a method
+    that ranks, or a majority judgment of several options (each option has its own)."""
+    explained = method(key).explain
+    return explained(summary, rule) if explained is not None else None
 
 
 def summarize_bucket(

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..tally import yes_no as tally
+from . import verdict
 from .base import Display, DocumentText, VoteMethod, by_rule
 from .consensus import answer_words, check_answer
 
@@ -40,6 +41,7 @@ YES_NO = VoteMethod(
         "expressed": _l("Base: %(n)s votes expressed (yes + no; abstentions not counted)", n="{n}")
     },
     verdict=True,
+    explain=verdict.explain_yes_no,
     share_metric="yes",
     charted=True,
     share_header=_l("Yes (of yes + no)"),
