@@ -37,10 +37,11 @@ from ..tally import OutcomeRule
 from ..wording import (
     code_label,
     date_words,
-    format_percent,
+    grade_label,
     group_label,
     percent_cell,
     typographic,
+    verdict_words,
     words,
 )
 from . import charts
@@ -273,13 +274,14 @@ def write_poll(writer: DocWriter, result: PollResult, items: ItemIndex, lang: st
     answers = summary.get("answers") or []
     method = methods.method(result.method)
     if method.display.chart == "grades":
-        header = [w["answer"], w["majority_grade"], w["rank"], w["percent"]]
+        # The grade decides, with its + / −: no support share beside it (its verdict says why).
+        header = [w["answer"], w["majority_grade"], w["rank"], w["outcome"]]
         rows = [
             [
                 typographic(a["label"], lang),
-                items.grades.get(a.get("majority_grade") or "", "–"),
+                grade_label(a.get("majority_grade"), a.get("sign"), lang),
                 a.get("rank") or "–",
-                percent_cell(a.get("support_percent"), lang),
+                w.get(f"outcome_{a.get('outcome')}", "–"),
             ]
             for a in answers
         ]
@@ -288,7 +290,7 @@ def write_poll(writer: DocWriter, result: PollResult, items: ItemIndex, lang: st
         chart = ChartData(
             categories=[typographic(a["label"], lang) for a in answers],
             series=[
-                (items.grades.get(key, key), [a["grades"][i]["count"] for a in answers])
+                (grade_label(key, "", lang), [a["grades"][i]["count"] for a in answers])
                 for i, key in enumerate(grade_keys)
             ],
             description="",
@@ -324,7 +326,7 @@ def write_poll(writer: DocWriter, result: PollResult, items: ItemIndex, lang: st
                     group_label(g["group"], lang),
                     g["ballots"],
                     "–" if g.get("hidden") else percent_cell(g.get("support_percent"), lang),
-                    "–" if g.get("hidden") else w.get(f"outcome_{g.get('outcome')}", "–"),
+                    "–" if g.get("hidden") else verdict_words(g.get("verdict"), lang)[0] or "–",
                 ]
                 for g in group_rows
             ],
@@ -333,15 +335,13 @@ def write_poll(writer: DocWriter, result: PollResult, items: ItemIndex, lang: st
         caption = w["grades_caption" if method.display.chart == "grades" else "chart_caption"]
         writer.chart(replace(chart, description=chart_description(chart, caption, lang)), 15)
         writer.paragraph(caption, "Caption")
-    verdict = w.get(f"outcome_{summary.get('outcome')}")
-    figures = [w["votes" if result.ballots != 1 else "vote"].format(n=result.ballots)]
-    if summary.get("support_percent") is not None:
-        figures.insert(
-            0, w["support"].format(percent=format_percent(summary["support_percent"], lang))
-        )
-    line = ", ".join(figures)
+    # The verdict and its reason in the method's own terms (methods.verdict), as every
+    # surface words it; a poll that ranks gets its count of votes only.
+    verdict, reason = verdict_words(summary.get("verdict"), lang)
+    line = w["votes" if result.ballots != 1 else "vote"].format(n=result.ballots)
     writer.paragraph(
-        f"{verdict} — {line}" if verdict else line, outcome_style(summary.get("outcome"))
+        f"{verdict} — {reason} ({line})" if verdict else line,
+        outcome_style((summary.get("verdict") or {}).get("outcome")),
     )
 
 

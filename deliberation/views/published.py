@@ -30,6 +30,7 @@ def synthesis(slug: str):
     process = load_process_tree(published_or_404(slug))
     outcomes = item_outcomes(process)
     lines = {key: outcome_line(found, process.language) for key, found in outcomes.items()}
+    kinds = {key: found.outcome for key, found in outcomes.items()}
     # The order of priority of a finding's action paths, as the Synthèse prints it.
     for key, found in item_priorities(process).items():
         lines[key] = priority_line(found, process.language)
@@ -38,6 +39,7 @@ def synthesis(slug: str):
         process=process,
         numbers=finding_numbers(process),
         outcomes=lines,
+        outcome_kinds=kinds,
         comment_counts=comments.published_counts(process),
         support=form_context(process),
         w=words(process.language),

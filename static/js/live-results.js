@@ -142,22 +142,27 @@
     return wrap;
   }
 
+  /* The verdict as every surface words it (results.verdict, from the server: label and
+     reason in the method's own terms — docs/protocol.md). Its own colour AND an icon and a
+     word, never colour alone; no support figure beside a majority grade. */
+  var OUTCOME_ICONS = { validated: "✓", rework: "↻", rejected: "✗", no_votes: "–" };
+
   function renderOutcome(summary, results, strings) {
     var wrap = el("div", "outcome-wrap");
-    if (!summary.outcome) { return wrap; }
-    var name = summary.outcome === "rework" ? "rework" : summary.outcome;
-    var badge = el("p", "outcome " + name, (strings.outcomes && strings.outcomes[summary.outcome]) || summary.outcome);
-    badge.setAttribute("data-outcome", summary.outcome);
+    var verdict = (results && results.verdict) || summary.verdict;
+    var outcome = (verdict && verdict.outcome) || summary.outcome;
+    if (!outcome) { return wrap; }
+    var badge = el("p", "outcome " + outcome);
+    badge.setAttribute("data-outcome", outcome);
+    var icon = el("span", "outcome-icon", OUTCOME_ICONS[outcome] || "");
+    icon.setAttribute("aria-hidden", "true");
+    badge.appendChild(icon);
+    badge.appendChild(document.createTextNode(" " + ((verdict && verdict.label) ||
+      (strings.outcomes && strings.outcomes[outcome]) || outcome)));
     wrap.appendChild(badge);
-    var rule = results.rule || {};
-    var details = [];
-    if (summary.support_percent !== null && summary.support_percent !== undefined && strings.support) {
-      details.push(fill(strings.support, { p: pct(summary.support_percent), t: rule.validated !== undefined ? rule.validated : "–" }));
+    if (verdict && verdict.reason) {
+      wrap.appendChild(el("p", "outcome-detail", verdict.reason));
     }
-    if (summary.block_percent !== null && summary.block_percent !== undefined && strings.blocks) {
-      details.push(fill(strings.blocks, { p: pct(summary.block_percent), t: rule.block !== undefined ? rule.block : "–" }));
-    }
-    if (details.length) { wrap.appendChild(el("p", "outcome-detail", details.join(" · "))); }
     return wrap;
   }
 

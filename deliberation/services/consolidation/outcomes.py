@@ -31,7 +31,7 @@ from ... import methods
 from ...extensions import db
 from ...models import AgendaItem, LiveSession, Poll, PollCount, Process
 from ...tally import OutcomeRule
-from ...wording import format_percent, words
+from ...wording import verdict_words, words
 from .assembly import ASSEMBLY_TYPES, SummaryFigures, final_status
 from .consolidation import ItemConsolidation, consolidate
 
@@ -217,18 +217,20 @@ def priority_line(priority: ItemOutcome, language: str, label_max: int = 80) -> 
 
 
 def outcome_line(outcome: ItemOutcome, language: str) -> str:
-    """E.g. "Validé en assemblée générale — 84 % de soutien, 212 votes"."""
+    """E.g. "À retravailler en ateliers (2), 8 votes — 75 % de soutien, 12,5 % de blocages :
+    au-delà du seuil de blocage de 5 % → à retravailler": the verdict, where and by how many
+    it was decided, and why in the method's own terms (methods.verdict; a majority grade is
+    never given a support share)."""
     w = words(language)
-    verdict = w.get(f"outcome_{outcome.outcome}", outcome.outcome or "")
+    verdict, reason = verdict_words(outcome.summary.get("verdict"), language)
+    verdict = verdict or w.get(f"outcome_{outcome.outcome}", outcome.outcome or "")
     if outcome.where == "assembly":
         place = w["in_assembly"]
     elif outcome.where == "workshops":
         place = w["workshops"].format(n=outcome.workshops)
     else:
         place = w["in_workshop"]
-    parts = []
-    if outcome.support_percent is not None:
-        parts.append(w["support"].format(percent=format_percent(outcome.support_percent, language)))
     n = outcome.ballots
-    parts.append((w["vote"] if n == 1 else w["votes"]).format(n=n))
-    return f"{verdict} {place} — {', '.join(parts)}"
+    votes = (w["vote"] if n == 1 else w["votes"]).format(n=n)
+    head = f"{verdict} {place}, {votes}"
+    return f"{head} — {reason}" if reason else head

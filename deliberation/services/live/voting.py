@@ -26,6 +26,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from ... import methods
 from ...database import write_transaction
 from ...extensions import db
+from ...methods import verdict
 from ...models import (
     AgendaItem,
     Ballot,
@@ -182,13 +183,21 @@ def results(poll: Poll) -> dict[str, Any]:
     labels = answer_labels(poll)
     for option in poll.options or []:
         labels[option["key"]] = option["label"]
-    return methods.summarize(
+    summary = methods.summarize(
         poll.method,
         counts_by_group(poll),
         OutcomeRule.from_process(poll.session.process),
         options=list(poll.options or []),
         labels=labels,
     )
+    # The verdict with its label and reason in words, as every screen shows it (the state is
+    # built in the process language: docs/protocol.md, ``results.verdict``).
+    grades = methods.method(poll.method).answer_labels(poll.session.process)
+    summary["verdict"] = verdict.worded(summary["verdict"], grades)
+    for row in summary["groups"]:
+        if row.get("verdict"):
+            row["verdict"] = verdict.worded(row["verdict"], grades)
+    return summary
 
 
 def _iso(moment: Any) -> str | None:

@@ -26,6 +26,7 @@ from ... import methods
 from ...database import writes
 from ...extensions import db
 from ...models import Poll, Process, utcnow
+from ...wording import verdict_words
 from ..authoring.numbering import finding_numbers
 from ..consolidation.outcomes import PollResult, item_outcomes, poll_results
 from ..live import record
@@ -48,7 +49,9 @@ CSV_COLUMNS = (
     "count",
     "percent",
     "outcome",
+    "reason",
     "support_percent",
+    "item_outcome",
 )
 
 
@@ -106,7 +109,9 @@ def _answers(result: PollResult, answers: list[dict[str, Any]]) -> list[dict[str
     return rows
 
 
-def _poll_record(result: PollResult, labels: dict[tuple[str, int], str]) -> dict[str, Any]:
+def _poll_record(
+    result: PollResult, labels: dict[tuple[str, int], str], language: str
+) -> dict[str, Any]:
     summary = result.summary
     item = labels.get((result.item_type, result.item_id or 0)) or result.item_text
     groups = []
@@ -116,7 +121,9 @@ def _poll_record(result: PollResult, labels: dict[tuple[str, int], str]) -> dict
             row.update(
                 {
                     "outcome": group.get("outcome"),
+                    "reason": verdict_words(group.get("verdict"), language)[1],
                     "support_percent": group.get("support_percent"),
+                    "block_percent": group.get("block_percent"),
                     "answers": _answers(result, group.get("answers") or []),
                 }
             )
@@ -135,6 +142,9 @@ def _poll_record(result: PollResult, labels: dict[tuple[str, int], str]) -> dict
         "base": summary.get("base"),
         "base_note": summary.get("base_note"),
         "outcome": summary.get("outcome"),
+        # The verdict and its reason in the process language, as every surface words it.
+        "verdict": summary.get("verdict"),
+        "reason": verdict_words(summary.get("verdict"), language)[1],
         "support_percent": summary.get("support_percent"),
         "block_percent": summary.get("block_percent"),
         "answers": _answers(result, summary.get("answers") or []),
@@ -161,9 +171,13 @@ def aggregates(process: Process, with_record: bool = False) -> dict[str, Any]:
     numbers = finding_numbers(process)
     labels = item_labels(process, numbers)
     outcomes = item_outcomes(process)
+    language = process.language or "fr"
     polls = []
     for result in results:
-        entry = _poll_record(result, labels)
+        entry = _poll_record(result, labels, process.language or "fr")
+        found = outcomes.get((result.item_type, result.item_id or 0))
+        # What became of the item the poll is about (the one final outcome, docs/exports.md).
+        entry["item_outcome"] = found.outcome if found is not None else None
         entry["secret"] = result.secret
         if with_record and not result.secret:
             entry["named_ballots"] = named_record(process, result)
@@ -193,7 +207,13 @@ def aggregates(process: Process, with_record: bool = False) -> dict[str, Any]:
                 "method": found.method,
                 "ballots": found.ballots,
                 "outcome": found.outcome,
+                "outcome_label": verdict_words(found.summary.get("verdict"), language)[0],
+                "reason": verdict_words(found.summary.get("verdict"), language)[1],
+                "workshops": found.workshops,
+                "territories": found.territories,
                 "support_percent": found.support_percent,
+                "block_percent": found.summary.get("block_percent"),
+                "majority_grade": found.summary.get("majority_grade"),
             }
             for key, found in outcomes.items()
         ],
@@ -237,7 +257,9 @@ def as_csv(process: Process) -> str:
                     "count": answer["count"],
                     "percent": answer["percent"],
                     "outcome": figures.get("outcome"),
+                    "reason": figures.get("reason"),
                     "support_percent": figures.get("support_percent"),
+                    "item_outcome": poll.get("item_outcome"),
                 }
                 writer.writerow({key: safe_cell(value) for key, value in row.items()})
     return out.getvalue()
