@@ -110,13 +110,19 @@ def test_synthesis_consolidation_and_final_status_agree(app, client, tmp_path):
         assert (final.status, final.ballots) == ("validated", 10)
         assert decided.summary == final.summary
         assert consolidated[("recommendation", rec2.id)].overall["outcome"] == "rejected"
-        assert "Validated in the general assembly — 90% support, 10 votes" in lines
+        assert (
+            "Validated in the general assembly, 10 votes — 90% support, 0% blocks: support "
+            "reaches 70% and blocks stay under 5% → validated" in lines
+        )
 
         # path1: the assembly only closed its vote (6 against): the workshops' figure stands.
         path_outcome = outcomes[("action_path", path1.id)]
         assert path_outcome.where == "workshops"
         assert (path_outcome.outcome, path_outcome.ballots) == ("validated", 10)
-        assert "Validated in workshops (2) — 90% support, 10 votes" in lines
+        assert (
+            "Validated in workshops (2), 10 votes — 90% support, 0% blocks: support reaches 70% "
+            "and blocks stay under 5% → validated" in lines
+        )
         assert not any("Rejected" in line for line in lines)
 
         # rec1: Liège 4 of 5, Namur's later vote 2 of 5 (its first vote is not counted):
@@ -124,7 +130,10 @@ def test_synthesis_consolidation_and_final_status_agree(app, client, tmp_path):
         rec1_outcome = outcomes[("recommendation", rec1.id)]
         assert (rec1_outcome.workshops, rec1_outcome.territories) == (2, 2)
         assert (rec1_outcome.outcome, rec1_outcome.ballots) == ("rework", 10)
-        assert "To be reworked in workshops (2) — 60% support, 10 votes" in lines
+        assert (
+            "To rework in workshops (2), 10 votes — 60% support, 0% blocks: support under the "
+            "validation threshold of 70%, at least 50% → to rework" in lines
+        )
 
         # Workshop-decided items carry exactly the consolidation's overall figure, and every
         # outcome line of the Synthèse is the one item_outcomes gives; so does the open data.
@@ -162,5 +171,11 @@ def test_synthesis_consolidation_and_final_status_agree(app, client, tmp_path):
         assert outcomes[key].where == "assembly"
         assert assembly.final_status(process)[key].status == outcomes[key].outcome == "rejected"
         lines = outcome_paragraphs(process, tmp_path)
-        assert "Rejected in the general assembly — 0% support, 6 votes" in lines
-        assert "Validated in workshops (2) — 90% support, 10 votes" not in lines
+        assert (
+            "Rejected in the general assembly, 6 votes — 0% support, 0% blocks: support under 50%"
+            " → rejected" in lines
+        )
+        assert (
+            "Validated in workshops (2), 10 votes — 90% support, 0% blocks: support reaches 70% "
+            "and blocks stay under 5% → validated" not in lines
+        )

@@ -90,8 +90,10 @@ class Process(Timestamped, db.Model):
     fields: Mapped[list[Field]] = relationship(
         back_populates="process", order_by="Field.position", cascade="all, delete-orphan"
     )
+    # In the order the organisers listed them (as entered or imported): the consolidation
+    # and the process file give them back in that order.
     territories: Mapped[list[Territory]] = relationship(
-        back_populates="process", order_by="Territory.name", cascade="all, delete-orphan"
+        back_populates="process", order_by="Territory.id", cascade="all, delete-orphan"
     )
 
     def labels(self) -> dict[str, str]:

@@ -12,9 +12,11 @@ from flask_babel import gettext as _
 
 from .. import methods
 from ..extensions import db
+from ..methods import verdict
+from ..methods.majority_judgment import grade_labels
 from ..models import Field, Process
 from ..services.authoring.text import render_markdown
-from ..services.consolidation import assembly, consolidation, grid, traceability
+from ..services.consolidation import assembly, consolidation, grid, outcomes, traceability
 from ..services.live.proposal_display import status_labels
 from ..services.people.access import Capability
 from .common import process_or_404
@@ -23,6 +25,8 @@ from .live_common import group_labels, item_type_labels, method_labels, outcome_
 from .once import once_per_form
 
 bp = Blueprint("consolidate", __name__, url_prefix="/organize/<slug>")
+# Each verdict has its icon beside its word and colour (never colour alone).
+OUTCOME_ICONS = {"validated": "✓", "rework": "↻", "rejected": "✗", "no_votes": "–"}
 
 
 def whole_percents(counts: list[int]) -> list[int]:
@@ -84,6 +88,9 @@ def _helpers(process: Process) -> dict[str, Any]:
         "method_labels": method_labels(),
         "group_labels": group_labels(),
         "outcome_labels": outcome_labels(),
+        "outcome_icons": OUTCOME_ICONS,
+        "grade_labels": grade_labels(),
+        "worded": lambda found: verdict.worded(found, grade_labels()),
         "bar_segments": bar_segments,
         "vote_methods": methods.BY_KEY,
         "verdict_methods": methods.VERDICT_METHODS,
@@ -102,7 +109,7 @@ def index(slug: str):
     if field_id is not None and db.session.get(Field, field_id) not in process.fields:
         flash(_("This field is not in the process: showing every field."), "error")
         field_id = None
-    items = consolidation.consolidate(process, field_id=field_id)
+    items = outcomes.consolidation_page(process, field_id=field_id)
     return render_template(
         "consolidate/index.html",
         items=items,

@@ -15,6 +15,7 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from .. import methods
+from ..methods import verdict
 from ..methods.majority_judgment import grade_labels
 from ..models import ITEM_TYPES, LiveSession, Process
 from ..services.live import sessions
@@ -99,12 +100,7 @@ def method_strings(attribute: str) -> dict[str, str]:
 
 def outcome_labels() -> dict[str, str]:
     """A vote's outcome, as the results renderer and the consolidation screens name it."""
-    return {
-        "validated": _("Validated"),
-        "rework": _("To rework"),
-        "rejected": _("Rejected"),
-        "no_votes": _("No votes"),
-    }
+    return verdict.outcome_labels()
 
 
 def results_strings() -> dict[str, Any]:

@@ -160,7 +160,11 @@ class TerritoryResult:
         return self.result["ballots"] if self.result else 0
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> str | None:
+        """Its verdict; None for a vote that ranks options (dots, ranking, majority judgment
+        of several options): those have ballots but no outcome, never "no votes"."""
+        if self.ballots and (self.result or {}).get("outcome") is None:
+            return None
         return (self.result or {}).get("outcome") or "no_votes"
 
     @property
@@ -169,7 +173,13 @@ class TerritoryResult:
 
     @property
     def counted_sessions(self) -> list[SessionVote]:
-        return [s for s in self.sessions if s.poll_id is not None and s not in self.other_method]
+        """The workshops whose ballots make the figure: a poll closed with no ballot is not
+        a workshop that voted."""
+        return [
+            s
+            for s in self.sessions
+            if s.poll_id is not None and s not in self.other_method and s.ballots > 0
+        ]
 
 
 @dataclass
@@ -180,6 +190,9 @@ class ItemConsolidation:
     overall: dict[str, Any] | None
     divergence: dict[str, Any] | None
     not_discussed: list[str]
+    # The general assembly's final status of the item once it decided
+    # (``assembly.FinalStatus``, set by ``outcomes.consolidation_page``), else None.
+    final: Any = None
 
     @property
     def key(self) -> tuple[str, int]:
@@ -192,7 +205,7 @@ class ItemConsolidation:
     @property
     def outcome_counts(self) -> dict[str, int]:
         """How many territories reached each outcome (territories with ballots only)."""
-        return dict(Counter(t.outcome for t in self.territories if t.ballots))
+        return dict(Counter(t.outcome for t in self.territories if t.ballots and t.outcome))
 
     @property
     def validated_somewhere(self) -> bool:

@@ -165,6 +165,17 @@ def item_outcomes(process: Process) -> dict[tuple[str, int], ItemOutcome]:
     return outcomes
 
 
+def consolidation_page(process: Process, field_id: int | None = None) -> list[ItemConsolidation]:
+    """The consolidation of every item voted in workshops, each with the general assembly's
+    final status once it decided (``final``): the page shows the one final outcome, as the
+    documents do."""
+    items = consolidate(process, field_id=field_id)
+    statuses = final_status(process)
+    for item in items:
+        item.final = statuses.get(item.key)
+    return items
+
+
 def _from_workshops(item: ItemConsolidation) -> ItemOutcome:
     """An item's figures as its workshops gave them, consolidated across territories."""
     counted = [t for t in item.territories if t.counted_sessions]
