@@ -230,7 +230,10 @@ def test_proceedings_structure_polls_and_charts(app, tmp_path):
     assert len(document.inline_shapes) == polls_with_ballots
     # Outcome lines under the polls, with the process's thresholds in the appendix.
     # 5 of 8 ballots support the finding: 62.5 %, under 75 % and over 50 %: to rework.
-    assert "À retravailler — 62,5 % de soutien, 8 votes" in outcome_lines(document)
+    assert (
+        "À retravailler, 8 votes — 62,5\xa0% de soutien, 0\xa0% de blocages : soutien sous le "
+        "seuil de validation de 75\xa0%, d’au moins 50\xa0% → à retravailler"
+    ) in outcome_lines(document)
     appendix_text = "\n".join(p.text for p in document.paragraphs)
     assert "validé à partir de 75 % de soutien" in appendix_text
 

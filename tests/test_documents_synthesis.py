@@ -237,8 +237,14 @@ def test_outcome_lines_prefer_the_assembly(app, tmp_path):
         )
         document, _ = reopen(build_synthesis(process), tmp_path)
     outcomes = outcome_lines(document)
-    assert "Validé en assemblée générale — 90 % de soutien, 10 votes" in outcomes
-    assert "Validé en atelier — 80 % de soutien, 10 votes" in outcomes
+    assert (
+        "Validé en assemblée générale, 10 votes — 90\xa0% de soutien, 0\xa0% de blocages : "
+        "soutien d’au moins 70\xa0% et blocages sous 5\xa0% → validé"
+    ) in outcomes
+    assert (
+        "Validé en atelier, 10 votes — 80\xa0% de soutien, 0\xa0% de blocages : soutien d’au "
+        "moins 70\xa0% et blocages sous 5\xa0% → validé"
+    ) in outcomes
     assert not any("Rejeté" in line for line in outcomes)
 
 

@@ -340,7 +340,7 @@ def write_poll(writer: DocWriter, result: PollResult, items: ItemIndex, lang: st
     verdict, reason = verdict_words(summary.get("verdict"), lang)
     line = w["votes" if result.ballots != 1 else "vote"].format(n=result.ballots)
     writer.paragraph(
-        f"{verdict} — {reason} ({line})" if verdict else line,
+        f"{verdict}, {line} — {reason}" if verdict else line,
         outcome_style((summary.get("verdict") or {}).get("outcome")),
     )
 
