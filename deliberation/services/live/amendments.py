@@ -37,6 +37,7 @@ from ...models import (
 )
 from ...models.item_types import AMENDABLE_TYPES, ITEM_TYPES
 from ...refusals import Refused
+from ...wording import verdict_words
 from ..authoring import authoring
 from ..authoring.text import plain_text
 from .proposal_display import (  # noqa: F401  (part of this module's API)
@@ -448,6 +449,9 @@ def settle(poll: Poll, results: dict[str, Any] | None) -> Proposal | None:
         proposal.reason = ""
     elif outcome in ("rework", "rejected"):
         proposal.status = "rejected"
-        proposal.reason = _("Vote #%(poll)d: %(outcome)s", poll=poll.id, outcome=outcome)
+        # Why, in plain words and the room's language (the phone shows it to the author):
+        # the verdict's reason, as every surface words it — no internal number, no code.
+        language = db.session.get(LiveSession, poll.session_id).process.language or "fr"
+        proposal.reason = verdict_words((results or {}).get("verdict"), language)[1]
     db.session.flush()
     return proposal
