@@ -226,6 +226,8 @@ def final_status(process: Process) -> dict[tuple[str, int], FinalStatus]:
         summary = methods.summarize(
             poll.method, counts.get(poll.id, {}), rule, poll.options or (), labels
         )
+        if summary["verdict"] is None:
+            continue  # several options graded: a ranking, no status of the item
         statuses[(item.item_type, item.item_id)] = FinalStatus(
             item_type=item.item_type,
             item_id=item.item_id,

@@ -157,7 +157,9 @@ def item_outcomes(process: Process) -> dict[tuple[str, int], ItemOutcome]:
     for item in consolidate(process):
         if item.item.item_type not in ASSEMBLY_TYPES or item.overall is None:
             continue
-        if not methods.method(item.method).verdict:
+        # A vote that ranks (dots, ranking, majority judgment of several options) gives an
+        # order of priority (item_priorities), never an outcome.
+        if item.overall.get("verdict") is None:
             continue
         outcomes[item.key] = _from_workshops(item)
     for key, status in final_status(process).items():
@@ -197,7 +199,7 @@ def item_priorities(process: Process) -> dict[tuple[str, int], ItemOutcome]:
     Synthèse prints under a finding's action paths. Same figures as the consolidation."""
     priorities: dict[tuple[str, int], ItemOutcome] = {}
     for item in consolidate(process):
-        if item.overall is None or item.method is None or methods.method(item.method).verdict:
+        if item.overall is None or item.method is None or item.overall.get("verdict"):
             continue
         if not item.overall.get("ballots") or not item.overall.get("ranking"):
             continue
