@@ -134,9 +134,14 @@ def test_a_consensus_vote_from_two_phones_reaches_the_projector(live_server, bro
     # One in support out of two (50 %): reaches the 50 % rework threshold, not 70 %.
     assert outcome.get_attribute("data-outcome") == "rework"
     assert "2" in projector.inner_text("#p-results .results-base")
+    # The verdict's reason in the method's terms, the same words on every screen.
+    reason = projector.inner_text("#p-results .outcome-detail")
+    assert reason.startswith("50") and reason.endswith("→ à retravailler")
+    assert console.inner_text("#c-results .outcome-detail") == reason
     for _context, phone in phones:
         phone.wait_for_selector("#phone-results:not([hidden]) .outcome")
         assert phone.get_attribute("body", "data-voted") == "yes"
+        assert phone.inner_text("#phone-results .outcome-detail") == reason
 
     projector.screenshot(path=str(SHOTS / "live-projector-results-1920x1080.png"))
     projector.set_viewport_size({"width": 1024, "height": 768})
