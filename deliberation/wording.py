@@ -73,6 +73,7 @@ LABELS: dict[str, dict[str, str]] = {
         "answer": "Réponse",
         "count": "Nombre",
         "percent": "%",
+        "of_ballots": "des bulletins",
         "ballots": "Bulletins",
         "outcome": "Issue",
         "chart_caption": "Répartition des réponses : ensemble, puis par groupe (de haut en bas, "
@@ -161,6 +162,7 @@ LABELS: dict[str, dict[str, str]] = {
         "answer": "Answer",
         "count": "Count",
         "percent": "%",
+        "of_ballots": "of ballots cast",
         "ballots": "Ballots",
         "outcome": "Outcome",
         "chart_caption": "Answers: all participants, then each group (top to bottom, in the "

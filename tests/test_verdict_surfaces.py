@@ -438,6 +438,8 @@ def test_every_surface_says_the_verdicts_the_rules_give(any_db_app, tmp_path: Pa
     # The majority grade with its sign in the Actes' table, no support share beside it.
     cells = {cell.text for table in actes.tables for row in table.rows for cell in row.cells}
     assert hyp1_namur[1] == "Bien −" and "Bien −" in cells
+    # Abstentions beside yes / no state their own base (Namur: 2 of 8 ballots cast).
+    assert f"{truncated(2, 8):.1f}".replace(".", ",") + "\u202f% des bulletins" in cells
     assert f"{LABELS[hyp1_final[0]]} en assemblée générale, 4 votes — {hyp1_final[2]}" in {
         cell.text for table in actes.tables for row in table.rows for cell in row.cells
     }

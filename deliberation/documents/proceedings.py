@@ -297,8 +297,19 @@ def write_poll(writer: DocWriter, result: PollResult, items: ItemIndex, lang: st
         )
     else:
         header = [w["answer"], method.document_text(lang).count, w["percent"]]
+        # An answer outside the base (abstentions: a share of the ballots cast, not of yes +
+        # no) says its own base beside its share.
         rows = [
-            [typographic(a["label"], lang), a["count"], percent_cell(a.get("percent"), lang)]
+            [
+                typographic(a["label"], lang),
+                a["count"],
+                percent_cell(a.get("percent"), lang)
+                + (
+                    f" {w['of_ballots']}"
+                    if a.get("base") not in (None, summary["base_note"])
+                    else ""
+                ),
+            ]
             for a in answers
         ]
         # One bar for all participants, then one per group shown, split into the answers.
