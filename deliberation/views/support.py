@@ -28,7 +28,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from ..extensions import limiter
-from ..models import SUPPORT_COMMENT_MAX, Process
+from ..models import SUPPORT_COMMENT_MAX, Process, Support
 from ..services.people.access import Capability
 from ..services.publishing import support, support_data, support_mail
 from ..services.publishing.support import SupportError
@@ -189,15 +189,15 @@ def confirm_page(slug: str, token: str):
     signature = support.by_confirm_token(process, token)
     if signature is None:
         abort(404)
-    response = Response(
-        render_template(
-            "published/support_confirm.html",
-            process=process,
-            signature=signature,
-            item=support_data.item_names(process).get(signature.recommendation_id, ""),
-            token=token,
-        )
-    )
+    return _private_page("published/support_confirm.html", process, signature, token=token)
+
+
+def _private_page(template: str, process: Process, signature: Support, **context) -> Response:
+    """A page whose address holds a signature's secret token: never kept by a shared cache,
+    never sent onwards."""
+    item = support_data.item_names(process).get(signature.recommendation_id, "")
+    page = render_template(template, process=process, signature=signature, item=item, **context)
+    response = Response(page)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
@@ -224,21 +224,14 @@ def private_link(slug: str, token: str):
     signature = support.by_withdraw_token(process, token)
     if signature is None:
         abort(404)
-    response = Response(
-        render_template(
-            "published/support_link.html",
-            process=process,
-            signature=signature,
-            item=support_data.item_names(process).get(signature.recommendation_id, ""),
-            link=url_for(".private_link", slug=process.slug, token=token, _external=True),
-            token=token,
-            group_labels=group_labels(),
-        )
+    return _private_page(
+        "published/support_link.html",
+        process,
+        signature,
+        link=url_for(".private_link", slug=process.slug, token=token, _external=True),
+        token=token,
+        group_labels=group_labels(),
     )
-    # The address is the key to withdraw: never kept by a shared cache, never sent onwards.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 @public_bp.post("/support/<token>/withdraw")
