@@ -417,6 +417,10 @@ def test_rejected_amendment_is_kept_and_changes_nothing(room):
     db.session.expire_all()
     stored = db.session.get(Proposal, proposal.id)
     assert stored.status == "rejected" and stored.text == "Tout autre chose."
+    # Why, in the room's words (the phone shows it): the verdict's reason, no code, no number.
+    assert stored.reason == (
+        "0\u00a0% de soutien, 0\u00a0% de blocages : soutien sous 50\u00a0% → rejeté"
+    )
     assert hypothesis_of(session).text == HYPOTHESIS
     assert authoring.history(hypothesis_of(session)) == []
 
