@@ -243,7 +243,9 @@
     table.appendChild(body);
     box.appendChild(table);
     var rule = results.rule || {};
-    if (rule.min_group && strings.small_groups) {
+    // Said where it happens: only when some ballots are shown under « Other ».
+    var merged = groups.some(function (group) { return group.is_other || group.group === "other"; });
+    if (merged && rule.min_group && strings.small_groups) {
       box.appendChild(el("p", "results-base", fill(strings.small_groups, { n: rule.min_group })));
     }
     return box;
