@@ -141,16 +141,33 @@ def merge(base: str, theirs: str, mine: str) -> str:
         end_t = len(their_lines) if anchor is None else theirs_at[anchor]
         end_m = len(my_lines) if anchor is None else mine_at[anchor]
         old, their_part, my_part = base_lines[b:end_b], their_lines[t:end_t], my_lines[m:end_m]
-        if their_part in (old, my_part):
-            merged += my_part
-        elif my_part == old:
-            merged += their_part
-        else:
-            merged += their_part + my_part
+        merged += _resolve(old, their_part, my_part)
         if anchor is not None:
             merged.append(base_lines[anchor])
             b, t, m = anchor + 1, end_t + 1, end_m + 1
     return "\n".join(merged)
+
+
+def _resolve(old: list[str], theirs: list[str], mine: list[str]) -> list[str]:
+    """One region between two anchors: the side that changed it wins; when both did, lines
+    one side only added around the old ones are kept around the other side's change (a
+    line inserted above the one I was correcting); otherwise both, theirs first."""
+    if theirs in (old, mine):
+        return mine
+    if mine == old:
+        return theirs
+    for around, change in ((theirs, mine), (mine, theirs)):
+        start = _find(around, old)
+        if old and start is not None:
+            return around[:start] + change + around[start + len(old) :]
+    return theirs + mine
+
+
+def _find(lines: list[str], part: list[str]) -> int | None:
+    for start in range(len(lines) - len(part) + 1):
+        if lines[start : start + len(part)] == part:
+            return start
+    return None
 
 
 def _matches(old: list[str], new: list[str]) -> dict[int, int]:
