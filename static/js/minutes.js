@@ -32,7 +32,12 @@
     });
   }
 
-  function status(text) { $("minutes-status").textContent = text || ""; }
+  /* What became of the last save, in words; data-state says it to scripts and tests. */
+  function status(text, state) {
+    var node = $("minutes-status");
+    node.textContent = text || "";
+    node.setAttribute("data-state", state || "");
+  }
 
   function clock() {
     var now = new Date();
@@ -68,13 +73,13 @@
     if (inFlight) { again = true; return; }
     var item = itemId, sent = box.value;
     inFlight = true;
-    status(S.minutes_saving);
+    status(S.minutes_saving, "saving");
     post(item, sent, base).then(function (ack) {
       inFlight = false;
       if (item !== itemId) { return; }  // another item is shown now (its text was sent)
       if (!ack || !ack.ok) {
         // Refused (too long, the item gone…): the text stays in the box, nothing retried.
-        status(fill(S.minutes_failed, { message: (ack && ack.message) || "?" }));
+        status(fill(S.minutes_failed, { message: (ack && ack.message) || "?" }), "refused");
         return;
       }
       if (box.value === sent) {
@@ -87,13 +92,14 @@
         setBase(ack.own_version);
         schedule(DELAY);
       }
-      status(fill(ack.merged ? S.minutes_merged : S.minutes_saved, { time: clock() }));
+      status(fill(ack.merged ? S.minutes_merged : S.minutes_saved, { time: clock() }),
+             ack.merged ? "merged" : "saved");
       if ($("minutes-history").open) { loadHistory(); }
       if (again) { again = false; save(); }
     }).catch(function () {
       inFlight = false;
       if (item !== itemId) { return; }
-      status(S.minutes_offline);
+      status(S.minutes_offline, "offline");
       schedule(RETRY);
     });
   }
