@@ -66,9 +66,7 @@ def test_minutes_typed_saved_reloaded_merged_and_versioned(live_server, browser,
 
     # The versions, newest first: each save, and the merge marked as such.
     console.click("#minutes-history summary")
-    console.wait_for_function(
-        "() => document.querySelectorAll('#minutes-versions li').length >= 4"
-    )
+    console.wait_for_function("() => document.querySelectorAll('#minutes-versions li').length >= 4")
     listed = console.inner_text("#minutes-versions")
     assert "merge" in listed and "Ana ouvre le débat." in listed
 
