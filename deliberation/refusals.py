@@ -172,6 +172,12 @@ _ENTRIES = (
     Refusal("unknown_territory", _l("This territory is not in the process."), 404),
     Refusal("invalid_item", _l("This kind of item cannot be voted on."), 400),
     Refusal("item_has_votes", _l("This item has been voted on; it stays on the agenda."), 409),
+    Refusal("item_has_minutes", _l("This item has minutes; it stays on the agenda."), 409),
+    Refusal(
+        "minutes_too_long",
+        _l("Minutes of an item have at most %(max)s characters: split them over other items."),
+        413,
+    ),
     Refusal("invalid_count", _l("Give a number of tickets from 1 to %(max)s."), 400),
     Refusal("too_many_tickets", _l("A session has at most %(max)s tickets."), 409),
     Refusal("confirm", _l("Tick the box to confirm that the vote starts again."), 400),

@@ -107,6 +107,14 @@ LABELS: dict[str, dict[str, str]] = {
         "no_comments": "Aucune proposition ni aucun commentaire n’a été fait en séance.",
         "no_outcomes": "Aucun élément n’a encore été soumis au vote.",
         "no_participation": "Aucune participation n’a encore été enregistrée.",
+        "minutes": "Compte rendu",
+        "organisations": "Organisations participantes",
+        "organisations_note": "Organisations données à l’inscription (avec l’accord d’y "
+        "figurer) ou en rejoignant une séance.",
+        "attendance": "Présence aux événements",
+        "event": "Événement",
+        "registered": "Inscrits",
+        "attended": "Présents",
     },
     "en": {
         "synthesis_title": "Synthesis of possibilities",
@@ -195,6 +203,14 @@ LABELS: dict[str, dict[str, str]] = {
         "no_comments": "No proposal or comment was made during the sessions.",
         "no_outcomes": "No item has been put to the vote yet.",
         "no_participation": "No participation has been recorded yet.",
+        "minutes": "Minutes",
+        "organisations": "Participating organisations",
+        "organisations_note": "Organisations given when registering (with consent to be "
+        "listed) or when joining a session.",
+        "attendance": "Attendance at the events",
+        "event": "Event",
+        "registered": "Registered",
+        "attended": "Attended",
     },
 }
 

@@ -91,6 +91,8 @@ FACILITATOR_ROUTES = {
     "facilitate.agenda_move",
     "facilitate.agenda_remove",
     "facilitate.action",
+    "facilitate.minutes_save",  # write the minutes of the item shown, read their versions
+    "facilitate.minutes_history",
     "admission.tickets",  # read the admission page, set the head count,
     "admission.set_expected",
     "admission.void",  # void and replace a lost ticket at the desk,

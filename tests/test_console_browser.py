@@ -18,6 +18,7 @@ NEEDED = [
     "#c-connected",
     "#c-results",
     "#moderation",
+    "#minutes-text",  # the minutes of the item shown, written while it is discussed
     "#shortcuts",
     "#console-log",
 ]

@@ -398,8 +398,12 @@ def test_programme_opens_the_actes_and_participation_per_territory(app, tmp_path
     assert programme.rows[1].cells[1].text.startswith("Atelier — ")
     # Participation: per session, per group, then per territory.
     participation = tables_under(document, "Participation")
-    assert len(participation) == 3
     assert {row.cells[0].text for row in participation[2].rows[1:]} == territories
+    # Then the attendance at the demo's assembly (its registrants): per event, per group.
+    assert len(participation) == 5
+    header = [c.text for c in participation[3].rows[0].cells]
+    assert header == ["Événement", "Date", "Territoire", "Inscrits", "Présents"]
+    assert [c.text for c in participation[4].rows[0].cells] == ["Groupe", "Inscrits", "Présents"]
 
 
 def tables_under(document, heading: str) -> list[Table]:

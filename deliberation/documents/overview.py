@@ -4,6 +4,7 @@ that closes them (per session, per group and per territory)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from ..models import LiveSession
 from ..services.consolidation.outcomes import PollResult
@@ -46,7 +47,11 @@ def write_participation(
     by_session: dict[int, list[PollResult]],
     w: dict[str, str],
     lang: str,
+    organisations: list[str] | None = None,
+    attendance: list[dict[str, Any]] | None = None,
 ) -> None:
+    """Per session, per group and per territory (when there are several); then the
+    participating organisations and the attendance at the events (registrations checked in)."""
     writer.paragraph(w["participation"], "Heading 1")
     rows, totals = [], defaultdict(int)
     territories: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -81,5 +86,54 @@ def write_participation(
             [w["territory"], w["sessions"], w["participants"]],
             [[name, count, people] for name, (count, people) in sorted(territories.items())],
         )
-    if not rows:
+    attended = [row for row in attendance or [] if row["registered"]]
+    if not rows and not organisations and not attended:
         writer.paragraph(w["no_participation"])
+    if organisations:
+        writer.paragraph(w["organisations"], "Heading 2")
+        writer.paragraph(w["organisations_note"])
+        for name in organisations:
+            writer.paragraph(name, "List Bullet")
+    if attended:
+        write_attendance(writer, attended, w, lang)
+
+
+def write_attendance(
+    writer: DocWriter, rows: list[dict[str, Any]], w: dict[str, str], lang: str
+) -> None:
+    """Registered and checked in: per event, then per group, then per territory (several)."""
+    writer.paragraph(w["attendance"], "Heading 2")
+    writer.table(
+        [w["event"], w["date"], w["territory"], w["registered"], w["attended"]],
+        [
+            [
+                row["event"],
+                date_words(row["starts_at"].date(), lang),
+                row["territory"] or "–",
+                row["registered"],
+                row["attended"],
+            ]
+            for row in rows
+        ],
+    )
+    groups: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    territories: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row in rows:
+        for group, counts in row["groups"].items():
+            groups[group][0] += counts["registered"]
+            groups[group][1] += counts["attended"]
+        territory = territories[row["territory"] or "–"]
+        territory[0] += row["registered"]
+        territory[1] += row["attended"]
+    writer.table(
+        [w["group"], w["registered"], w["attended"]],
+        [
+            [group_label(group, lang), registered, came]
+            for group, (registered, came) in sorted(groups.items(), key=lambda kv: kv[0] == "")
+        ],
+    )
+    if len(territories) > 1:
+        writer.table(
+            [w["territory"], w["registered"], w["attended"]],
+            [[name, registered, came] for name, (registered, came) in sorted(territories.items())],
+        )

@@ -32,7 +32,9 @@ from ..services.consolidation.outcomes import (
     outcome_line,
     poll_results,
 )
+from ..services.live import minutes
 from ..services.publishing.opendata import named_record
+from ..services.registration import registrations
 from ..tally import OutcomeRule
 from ..wording import (
     code_label,
@@ -49,6 +51,7 @@ from .appendix import write_appendix
 from .docxkit import DocWriter, excerpt, outcome_style
 from .followup_section import write_followup
 from .item_index import ItemIndex
+from .minutes_section import write_minutes
 from .overview import write_participation, write_programme
 from .synthesis import markdown_with_definitions, set_properties, title_page, write_finding
 from .tree import load_process_tree
@@ -90,6 +93,7 @@ def build_proceedings(process: Process, progress: Progress | None = None) -> Doc
         step()
 
     participants = participants_by_session(process.id)
+    notes = minutes.of_process(process.id)
     by_session: dict[int, list[PollResult]] = defaultdict(list)
     for result in results:
         by_session[result.session_id].append(result)
@@ -98,12 +102,22 @@ def build_proceedings(process: Process, progress: Progress | None = None) -> Doc
         writer.paragraph(w["no_sessions"])
     for live in sessions:
         write_session(writer, process, live, participants.get(live.id, {}), by_session, items)
+        write_minutes(writer, notes.get(live.id, []), numbers, lang)
         step()
 
     write_amendments(writer, process, items, w)
     write_proposals(writer, sessions, items, w)
     write_final_outcomes(writer, outcomes, items, w, lang)
-    write_participation(writer, sessions, participants, by_session, w, lang)
+    write_participation(
+        writer,
+        sessions,
+        participants,
+        by_session,
+        w,
+        lang,
+        organisations=registrations.participating_organisations(process),
+        attendance=registrations.attendance(process),
+    )
     write_followup(writer, process)
     write_appendix(writer, OutcomeRule.from_process(process), lang)
     writer.page_numbers(process.title)

@@ -48,6 +48,10 @@ def build_synthesis(process: Process, progress: Progress | None = None) -> Docum
     set_properties(document, process, w["synthesis_title"])
 
     title_page(writer, process, w["synthesis_title"])
+    # As in the Actes: the contents on their own page, their page numbers computed by any
+    # reader that lays pages out (docs/exports.md, "Page furniture").
+    writer.table_of_contents(w["toc"])
+    writer.page_break()
     if process.introduction.strip():
         writer.paragraph(w["introduction"], "Heading 1")
         markdown_with_definitions(writer, process.introduction)
@@ -65,6 +69,7 @@ def build_synthesis(process: Process, progress: Progress | None = None) -> Docum
         if progress:
             progress(index + 1, total)
     writer.page_numbers(process.title)
+    writer.finish_table_of_contents()
     return document
 
 

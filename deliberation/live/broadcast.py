@@ -184,3 +184,9 @@ def organizer_signed_out(organizer_id: int) -> None:
 def emit_after_commit(event: str, payload: dict[str, Any], room: str) -> None:
     """Send one event to one room; the caller has committed what it reports (proposals)."""
     socketio.emit(event, payload, to=room)
+
+
+def minutes_saved(session_id: int, payload: dict[str, Any]) -> None:
+    """The minutes of an item were saved (committed): the other consoles of the session
+    show the new text unless they are typing (docs/protocol.md, "Minutes")."""
+    socketio.emit("minutes", payload, to=rooms.room(session_id, "facilitator"))

@@ -102,6 +102,29 @@ class AgendaItem(db.Model):
     polls: Mapped[list[Poll]] = relationship(
         back_populates="agenda_item", order_by="Poll.id", cascade="all, delete-orphan"
     )
+    minutes: Mapped[list[MinutesVersion]] = relationship(
+        order_by="MinutesVersion.id", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class MinutesVersion(db.Model):
+    """One save of the facilitator's minutes of an agenda item: the newest is the text, the
+    others its history (docs/facilitating.md, "Minutes"). Never updated, only added to."""
+
+    __tablename__ = "minutes_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agenda_item_id: Mapped[int] = mapped_column(
+        ForeignKey("agenda_item.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The version the console was editing when it saved (None: the first). When it is not
+    # the newest (another console saved meanwhile) the server merges both texts.
+    base_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # True for the merge the server wrote after a console saved on an older version.
+    merged: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Participant(db.Model):
@@ -113,6 +136,8 @@ class Participant(db.Model):
     token_id: Mapped[str] = mapped_column(String(40), unique=True)
     display_name: Mapped[str] = mapped_column(String(80), default="")
     group: Mapped[str] = mapped_column(String(80), default="")
+    # The organisation given when joining (optional), or the one of the ticket's registration.
+    organisation: Mapped[str] = mapped_column(String(200), default="")
     joined_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Set when the participant's ticket was voided: the place no longer votes or connects.
     voided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -22,11 +22,11 @@ from ..live import actions, broadcast, screens
 from ..models import AgendaItem, Field, LiveSession, Process
 from ..refusals import Refused
 from ..services.authoring import numbering
-from ..services.live import sessions
+from ..services.live import minutes, sessions
 from ..services.live.sessions import SessionError
 from ..services.people import access
 from ..services.people.access import Capability
-from .common import process_or_404
+from .common import process_or_404, refusal_response
 from .guard import requires
 from .live_common import (
     TooManyCodeGuesses,
@@ -204,13 +204,30 @@ def console_strings() -> dict[str, Any]:
             expected="{expected}",
         ),
         "participant_n": _("Participant %(n)s", n="{n}"),
+        "minutes_saving": _("Saving…"),
+        "minutes_saved": _("Saved at %(time)s.", time="{time}"),
+        "minutes_merged": _(
+            "Saved at %(time)s, together with what another console wrote meanwhile.",
+            time="{time}",
+        ),
+        "minutes_failed": _("Not saved: %(message)s Your text stays here.", message="{message}"),
+        "minutes_offline": _("Not saved yet (no connection): your text stays here."),
+        "minutes_none": _("No version yet."),
+        "minutes_merge_mark": _("merge"),
     }
 
 
 @bp.get("/facilitate/session/<int:session_id>")
 @requires(Capability.FACILITATE)
 def console(session_id: int):
-    live_session = _session_or_404(session_id)
+    return _console_page(_session_or_404(session_id))
+
+
+def _console_page(
+    live_session: LiveSession, typed: dict[str, Any] | None = None, status: int = 200
+):
+    """The console; ``typed``: minutes a refused form sent, shown back with the refusal."""
+    session_id = live_session.id
     state = screens.state_for(live_session, "facilitator")
     strings = console_strings()
     config = {
@@ -224,9 +241,12 @@ def console(session_id: int):
             "show": url_for("facilitate.action", session_id=session_id, action="show_item"),
             "move": url_for("facilitate.agenda_move", session_id=session_id, agenda_id=0),
             "remove": url_for("facilitate.agenda_remove", session_id=session_id, agenda_id=0),
+            "minutes": url_for("facilitate.minutes_save", session_id=session_id),
+            "history": url_for("facilitate.minutes_history", session_id=session_id, item_id=0),
         },
     }
-    return render_template(
+    item = state["item"]
+    page = render_template(
         "live/console.html",
         live_session=live_session,
         process=live_session.process,
@@ -238,7 +258,10 @@ def console(session_id: int):
         session_kinds=session_kind_labels(),
         state_labels=strings["states"],
         group_labels=group_labels(),
+        minutes_history=minutes.history(live_session, item["id"]) if item else [],
+        typed=typed,
     )
+    return page, status
 
 
 def _back(live_session: LiveSession, anchor: str = ""):
@@ -319,6 +342,49 @@ def action(session_id: int, action: str):
         return _back(live_session, "#current")
     flash(_("Done."), "success")
     return _back(live_session, "#current")
+
+
+# -- the minutes of each item ---------------------------------------------------------------
+
+
+@bp.post("/facilitate/session/<int:session_id>/minutes")
+@requires(Capability.FACILITATE)
+def minutes_save(session_id: int):
+    """Save the minutes of an agenda item: JSON from the console's script (saved as the
+    facilitator types), or the notes box's form without it (docs/protocol.md, "Minutes")."""
+    live_session = _session_or_404(session_id)
+    as_json = request.is_json
+    data = request.get_json(silent=True) if as_json else request.form
+    if as_json and not isinstance(data, dict):
+        return refusal_response(Refused("bad_request"))
+    item_id, base = data.get("item_id"), data.get("base")
+    if not as_json:
+        item_id, base = _int_or_none(item_id), _int_or_none(base)
+    try:
+        saved = minutes.save(live_session, item_id, data.get("text"), base, current_user.email)
+    except Refused as error:
+        if as_json:
+            return refusal_response(error)
+        flash(str(error.message), "error")
+        typed = {"item_id": item_id, "base": base, "text": str(data.get("text") or "")}
+        return _console_page(live_session, typed, error.status)
+    broadcast.minutes_saved(session_id, saved.payload())
+    if as_json:
+        return jsonify({"ok": True, **saved.payload()})
+    flash(_("Minutes saved."), "success")
+    return _back(live_session, "#minutes")
+
+
+@bp.get("/facilitate/session/<int:session_id>/minutes/<int:item_id>")
+@requires(Capability.FACILITATE)
+def minutes_history(session_id: int, item_id: int):
+    """Every version of an item's minutes, newest first (JSON)."""
+    live_session = _session_or_404(session_id)
+    try:
+        versions = minutes.history(live_session, item_id)
+    except Refused as error:
+        return refusal_response(error)
+    return jsonify({"ok": True, "item_id": item_id, "versions": versions})
 
 
 # -- the projector ------------------------------------------------------------------------

@@ -133,6 +133,8 @@ def _join_page(live_session: LiveSession, status: int = 200, **form: Any) -> Res
             groups=group_choices(live_session.process),
             name=form.get("name", ""),
             group=form.get("group", ""),
+            organisation=form.get("organisation", ""),
+            organisation_max=sessions.ORGANISATION_MAX,
             ticket=form.get("ticket", ""),
             errors=form.get("errors", {}),
             error_code=form.get("error_code", ""),
@@ -174,6 +176,7 @@ def join_post(code: str):
 
     name = " ".join(sessions.printable(request.form.get("name") or "").split())
     group = (request.form.get("group") or "").strip()
+    organisation = " ".join(sessions.printable(request.form.get("organisation") or "").split())
     ticket = _ticket_input(request.form.get("ticket"))
     device = _device_id()
     errors: dict[str, str] = {}
@@ -184,14 +187,28 @@ def join_post(code: str):
                 max=NAME_MAX,
                 n=len(name),
             )
+        if len(organisation) > sessions.ORGANISATION_MAX:
+            errors["organisation"] = _(
+                "An organisation has at most %(max)d characters (this one has %(n)d).",
+                max=sessions.ORGANISATION_MAX,
+                n=len(organisation),
+            )
         if group and group not in (live_session.process.groups or []):
             errors["group"] = str(refusals.message("invalid_group"))
-    form = {"name": name, "group": group, "ticket": ticket, "device": device}
+    form = {
+        "name": name,
+        "group": group,
+        "organisation": organisation,
+        "ticket": ticket,
+        "device": device,
+    }
     if errors:
         return _join_page(live_session, 400, **{**form, "group": ""}, errors=errors)
     visitor = admission.Visitor(device=device, address=get_remote_address() or "")
     try:
-        participant, token = admission.admit(live_session, visitor, name, group, ticket)
+        participant, token = admission.admit(
+            live_session, visitor, name, group, ticket, organisation
+        )
     except admission.AdmissionError as error:
         field = "ticket" if error.code.startswith(("ticket", "unknown_ticket")) else "form"
         status = error.status

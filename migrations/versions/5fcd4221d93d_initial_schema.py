@@ -300,6 +300,7 @@ def upgrade():
     sa.Column('token_id', sa.String(length=40), nullable=False),
     sa.Column('display_name', sa.String(length=80), nullable=False),
     sa.Column('group', sa.String(length=80), nullable=False),
+    sa.Column('organisation', sa.String(length=200), nullable=False),
     sa.Column('joined_at', sa.DateTime(), nullable=False),
     sa.Column('voided_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['session_id'], ['live_session.id'], ondelete='CASCADE'),
@@ -356,6 +357,20 @@ def upgrade():
     sa.ForeignKeyConstraint(['finding_id'], ['finding.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('minutes_version',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('agenda_item_id', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('author', sa.String(length=300), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('base_id', sa.Integer(), nullable=True),
+    sa.Column('merged', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['agenda_item_id'], ['agenda_item.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('minutes_version', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_minutes_version_agenda_item_id'), ['agenda_item_id'], unique=False)
+
     op.create_table('note',
     sa.Column('finding_id', sa.Integer(), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
@@ -652,6 +667,10 @@ def downgrade():
     op.drop_table('proposal')
     op.drop_table('poll')
     op.drop_table('note')
+    with op.batch_alter_table('minutes_version', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_minutes_version_agenda_item_id'))
+
+    op.drop_table('minutes_version')
     op.drop_table('implementation_condition')
     op.drop_table('expert_stance')
     op.drop_table('action_path')

@@ -180,6 +180,7 @@ def admit(
     display_name: str = "",
     group: str = "",
     ticket: Any = None,
+    organisation: str = "",
 ) -> tuple[Participant, str]:
     """Admit a visitor to a session: their place (new, or theirs again) and its token.
 
@@ -189,7 +190,7 @@ def admit(
     if wait:
         raise _wait_message("join_throttled", wait)
     if session.admission == "tickets":
-        return _admit_with_ticket(session, visitor, display_name, group, ticket)
+        return _admit_with_ticket(session, visitor, display_name, group, ticket, organisation)
     device_key = (str(session.id), visitor.device_hash)
     wait = _consume("JOIN_LIMIT_PER_DEVICE", *device_key, check_only=True)
     if wait:
@@ -197,7 +198,7 @@ def admit(
     wait = _consume("JOIN_LIMIT_PER_SESSION", str(session.id))
     if wait:
         raise _wait_message("join_busy", wait)
-    participant = sessions.new_participant(session, display_name, group)
+    participant = sessions.new_participant(session, display_name, group, organisation)
     token = sessions.token_for(participant)  # from values set now: no reload after commit
     with write_transaction():
         db.session.add(participant)
@@ -210,7 +211,12 @@ def _refused(code: str) -> AdmissionError:
 
 
 def _admit_with_ticket(
-    session: LiveSession, visitor: Visitor, display_name: str, group: str, ticket_code: Any
+    session: LiveSession,
+    visitor: Visitor,
+    display_name: str,
+    group: str,
+    ticket_code: Any,
+    organisation: str = "",
 ) -> tuple[Participant, str]:
     code = normalize_ticket(ticket_code)
     if not code:
@@ -235,11 +241,11 @@ def _admit_with_ticket(
     if wait:
         raise _wait_message("join_busy", wait)
     if ticket.registration_id is not None:
-        group = _registered_group(session, ticket.registration_id, group)
+        group, organisation = _registered(session, ticket.registration_id, group, organisation)
     ticket_id = ticket.id
     # Built (and its group checked) before the transaction, which starts by committing what
     # was read: the session's attributes are fresh now, not reloaded then.
-    participant = sessions.new_participant(session, display_name, group)
+    participant = sessions.new_participant(session, display_name, group, organisation)
     token = sessions.token_for(participant)
     try:
         with voting.write_or_busy():
@@ -267,12 +273,19 @@ def _admit_with_ticket(
     return participant, token
 
 
-def _registered_group(session: LiveSession, registration_id: int, chosen: str) -> str:
-    """A registered person's group is the one they registered with (the phone's choice only
-    when the process no longer offers it)."""
+def _registered(
+    session: LiveSession, registration_id: int, chosen: str, organisation: str
+) -> tuple[str, str]:
+    """A registered person's group and organisation are the ones they registered with (the
+    phone's group only when the process no longer offers theirs). The organisation is taken
+    only when they agreed to have it listed (the Actes list participants' organisations);
+    otherwise what they typed on the phone, if anything."""
     registration = db.session.get(Registration, registration_id)
     registered = registration.group if registration is not None else ""
-    return registered if registered in (session.process.groups or []) else chosen
+    group = registered if registered in (session.process.groups or []) else chosen
+    if registration is not None and registration.listed and registration.organisation.strip():
+        organisation = registration.organisation
+    return group, organisation
 
 
 def _place_back(ticket: Ticket, visitor: Visitor) -> tuple[Participant, str]:

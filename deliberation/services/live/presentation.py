@@ -16,7 +16,7 @@ from flask_babel import force_locale
 from ...extensions import db
 from ...models import LiveSession, Participant, Ticket, utcnow
 from ..authoring.numbering import finding_numbers
-from . import record, voting
+from . import minutes, record, voting
 from .items import present_item
 
 
@@ -70,6 +70,7 @@ def state_for(
             "results": None,
             "agenda": None,
             "record": None,
+            "minutes": None,
             "server_time": _iso(utcnow()),
         }
         if role == "phone":
@@ -88,6 +89,8 @@ def state_for(
             state["results"] = voting.results(poll)
         if role == "facilitator":
             state["agenda"] = agenda_summary(session)
+            # The notes box of the console follows the item shown.
+            state["minutes"] = minutes.current(item) if item is not None else None
             if poll is not None and not poll.secret:
                 state["record"] = record.named_record(poll, voting.answer_labels(poll)) or None
     return state

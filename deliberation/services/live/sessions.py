@@ -64,6 +64,7 @@ CODE_LENGTH = 6
 TOKEN_SALT = "participant"
 TOKEN_MAX_AGE = 30 * 24 * 3600
 DISPLAY_NAME_MAX = 80
+ORGANISATION_MAX = 200  # as a registration's (models.registration)
 ROLES = ("phone", "projector", "facilitator")
 _CODE_CHARACTERS = frozenset(CODE_ALPHABET)
 # The largest head count a session may expect.
@@ -197,18 +198,22 @@ def join(code: str, display_name: str = "", group: str = "") -> tuple[Participan
     return participant, token_for(participant)
 
 
-def new_participant(session: LiveSession, display_name: str = "", group: str = "") -> Participant:
+def new_participant(
+    session: LiveSession, display_name: str = "", group: str = "", organisation: str = ""
+) -> Participant:
     """A participant of ``session``, checked, not added to the database session yet (the
     caller adds it in the transaction of its choice)."""
     group = (group or "").strip()
     if group and group not in (session.process.groups or []):
         raise SessionError("invalid_group")
     display_name = " ".join(printable(display_name or "").split())[:DISPLAY_NAME_MAX]
+    organisation = " ".join(printable(organisation or "").split())[:ORGANISATION_MAX]
     participant = Participant(
         session_id=session.id,
         token_id=secrets.token_urlsafe(24),
         display_name=display_name,
         group=group,
+        organisation=organisation,
     )
     return participant
 
@@ -332,6 +337,8 @@ def remove_agenda_item(agenda_item: AgendaItem) -> None:
     """Remove an item that was never voted on (a vote, even closed, is part of the record)."""
     if any(poll.state != "draft" for poll in agenda_item.polls):
         raise SessionError("item_has_votes")
+    if any(version.text.strip() for version in agenda_item.minutes):
+        raise SessionError("item_has_minutes")  # the minutes are part of the record too
     session = agenda_item.session
     if session.current_item_id == agenda_item.id:
         session.current_item_id = None

@@ -15,7 +15,16 @@ from flask_babel import gettext as _
 
 from ...database import write_transaction
 from ...extensions import db
-from ...models import Event, LiveSession, Place, Process, Registration, Ticket, utcnow
+from ...models import (
+    Event,
+    LiveSession,
+    Participant,
+    Place,
+    Process,
+    Registration,
+    Ticket,
+    utcnow,
+)
 from ...models.registration import ACCESSIBILITY_MAX, EMAIL_MAX, NAME_MAX, ORGANISATION_MAX
 from ..live import admission
 from ..validation import is_email
@@ -354,8 +363,10 @@ def attendance(process: Process) -> list[dict[str, Any]]:
 
 
 def participating_organisations(process: Process) -> list[str]:
-    """The organisations of those who consented to be listed, once each, sorted."""
-    names = db.session.scalars(
+    """The organisations that took part, once each (the same name in another case or with
+    other spaces counted once), sorted: those of registrants who consented to be listed, and
+    those participants gave when joining a session (the join form says they are listed)."""
+    registered = db.session.scalars(
         db.select(Registration.organisation).where(
             Registration.process_id == process.id,
             Registration.cancelled_at.is_(None),
@@ -363,4 +374,17 @@ def participating_organisations(process: Process) -> list[str]:
             Registration.organisation != "",
         )
     )
-    return sorted(set(names), key=str.casefold)
+    joined = db.session.scalars(
+        db.select(Participant.organisation)
+        .join(LiveSession, Participant.session_id == LiveSession.id)
+        .where(
+            LiveSession.process_id == process.id,
+            Participant.voided_at.is_(None),
+            Participant.organisation != "",
+        )
+    )
+    names: dict[str, str] = {}
+    for name in [*registered, *joined]:
+        name = " ".join(name.split())
+        names.setdefault(name.casefold(), name)
+    return sorted(names.values(), key=str.casefold)
