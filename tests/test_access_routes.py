@@ -48,6 +48,8 @@ REVIEWED_PUBLIC = {
     "published_support.challenge",
     "published_support.sign",
     "published_support.private_link",
+    "published_support.confirm_page",
+    "published_support.confirm",
     "published_support.withdraw",
     "published_support.withdraw_mine",
     "published_support.public_csv",
