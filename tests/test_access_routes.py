@@ -61,6 +61,7 @@ REVIEWED_PUBLIC = {
     "participate.vote_form",
     "participate.vote_form_again",
     "participate.propose_form",
+    "participate.easy_read",
     "facilitate.projector",
     "invitations.show",
     "invitations.register",
@@ -91,6 +92,7 @@ FACILITATOR_ROUTES = {
     "facilitate.agenda_move",
     "facilitate.agenda_remove",
     "facilitate.action",
+    "facilitate.set_easy_read",  # the phones' default display, easy to read or not
     "admission.tickets",  # read the admission page, set the head count,
     "admission.set_expected",
     "admission.void",  # void and replace a lost ticket at the desk,
