@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -336,6 +337,17 @@ fields:
           - text: Une recommandation.
             plain_summary: Ce qu’on demande.
 """
+
+
+def test_the_documented_example_has_summaries(app):
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "process-format.md").read_text(
+        encoding="utf-8"
+    )
+    with app.app_context():
+        process = load_process_text(doc.split("```yaml\n", 1)[1].split("```", 1)[0])
+        field_ = process.fields[0]
+        assert field_.questions[0].hypotheses[0].plain_summary.startswith("Une seule personne")
+        assert field_.findings[0].plain_summary.endswith("Cela dépend de la personne.")
 
 
 def test_the_process_file_carries_the_summaries_both_ways(app):
