@@ -287,6 +287,9 @@ def test_the_console_sets_the_phones_default(app, client, room):
     with client.session_transaction() as flask_session:
         flask_session["_user_id"] = f"{organizer_id}:0"
         flask_session["_fresh"] = True
+    # The outline shows the organisers which items have a summary.
+    outline = client.get("/organize/assises").get_data(as_text=True)
+    assert '<p class="meta plain-summary">En bref\u00a0: ' + SUMMARY + "</p>" in outline
     console = client.get(f"/facilitate/session/{room['session_id']}").get_data(as_text=True)
     assert 'id="easy-read"' in console and 'id="easy-read" aria-describedby' in console
     url = f"/facilitate/session/{room['session_id']}/easy-read"
