@@ -353,8 +353,8 @@ def test_the_documented_example_has_summaries(app):
         assert field_.findings[0].plain_summary.endswith("Cela dépend de la personne.")
 
 
-def test_the_process_file_carries_the_summaries_both_ways(app):
-    with app.app_context():
+def test_the_process_file_carries_the_summaries_both_ways(any_db_app):
+    with any_db_app.app_context():
         process = load_process_text(FILE)
         field_ = process.fields[0]
         assert field_.questions[0].hypotheses[0].plain_summary == "Une idée simple."
