@@ -144,7 +144,10 @@ def from_environment(instance_path: str, root_path: str) -> dict:
         "SOCKETS_PER_ADDRESS": int(os.environ.get("SOCKETS_PER_ADDRESS", "5000")),
         # How long an invitation link to join a process works (docs/deployment.md).
         "INVITATION_DAYS": _days(os.environ.get("INVITATION_DAYS"), default=7),
-        # Registration confirmations by e-mail: only when SMTP_HOST is set (docs/registration.md).
+        # E-mails: registration confirmations, and public signatures confirmed by e-mail
+        # (SUPPORT_EMAIL_CONFIRMATION) — only when SMTP_HOST is set (docs/registration.md,
+        # docs/publishing.md).
+        "SUPPORT_EMAIL_CONFIRMATION": _flag("SUPPORT_EMAIL_CONFIRMATION", True),
         "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
         "SMTP_PORT": int(os.environ.get("SMTP_PORT", "25") or 25),
         "SMTP_FROM": os.environ.get("SMTP_FROM", ""),

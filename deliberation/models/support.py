@@ -49,7 +49,18 @@ class Support(db.Model):
     withdraw_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The proof of work solved for it: a challenge is spent once.
     challenge: Mapped[str] = mapped_column(String(CHALLENGE_MAX), unique=True)
+    # With e-mail confirmation (an SMTP server configured): the address is never kept, only
+    # its hash (the same address signs once per item) and the hash of the token its message
+    # carried. A signature counts once confirmed; without e-mail it is confirmed as signed.
+    email_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
+    confirm_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     recommendation: Mapped[Recommendation | None] = relationship()
+
+    @property
+    def pending(self) -> bool:
+        """Waiting for its e-mail confirmation: it does not count yet."""
+        return self.confirmed_at is None

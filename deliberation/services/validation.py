@@ -17,6 +17,14 @@ from ..models import TEXT_MAX, TITLE_MAX
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX = 80
+# Good enough to catch a typo (RFC 5321's length limit): an address is only ever used to
+# write to its owner, who proves it by answering.
+EMAIL_MAX = 254
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def is_email(value: str) -> bool:
+    return len(value) <= EMAIL_MAX and EMAIL_PATTERN.match(value) is not None
 
 
 def _(text: str, **params: Any) -> str:

@@ -47,6 +47,8 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "published_support.challenge",  # a proof-of-work challenge: 404 until published
         "published_support.sign",  # throttled per address, a solved challenge each time
         "published_support.private_link",  # the link's secret token is the key
+        "published_support.confirm_page",  # the e-mailed link's secret token is the key
+        "published_support.confirm",  # the same
         "published_support.withdraw",  # the same
         "published_support.withdraw_mine",  # the browser that signed (its cookie) is the key
         "published_support.public_csv",  # counts, names only by consent: 404 until published

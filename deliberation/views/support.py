@@ -28,9 +28,9 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from ..extensions import limiter
-from ..models import SUPPORT_COMMENT_MAX, Process
+from ..models import SUPPORT_COMMENT_MAX, Process, Support
 from ..services.people.access import Capability
-from ..services.publishing import support, support_data
+from ..services.publishing import support, support_data, support_mail
 from ..services.publishing.support import SupportError
 from .common import data_response, process_or_404, published_or_404
 from .guard import requires
@@ -136,17 +136,86 @@ def sign(slug: str):
             show_name=request.form.get("show_name") == "1",
             device=device,
             challenge=spent,
+            email=_email_if_confirmed(),
         )
     except SupportError as error:
         flash(error.message, "error")
         return _with_device(_back(process, target, "support-form"), device)
+    if signed.confirm_token:
+        _send_confirmation(process, signed)
     if not signed.new:
-        flash(_("You had already signed: your signature counts once."), "info")
+        if not signed.confirm_token:
+            flash(_("You had already signed: your signature counts once."), "info")
         return _with_device(_back(process, target), device)
-    flash(_("Thank you: your signature is counted."), "success")
+    if not signed.confirm_token:
+        flash(_("Thank you: your signature is counted."), "success")
     return _with_device(
         redirect(url_for(".private_link", slug=process.slug, token=signed.withdraw_token)), device
     )
+
+
+def _email_if_confirmed() -> str | None:
+    """The address to confirm by, when e-mail confirmation is on (None: it is off)."""
+    if not support.confirms_by_email(current_app.config):
+        return None
+    return request.form.get("email", "")
+
+
+def _send_confirmation(process: Process, signed: support.Signed) -> None:
+    link = url_for(".confirm_page", slug=process.slug, token=signed.confirm_token, _external=True)
+    item = support_data.item_names(process).get(signed.support.recommendation_id, "")
+    if support_mail.send_confirmation(current_app.config, process, item, signed.email, link):
+        flash(
+            _(
+                "We sent a message to %(email)s: your signature counts once you open its link.",
+                email=signed.email,
+            ),
+            "info",
+        )
+    else:
+        flash(
+            _(
+                "The confirmation message could not be sent: sign again in a few minutes "
+                "to receive a new one (nothing is counted twice)."
+            ),
+            "error",
+        )
+
+
+@public_bp.get("/support/confirm/<token>")
+def confirm_page(slug: str, token: str):
+    """A button rather than a link that confirms: mail scanners open links on their own."""
+    process = published_or_404(slug)
+    signature = support.by_confirm_token(process, token)
+    if signature is None:
+        abort(404)
+    return _private_page("published/support_confirm.html", process, signature, token=token)
+
+
+def _private_page(template: str, process: Process, signature: Support, **context) -> Response:
+    """A page whose address holds a signature's secret token: never kept by a shared cache,
+    never sent onwards."""
+    item = support_data.item_names(process).get(signature.recommendation_id, "")
+    page = render_template(template, process=process, signature=signature, item=item, **context)
+    response = Response(page)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@public_bp.post("/support/confirm/<token>")
+def confirm(slug: str, token: str):
+    process = published_or_404(slug)
+    if not FlaskForm().validate_on_submit():
+        flash(_("The form could not be accepted: reload the page and send it again."), "error")
+        return redirect(url_for(".confirm_page", slug=process.slug, token=token))
+    try:
+        signature = support.confirm(process, token)
+    except SupportError as error:
+        flash(error.message, "error")
+        return redirect(url_for("published.synthesis", slug=process.slug))
+    flash(_("Thank you: your signature is confirmed and counted."), "success")
+    return _back(process, signature.recommendation_id)
 
 
 @public_bp.get("/support/<token>")
@@ -155,21 +224,14 @@ def private_link(slug: str, token: str):
     signature = support.by_withdraw_token(process, token)
     if signature is None:
         abort(404)
-    response = Response(
-        render_template(
-            "published/support_link.html",
-            process=process,
-            signature=signature,
-            item=support_data.item_names(process).get(signature.recommendation_id, ""),
-            link=url_for(".private_link", slug=process.slug, token=token, _external=True),
-            token=token,
-            group_labels=group_labels(),
-        )
+    return _private_page(
+        "published/support_link.html",
+        process,
+        signature,
+        link=url_for(".private_link", slug=process.slug, token=token, _external=True),
+        token=token,
+        group_labels=group_labels(),
     )
-    # The address is the key to withdraw: never kept by a shared cache, never sent onwards.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 @public_bp.post("/support/<token>/withdraw")
@@ -222,6 +284,7 @@ def form_context(process: Process) -> dict:
         "support_groups": group_choices(process),
         "support_group_labels": group_labels(),
         "support_comment_max": SUPPORT_COMMENT_MAX,
+        "support_by_email": support.confirms_by_email(current_app.config),
     }
 
 

@@ -560,16 +560,21 @@ def upgrade():
     sa.Column('device', sa.String(length=64), nullable=False),
     sa.Column('withdraw_hash', sa.String(length=64), nullable=False),
     sa.Column('challenge', sa.String(length=64), nullable=False),
+    sa.Column('email_hash', sa.String(length=64), nullable=False),
+    sa.Column('confirm_hash', sa.String(length=64), nullable=True),
+    sa.Column('confirmed_at', sa.DateTime(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('withdrawn_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['recommendation_id'], ['recommendation.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('challenge'),
+    sa.UniqueConstraint('confirm_hash'),
     sa.UniqueConstraint('withdraw_hash')
     )
     with op.batch_alter_table('support', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_support_device'), ['device'], unique=False)
+        batch_op.create_index(batch_op.f('ix_support_email_hash'), ['email_hash'], unique=False)
         batch_op.create_index('ix_support_signer', ['process_id', 'signer_key'], unique=False)
         batch_op.create_index('ix_support_target', ['process_id', 'recommendation_id'], unique=False)
 
@@ -631,6 +636,7 @@ def downgrade():
     with op.batch_alter_table('support', schema=None) as batch_op:
         batch_op.drop_index('ix_support_target')
         batch_op.drop_index('ix_support_signer')
+        batch_op.drop_index(batch_op.f('ix_support_email_hash'))
         batch_op.drop_index(batch_op.f('ix_support_device'))
 
     op.drop_table('support')

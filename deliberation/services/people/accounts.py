@@ -10,7 +10,6 @@ then disconnects the organiser's facilitator sockets (``live.broadcast.organizer
 
 from __future__ import annotations
 
-import re
 import secrets
 from typing import Any
 
@@ -23,10 +22,8 @@ from ...database import write_transaction, writes
 from ...extensions import db
 from ...models import Organizer
 from ...offload import run_blocking
-from ..validation import _
+from ..validation import _, is_email
 from .passwords import password_problem
-
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 _dummy_hash: str | None = None
 
@@ -49,7 +46,7 @@ def check_credentials(email: str, password: str) -> str:
     the password policy (``services.people.passwords``). One set of rules for the command line,
     the invitation page and the "change my password" page."""
     email = email.strip().lower()
-    if not EMAIL_PATTERN.match(email) or len(email) > 254:
+    if not is_email(email):
         raise AccountError(
             "invalid_email", _l("Not an e-mail address: %(email)s.", email=email[:254])
         )

@@ -33,6 +33,8 @@ from ...database import write_transaction
 from ...extensions import db
 from ...models import SUPPORT_COMMENT_MAX, TITLE_MAX, Process, Support, utcnow
 from ...models.support import CHALLENGE_MAX, ORGANISATION_MAX
+from .. import mail
+from ..validation import is_email
 from .comments import CommentError, recommendation_of
 from .followup import FollowUpError, clean_text
 
@@ -59,6 +61,9 @@ class Signed:
     support: Support
     new: bool
     withdraw_token: str = ""
+    # Pending a confirmation by e-mail: the token its message carries, and where to send it.
+    confirm_token: str = ""
+    email: str = ""
 
 
 def new_challenge(secret: str, process: Process) -> dict[str, Any]:
@@ -145,6 +150,25 @@ def _group(process: Process, group: Any) -> str:
     return group
 
 
+def confirms_by_email(config: Any) -> bool:
+    """Whether a signature counts only once its signer answered an e-mail: with an SMTP
+    server configured, unless the deployment switched it off."""
+    return mail.configured(config) and bool(config.get("SUPPORT_EMAIL_CONFIRMATION", True))
+
+
+def _email(value: Any) -> str:
+    address = value.strip() if isinstance(value, str) else ""
+    if not address:
+        raise SupportError(_("Your e-mail address is needed to confirm your signature."))
+    if not is_email(address):
+        raise SupportError(_("This e-mail address does not look right (name@example.org)."))
+    return address
+
+
+def _email_hash(address: str) -> str:
+    return hashlib.sha256(address.casefold().encode()).hexdigest()
+
+
 def sign(
     process: Process,
     recommendation_id: Any,
@@ -156,9 +180,14 @@ def sign(
     show_name: bool = False,
     device: str = "",
     challenge: str,
+    email: Any = None,
 ) -> Signed:
     """Sign (the synthesis when ``recommendation_id`` is None). The same person signing the
-    same item again gets their first signature back, counted once."""
+    same item again gets their first signature back, counted once.
+
+    With ``email`` (not None: e-mail confirmation is on) the signature waits for its
+    confirmation: the result carries the token of the link to send. Signing again while it
+    waits gives a new link (the first message may have been lost)."""
     if not process.synthesis_published:
         raise SupportError(_("This synthesis is not published."))
     target = target_of(process, recommendation_id)
@@ -166,12 +195,18 @@ def sign(
     clean_organisation = _text(organisation, ORGANISATION_MAX, _("Your organisation"))
     clean_group = _group(process, group)
     clean_comment = _text(comment, SUPPORT_COMMENT_MAX, _("Your comment"))
+    address = _email(email) if email is not None else ""
+    address_hash = _email_hash(address) if address else ""
     key = signer_key(clean_name, clean_organisation)
     token = secrets.token_urlsafe(24)
+    confirm_token = secrets.token_urlsafe(24) if address else ""
     try:
         with write_transaction():
-            earlier = _active(process, target, key, device)
+            earlier = _active(process, target, key, device, address_hash)
             if earlier is not None:
+                if earlier.pending and address:
+                    earlier.confirm_hash = _hash(confirm_token)
+                    return Signed(earlier, False, confirm_token=confirm_token, email=address)
                 return Signed(earlier, new=False)
             support = Support(
                 process_id=process.id,
@@ -185,6 +220,9 @@ def sign(
                 device=device[:64],
                 withdraw_hash=_hash(token),
                 challenge=challenge,
+                email_hash=address_hash,
+                confirm_hash=_hash(confirm_token) if address else None,
+                confirmed_at=None if address else utcnow(),
             )
             db.session.add(support)
     except IntegrityError:
@@ -192,13 +230,19 @@ def sign(
         raise SupportError(
             _("This check against automated signing was already used: sign again.")
         ) from None
-    return Signed(support, new=True, withdraw_token=token)
+    return Signed(support, True, token, confirm_token=confirm_token, email=address)
 
 
-def _active(process: Process, target: int | None, key: str, device: str) -> Support | None:
+def _active(
+    process: Process, target: int | None, key: str, device: str, email_hash: str = ""
+) -> Support | None:
+    """The signature of the same person for the same item, not withdrawn (waiting for its
+    confirmation or not)."""
     same_person = Support.signer_key == key
     if device:
         same_person = same_person | (Support.device == device)
+    if email_hash:
+        same_person = same_person | (Support.email_hash == email_hash)
     return db.session.scalar(
         select(Support)
         .where(
@@ -227,6 +271,32 @@ def by_withdraw_token(process: Process, token: Any) -> Support | None:
     )
 
 
+def by_confirm_token(process: Process, token: Any) -> Support | None:
+    if not isinstance(token, str) or not 20 <= len(token) <= 64 or not token.isascii():
+        return None
+    return db.session.scalar(
+        select(Support).where(
+            Support.process_id == process.id, Support.confirm_hash == _hash(token)
+        )
+    )
+
+
+def confirm(process: Process, token: Any) -> Support:
+    """Confirm the signature of an e-mail's link: from now on it counts. Confirming twice is
+    harmless; a withdrawn signature stays withdrawn."""
+    with write_transaction():
+        support = by_confirm_token(process, token)
+        if support is None:
+            raise SupportError(
+                _("This link confirms no signature: it may have been replaced by a newer one.")
+            )
+        if support.withdrawn_at is not None:
+            raise SupportError(_("This signature was withdrawn: sign again if you wish."))
+        if support.confirmed_at is None:
+            support.confirmed_at = utcnow()
+    return support
+
+
 def withdraw(process: Process, token: Any) -> Support:
     """Withdraw the signature of a private link; withdrawing twice is harmless."""
     with write_transaction():
@@ -252,10 +322,15 @@ def withdraw_from_device(process: Process, support_id: Any, device: str) -> Supp
 
 
 def active(process: Process) -> list[Support]:
+    """The signatures that count: confirmed and not withdrawn."""
     return list(
         db.session.scalars(
             select(Support)
-            .where(Support.process_id == process.id, Support.withdrawn_at.is_(None))
+            .where(
+                Support.process_id == process.id,
+                Support.withdrawn_at.is_(None),
+                Support.confirmed_at.is_not(None),
+            )
             .order_by(Support.created_at, Support.id)
         )
     )
@@ -292,7 +367,8 @@ def counts(process: Process) -> dict[int | None, Tally]:
 
 
 def signed_from(process: Process, device: str) -> dict[int | None, Support]:
-    """What this browser signed and has not withdrawn, per item."""
+    """What this browser signed and has not withdrawn, per item (waiting for its
+    confirmation or not)."""
     if not device:
         return {}
     found = db.session.scalars(

@@ -26,6 +26,7 @@ ORGANISER_COLUMNS = (
     "comment",
     "show_name",
     "signed_at",
+    "confirmed_at",
     "withdrawn_at",
 )
 
@@ -117,6 +118,10 @@ def _organiser_row(signature: Support, names: dict[int | None, str]) -> dict[str
         "comment": signature.comment,
         "show_name": "yes" if signature.show_name else "no",
         "signed_at": signature.created_at.isoformat(timespec="seconds"),
+        # Empty: waiting for its e-mail confirmation (it does not count).
+        "confirmed_at": (
+            signature.confirmed_at.isoformat(timespec="seconds") if signature.confirmed_at else ""
+        ),
         "withdrawn_at": (
             signature.withdrawn_at.isoformat(timespec="seconds") if signature.withdrawn_at else ""
         ),

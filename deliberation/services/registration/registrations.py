@@ -4,7 +4,6 @@ the door and attendance for the Actes."""
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections import Counter
 from collections.abc import Mapping
@@ -19,12 +18,11 @@ from ...extensions import db
 from ...models import Event, LiveSession, Place, Process, Registration, Ticket, utcnow
 from ...models.registration import ACCESSIBILITY_MAX, EMAIL_MAX, NAME_MAX, ORGANISATION_MAX
 from ..live import admission
+from ..validation import is_email
 from . import events as event_rules
 from .errors import RegistrationError, clean, clean_text, required, too_long
 
 SECRET_BYTES = 32
-# Good enough to catch a typo; the address is only ever used to send the confirmation.
-EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass(frozen=True)
@@ -61,7 +59,7 @@ def _checked(process: Process, data: Mapping[str, Any], events: list[Event]) -> 
     email = clean(data.get("email"))
     if len(email) > EMAIL_MAX:
         errors["email"] = too_long(EMAIL_MAX)
-    elif email and not EMAIL_SHAPE.match(email):
+    elif email and not is_email(email):
         errors["email"] = _("This e-mail address does not look right (name@example.org).")
     known = {event.id for event in events}
     event_ids = sorted({i for i in event_rules.ids_of(data.get("event_ids")) if i in known})
