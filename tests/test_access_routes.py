@@ -63,6 +63,7 @@ REVIEWED_PUBLIC = {
     "participate.vote_form",
     "participate.vote_form_again",
     "participate.propose_form",
+    "participate.easy_read",
     "facilitate.projector",
     "invitations.show",
     "invitations.register",
@@ -95,6 +96,7 @@ FACILITATOR_ROUTES = {
     "facilitate.action",
     "facilitate.minutes_save",  # write the minutes of the item shown, read their versions
     "facilitate.minutes_history",
+    "facilitate.set_easy_read",  # the phones' default display, easy to read or not
     "admission.tickets",  # read the admission page, set the head count,
     "admission.set_expected",
     "admission.void",  # void and replace a lost ticket at the desk,

@@ -229,7 +229,11 @@ def test_state_for_each_role(ctx):
     phone = sessions.state_for(session, "phone", voter)
     assert phone["voted"] is True and phone["counts"] is None and phone["results"] is None
     assert sessions.state_for(session, "phone", other)["voted"] is False
-    assert phone["poll"]["answers"][0] == {"key": "full", "label": "Fully agree"}
+    assert phone["poll"]["answers"][0] == {
+        "key": "full",
+        "label": "Fully agree",
+        "picto": "face_very_happy",
+    }
     assert phone["item"]["title"] == "Question to the room"
     projector = sessions.state_for(session, "projector")
     assert projector["counts"]["voted"] == 1 and projector["counts"]["joined"] == 2

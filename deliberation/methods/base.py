@@ -117,6 +117,9 @@ class VoteMethod:
     document_labels: Callable[[Any], dict[str, str] | None] = lambda process: None
     # The base notes of the summary this method makes → their line on the live screens.
     base_notes: Mapping[str, Any] = field(default_factory=dict)
+    # Easy-to-read mode (docs/phones.md): answer key → the pictogram drawn beside its words on
+    # the phone (a name of templates/live/_pictograms.html); an answer without one has none.
+    pictograms: Mapping[str, str] = field(default_factory=dict)
     # Strings the phone's ballot form and the live results renderer need for this method
     # (lazy strings, merged into the strings each page sends its script).
     phone_strings: Mapping[str, Any] = field(default_factory=dict)

@@ -48,6 +48,13 @@ CONSENSUS = VoteMethod(
     answer_keys=ANSWERS,
     answer_labels=lambda process: process.labels(),
     document_labels=lambda process: process.labels(),
+    pictograms={
+        "full": "face_very_happy",
+        "reservations": "face_happy",
+        "mixed": "face_neutral",
+        "disagree": "face_sad",
+        "block": "stop",
+    },
     base_notes={"ballots_cast": _l("Base: %(n)s ballots cast", n="{n}")},
     verdict=True,
     explain=verdict.explain_consensus,

@@ -34,6 +34,7 @@ YES_NO = VoteMethod(
     choice_words=answer_words,
     answer_keys=ANSWERS,
     answer_labels=_labels,
+    pictograms={"yes": "check", "no": "cross", "abstain": "blank"},
     document_labels=lambda process: dict(
         DOCUMENT_LABELS.get(process.language, DOCUMENT_LABELS["en"])
     ),

@@ -70,6 +70,9 @@ class LiveSession(Timestamped, db.Model):
     admission: Mapped[str] = mapped_column(String(10), default="open")
     # How many people the facilitator expects in the room (the console warns above it).
     expected_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The phones open in the easy-to-read mode unless a participant switched it off on their
+    # phone (docs/phones.md, « Facile à lire et à comprendre »).
+    easy_read: Mapped[bool] = mapped_column(Boolean, default=False)
 
     process: Mapped[Process] = relationship()
     field: Mapped[Field | None] = relationship()

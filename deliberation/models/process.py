@@ -47,7 +47,17 @@ DEFAULT_GROUPS: list[str] = [
 ]
 
 STANCES = ("supports", "nuances", "contradicts")
+# A plain-language summary is a few short sentences (easy-to-read mode on the phones).
+PLAIN_SUMMARY_MAX = 1_000
 EXPERT_ROLES = ("academic", "field_worker", "service_user", "institution", "other")
+
+
+class PlainSummary:
+    """An item put to the vote: the organisers may add a short plain-language summary, shown
+    on the phones in the easy-to-read mode (« Facile à lire et à comprendre », docs/phones.md)
+    above the full text, never instead of it."""
+
+    plain_summary: Mapped[str] = mapped_column(Text, default="")
 
 
 class Process(Timestamped, db.Model):
@@ -151,7 +161,7 @@ class Question(Timestamped, db.Model):
     )
 
 
-class Hypothesis(Timestamped, db.Model):
+class Hypothesis(PlainSummary, Timestamped, db.Model):
     __tablename__ = "hypothesis"
     __table_args__ = (CheckConstraint("length(text) > 0", name="hypothesis_text_not_empty"),)
 
@@ -210,7 +220,7 @@ class ExpertStance(db.Model):
     hypothesis: Mapped[Hypothesis] = relationship(back_populates="stances")
 
 
-class Finding(Timestamped, db.Model):
+class Finding(PlainSummary, Timestamped, db.Model):
     """A numbered statement ("constat"); its number runs across the process in field order."""
 
     __tablename__ = "finding"
@@ -253,21 +263,21 @@ class _FindingChild:
     grid_col: Mapped[str] = mapped_column(String(TITLE_MAX), default="")
 
 
-class Recommendation(_FindingChild, Timestamped, db.Model):
+class Recommendation(PlainSummary, _FindingChild, Timestamped, db.Model):
     __tablename__ = "recommendation"
     __table_args__ = (CheckConstraint("length(text) > 0", name="recommendation_text_not_empty"),)
     finding_id: Mapped[int] = mapped_column(ForeignKey("finding.id", ondelete="CASCADE"))
     finding: Mapped[Finding] = relationship(back_populates="recommendations")
 
 
-class ActionPath(_FindingChild, Timestamped, db.Model):
+class ActionPath(PlainSummary, _FindingChild, Timestamped, db.Model):
     __tablename__ = "action_path"
     __table_args__ = (CheckConstraint("length(text) > 0", name="action_path_text_not_empty"),)
     finding_id: Mapped[int] = mapped_column(ForeignKey("finding.id", ondelete="CASCADE"))
     finding: Mapped[Finding] = relationship(back_populates="action_paths")
 
 
-class ImplementationCondition(_FindingChild, Timestamped, db.Model):
+class ImplementationCondition(PlainSummary, _FindingChild, Timestamped, db.Model):
     __tablename__ = "implementation_condition"
     __table_args__ = (CheckConstraint("length(text) > 0", name="condition_text_not_empty"),)
     finding_id: Mapped[int] = mapped_column(ForeignKey("finding.id", ondelete="CASCADE"))

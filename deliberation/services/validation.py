@@ -78,9 +78,9 @@ def check_title(value: Any, what: str, required: bool = True) -> str:
     return _within_bounds(title, what, required, TITLE_MAX)
 
 
-def check_text(value: Any, what: str, required: bool = True) -> str:
+def check_text(value: Any, what: str, required: bool = True, maximum: int = TEXT_MAX) -> str:
     text = "\n".join(line.rstrip() for line in _normalise(value).strip().split("\n"))
-    return _within_bounds(text, what, required, TEXT_MAX)
+    return _within_bounds(text, what, required, maximum)
 
 
 def check_slug(value: Any) -> str:

@@ -102,6 +102,7 @@ def session_create(slug: str):
             "place",
             "expected_count",
             "admission",
+            "easy_read",
         )
     }
     held_on = None
@@ -124,6 +125,7 @@ def session_create(slug: str):
             place=form["place"],
             admission=form["admission"] or None,
             expected_count=expected,
+            easy_read=form["easy_read"] == "1",
         )
     except SessionError as error:
         return _sessions_page(process, form, str(error.message))
@@ -326,6 +328,20 @@ def agenda_remove(session_id: int, agenda_id: int):
     broadcast.session_changed(live_session.id)
     flash(_("Item removed from the agenda."), "success")
     return _back(live_session, "#agenda")
+
+
+@bp.post("/facilitate/session/<int:session_id>/easy-read")
+@requires(Capability.FACILITATE)
+def set_easy_read(session_id: int):
+    """The phones' default display: the easy-to-read mode on or off (docs/phones.md)."""
+    live_session = _session_or_404(session_id)
+    sessions.set_easy_read(live_session, request.form.get("easy_read") == "1")
+    broadcast.session_changed(live_session.id)
+    if live_session.easy_read:
+        flash(_("Phones now open in the easy-to-read mode."), "success")
+    else:
+        flash(_("Phones now open in the usual display."), "success")
+    return _back(live_session, "#admission")
 
 
 @bp.post("/facilitate/session/<int:session_id>/action/<action>")

@@ -62,6 +62,7 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "participate.vote_form",  # the same token (cookie), for phones without JavaScript
         "participate.vote_form_again",  # a redirect to the phone page
         "participate.propose_form",  # the same
+        "participate.easy_read",  # a cookie choice of this phone's display, nothing else
         "facilitate.projector",  # by the session's code, read-only, shown to the room
         "invitations.show",  # the invitation's one-time secret is the key
         "invitations.register",  # the same, for someone without an account yet

@@ -14,7 +14,7 @@ from flask import render_template, request
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
-from .. import methods
+from .. import methods, refusals
 from ..methods import verdict
 from ..methods.majority_judgment import grade_labels
 from ..models import ITEM_TYPES, LiveSession, Process
@@ -146,6 +146,46 @@ def results_strings() -> dict[str, Any]:
         "too_few": _("Too few ballots to show"),
         "countdown": _("Time left"),
         "offline": _("Connection lost — reconnecting…"),
+    }
+
+
+def phone_strings() -> dict[str, Any]:
+    return {
+        "online": _("Connected"),
+        # Until the socket connects, votes go over HTTP: the header says so (issue 14).
+        "connecting": _("Connecting… your vote is sent all the same."),
+        "offline": _("Connection lost. Your vote will be sent when it comes back."),
+        "refused": _("The server refused the connection: %(message)s", message="{message}"),
+        "waiting": _("Welcome! Wait for the facilitator to show an item."),
+        "no_poll": _("No vote on this item yet. Follow the discussion."),
+        "draft": _("The vote on this item is not open yet."),
+        "open": _("The vote is open."),
+        "closed": _("The vote is closed."),
+        "published": _("The vote is closed. The results are on the screen."),
+        "send": _("Send my vote"),
+        "change": _("Change my vote"),
+        "sending": _("Sending your vote…"),
+        "recorded": _("Your vote is recorded."),
+        "recorded_change": _("Your vote is recorded. You can change it while the vote is open."),
+        "counted": _("Your vote was counted."),
+        "not_voted": _("You did not vote on this item."),
+        "pending": _("Your vote is not recorded yet; it will be sent again automatically."),
+        "choose_first": _("Choose an answer first."),
+        # The ballot forms of the vote methods (deliberation.methods).
+        **method_strings("phone_strings"),
+        "countdown": _("Time left: %(t)s", t="{t}"),
+        "time_up": _("Time is up."),
+        "rejoin": str(refusals.message("invalid_token")),
+        "vote_again": str(refusals.message("stale_round")),
+        "results": _("Results"),
+        "secret_vote": _(
+            "Secret vote: nobody will see your choice. When the vote closes, only the fact "
+            "that you voted is kept."
+        ),
+        "named_vote": _(
+            "Named vote: your name and your choice will be recorded, and the organisers "
+            "will see them."
+        ),
     }
 
 

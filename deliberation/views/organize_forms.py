@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
-from ..models import EXPERT_ROLES, TEXT_MAX, TITLE_MAX
+from ..models import EXPERT_ROLES, PLAIN_SUMMARY_MAX, TEXT_MAX, TITLE_MAX
 from .live_common import group_labels
 
 # Generous browser-side limits: the services give the exact message when they are exceeded.
@@ -111,7 +111,21 @@ class QuestionForm(TextItemForm):
     illustrative = BooleanField(_l("Illustrative (not from the source text)"))
 
 
-class FindingForm(TextItemForm):
+class VotedItemForm(TextItemForm):
+    """An item that may be put to the vote: its text, and the plain-language summary the
+    phones show in the easy-to-read mode (plain text: no Markdown to learn)."""
+
+    plain_summary = TextAreaField(
+        _l("Plain-language summary (optional)"),
+        description=_l(
+            "A few short sentences in everyday words, as plain text. The phones show it in "
+            "the easy-to-read mode, above the full text."
+        ),
+        render_kw={"rows": 3, "maxlength": PLAIN_SUMMARY_MAX},
+    )
+
+
+class FindingForm(VotedItemForm):
     question_id = SelectField(_l("Answers the question"), choices=[], validate_choice=False)
 
 
@@ -136,11 +150,11 @@ class ConfirmForm(FlaskForm):
 FORMS: dict[str, type[FlaskForm]] = {
     "field": FieldForm,
     "question": QuestionForm,
-    "hypothesis": TextItemForm,
+    "hypothesis": VotedItemForm,
     "expert_input": ExpertInputForm,
     "finding": FindingForm,
-    "recommendation": TextItemForm,
-    "action_path": TextItemForm,
-    "implementation_condition": TextItemForm,
+    "recommendation": VotedItemForm,
+    "action_path": VotedItemForm,
+    "implementation_condition": VotedItemForm,
     "note": TextItemForm,
 }

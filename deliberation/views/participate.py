@@ -24,16 +24,24 @@ from flask_limiter.util import get_remote_address
 from .. import inputs, refusals
 from ..extensions import csrf, db
 from ..live import broadcast, proposals, screens
-from ..models import LiveSession, Participant
+from ..models import LiveSession, Participant, utcnow
 from ..refusals import Refused
-from ..services.live import admission, amendments, ballots, phone_forms, sessions, voting
+from ..services.live import (
+    admission,
+    amendments,
+    ballots,
+    phone_forms,
+    phone_page,
+    sessions,
+    voting,
+)
 from .common import refusal_response
 from .live_common import (
     CODE_INPUT_MAX,
     TooManyCodeGuesses,
     group_choices,
     group_labels,
-    method_strings,
+    phone_strings,
     results_strings,
     session_for_code,
     session_locale,
@@ -125,10 +133,17 @@ def enter_code():
     return redirect(url_for("participate.join", code=live_session.join_code))
 
 
+def _easy_read(live_session: LiveSession) -> bool:
+    """This phone's mode: its own choice (cookie), else the session's default."""
+    choice = phone_page.easy_choice(request.cookies.get(phone_page.EASY_COOKIE))
+    return phone_page.easy_read_for(choice, live_session.easy_read)
+
+
 def _join_page(live_session: LiveSession, status: int = 200, **form: Any) -> Response:
     with session_locale(live_session):
         page = render_template(
             "live/join.html",
+            easy=_easy_read(live_session),
             live_session=live_session,
             groups=group_choices(live_session.process),
             name=form.get("name", ""),
@@ -234,46 +249,6 @@ def join_post(code: str):
     return _with_device_cookie(_with_token_cookie(response, token), device)
 
 
-def phone_strings() -> dict[str, Any]:
-    return {
-        "online": _("Connected"),
-        # Until the socket connects, votes go over HTTP: the header says so (issue 14).
-        "connecting": _("Connecting… your vote is sent all the same."),
-        "offline": _("Connection lost. Your vote will be sent when it comes back."),
-        "refused": _("The server refused the connection: %(message)s", message="{message}"),
-        "waiting": _("Welcome! Wait for the facilitator to show an item."),
-        "no_poll": _("No vote on this item yet. Follow the discussion."),
-        "draft": _("The vote on this item is not open yet."),
-        "open": _("The vote is open."),
-        "closed": _("The vote is closed."),
-        "published": _("The vote is closed. The results are on the screen."),
-        "send": _("Send my vote"),
-        "change": _("Change my vote"),
-        "sending": _("Sending your vote…"),
-        "recorded": _("Your vote is recorded."),
-        "recorded_change": _("Your vote is recorded. You can change it while the vote is open."),
-        "counted": _("Your vote was counted."),
-        "not_voted": _("You did not vote on this item."),
-        "pending": _("Your vote is not recorded yet; it will be sent again automatically."),
-        "choose_first": _("Choose an answer first."),
-        # The ballot forms of the vote methods (deliberation.methods).
-        **method_strings("phone_strings"),
-        "countdown": _("Time left: %(t)s", t="{t}"),
-        "time_up": _("Time is up."),
-        "rejoin": str(refusals.message("invalid_token")),
-        "vote_again": str(refusals.message("stale_round")),
-        "results": _("Results"),
-        "secret_vote": _(
-            "Secret vote: nobody will see your choice. When the vote closes, only the fact "
-            "that you voted is kept."
-        ),
-        "named_vote": _(
-            "Named vote: your name and your choice will be recorded, and the organisers "
-            "will see them."
-        ),
-    }
-
-
 def _joined(code: str) -> tuple[LiveSession, Participant | None, str | None]:
     live_session = _session_or_404(code)
     token = request.cookies.get(TOKEN_COOKIE)
@@ -307,10 +282,22 @@ def _phone_page(
             "state": state,
             "strings": strings,
             "results": results_strings(),
+            "easy": _easy_read(live_session),
         }
         poll = state["poll"]
+        left = phone_page.seconds_left(poll, utcnow())
+        results = None
+        if poll and state["results"]:
+            display = config["results"]["displays"].get(poll["method"], {})
+            results = phone_page.plain_result(
+                state["results"], poll, display, config["results"], state["session"]["language"]
+            )
         page = render_template(
             "live/phone.html",
+            easy=config["easy"],
+            seconds_left=left,
+            countdown=phone_page.clock(left) if left is not None else "",
+            plain_result=results,
             live_session=live_session,
             participant=participant,
             group_label=group_labels().get(participant.group, participant.group),
@@ -330,11 +317,13 @@ def _phone_page(
             # Without JavaScript the page follows the room by reloading, but never while a
             # ballot waits for this participant's answer, a proposal is being written or an
             # error is shown (a reload would clear what they typed or chose).
-            refresh=not (
-                (poll and poll["state"] == "open" and not state["voted"])
-                or extra.get("writing")
-                or extra.get("vote_error")
-                or extra.get("proposal")
+            refresh=phone_page.refresh_seconds(
+                poll,
+                bool(state["voted"]),
+                left,
+                holding=bool(
+                    extra.get("writing") or extra.get("vote_error") or extra.get("proposal")
+                ),
             ),
         )
     response = make_response(page, status)
@@ -414,6 +403,25 @@ def propose_form(code: str):
     if not duplicate:
         proposals.announce(live_session.id)
     return _back_to_phone(live_session, "proposal", "propose-status")
+
+
+@bp.post("/s/<code>/easy-read")
+def easy_read(code: str):
+    """The participant switches the easy-to-read mode on or off: remembered on this phone
+    (a cookie), a plain form post that works without JavaScript."""
+    live_session = _session_or_404(code)
+    choice = phone_page.easy_choice(request.form.get("easy"))
+    response = redirect(url_for("participate.phone", code=live_session.join_code), 303)
+    if choice is not None:
+        response.set_cookie(
+            phone_page.EASY_COOKIE,
+            phone_page.EASY_ON if choice else phone_page.EASY_OFF,
+            max_age=phone_page.EASY_COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=_secure_cookies(),
+        )
+    return response
 
 
 @bp.get("/s/<code>/qr.svg")

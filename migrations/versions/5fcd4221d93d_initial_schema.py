@@ -207,6 +207,7 @@ def upgrade():
     sa.Column('demo', sa.Boolean(), nullable=False),
     sa.Column('admission', sa.String(length=10), nullable=False),
     sa.Column('expected_count', sa.Integer(), nullable=True),
+    sa.Column('easy_read', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.CheckConstraint("admission IN ('open', 'tickets')", name='live_session_admission_known'),
@@ -274,6 +275,7 @@ def upgrade():
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('question_id', sa.Integer(), nullable=True),
+    sa.Column('plain_summary', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.CheckConstraint('length(text) > 0', name='finding_text_not_empty'),
@@ -288,6 +290,7 @@ def upgrade():
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('grid_row', sa.String(length=300), nullable=False),
     sa.Column('grid_col', sa.String(length=300), nullable=False),
+    sa.Column('plain_summary', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.CheckConstraint('length(text) > 0', name='hypothesis_text_not_empty'),
@@ -322,6 +325,7 @@ def upgrade():
     )
     op.create_table('action_path',
     sa.Column('finding_id', sa.Integer(), nullable=False),
+    sa.Column('plain_summary', sa.Text(), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
@@ -346,6 +350,7 @@ def upgrade():
     )
     op.create_table('implementation_condition',
     sa.Column('finding_id', sa.Integer(), nullable=False),
+    sa.Column('plain_summary', sa.Text(), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
@@ -430,6 +435,7 @@ def upgrade():
     )
     op.create_table('recommendation',
     sa.Column('finding_id', sa.Integer(), nullable=False),
+    sa.Column('plain_summary', sa.Text(), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),

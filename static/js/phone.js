@@ -113,9 +113,23 @@
     context.textContent = item && item.context ? item.context : "";
     // text_html is sanitised on the server (services.text.render_markdown).
     $("item-text").innerHTML = item ? (item.text_html || "") : "";
+    // The plain-language summary: only drawn in the easy-to-read mode (docs/phones.md).
+    var summary = $("item-summary");
+    if (summary) {
+      summary.hidden = !(item && item.summary);
+      $("item-summary-text").textContent = item && item.summary ? item.summary : "";
+    }
   }
 
-  function choiceLabel(input, text, swatchKey) {
+  /* A copy of a pictogram of the page's <template id="pictograms"> (easy-to-read mode only;
+     elsewhere there is none, and nothing is drawn). */
+  function pictogram(name) {
+    var holder = config.easy && name ? $("pictograms") : null;
+    var found = holder && holder.content ? holder.content.querySelector("[data-picto=" + name + "]") : null;
+    return found ? found.cloneNode(true) : null;
+  }
+
+  function choiceLabel(input, text, swatchKey, pictoName) {
     var label = document.createElement("label");
     label.className = "choice";
     label.appendChild(input);
@@ -125,7 +139,12 @@
       swatch.setAttribute("aria-hidden", "true");
       label.appendChild(swatch);
     }
-    label.appendChild(document.createTextNode(text));
+    var picture = pictogram(pictoName);
+    if (picture) { label.appendChild(picture); }
+    var words = document.createElement("span");
+    words.className = "choice-text";
+    words.textContent = text;
+    label.appendChild(words);
     return label;
   }
 
@@ -155,7 +174,7 @@
     list.className = "choices";
     (poll.answers || []).forEach(function (answer) {
       var input = radio("answer", answer.key, previous && previous.answer === answer.key);
-      list.appendChild(choiceLabel(input, answer.label, answer.key));
+      list.appendChild(choiceLabel(input, answer.label, answer.key, answer.picto));
     });
     fieldset.appendChild(list);
     return fieldset;

@@ -16,6 +16,7 @@ from ...database import writes
 from ...extensions import db
 from ...models import (
     EXPERT_ROLES,
+    PLAIN_SUMMARY_MAX,
     STANCES,
     AgendaItem,
     ExpertInput,
@@ -24,6 +25,7 @@ from ...models import (
     Finding,
     Hypothesis,
     LiveSession,
+    PlainSummary,
     Poll,
     Process,
     Proposal,
@@ -136,6 +138,13 @@ def _clean_item_values(item_type: str, values: dict[str, Any], item: Any, parent
         for name in ("grid_row", "grid_col"):
             if name in values and hasattr(ITEM_TYPES[item_type].model, name):
                 clean[name] = check_title(values[name], name, required=False)
+    if "plain_summary" in values and issubclass(ITEM_TYPES[item_type].model, PlainSummary):
+        clean["plain_summary"] = check_text(
+            values["plain_summary"],
+            _("Plain-language summary"),
+            required=False,
+            maximum=PLAIN_SUMMARY_MAX,
+        )
     if "illustrative" in values and hasattr(ITEM_TYPES[item_type].model, "illustrative"):
         clean["illustrative"] = check_bool(values["illustrative"])
     if item_type == "finding" and "question_id" in values:

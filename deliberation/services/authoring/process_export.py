@@ -65,7 +65,7 @@ def process_data(process: Process) -> dict[str, Any]:
             q["text"] = question.text
             _put(q, "illustrative", question.illustrative)
             q["hypotheses"] = [
-                _tagged({"id": hypothesis_ids[h.id], "text": h.text}, h)
+                _tagged(_summarised({"id": hypothesis_ids[h.id], "text": h.text}, h), h)
                 for h in question.hypotheses
             ]
             questions.append(q)
@@ -73,7 +73,7 @@ def process_data(process: Process) -> dict[str, Any]:
         _put(entry, "expert_inputs", [_expert(e, hypothesis_ids) for e in field_.expert_inputs])
         findings = []
         for finding in field_.findings:
-            item: dict[str, Any] = {"text": finding.text}
+            item: dict[str, Any] = _summarised({"text": finding.text}, finding)
             if finding.question_id in question_ids:
                 item["question"] = question_ids[finding.question_id]
             for key, (_model, relation, _what) in FINDING_ITEMS.items():
@@ -97,9 +97,15 @@ def _tagged(data: dict[str, Any], item: Any) -> dict[str, Any]:
     return data
 
 
+def _summarised(data: dict[str, Any], item: Any) -> dict[str, Any]:
+    """The item's plain-language summary, when it has one (easy-to-read mode)."""
+    _put(data, "plain_summary", getattr(item, "plain_summary", ""))
+    return data
+
+
 def _child(item: Any) -> str | dict[str, Any]:
-    if item.grid_row or item.grid_col:
-        return _tagged({"text": item.text}, item)
+    if item.grid_row or item.grid_col or getattr(item, "plain_summary", ""):
+        return _tagged(_summarised({"text": item.text}, item), item)
     return item.text
 
 

@@ -21,6 +21,7 @@ from ...methods import OPTIONS_METHOD, PRIORITY_METHODS
 from ...models import (
     DEFAULT_GROUPS,
     EXPERT_ROLES,
+    PLAIN_SUMMARY_MAX,
     STANCES,
     TEXT_MAX,
     TITLE_MAX,
@@ -30,6 +31,7 @@ from ...models import (
     Finding,
     Hypothesis,
     LiveSession,
+    PlainSummary,
     Process,
     Question,
     Territory,
@@ -52,7 +54,6 @@ from .process_format import (
     GROUPS_MAX,
     HYPOTHESIS_KEYS,
     ID_PATTERN,
-    ITEM_KEYS,
     LANGUAGES,
     MAX_FILE_BYTES,
     MAX_ITEMS,
@@ -65,6 +66,7 @@ from .process_format import (
     LineList,
     LineMap,
     ProcessFileError,
+    item_keys,
     load_yaml,
 )
 from .versions import record_version
@@ -120,11 +122,15 @@ class _Entry:
         """A one-line text: inner whitespace collapsed, as the authoring screens do."""
         return self._check(key, one_line(self._string(key) or ""), required, limit)
 
-    def text(self, key: str, required: bool = False) -> str:
+    def text(self, key: str, required: bool = False, limit: int = TEXT_MAX) -> str:
         """A Markdown text: trimmed, without trailing spaces on its lines."""
         raw = (self._string(key) or "").strip()
         text = "\n".join(line.rstrip() for line in raw.split("\n"))
-        return self._check(key, text, required, TEXT_MAX)
+        return self._check(key, text, required, limit)
+
+    def summary(self) -> str:
+        """The item's plain-language summary (easy-to-read mode on the phones)."""
+        return self.text("plain_summary", limit=PLAIN_SUMMARY_MAX)
 
     def flag(self, key: str) -> bool:
         word = (self._string(key) or "").strip().lower()
@@ -333,6 +339,7 @@ class _Reader:
                 hypothesis = Hypothesis(
                     position=len(question.hypotheses),
                     text=h_entry.text("text", required=True),
+                    plain_summary=h_entry.summary(),
                     grid_row=h_entry.title("grid_row"),
                     grid_col=h_entry.title("grid_col"),
                 )
@@ -373,18 +380,24 @@ class _Reader:
         return expert_input
 
     def _finding(self, entry: _Entry, field_: Field) -> Finding:
-        finding = Finding(position=len(field_.findings), text=entry.text("text", required=True))
+        finding = Finding(
+            position=len(field_.findings),
+            text=entry.text("text", required=True),
+            plain_summary=entry.summary(),
+        )
         if ref := entry.title("question"):
             self.question_refs.append((finding, ref, entry.line_of("question")))
         for key, (model, relation, what) in FINDING_ITEMS.items():
             items = getattr(finding, relation)
-            for item_entry in entry.entries(key, what, ITEM_KEYS):
+            for item_entry in entry.entries(key, what, item_keys(model)):
                 item = model(
                     position=len(items),
                     text=item_entry.text("text", required=True),
                     grid_row=item_entry.title("grid_row"),
                     grid_col=item_entry.title("grid_col"),
                 )
+                if issubclass(model, PlainSummary):
+                    item.plain_summary = item_entry.summary()
                 items.append(item)
         # A [^n] marker without its note is kept, not refused: the authoring screens allow
         # it, and an export must always import again.

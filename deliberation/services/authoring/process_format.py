@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from ... import inputs
-from ...models import ITEM_TYPES
+from ...models import ITEM_TYPES, PlainSummary
 from ..validation import SLUG_MAX, SLUG_PATTERN  # noqa: F401 (re-exported)
 
 # The same bounds as the authoring screens.
@@ -50,12 +50,22 @@ PROCESS_KEYS = (
 )  # fmt: skip
 FIELD_KEYS = ("title", "description", "illustrative", "questions", "expert_inputs", "findings")
 QUESTION_KEYS = ("id", "text", "illustrative", "hypotheses")
-HYPOTHESIS_KEYS = ("id", "text", "grid_row", "grid_col")
+HYPOTHESIS_KEYS = ("id", "text", "plain_summary", "grid_row", "grid_col")
 EXPERT_KEYS = (
     "title", "author", "role", "affiliation", "illustrative", "text", "references", "stances",
 )  # fmt: skip
-FINDING_KEYS = ("text", "question", "recommendations", "action_paths", "conditions", "notes")
+FINDING_KEYS = (
+    "text", "plain_summary", "question", "recommendations", "action_paths", "conditions", "notes",
+)  # fmt: skip
 ITEM_KEYS = ("text", "grid_row", "grid_col")
+
+
+def item_keys(model: type) -> tuple[str, ...]:
+    """The keys of an item under a finding: an item that can be put to the vote may also
+    have its plain-language summary (a note may not)."""
+    return (*ITEM_KEYS, "plain_summary") if issubclass(model, PlainSummary) else ITEM_KEYS
+
+
 # File key -> (model, relationship, name in messages): a finding's lists, named in the file
 # as the finding's relationships (docs/process-format.md), from the item-type registry.
 FINDING_ITEMS = {

@@ -1,5 +1,5 @@
-"""What an agenda item presents: its title, text and context, in the current locale, and the
-options an action-path item offers.
+"""What an agenda item presents: its title, text, context and plain-language summary, in the
+current locale, and the options an action-path item offers.
 
 Below :mod:`.voting` (which asks it for a poll's default options) and :mod:`.presentation`
 (which builds each screen's whole state from it and from the votes): it reads the authored
@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from ...extensions import db
 from ...methods import DEFAULT_METHOD, OPTIONS_METHOD
-from ...models import AgendaItem, Finding, Hypothesis, Proposal, model_of
+from ...models import ITEM_TYPES, AgendaItem, Finding, Hypothesis, PlainSummary, Proposal, model_of
 from ..authoring.numbering import finding_numbers, item_number, numbered_label
 from ..authoring.text import excerpt, render_markdown
 from . import amendments
@@ -46,6 +46,16 @@ def rendered_text(text: str) -> tuple[str, str]:
     stale: every phone (re)connecting is sent the current item, and a hall reconnecting at
     once would otherwise render the same Markdown thousands of times."""
     return str(render_markdown(text)), excerpt(text)
+
+
+def plain_summary(item_type: str, authored: Any) -> str:
+    """The organiser's plain-language summary of the item put to the vote, or "". The
+    action paths of a finding, voted together, are not the finding: its summary is not
+    theirs."""
+    entry = ITEM_TYPES.get(item_type)
+    if entry is None or not entry.names_its_own_row or not isinstance(authored, PlainSummary):
+        return ""
+    return authored.plain_summary or ""
 
 
 def present_item(agenda_item: AgendaItem, numbers: dict[int, int] | None = None) -> dict[str, Any]:
@@ -107,6 +117,8 @@ def present_item(agenda_item: AgendaItem, numbers: dict[int, int] | None = None)
         "text_html": text_html if text_html is not None else rendered_text(text)[0],
         "excerpt": rendered_text(text)[1],
         "context": context,
+        # Plain text, shown in the easy-to-read mode (docs/phones.md).
+        "summary": plain_summary(item_type, authored),
         "suggested_method": method,
         "options": options,
         **extra,

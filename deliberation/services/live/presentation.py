@@ -62,6 +62,8 @@ def state_for(
                 "language": language,
                 "current_item_id": session.current_item_id,
                 "admission": session.admission,
+                # The organisers' default for the phones (docs/phones.md, easy to read).
+                "easy_read": session.easy_read,
             },
             "item": present_item(item) if item is not None else None,
             "poll": voting.describe_poll(poll) if poll is not None else None,

@@ -101,6 +101,7 @@ def create_session(
     place: str = "",
     admission: str | None = None,
     expected_count: int | None = None,
+    easy_read: bool = False,
 ) -> LiveSession:
     """A new session. ``admission`` defaults to personal tickets for a general assembly
     (binding votes) and to the join code alone for a workshop."""
@@ -139,6 +140,7 @@ def create_session(
             join_code=new_join_code(),
             admission=admission,
             expected_count=expected_count,
+            easy_read=bool(easy_read),
         )
         try:
             with db.session.begin_nested():
@@ -147,6 +149,13 @@ def create_session(
         except IntegrityError:  # two sessions drew the same code at the same moment
             continue  # the savepoint was rolled back: draw another code
     raise RuntimeError("could not store the session")
+
+
+@writes
+def set_easy_read(session: LiveSession, on: bool) -> None:
+    """Whether the session's phones open in the easy-to-read mode (a participant's own
+    choice on their phone still wins: :func:`..phone_page.easy_read_for`)."""
+    session.easy_read = bool(on)
 
 
 def session_by_code(code: str | None) -> LiveSession | None:

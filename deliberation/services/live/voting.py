@@ -150,7 +150,11 @@ def describe_poll(poll: Poll) -> dict[str, Any]:
         "round": poll.round,
         "secret": poll.secret,
         "show_live": poll.show_live,
-        "answers": [{"key": key, "label": labels[key]} for key in method.answer_keys],
+        # ``picto``: the pictogram beside the answer in the easy-to-read mode ("" for none).
+        "answers": [
+            {"key": key, "label": labels[key], "picto": method.pictograms.get(key, "")}
+            for key in method.answer_keys
+        ],
         "grades": [{"key": key, "label": labels[key]} for key in method.grade_keys],
         "options": list(poll.options or []),
         "dots": poll.dots,
