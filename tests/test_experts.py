@@ -24,7 +24,7 @@ from deliberation.services.experts import invitations, writing
 from deliberation.services.experts.writing import ExpertError
 from tests.live_fixtures import first_field, make_member, make_process
 
-HOSTILE = '<script>alert(1)</script> "\' ; DROP TABLE expert_input; -- \u202e'
+HOSTILE = "<script>alert(1)</script> \"' ; DROP TABLE expert_input; -- \u202e"
 
 
 @pytest.fixture
@@ -189,7 +189,7 @@ def test_bad_input_gets_a_clear_message_and_saves_nothing(world):
         html = response.get_data(as_text=True)
         assert message in html, (change, message)
         # What was typed comes back (nothing lost).
-        assert "Ce que montre la recherche" in html
+        assert "Les métamorphoses de la question sociale" in html
     with world["app"].app_context():
         invitation = db.session.scalar(db.select(ExpertInvitation))
         assert invitation.submissions == [] and invitation.state == "writing"
@@ -230,7 +230,12 @@ def test_a_form_sent_twice_invites_once(world):
     url = f"/organize/{world['slug']}/experts"
     page = client.get(url).get_data(as_text=True)
     token = re.search(r'name="submission" value="([^"]+)"', page).group(1)
-    data = {"name": "Jean", "role": "other", "field_id": str(world["field_id"]), "submission": token}
+    data = {
+        "name": "Jean",
+        "role": "other",
+        "field_id": str(world["field_id"]),
+        "submission": token,
+    }
     assert client.post(url, data=data).status_code == 302
     assert client.post(url, data=data).status_code == 302
     with world["app"].app_context():
@@ -261,27 +266,33 @@ def test_handouts_are_built_published_and_read_back(world, tmp_path):
     assert "Field 1" in page and "Field 2" not in page
     names = sorted(set(re.findall(r"/documents/([\w.-]+\.docx)", page)))
     field_id = world["field_id"]
-    assert names == sorted([f"{field_id}-inputs.docx", f"{field_id}-recommendations.docx", "introduction.docx"])
+    assert names == sorted(
+        [f"{field_id}-inputs.docx", f"{field_id}-recommendations.docx", "introduction.docx"]
+    )
     download = public.get(f"/p/{world['slug']}/documents/{field_id}-inputs.docx")
     assert download.status_code == 200
     assert "assises-atelier-1-eclairages.docx" in download.headers["Content-Disposition"]
     target = tmp_path / "inputs.docx"
     target.write_bytes(download.data)
     text = "\n".join(p.text for p in Document(str(target)).paragraphs)
-    assert "Atelier 1 : Éclairages" in text
+    assert "Atelier 1\u00a0: Éclairages" in text
     assert "Marie Dupont, chercheur·e, UCLouvain" in text
     assert "Mon éclairage argumenté." in text
-    assert "soutient : 1.1.1 Hypothesis 0.0 — Les enquêtes longitudinales le confirment." in text
+    assert (
+        "soutient\u00a0: 1.1.1 Hypothesis 0.0 — Les enquêtes longitudinales le confirment." in text
+    )
     recommendations = tmp_path / "rec.docx"
     recommendations.write_bytes(
         public.get(f"/p/{world['slug']}/documents/{field_id}-recommendations.docx").data
     )
     text = "\n".join(p.text for p in Document(str(recommendations)).paragraphs)
-    assert "Atelier 1 : Recommandations" in text and "1. Finding text 1" in text
+    assert "Atelier 1\u00a0: Recommandations" in text and "1. Finding text 1" in text
     assert "Rec 0" in text and "Path 1" in text and "Condition" in text
     # Another field's or a made-up file is not served.
     with app.app_context():
-        other = db.session.scalar(db.select(Field).filter_by(process_id=world["process_id"], position=1))
+        other = db.session.scalar(
+            db.select(Field).filter_by(process_id=world["process_id"], position=1)
+        )
         other_id = other.id
     assert public.get(f"/p/{world['slug']}/documents/{other_id}-inputs.docx").status_code == 404
     assert public.get(f"/p/{world['slug']}/documents/..%2Fjobs.docx").status_code == 404

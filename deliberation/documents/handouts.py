@@ -75,7 +75,9 @@ def write_handouts(
                 lambda f=field_, n=n: build_recommendations(process, f, n, numbers),
             )
         )
-        jobs.append((file_name(field_.id, "inputs"), lambda f=field_, n=n: build_inputs(process, f, n)))
+        jobs.append(
+            (file_name(field_.id, "inputs"), lambda f=field_, n=n: build_inputs(process, f, n))
+        )
     for name, build in jobs:
         path = directory / name
         _save(build(), path)
@@ -144,7 +146,9 @@ def build_recommendations(
     w = words(process.language)
     name = f"{w['workshop_n'].format(n=n)}{_colon(process.language)}{w['handout_recommendations']}"
     set_properties(document, process, name)
-    _cover(writer, process, name, f"{w['field'].format(n=n)}{_colon(process.language)}{field_.title}")
+    _cover(
+        writer, process, name, f"{w['field'].format(n=n)}{_colon(process.language)}{field_.title}"
+    )
     writer.paragraph(f"{n}. {field_.title}", "Heading 1")
     if field_.description.strip():
         markdown_with_definitions(writer, field_.description)

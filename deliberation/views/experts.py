@@ -102,7 +102,12 @@ def send(token: str):
     except ExpertError as error:
         return _page(token, invitation, request.form, error.errors)
     if submitting:
-        flash(_("Your input is submitted. The organisers will review it; this page will say what they decide."), "success")
+        flash(
+            _(
+                "Your input is submitted. The organisers will review it; this page will say what they decide."
+            ),
+            "success",
+        )
     else:
         flash(_("Your draft is saved. You can come back to it with the same link."), "success")
     return redirect(url_for("experts.write", token=token), 303)

@@ -117,7 +117,9 @@ def review(slug: str, invitation_id: int):
         return _back(process, invitation)
     flash(
         {
-            "accepted": _("Accepted: the input is now in the outline, and the link no longer works."),
+            "accepted": _(
+                "Accepted: the input is now in the outline, and the link no longer works."
+            ),
             "changes_requested": _("The expert will read your comment on their page."),
             "declined": _("Declined: the expert will read it on their page."),
         }[decision],

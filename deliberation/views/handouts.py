@@ -132,7 +132,10 @@ def publish(slug: str):
     if withdrawing:
         flash(_("Withdrawn: the field's documents are no longer public."), "success")
     else:
-        flash(_("Published: the documents are being built; this page shows when they are ready."), "success")
+        flash(
+            _("Published: the documents are being built; this page shows when they are ready."),
+            "success",
+        )
     return redirect(url_for("handouts.index", slug=process.slug), 303)
 
 
@@ -141,9 +144,7 @@ def publish(slug: str):
 
 def _public_process(slug: str) -> Process:
     process = db.session.scalar(db.select(Process).filter_by(slug=slug))
-    if process is None or not (
-        handouts.published_fields(process) or events.ever_opened(process)
-    ):
+    if process is None or not (handouts.published_fields(process) or events.ever_opened(process)):
         abort(404)  # nothing public yet: the page reveals nothing
     return process
 

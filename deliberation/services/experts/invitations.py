@@ -165,9 +165,7 @@ def review(
     if len(comment_text) > REVIEW_COMMENT_MAX:
         raise ExpertError({"comment": too_long(REVIEW_COMMENT_MAX)})
     if invitation.state != "submitted" or not invitation.submissions:
-        raise ExpertError(
-            {"": _("There is no submission waiting for a review: nothing changed.")}
-        )
+        raise ExpertError({"": _("There is no submission waiting for a review: nothing changed.")})
     if decision == "changes_requested" and not comment_text:
         raise ExpertError({"comment": _("Say what to change: the expert reads this comment.")})
     submission = invitation.submissions[-1]
@@ -235,7 +233,11 @@ def _version(
         "references": submission.references,
     }
     if submission.decision == "accepted":
-        summary = _("Submitted by the expert (version %(n)d), accepted by %(by)s.", n=submission.number, by=by)
+        summary = _(
+            "Submitted by the expert (version %(n)d), accepted by %(by)s.",
+            n=submission.number,
+            by=by,
+        )
     else:
         summary = _(
             "Submitted by the expert (version %(n)d); changes asked: %(comment)s",

@@ -54,9 +54,7 @@ def by_token(token: Any) -> ExpertInvitation | None:
     withdrawn, unknown: the page says only that the link no longer works)."""
     if not isinstance(token, str) or not TOKEN_MIN <= len(token) <= TOKEN_MAX:
         return None
-    invitation = db.session.scalar(
-        select(ExpertInvitation).filter_by(token_hash=token_hash(token))
-    )
+    invitation = db.session.scalar(select(ExpertInvitation).filter_by(token_hash=token_hash(token)))
     if invitation is None or invitation.state not in LINK_STATES:
         return None
     return invitation
