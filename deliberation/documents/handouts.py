@@ -61,7 +61,6 @@ def write_handouts(
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     wanted: set[str] = set()
     total = 2 * len(fields) + 1
-    done = 0
     numbers = finding_numbers(process)
     positions = {f.id: index for index, f in enumerate(process.fields, start=1)}
     jobs: list[tuple[str, Callable[[], DocumentObject]]] = []
@@ -78,13 +77,12 @@ def write_handouts(
         jobs.append(
             (file_name(field_.id, "inputs"), lambda f=field_, n=n: build_inputs(process, f, n))
         )
-    for name, build in jobs:
+    for done, (name, build) in enumerate(jobs, start=1):
         path = directory / name
         _save(build(), path)
         wanted.add(name)
         if pdf and write_pdf(path):
             wanted.add(path.with_suffix(".pdf").name)
-        done += 1
         if progress:
             progress(done, total)
     for old in directory.iterdir():

@@ -104,7 +104,8 @@ def send(token: str):
     if submitting:
         flash(
             _(
-                "Your input is submitted. The organisers will review it; this page will say what they decide."
+                "Your input is submitted. The organisers will review it; this page will say "
+                "what they decide."
             ),
             "success",
         )

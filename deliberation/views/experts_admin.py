@@ -78,11 +78,11 @@ def invite(slug: str):
     return redirect(url_for("experts_admin.index", slug=process.slug, _anchor="new-link"))
 
 
-@bp.get("/<int:invitation_id>")
+@bp.get("/<int:expert_id>")
 @requires(Capability.VIEW)
-def review_page(slug: str, invitation_id: int):
+def review_page(slug: str, expert_id: int):
     process = process_or_404(slug)
-    invitation = _invitation_or_404(process, invitation_id)
+    invitation = _invitation_or_404(process, expert_id)
     return render_template(
         "experts/review.html",
         process=process,
@@ -97,15 +97,15 @@ def review_page(slug: str, invitation_id: int):
 
 def _back(process: Process, invitation: ExpertInvitation):
     return redirect(
-        url_for("experts_admin.review_page", slug=process.slug, invitation_id=invitation.id), 303
+        url_for("experts_admin.review_page", slug=process.slug, expert_id=invitation.id), 303
     )
 
 
-@bp.post("/<int:invitation_id>/review")
+@bp.post("/<int:expert_id>/review")
 @requires(Capability.EDIT)
-def review(slug: str, invitation_id: int):
+def review(slug: str, expert_id: int):
     process = process_or_404(slug)
-    invitation = _invitation_or_404(process, invitation_id)
+    invitation = _invitation_or_404(process, expert_id)
     decision = request.form.get("decision", "")
     try:
         invitations.review(
@@ -128,11 +128,11 @@ def review(slug: str, invitation_id: int):
     return _back(process, invitation)
 
 
-@bp.post("/<int:invitation_id>/link")
+@bp.post("/<int:expert_id>/link")
 @requires(Capability.EDIT)
-def new_link(slug: str, invitation_id: int):
+def new_link(slug: str, expert_id: int):
     process = process_or_404(slug)
-    invitation = _invitation_or_404(process, invitation_id)
+    invitation = _invitation_or_404(process, expert_id)
     try:
         token = invitations.new_link(process, invitation.id)
     except ExpertError as error:
@@ -143,11 +143,11 @@ def new_link(slug: str, invitation_id: int):
     return redirect(url_for("experts_admin.index", slug=process.slug, _anchor="new-link"), 303)
 
 
-@bp.post("/<int:invitation_id>/withdraw")
+@bp.post("/<int:expert_id>/withdraw")
 @requires(Capability.EDIT)
-def withdraw(slug: str, invitation_id: int):
+def withdraw(slug: str, expert_id: int):
     process = process_or_404(slug)
-    invitation = _invitation_or_404(process, invitation_id)
+    invitation = _invitation_or_404(process, expert_id)
     try:
         invitations.withdraw(process, invitation.id)
     except ExpertError as error:
