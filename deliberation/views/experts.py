@@ -22,7 +22,9 @@ from .organize_forms import ROLE_LABELS, STANCE_LABELS
 
 bp = Blueprint("experts", __name__, url_prefix="/x")
 
-NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+# The page holds the secret link: never cached. (The site-wide same-origin referrer policy
+# already keeps it from the sites the input links to.)
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 def state_labels() -> dict[str, str]:
