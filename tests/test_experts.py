@@ -317,3 +317,39 @@ def test_an_expert_cannot_give_a_stance_on_another_fields_hypothesis(world):
         assert draft.stances == {}
         with pytest.raises(ExpertError):
             writing.submit(invitation.id, {"text": ""})
+
+
+def test_the_process_file_carries_invitations_and_justifications(world):
+    from deliberation.services.authoring.process_export import dump_process
+    from deliberation.services.authoring.process_file import ProcessFileError, load_process_text
+
+    path = invite(world, name="Awa Diallo")
+    expert = world["app"].test_client()
+    expert.post(path, data={**expert_form(world), "action": "submit"})
+    with world["app"].app_context():
+        process = db.session.get(Process, world["process_id"])
+        invitation = db.session.scalar(db.select(ExpertInvitation))
+        invitations.review(process, invitation.id, "changes_requested", "Plus court.", "o")
+        accepted, _token = invitations.invite(
+            process, {"name": "Paul Hermans", "field_id": str(world["field_id"])}, "o"
+        )
+        writing.submit(accepted.id, expert_form(world, text="Accepté."))
+        invitations.review(process, accepted.id, "accepted", "", "o")
+        text = dump_process(process)
+        assert "expert_invitations:" in text and "Awa Diallo" in text
+        assert "state: changes_requested" in text and "comment: Plus court." in text
+        assert "Paul Hermans" in text  # as the field's expert input, not an invitation
+        assert text.count("name: Paul Hermans") == 0
+        assert "justifications:" in text and "Les enquêtes longitudinales le confirment." in text
+        again = load_process_text(text.replace("slug: assises", "slug: assises-copie", 1))
+        copied = db.session.scalar(
+            db.select(ExpertInvitation).filter_by(process_id=again.id, name="Awa Diallo")
+        )
+        assert copied.state == "changes_requested" and copied.text.startswith("Mon éclairage")
+        assert copied.token_hash != invitation.token_hash  # the link is never in the file
+        stance = next(s for e in again.fields[0].expert_inputs for s in e.stances)
+        assert stance.justification
+        assert dump_process(again).replace("assises-copie", "assises", 1) == text
+        bad = text.replace("state: changes_requested", "state: accepted", 1)
+        with pytest.raises(ProcessFileError):
+            load_process_text(bad.replace("slug: assises", "slug: assises-bis", 1))

@@ -22,7 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from ..extensions import db
 from .base import TITLE_MAX, utcnow
@@ -75,7 +75,12 @@ class ExpertInvitation(db.Model):
     )
 
     process: Mapped[Process] = relationship()
-    field: Mapped[Field] = relationship()
+    # ``field.expert_invitations`` (the backref) lets the process file build them with it.
+    field: Mapped[Field] = relationship(
+        backref=backref(
+            "expert_invitations", cascade="all, delete-orphan", order_by="ExpertInvitation.id"
+        )
+    )
     expert_input: Mapped[ExpertInput | None] = relationship()
     submissions: Mapped[list[ExpertSubmission]] = relationship(
         back_populates="invitation",
