@@ -353,3 +353,27 @@ def test_the_process_file_carries_invitations_and_justifications(world):
         bad = text.replace("state: changes_requested", "state: accepted", 1)
         with pytest.raises(ProcessFileError):
             load_process_text(bad.replace("slug: assises", "slug: assises-bis", 1))
+
+
+def test_the_phone_links_to_its_fields_documents_once_published(world):
+    from deliberation.services.live import sessions
+
+    app = world["app"]
+    app.config["EXPORT_JOBS_SYNCHRONOUS"] = True
+    with app.app_context():
+        process = db.session.get(Process, world["process_id"])
+        live = sessions.create_session(process, "workshop", "Atelier", field_id=world["field_id"])
+        code = live.join_code
+    phone = app.test_client()
+    assert "/documents" not in phone.get(f"/j/{code}").get_data(as_text=True)
+    organiser(world).post(
+        f"/organize/{world['slug']}/handouts",
+        data={"field_id": str(world["field_id"]), "action": "publish"},
+    )
+    join = phone.get(f"/j/{code}").get_data(as_text=True)
+    assert f'href="/p/{world["slug"]}/documents#field-{world["field_id"]}"' in join
+    assert "Les documents de l’atelier" in join
+    # Joined, the phone page (answered to the join since issue 14) links there too.
+    page = phone.post(f"/j/{code}", data={"name": "Léa"}).get_data(as_text=True)
+    assert 'id="ballot"' in page
+    assert f"/p/{world['slug']}/documents#field-{world['field_id']}" in page
