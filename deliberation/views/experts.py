@@ -117,7 +117,7 @@ def send(token: str):
 
 
 @bp.post("/<token>/preview")
-@limiter.limit("120 per minute")
+@limiter.limit("300 per minute")  # a preview per pause in the typing
 def preview(token: str):
     """The organisers' live preview, for the expert: the same rendering, their link as key."""
     if writing.by_token(token) is None:
