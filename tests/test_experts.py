@@ -377,3 +377,18 @@ def test_the_phone_links_to_its_fields_documents_once_published(world):
     page = phone.post(f"/j/{code}", data={"name": "Léa"}).get_data(as_text=True)
     assert 'id="ballot"' in page
     assert f"/p/{world['slug']}/documents#field-{world['field_id']}" in page
+
+
+def test_the_experts_form_sent_twice_submits_once(world):
+    path = invite(world)
+    expert = world["app"].test_client()
+    page = expert.get(path).get_data(as_text=True)
+    token = re.search(r'name="submission" value="([^"]+)"', page).group(1)
+    data = {**expert_form(world), "action": "submit", "submission": token}
+    assert expert.post(path, data=data).status_code == 303
+    again = expert.post(path, data=data)  # a double tap, or Back then Send
+    assert again.status_code == 302
+    assert "une fois" in expert.get(again.location).get_data(as_text=True)
+    with world["app"].app_context():
+        invitation = db.session.scalar(db.select(ExpertInvitation))
+        assert len(invitation.submissions) == 1
