@@ -22,7 +22,7 @@ from .services.authoring.process_file import (
     import_process_file,
     load_yaml,
 )
-from .services.demo.demo import ensure_demo
+from .services.demo.demo import DEMO_SLUG, ensure_demo
 from .services.people import membership
 from .services.people.access import Role
 from .services.people.accounts import (
@@ -165,6 +165,17 @@ def load_demo(organizer_email: str) -> None:
     report = ensure_demo(organizer_email)
     for line in report:
         click.echo(line)
+    # The published handouts are built here, as a worker would (the demo's first page load
+    # then finds them); in Word only, for a quick start: « Publish again » adds the PDFs.
+    demo = db.session.scalar(db.select(Process).filter_by(slug=DEMO_SLUG))
+    if demo is not None and any(f.handouts_published_at for f in demo.fields):
+        directory = build_document(
+            "handouts",
+            demo.id,
+            None,
+            current_app.config["EXPORTS_DIR"],
+        )
+        click.echo(f"Handouts built in {directory}")
 
 
 export_group = AppGroup("export", help="Export documents: the Synthèse and the Actes.")

@@ -14,7 +14,7 @@ from werkzeug.security import generate_password_hash
 
 from deliberation.documents import jobs
 from deliberation.extensions import db
-from deliberation.models import Event, Membership, Organizer, Territory
+from deliberation.models import Event, ExpertInvitation, Membership, Organizer, Territory
 from deliberation.services.live import sessions, voting
 from deliberation.services.people import membership
 from tests.live_fixtures import first_field, make_member, make_process
@@ -88,8 +88,13 @@ def build_world(app: Flask) -> World:
             sessions=[session],
         )
         db.session.add(event)
+        expert = ExpertInvitation(
+            process_id=process.id, field_id=field.id, token_hash="0" * 64, name="Expert"
+        )
+        db.session.add(expert)
         db.session.commit()
         ids = {
+            "expert_id": expert.id,
             "event_id": event.id,
             "slug": process.slug,
             "process_id": process.id,

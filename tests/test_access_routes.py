@@ -74,6 +74,11 @@ REVIEWED_PUBLIC = {
     "registration.change",
     "registration.cancel",
     "registration.ticket",
+    "experts.write",
+    "experts.send",
+    "experts.preview",
+    "documents.page",
+    "documents.download",
 }
 
 # Reviewed lists of who may use what, kept apart from the routes' own declarations so that a

@@ -211,3 +211,37 @@ def test_organiser_pages(site):
     check(page, "members", found)
     page.close()
     assert_clean(found)
+
+
+def test_expert_and_handout_pages(site):
+    """The organisers' experts and handouts pages; the expert's page on a phone (with its
+    error state); the process's public page of documents on a phone."""
+    server, browser, organiser = site
+    page = organiser.new_page()
+    found: dict[str, list[dict]] = {}
+    page.goto(f"{server.url}/organize/{DEMO}/experts")
+    page.fill("#name", "Expert a11y")
+    page.click("form.form button.primary")  # the page with a new personal link
+    page.wait_for_selector("#expert-link")
+    link = page.input_value("#expert-link")
+    check(page, "experts (with a new link)", found)
+    page.locator("table.data a").first.click()
+    page.wait_for_load_state()
+    check(page, "an expert's review page", found)
+    page.goto(f"{server.url}/organize/{DEMO}/handouts")
+    check(page, "handouts", found)
+    page.close()
+    context = browser.new_context(viewport=PHONE, is_mobile=True)
+    phone = context.new_page()
+    phone.goto(link)
+    check(phone, "the expert's page (360×640)", found)
+    assert zoomed_width(phone) <= 360, "the expert's page scrolls sideways at 200 %"
+    phone.locator("select[id^=stance-]").first.select_option("supports")
+    phone.click("button[value=submit]")
+    phone.wait_for_selector("p.error[role=alert]")
+    check(phone, "the expert's page with errors", found)
+    phone.goto(f"{server.url}/p/{DEMO}/documents")
+    check(phone, "the public documents (360×640)", found)
+    assert zoomed_width(phone) <= 360, "the public documents scroll sideways at 200 %"
+    context.close()
+    assert_clean(found)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from deliberation.extensions import db
-from deliberation.models import EXPERT_ROLES, Organizer, Process
+from deliberation.models import EXPERT_ROLES, ExpertInvitation, Organizer, Process
 from deliberation.services.authoring.process_file import dump_process
 from deliberation.services.authoring.process_format import load_yaml
 from deliberation.services.consolidation import grid
@@ -305,3 +305,23 @@ def test_no_password_is_written_in_the_repository():
             text = path.read_text(encoding="utf-8", errors="replace")
             assert "assises-" + "demo" not in text, name
             assert "dev-only-" + "change-me" not in text, name
+
+
+def test_demo_publishes_the_handouts_of_fields_one_to_three_and_invites_an_expert(app, runner):
+    with app.app_context():
+        result = runner.invoke(args=["load-demo"])
+        assert result.exit_code == 0, result.output
+        process = db.session.scalar(select(Process).filter_by(slug=DEMO_SLUG))
+        published = [f.handouts_published_at is not None for f in process.fields]
+        assert published[:3] == [True, True, True] and not any(published[3:])
+        directory = Path(app.config["EXPORTS_DIR"]) / str(process.id) / "handouts"
+        built = sorted(p.name for p in directory.glob("*.docx"))
+        assert len(built) == 7 and "introduction.docx" in built
+        invitation = db.session.scalar(select(ExpertInvitation))
+        assert invitation.state == "writing" and invitation.field_id == process.fields[0].id
+        assert "accompagnement **continu**" in invitation.text
+    link = re.search(r"/x/[\w-]+", result.output).group(0)
+    client = app.test_client()
+    assert "Dr Hélène Marchal" in client.get(link).get_data(as_text=True)
+    page = client.get(f"/p/{DEMO_SLUG}/documents").get_data(as_text=True)
+    assert page.count("-recommendations.docx") == 3 and "/register" in page

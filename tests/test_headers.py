@@ -71,6 +71,7 @@ def world(app):
             "secret": "not-a-real-registration-secret",
             "recommendation_id": 1,
             "token": "not-a-real-invitation",
+            "expert_id": 1,
         }
         db.session.get(Process, process.id).synthesis_published = True
         db.session.commit()

@@ -92,6 +92,8 @@ CREATE_FORMS = {
     "registration_admin.on_behalf": "registration/form.html",
     "registration_admin.create_event": "registration/event_form.html",
     "published_support.sign": "published/_support.html",
+    "experts.send": "experts/write.html",  # drafts and submits: one per form drawn
+    "experts_admin.invite": "experts/admin.html",
 }
 
 # Pages whose form posts back to the page's own address (no action attribute).

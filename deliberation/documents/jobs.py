@@ -30,8 +30,10 @@ from ..extensions import db
 from ..models import Process
 from .pdf import write_pdf
 
-DOCUMENT_KINDS = ("synthesis", "proceedings", "supports")
+DOCUMENT_KINDS = ("synthesis", "proceedings", "supports", "handouts")
 FILE_WORDS = {"synthesis": "synthese", "proceedings": "actes", "supports": "soutiens"}
+# Kinds that write several files into a folder of their own (not listed on the exports page).
+FOLDER_KINDS = ("handouts",)
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 MIME_TYPES = {".docx": DOCX_MIME, ".pdf": "application/pdf"}
@@ -68,6 +70,11 @@ def build_document(
     process = db.session.get(Process, process_id)
     if process is None:
         raise ExportError(f"No process with id {process_id}.")
+    if document_kind == "handouts":
+        from .handouts import handouts_dir, write_handouts
+
+        directory = handouts_dir(process_dir(exports_dir, process.id))
+        return write_handouts(process, directory, progress, pdf=pdf)
     if document_kind == "synthesis":
         from .synthesis import build_synthesis as build
     elif document_kind == "supports":

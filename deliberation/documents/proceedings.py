@@ -195,12 +195,15 @@ def write_field(
                 for stance in sorted(expert.stances, key=lambda s: s.hypothesis_id):
                     text = hypothesis_text.get(stance.hypothesis_id) or stance.hypothesis.text
                     verb = w.get(f"stance_{stance.stance}", stance.stance)
-                    writer.paragraph(
+                    line = (
                         f"{verb} : {excerpt(text, 140)}"
                         if writer.language == "fr"
-                        else f"{verb}: {excerpt(text, 140)}",
-                        "List Bullet",
+                        else f"{verb}: {excerpt(text, 140)}"
                     )
+                    # The expert's sentence saying why, when they wrote their own input.
+                    if stance.justification:
+                        line += f" — {stance.justification}"
+                    writer.paragraph(line, "List Bullet")
     if field_.findings:
         writer.paragraph(w["synthesis_title"], "Heading 2")
         for finding in field_.findings:

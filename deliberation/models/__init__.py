@@ -1,6 +1,17 @@
 """All models, importable from one place."""
 
 from .base import PROPOSAL_TEXT_MAX, TEXT_MAX, TITLE_MAX, utcnow
+from .experts import (
+    DECISIONS,
+    EDITABLE_STATES,
+    EXPERT_NAME_MAX,
+    EXPERT_STATES,
+    JUSTIFICATION_MAX,
+    LINK_STATES,
+    REVIEW_COMMENT_MAX,
+    ExpertInvitation,
+    ExpertSubmission,
+)
 from .item_types import (
     AGENDA_ITEM_TYPES,
     ITEM_TYPES,
@@ -107,6 +118,15 @@ __all__ = [
     "BallotReceipt",
     "ExpertInput",
     "ExpertStance",
+    "ExpertInvitation",
+    "ExpertSubmission",
+    "DECISIONS",
+    "EDITABLE_STATES",
+    "EXPERT_NAME_MAX",
+    "EXPERT_STATES",
+    "JUSTIFICATION_MAX",
+    "LINK_STATES",
+    "REVIEW_COMMENT_MAX",
     "Field",
     "Finding",
     "FollowUp",

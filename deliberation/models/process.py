@@ -132,6 +132,9 @@ class Field(Timestamped, db.Model):
     title: Mapped[str] = mapped_column(String(TITLE_MAX))
     description: Mapped[str] = mapped_column(Text, default="")
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the organisers last published its handouts (Recommandations, Éclairages) on the
+    # process's public page; None: not published (docs/handouts-and-experts.md).
+    handouts_published_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 
     process: Mapped[Process] = relationship(back_populates="fields")
     questions: Mapped[list[Question]] = relationship(
@@ -215,6 +218,8 @@ class ExpertStance(db.Model):
     expert_input_id: Mapped[int] = mapped_column(ForeignKey("expert_input.id", ondelete="CASCADE"))
     hypothesis_id: Mapped[int] = mapped_column(ForeignKey("hypothesis.id", ondelete="CASCADE"))
     stance: Mapped[str] = mapped_column(String(20))
+    # The expert's sentence saying why (optional when an organiser types the input).
+    justification: Mapped[str] = mapped_column(Text, default="")
 
     expert_input: Mapped[ExpertInput] = relationship(back_populates="stances")
     hypothesis: Mapped[Hypothesis] = relationship(back_populates="stances")

@@ -11,10 +11,13 @@ from . import (
     auth,
     comments,
     consolidate,
+    experts,
+    experts_admin,
     exports,
     facilitate,
     followup,
     guard,
+    handouts,
     health,
     invitations,
     members,
@@ -76,3 +79,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(invitations.bp)
     app.register_blueprint(registration.bp)
     app.register_blueprint(registration_admin.bp)
+    app.register_blueprint(experts.bp)
+    app.register_blueprint(experts_admin.bp)
+    app.register_blueprint(handouts.bp)
+    app.register_blueprint(handouts.public_bp)

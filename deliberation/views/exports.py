@@ -83,7 +83,11 @@ def _job_status(process: Process, job: jobs.Job) -> dict:
 def index(slug: str):
     process = process_or_404(slug)
     exports_dir = _exports_dir()
-    recent = [_job_status(process, job) for job in jobs.recent_jobs(exports_dir, process.id)]
+    recent = [
+        _job_status(process, job)
+        for job in jobs.recent_jobs(exports_dir, process.id)
+        if job.kind not in jobs.FOLDER_KINDS  # the handouts have their own page
+    ]
     files = [(path.name, _size_kb(path)) for path in jobs.exported_files(exports_dir, process.id)]
     return render_template(
         "exports/index.html",
@@ -122,7 +126,7 @@ def _size_kb(path: Path) -> int:
 @requires(Capability.EXPORT)
 def start(slug: str, document_kind: str):
     process = process_or_404(slug)
-    if document_kind not in jobs.DOCUMENT_KINDS:
+    if document_kind not in jobs.DOCUMENT_KINDS or document_kind in jobs.FOLDER_KINDS:
         abort(404)
     wants_json = request.accept_mimetypes.best == "application/json"
     try:

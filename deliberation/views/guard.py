@@ -73,6 +73,11 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "registration.change",
         "registration.cancel",
         "registration.ticket",  # the ticket's code is the key; checks in for organisers only
+        "experts.write",  # the expert's personal link: its secret is the key (hashed at rest)
+        "experts.send",  # the same
+        "experts.preview",  # the same; renders Markdown, stores nothing
+        "documents.page",  # 404 until handouts are published or registration opened
+        "documents.download",  # only the files of published fields
     }
 )
 

@@ -72,6 +72,7 @@ def upgrade():
     sa.Column('title', sa.String(length=300), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('illustrative', sa.Boolean(), nullable=False),
+    sa.Column('handouts_published_at', sa.DateTime(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.CheckConstraint('length(title) > 0', name='field_title_not_empty'),
@@ -269,6 +270,33 @@ def upgrade():
     sa.ForeignKeyConstraint(['session_id'], ['live_session.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('event_id', 'session_id')
     )
+    op.create_table('expert_invitation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('field_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('role', sa.String(length=40), nullable=False),
+    sa.Column('affiliation', sa.String(length=300), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('created_by', sa.String(length=254), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('references', sa.Text(), nullable=False),
+    sa.Column('stances', sa.JSON(), nullable=False),
+    sa.Column('saved_at', sa.DateTime(), nullable=True),
+    sa.Column('review_comment', sa.Text(), nullable=False),
+    sa.Column('closed_at', sa.DateTime(), nullable=True),
+    sa.Column('expert_input_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint("state IN ('writing', 'submitted', 'changes_requested', 'accepted', 'declined', 'withdrawn')", name='expert_invitation_state_known'),
+    sa.CheckConstraint('length(name) > 0', name='expert_invitation_name_not_empty'),
+    sa.ForeignKeyConstraint(['expert_input_id'], ['expert_input.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['field_id'], ['field.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['process_id'], ['process.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('token_hash')
+    )
     op.create_table('finding',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('field_id', sa.Integer(), nullable=False),
@@ -342,11 +370,29 @@ def upgrade():
     sa.Column('expert_input_id', sa.Integer(), nullable=False),
     sa.Column('hypothesis_id', sa.Integer(), nullable=False),
     sa.Column('stance', sa.String(length=20), nullable=False),
+    sa.Column('justification', sa.Text(), nullable=False),
     sa.CheckConstraint("stance IN ('supports', 'nuances', 'contradicts')", name='expert_stance_kind'),
     sa.ForeignKeyConstraint(['expert_input_id'], ['expert_input.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['hypothesis_id'], ['hypothesis.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('expert_input_id', 'hypothesis_id')
+    )
+    op.create_table('expert_submission',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('invitation_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('references', sa.Text(), nullable=False),
+    sa.Column('stances', sa.JSON(), nullable=False),
+    sa.Column('submitted_at', sa.DateTime(), nullable=False),
+    sa.Column('decision', sa.String(length=20), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('decided_at', sa.DateTime(), nullable=True),
+    sa.Column('decided_by', sa.String(length=254), nullable=False),
+    sa.ForeignKeyConstraint(['invitation_id'], ['expert_invitation.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('invitation_id', 'number', name='one_submission_number')
     )
     op.create_table('implementation_condition',
     sa.Column('finding_id', sa.Integer(), nullable=False),
@@ -678,12 +724,14 @@ def downgrade():
 
     op.drop_table('minutes_version')
     op.drop_table('implementation_condition')
+    op.drop_table('expert_submission')
     op.drop_table('expert_stance')
     op.drop_table('action_path')
     op.drop_table('registration_place')
     op.drop_table('participant')
     op.drop_table('hypothesis')
     op.drop_table('finding')
+    op.drop_table('expert_invitation')
     op.drop_table('event_session')
     op.drop_table('agenda_item')
     op.drop_table('question')

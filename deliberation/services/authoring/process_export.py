@@ -6,6 +6,7 @@ from typing import Any
 
 from ...models import ExpertInput, Process
 from .process_events import events_data
+from .process_experts import invitations_data
 from .process_format import FINDING_ITEMS, FORMAT_VERSION, GRID_AXES, THRESHOLDS, dump_yaml
 
 HEADER = (
@@ -80,6 +81,7 @@ def process_data(process: Process) -> dict[str, Any]:
                 _put(item, key, [_child(c) for c in getattr(finding, relation)])
             findings.append(item)
         _put(entry, "findings", findings)
+        _put(entry, "expert_invitations", invitations_data(field_))
         fields.append(entry)
     data["fields"] = fields
     return data
@@ -124,4 +126,9 @@ def _expert(expert_input: ExpertInput, hypothesis_ids: dict[int, str]) -> dict[s
         key=lambda s: order.index(s.hypothesis_id),
     )
     _put(data, "stances", {hypothesis_ids[s.hypothesis_id]: s.stance for s in stances})
+    _put(
+        data,
+        "justifications",
+        {hypothesis_ids[s.hypothesis_id]: s.justification for s in stances if s.justification},
+    )
     return data

@@ -39,6 +39,7 @@ from ...models import (
 )
 from ..validation import one_line
 from .process_events import read_events
+from .process_experts import read_invitations, read_justifications
 from .process_export import dump_process
 from .process_format import (
     CONSENSUS_KEYS,
@@ -190,6 +191,7 @@ class _Reader:
     def __init__(self) -> None:
         self.ids: dict[str, tuple[object, int]] = {}
         self.stances: list[tuple[ExpertInput, str, str, int]] = []
+        self.justifications: dict[int, dict[str, str]] = {}
         self.question_refs: list[tuple[Finding, str, int]] = []
 
     def read(self, data: Any) -> tuple[Process, int]:
@@ -230,6 +232,8 @@ class _Reader:
         read_events(top, process)
         for field_entry in top.entries("fields", "field", FIELD_KEYS):
             process.fields.append(self._field(field_entry, len(process.fields)))
+            for invitation in process.fields[-1].expert_invitations:
+                invitation.process = process
         self._resolve()
         items = sum(1 for _item in _text_items(process)) - 1  # the process itself aside
         if items > MAX_ITEMS:
@@ -350,6 +354,7 @@ class _Reader:
             field_.expert_inputs.append(self._expert_input(e_entry, len(field_.expert_inputs)))
         for f_entry in entry.entries("findings", "finding", FINDING_KEYS):
             field_.findings.append(self._finding(f_entry, field_))
+        read_invitations(entry, field_)
         return field_
 
     def _expert_input(self, entry: _Entry, position: int) -> ExpertInput:
@@ -377,6 +382,7 @@ class _Reader:
                         f"unknown stance {stance!r} (expected {_listing(STANCES)})", line
                     )
                 self.stances.append((expert_input, ref, stance, line))
+        self.justifications[id(expert_input)] = read_justifications(entry, stances)
         return expert_input
 
     def _finding(self, entry: _Entry, field_: Field) -> Finding:
@@ -411,7 +417,10 @@ class _Reader:
                 raise ProcessFileError(
                     f"unknown hypothesis {ref!r} in stances (no hypothesis has this id:)", line
                 )
-            expert_input.stances.append(ExpertStance(hypothesis=target, stance=stance))
+            why = self.justifications.get(id(expert_input), {}).get(ref, "")
+            expert_input.stances.append(
+                ExpertStance(hypothesis=target, stance=stance, justification=why)
+            )
         for finding, ref, line in self.question_refs:
             target = self.ids.get(ref, (None, 0))[0]
             if not isinstance(target, Question):

@@ -48,11 +48,15 @@ PROCESS_KEYS = (
     "thresholds", "labels", "groups", "grid", "territories", "fields", "format",
     "priority_method", "events", "registration",
 )  # fmt: skip
-FIELD_KEYS = ("title", "description", "illustrative", "questions", "expert_inputs", "findings")
+FIELD_KEYS = (
+    "title", "description", "illustrative", "questions", "expert_inputs", "findings",
+    "expert_invitations",
+)  # fmt: skip
 QUESTION_KEYS = ("id", "text", "illustrative", "hypotheses")
 HYPOTHESIS_KEYS = ("id", "text", "plain_summary", "grid_row", "grid_col")
 EXPERT_KEYS = (
     "title", "author", "role", "affiliation", "illustrative", "text", "references", "stances",
+    "justifications",
 )  # fmt: skip
 FINDING_KEYS = (
     "text", "plain_summary", "question", "recommendations", "action_paths", "conditions", "notes",

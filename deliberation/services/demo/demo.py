@@ -26,6 +26,7 @@ from ..people.access import Role
 from ..people.accounts import create_or_update_organizer, find_organizer
 from ..people.membership import add_member, members
 from ..people.passwords import password_problem
+from .demo_experts import ensure_demo_experts
 from .demo_registration import ensure_demo_registrations
 from .demo_sessions import ensure_demo_sessions
 
@@ -92,6 +93,7 @@ def ensure_demo(organizer_email: str, login_file: Path | None = None) -> list[st
         lines.append(f"The demo process {DEMO_SLUG} is already there: left unchanged.")
     lines += ensure_demo_sessions(process)
     lines += ensure_demo_registrations(process)
+    lines += ensure_demo_experts(process)
 
     kept = read_login(login_file)
     if not db.session.scalar(select(func.count(Organizer.id))):
