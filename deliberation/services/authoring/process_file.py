@@ -21,9 +21,7 @@ from ...methods import OPTIONS_METHOD, PRIORITY_METHODS
 from ...models import (
     DEFAULT_GROUPS,
     EXPERT_ROLES,
-    PLAIN_SUMMARY_MAX,
     STANCES,
-    TEXT_MAX,
     TITLE_MAX,
     ExpertInput,
     ExpertStance,
@@ -37,14 +35,13 @@ from ...models import (
     Territory,
     TextVersion,
 )
-from ..validation import one_line
+from .process_entry import Entry, listing
 from .process_events import read_events
 from .process_experts import read_invitations, read_justifications
 from .process_export import dump_process
 from .process_format import (
     CONSENSUS_KEYS,
     EXPERT_KEYS,
-    FALSE_WORDS,
     FIELD_KEYS,
     FINDING_ITEMS,
     FINDING_KEYS,
@@ -63,8 +60,6 @@ from .process_format import (
     SLUG_MAX,
     SLUG_PATTERN,
     THRESHOLDS,
-    TRUE_WORDS,
-    LineList,
     LineMap,
     ProcessFileError,
     item_keys,
@@ -73,116 +68,6 @@ from .process_format import (
 from .versions import record_version
 
 __all__ = ["ProcessFileError", "dump_process", "import_process_file", "load_process_text"]
-
-
-def _listing(words: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else "".join(words)
-
-
-# -- reading -----------------------------------------------------------------------------
-
-
-class _Entry:
-    """One mapping of the file (a field, a hypothesis…), read with messages that name it."""
-
-    def __init__(self, value: Any, what: str, line: int, keys: tuple[str, ...]):
-        if not isinstance(value, LineMap):
-            raise ProcessFileError(f"a {what} must be a list of keys such as {keys[0]}:", line)
-        for key in value:
-            if key not in keys:
-                raise ProcessFileError(
-                    f"unknown key {key!r} in a {what} (expected {_listing(keys)})",
-                    value.line_of(key),
-                )
-        self.map, self.what, self.line = value, what, value.line
-
-    def line_of(self, key: str) -> int:
-        return self.map.line_of(key)
-
-    def _string(self, key: str) -> str | None:
-        value = self.map.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise ProcessFileError(f"{self.what} {key} must be a text", self.line_of(key))
-        return value
-
-    def _check(self, key: str, value: str, required: bool, limit: int) -> str:
-        if required and key not in self.map:
-            raise ProcessFileError(f"{self.what} {key} is missing", self.line)
-        if required and not value:
-            raise ProcessFileError(f"{self.what} {key} is empty", self.line_of(key))
-        if len(value) > limit:
-            raise ProcessFileError(
-                f"{self.what} {key} is too long ({len(value)} characters, at most {limit})",
-                self.line_of(key),
-            )
-        return value
-
-    def title(self, key: str, required: bool = False, limit: int = TITLE_MAX) -> str:
-        """A one-line text: inner whitespace collapsed, as the authoring screens do."""
-        return self._check(key, one_line(self._string(key) or ""), required, limit)
-
-    def text(self, key: str, required: bool = False, limit: int = TEXT_MAX) -> str:
-        """A Markdown text: trimmed, without trailing spaces on its lines."""
-        raw = (self._string(key) or "").strip()
-        text = "\n".join(line.rstrip() for line in raw.split("\n"))
-        return self._check(key, text, required, limit)
-
-    def summary(self) -> str:
-        """The item's plain-language summary (easy-to-read mode on the phones)."""
-        return self.text("plain_summary", limit=PLAIN_SUMMARY_MAX)
-
-    def flag(self, key: str) -> bool:
-        word = (self._string(key) or "").strip().lower()
-        if word not in TRUE_WORDS + FALSE_WORDS:
-            raise ProcessFileError(
-                f"{self.what} {key} must be true or false, not {word!r}", self.line_of(key)
-            )
-        return word in TRUE_WORDS
-
-    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
-        word = (self._string(key) or "").strip() or default
-        if word not in choices:
-            raise ProcessFileError(
-                f"unknown {key} {word!r} (expected {_listing(choices)})", self.line_of(key)
-            )
-        return word
-
-    def percent(self, key: str, default: int) -> int:
-        word = (self._string(key) or "").strip()
-        if not word:
-            return default
-        if not word.isdigit() or int(word) > 100:
-            raise ProcessFileError(
-                f"{self.what} {key} must be a whole number from 0 to 100, not {word!r}",
-                self.line_of(key),
-            )
-        return int(word)
-
-    def entries(self, key: str, what: str, keys: tuple[str, ...]) -> Iterator[_Entry]:
-        """The mappings listed under ``key``; a bare text stands for ``{text: …}``."""
-        for value, line in self.values(key):
-            if isinstance(value, str):
-                value = LineMap(text=value)
-                value.line, value.lines = line, {"text": line}
-            yield _Entry(value, what, line, keys)
-
-    def values(self, key: str) -> list[tuple[Any, int]]:
-        value = self.map.get(key)
-        if value is None or value == "":
-            return []
-        if not isinstance(value, LineList):
-            raise ProcessFileError(
-                f"{self.what} {key} must be a list (one '- ' line per item)", self.line_of(key)
-            )
-        return list(zip(value, value.lines, strict=True))
-
-    def mapping(self, key: str, what: str, keys: tuple[str, ...]) -> _Entry | None:
-        value = self.map.get(key)
-        if value is None or value == "":
-            return None
-        return _Entry(value, what, self.line_of(key), keys)
 
 
 class _Reader:
@@ -197,7 +82,7 @@ class _Reader:
     def read(self, data: Any) -> tuple[Process, int]:
         if data is None or data == "":
             raise ProcessFileError("the file is empty: it needs at least slug:, title:", 1)
-        top = _Entry(data, "process", 1, PROCESS_KEYS)
+        top = Entry(data, "process", 1, PROCESS_KEYS)
         version = top.title("format") or FORMAT_VERSION
         if version != FORMAT_VERSION:
             raise ProcessFileError(
@@ -244,7 +129,7 @@ class _Reader:
             )
         return process, top.line_of("slug")
 
-    def _thresholds(self, top: _Entry, process: Process) -> None:
+    def _thresholds(self, top: Entry, process: Process) -> None:
         entry = top.mapping("thresholds", "thresholds", tuple(THRESHOLDS))
         for key, (attribute, default) in THRESHOLDS.items():
             setattr(process, attribute, entry.percent(key, default) if entry else default)
@@ -254,13 +139,13 @@ class _Reader:
                 entry.line_of("rework") if entry else top.line,
             )
 
-    def _labels(self, top: _Entry) -> dict[str, str]:
+    def _labels(self, top: Entry) -> dict[str, str]:
         entry = top.mapping("labels", "labels", CONSENSUS_KEYS)
         if entry is None:
             return {}
         return {key: label for key in CONSENSUS_KEYS if (label := entry.title(key))}
 
-    def _groups(self, top: _Entry) -> list[str]:
+    def _groups(self, top: Entry) -> list[str]:
         if "groups" not in top.map:
             return list(DEFAULT_GROUPS)
         names: list[str] = []
@@ -277,7 +162,7 @@ class _Reader:
             raise ProcessFileError(f"at most {GROUPS_MAX} groups", top.line_of("groups"))
         return names
 
-    def _grid(self, top: _Entry) -> dict:
+    def _grid(self, top: Entry) -> dict:
         entry = top.mapping("grid", "grid", GRID_AXES)
         if entry is None:
             return {}
@@ -302,7 +187,7 @@ class _Reader:
             grid[axis] = {"name": name, "values": values}
         return grid
 
-    def _territories(self, top: _Entry, process: Process) -> None:
+    def _territories(self, top: Entry, process: Process) -> None:
         for value, line in top.values("territories"):
             name = " ".join(value.split()) if isinstance(value, str) else ""
             if not name or len(name) > TITLE_MAX:
@@ -311,7 +196,7 @@ class _Reader:
                 raise ProcessFileError(f"territory {name!r} is listed twice", line)
             process.territories.append(Territory(name=name))
 
-    def _register(self, entry: _Entry, item: object) -> None:
+    def _register(self, entry: Entry, item: object) -> None:
         ref = entry.title("id", limit=60)
         if not ref:
             return
@@ -325,7 +210,7 @@ class _Reader:
             )
         self.ids[ref] = (item, entry.line_of("id"))
 
-    def _field(self, entry: _Entry, position: int) -> Field:
+    def _field(self, entry: Entry, position: int) -> Field:
         field_ = Field(
             position=position,
             title=entry.title("title", required=True),
@@ -357,7 +242,7 @@ class _Reader:
         read_invitations(entry, field_)
         return field_
 
-    def _expert_input(self, entry: _Entry, position: int) -> ExpertInput:
+    def _expert_input(self, entry: Entry, position: int) -> ExpertInput:
         expert_input = ExpertInput(
             position=position,
             title=entry.title("title"),
@@ -379,13 +264,13 @@ class _Reader:
                 line = stances.line_of(ref)
                 if stance not in STANCES:
                     raise ProcessFileError(
-                        f"unknown stance {stance!r} (expected {_listing(STANCES)})", line
+                        f"unknown stance {stance!r} (expected {listing(STANCES)})", line
                     )
                 self.stances.append((expert_input, ref, stance, line))
         self.justifications[id(expert_input)] = read_justifications(entry, stances)
         return expert_input
 
-    def _finding(self, entry: _Entry, field_: Field) -> Finding:
+    def _finding(self, entry: Entry, field_: Field) -> Finding:
         finding = Finding(
             position=len(field_.findings),
             text=entry.text("text", required=True),
