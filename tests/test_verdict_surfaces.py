@@ -340,7 +340,7 @@ def test_every_surface_says_the_verdicts_the_rules_give(any_db_app, tmp_path: Pa
     overall = re.search(r'<tr class="overall">.*?</tr>', rec1_html, re.S).group(0)
     social = re.search(r"<li>Travailleur social[^<]*\(13\).*?</li>", overall, re.S).group(0)
     assert "outcome-rework" in social
-    assert f"oppositions fermes {truncated(1, 13):.1f}&nbsp;%" in social
+    assert f"oppositions fermes {truncated(1, 13):.1f}&nbsp;%".replace(".", ",") in social
 
     rec2_html = section(html, "recommendation", rec2)
     assert rec2_overall[1] in rec2_html and rec2_final[1] in rec2_html
@@ -355,7 +355,7 @@ def test_every_surface_says_the_verdicts_the_rules_give(any_db_app, tmp_path: Pa
     overall = re.search(r'<tr class="overall">.*?</tr>', ranking_html, re.S).group(0)
     ranks = re.findall(r'<li value="(\d)"><span class="rank">\d\.</span> ([^\n]*?)\n', overall)
     assert ranks == [("1", "Alpha"), ("2", "Bêta"), ("3", "Gamma")]
-    assert "— 4 (44.4&nbsp;%)" in overall  # 4 of the 9 points given
+    assert "— 4 (44,4&nbsp;%)" in overall  # 4 of the 9 points given
 
     hyp1_html = section(html, "hypothesis", hyp1)
     assert hyp1_overall[2] in hyp1_html and hyp1_final[2] in hyp1_html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, abort, request
+from flask_babel import format_date, format_datetime
 from werkzeug.routing import IntegerConverter
 
 from .. import inputs
@@ -53,11 +54,18 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+WHEN_PATTERN = "d MMM y, HH:mm"
+
+
 def register(app: Flask) -> None:
     # Before any blueprint: the rules take their converters when they are added.
     app.url_map.converters["int"] = IdConverter
     app.before_request(refuse_unstorable_input)
     app.jinja_env.globals["once_field"] = once.once_field
+    # Dates and times on the pages, in the reader's language: « 2 déc. 2026, 14:05 »,
+    # « 24 octobre 2013 » (never an ISO date nor a US clock).
+    app.jinja_env.filters["when"] = lambda moment: format_datetime(moment, WHEN_PATTERN)
+    app.jinja_env.filters["day"] = lambda day: format_date(day, "long")
     guard.register(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(health.bp)
