@@ -230,11 +230,10 @@ def demo_database(tmp_path_factory) -> LiveServer:
     return server
 
 
-@pytest.fixture
-def live_server(tmp_path, demo_database):
-    """A copy of the migrated demo database and its demo login, and the server running on a
-    free port."""
-    server = LiveServer(tmp_path)
+def start_demo_server(tmp_path, demo_database, env: dict[str, str] | None = None) -> LiveServer:
+    """A copy of the migrated demo database and its demo login, and a server running on it on
+    a free port (``env``: settings of its own)."""
+    server = LiveServer(tmp_path, env=env)
     database = Path(demo_database.database_url.removeprefix("sqlite:///"))
     target = Path(server.database_url.removeprefix("sqlite:///"))
     for suffix in ("", "-wal", "-shm"):
@@ -246,6 +245,13 @@ def live_server(tmp_path, demo_database):
         demo_database.instance_path / DEMO_LOGIN_FILE, server.instance_path / DEMO_LOGIN_FILE
     )
     server.start()
+    return server
+
+
+@pytest.fixture
+def live_server(tmp_path, demo_database):
+    """The demo on a server running on a free port."""
+    server = start_demo_server(tmp_path, demo_database)
     yield server
     server.stop()
 

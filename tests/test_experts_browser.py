@@ -6,13 +6,10 @@ file built by an export worker, read back with python-docx). The link then stops
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 from docx import Document
 
-from tests.conftest import DEMO_LOGIN_FILE, LiveServer
+from tests.conftest import start_demo_server
 from tests.test_live_browser import PHONE, log_in
 
 SLUG = "assises-insertion"
@@ -21,18 +18,7 @@ SLUG = "assises-insertion"
 @pytest.fixture
 def server(tmp_path, demo_database):
     """The demo on a server whose export workers write Word only (no LibreOffice wait)."""
-    server = LiveServer(tmp_path, env={"EXPORT_PDF": "0"})
-    database = Path(demo_database.database_url.removeprefix("sqlite:///"))
-    target = Path(server.database_url.removeprefix("sqlite:///"))
-    for suffix in ("", "-wal", "-shm"):
-        source = database.with_name(database.name + suffix)
-        if source.exists():
-            shutil.copy(source, target.with_name(target.name + suffix))
-    server.instance_path.mkdir(parents=True, exist_ok=True)
-    shutil.copy(
-        demo_database.instance_path / DEMO_LOGIN_FILE, server.instance_path / DEMO_LOGIN_FILE
-    )
-    server.start()
+    server = start_demo_server(tmp_path, demo_database, env={"EXPORT_PDF": "0"})
     yield server
     server.stop()
 
