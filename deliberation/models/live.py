@@ -26,6 +26,9 @@ from .process import Field, Process, Territory
 SESSION_KINDS = ("workshop", "assembly")
 # How a session admits participants: anyone with the join code, or one personal ticket each.
 ADMISSIONS = ("open", "tickets")
+# How the projector looks: light (the default), or dark with high contrast for a bright room
+# where a washed-out white background loses the bars (chosen in the console).
+PROJECTOR_THEMES = ("light", "dark")
 POLL_STATES = ("draft", "open", "closed", "published")
 
 
@@ -39,6 +42,9 @@ class LiveSession(Timestamped, db.Model):
         CheckConstraint("admission IN ('open', 'tickets')", name="live_session_admission_known"),
         CheckConstraint(
             "expected_count IS NULL OR expected_count >= 0", name="live_session_expected_count"
+        ),
+        CheckConstraint(
+            "projector_theme IN ('light', 'dark')", name="live_session_projector_theme_known"
         ),
     )
 
@@ -70,6 +76,10 @@ class LiveSession(Timestamped, db.Model):
     admission: Mapped[str] = mapped_column(String(10), default="open")
     # How many people the facilitator expects in the room (the console warns above it).
     expected_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Kept on the session, so that a projector reloaded mid-session keeps the theme chosen.
+    projector_theme: Mapped[str] = mapped_column(
+        String(10), default="light", server_default="light"
+    )
 
     process: Mapped[Process] = relationship()
     field: Mapped[Field | None] = relationship()

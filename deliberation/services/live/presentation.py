@@ -62,6 +62,7 @@ def state_for(
                 "language": language,
                 "current_item_id": session.current_item_id,
                 "admission": session.admission,
+                "projector_theme": session.projector_theme or "light",
             },
             "item": present_item(item) if item is not None else None,
             "poll": voting.describe_poll(poll) if poll is not None else None,
