@@ -33,6 +33,7 @@ from .live_common import (
     group_labels,
     item_type_labels,
     results_strings,
+    slide_strings,
     session_for_code,
     session_locale,
     too_many_code_guesses,
@@ -336,7 +337,7 @@ def projector(code: str):
         config = {
             "code": live_session.join_code,
             "state": screens.state_for(live_session, "projector"),
-            "results": results_strings(),
+            "results": {**results_strings(), **slide_strings()},
         }
         return render_template(
             "live/projector.html",
