@@ -19,7 +19,7 @@
   var LONG = 30;
   // How far option labels are cut at each step of compaction (projector.js fit(): the slide
   // steps down until it fits): whole, then two lines' worth, then one line beside the bar.
-  var CUTS = [0, 60, 26];
+  var CUTS = [0, 60, 22];
 
   function displayOf(method, strings) {
     var display = strings.displays && strings.displays[method];
@@ -291,13 +291,16 @@
   function optionsMatrix(summary, groups, display, strings, poll, compact) {
     var table = el("table", "sm-matrix");
     var head = el("tr");
-    var corner = el("td");
+    // The title of the comparison sits in the corner: no line of its own.
+    var corner = el("th", "sm-corner", strings.by_group);
+    corner.setAttribute("scope", "col");
     head.appendChild(corner);
     groups.forEach(function (group) {
       var th = el("th", null);
       th.setAttribute("scope", "col");
       th.setAttribute("data-group", group.group);
       th.appendChild(el("span", "sm-name", groupName(group, strings)));
+      th.appendChild(document.createTextNode(" "));  // a place to wrap before the count
       th.appendChild(el("span", "sm-count", ballotsText(groupBallots(group), strings)));
       head.appendChild(th);
     });
@@ -317,7 +320,8 @@
     });
     order.forEach(function (option) {
       var row = el("tr");
-      var name = el("th", null, short(option.label || option.key, compact ? 22 : 34));
+      var rank = option.rank ? option.rank + ". " : "";
+      var name = el("th", null, rank + short(option.label || option.key, [40, 30, 16][compact]));
       name.setAttribute("scope", "row");
       row.appendChild(name);
       byGroup.forEach(function (entry) {
@@ -334,7 +338,9 @@
         } else {
           var bar = el("span", "cell-bar");
           bar.setAttribute("aria-hidden", "true");
-          bar.style.width = (entry.top > 0 ? clampPercent((answer.percent || 0) * 100 / entry.top) : 0) * 0.7 + "%";
+          // Its length against the group's first: a fixed span, so that the column does not grow.
+          var share = entry.top > 0 ? clampPercent((answer.percent || 0) * 100 / entry.top) / 100 : 0;
+          bar.style.width = "calc(" + share.toFixed(3) + " * var(--cell-bar))";
           cell.appendChild(bar);
           cell.appendChild(el("span", "cell-num", String(answer.count)));
         }
@@ -368,8 +374,8 @@
     var groups = groupsOf(results);
     if (groups.length < 2) { return null; }
     var box = el("section", "small-multiples");
-    box.appendChild(el("h2", "sm-title", strings.by_group));
     var options = (summary.answers || []).length > 1 || display.slide !== "profile";
+    if (display.slide === "scale" || !options) { box.appendChild(el("h2", "sm-title", strings.by_group)); }
     if (display.slide === "scale") {
       var grid = el("div", "sm-grid sm-rows");
       groups.forEach(function (group) { grid.appendChild(scalePanel(group, display, results, strings)); });
