@@ -136,7 +136,7 @@ def with_keys(choice: dict, poll) -> dict:
     keys = {f"o{n}": option["key"] for n, option in enumerate(poll.options or [], start=1)}
     name, value = next(iter(choice.items()))
     if isinstance(value, dict):
-        return {name: {keys.get(k, k): v for k, v in value.items()}}
+        return {name: {keys[k]: v for k, v in value.items() if k in keys}}
     if isinstance(value, list):
         return {name: [keys.get(k, k) for k in value]}
     return choice
@@ -182,6 +182,13 @@ def prepare_states(database_url: str, tmp_path: Path) -> tuple[dict[str, str], d
             voting.publish_poll(poll)
             codes[f"results-{method}"] = session.join_code
             ids[f"results-{method}"] = session.id
+        # Majority judgment of one text (the item is the one option).
+        session, item = new_session(process, "Atelier de Mons", "hypothesis")
+        poll = voting.open_poll(session, item, "majority_judgment", secret=False)
+        vote_all(session, poll, "majority_judgment")
+        voting.close_poll(poll)
+        voting.publish_poll(poll)
+        codes["results-majority_judgment-one"] = session.join_code
         # A facilitator of the process (the theme is chosen in the console).
         organizer, _created = create_or_update_organizer(FACILITATOR, PASSWORD)
         make_member(process.id, organizer.id, "facilitator")
@@ -319,6 +326,7 @@ STATES = [
     "item-action_paths",
     *[f"open-{m}" for m in ITEM_OF],
     *[f"results-{m}" for m in ITEM_OF],
+    "results-majority_judgment-one",
     "amendment-item",
     "amendment-results",
 ]
@@ -403,6 +411,11 @@ def test_what_each_state_shows(slides):
     words = page.eval_on_selector_all("#p-results .grade-word", "n => n.map(x => x.textContent)")
     assert all(word != "–" and "_" not in word for word in words), words
     assert page.locator("#p-results .sm-matrix thead th[data-group]").count() == 3
+    one = "results-majority_judgment-one"
+    open_state(page, server, codes[one], one)
+    assert page.locator("#p-results .profile-row").count() == 1
+    assert page.locator("#p-results .profile-row .bar-label").count() == 0  # the title says it
+    assert page.locator("#p-results .sm[data-group] .profile-bar").count() == 3
     for method in ("dot", "ranking"):
         open_state(page, server, codes[f"results-{method}"], f"results-{method}")
         labels = page.eval_on_selector_all(

@@ -264,26 +264,35 @@
     return group.ballots !== undefined ? group.ballots : summary.ballots;
   }
 
-  /* A verdict's groups: one small stacked bar each, on the same scale and marks. */
-  function scalePanel(group, display, results, strings) {
-    var summary = group.summary || group;
+  /* One group's small multiple: its name, ballots and figure above its small bar (a verdict's
+     scale, or the merit profile of the one text graded), on the overall's scale and marks. */
+  function groupPanel(group, figure, bar, strings) {
     var panel = el("div", "sm");
     panel.setAttribute("data-group", group.group);
     var head = el("p", "sm-head");
     head.appendChild(el("span", "sm-name", groupName(group, strings)));
+    head.appendChild(document.createTextNode(" "));
     head.appendChild(el("span", "sm-count", ballotsText(groupBallots(group), strings)));
     panel.appendChild(head);
-    if (group.hidden) {
-      panel.appendChild(el("p", "sm-few", strings.too_few || ""));
+    if (group.hidden || !bar) {
+      head.appendChild(el("span", "sm-few", strings.too_few || ""));
       return panel;
     }
-    var line = el("div", "sm-line");
-    line.appendChild(scaleBar(summary, display, results, strings, true));
-    var support = summary.support_percent;
-    line.appendChild(el("span", "sm-figure", support === null || support === undefined ? "–"
-      : fill(strings.sm_support, { p: pct(support) })));
-    panel.appendChild(line);
+    head.appendChild(el("span", "sm-figure", figure));
+    panel.appendChild(bar);
     return panel;
+  }
+
+  function scalePanel(group, display, results, strings) {
+    var summary = group.summary || group;
+    var support = summary.support_percent;
+    var figure = support === null || support === undefined ? "–" : fill(strings.sm_support, { p: pct(support) });
+    return groupPanel(group, figure, scaleBar(summary, display, results, strings, true), strings);
+  }
+
+  function profilePanel(group, strings, poll) {
+    var answer = ((group.summary || group).answers || [])[0];
+    return groupPanel(group, gradeWords(answer, strings, poll), answer ? profileBar(answer, true) : null, strings);
   }
 
   /* Options' groups: one column per group beside the options, in the overall order — each
@@ -377,7 +386,7 @@
     var options = (summary.answers || []).length > 1 || display.slide !== "profile";
     if (display.slide === "scale" || !options) { box.appendChild(el("h2", "sm-title", strings.by_group)); }
     if (display.slide === "scale") {
-      var grid = el("div", "sm-grid sm-rows");
+      var grid = el("div", "sm-grid");
       groups.forEach(function (group) { grid.appendChild(scalePanel(group, display, results, strings)); });
       box.appendChild(grid);
     } else if (options) {
@@ -385,25 +394,8 @@
       box.appendChild(optionsMatrix(summary, groups, display, strings, poll, compact));
     } else {
       // One text graded: each group's merit profile of it.
-      var single = el("div", "sm-grid sm-rows");
-      groups.forEach(function (group) {
-        var panel = el("div", "sm");
-        panel.setAttribute("data-group", group.group);
-        var head = el("p", "sm-head");
-        head.appendChild(el("span", "sm-name", groupName(group, strings)));
-        head.appendChild(el("span", "sm-count", ballotsText(groupBallots(group), strings)));
-        panel.appendChild(head);
-        var answer = ((group.summary || group).answers || [])[0];
-        if (group.hidden || !answer) {
-          panel.appendChild(el("p", "sm-few", strings.too_few || ""));
-        } else {
-          var line = el("div", "sm-line");
-          line.appendChild(profileBar(answer, true));
-          line.appendChild(el("span", "sm-figure", gradeWords(answer, strings, poll)));
-          panel.appendChild(line);
-        }
-        single.appendChild(panel);
-      });
+      var single = el("div", "sm-grid");
+      groups.forEach(function (group) { single.appendChild(profilePanel(group, strings, poll)); });
       box.appendChild(single);
     }
     // Said where it happens: only when a group was merged or is too small to show.
