@@ -53,12 +53,14 @@
 
   /* The steps the slide goes down, in order, until it fits at the smallest type: beside
      results, the item's text goes, then option labels are cut to two lines' worth, then to
-     one line beside their bar (with the base line and the group note left out). */
+     one line beside their bar (with the base line and the group note left out), then
+     shorter. */
   var STEPS = [
     { squeeze: "", compact: 0 },
     { squeeze: "squeeze", compact: 0 },
     { squeeze: "squeeze", compact: 1 },
-    { squeeze: "squeeze squeeze-more", compact: 2 }
+    { squeeze: "squeeze squeeze-more", compact: 2 },
+    { squeeze: "squeeze squeeze-more", compact: 3 }
   ];
   var fits = 0;
 

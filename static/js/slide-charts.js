@@ -18,8 +18,9 @@
   var DEFAULT_DISPLAY = { slide: "bars", ranked: false, marks: [], per_option: false };
   var LONG = 30;
   // How far option labels are cut at each step of compaction (projector.js fit(): the slide
-  // steps down until it fits): whole, then two lines' worth, then one line beside the bar.
-  var CUTS = [0, 60, 22];
+  // steps down until it fits): whole, then two lines' worth, then one line beside the bar,
+  // then a shorter one.
+  var CUTS = [0, 60, 30, 24];
 
   function displayOf(method, strings) {
     var display = strings.displays && strings.displays[method];
@@ -330,7 +331,7 @@
     order.forEach(function (option) {
       var row = el("tr");
       var rank = option.rank ? option.rank + ". " : "";
-      var name = el("th", null, rank + short(option.label || option.key, [40, 30, 16][compact]));
+      var name = el("th", null, rank + short(option.label || option.key, [40, 30, 22, 16][compact]));
       name.setAttribute("scope", "row");
       row.appendChild(name);
       byGroup.forEach(function (entry) {
@@ -417,7 +418,7 @@
 
   /* Render results into `container` as a slide. Never the groups while the vote is open:
      group bars moving vote by vote could reveal one person's choice. `compact` (0, 1, 2):
-     how far labels are cut, for a slide that does not fit otherwise. */
+     how far labels are cut (0 to 3), for a slide that does not fit otherwise. */
   function render(container, results, poll, strings, compact) {
     compact = compact || 0;
     container.textContent = "";
