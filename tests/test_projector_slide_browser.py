@@ -416,6 +416,13 @@ def test_what_each_state_shows(slides):
     assert page.locator("#p-results .profile-row").count() == 1
     assert page.locator("#p-results .profile-row .bar-label").count() == 0  # the title says it
     assert page.locator("#p-results .sm[data-group] .profile-bar").count() == 3
+    # Beside its results an amendment shows the wording voted on, the changes marked.
+    open_state(page, server, codes["amendment-results"], "amendment-results")
+    assert page.is_visible(".amendment-proposed .amendment-text ins")
+    assert page.is_hidden(".amendment-original")
+    open_state(page, server, codes["amendment-item"], "amendment-item")
+    assert page.is_visible(".amendment-original .amendment-text del")
+    assert page.is_visible(".amendment-proposed .amendment-text ins")
     for method in ("dot", "ranking"):
         open_state(page, server, codes[f"results-{method}"], f"results-{method}")
         labels = page.eval_on_selector_all(

@@ -430,18 +430,23 @@
     main.appendChild(el("p", "results-base", baseLine(summary, strings)));
     if (!summary.ballots) { main.appendChild(el("p", "p-waiting", strings.no_results)); }
     main.appendChild(picture(summary, display, results, strings, poll, compact));
+    // The verdict, the divergence and the groups: beside the picture on a wide screen, under
+    // it on a 4:3 one.
+    var side = el("div", "slide-side");
     var verdict = el("div", "slide-verdict");
-    if (R.outcome) { verdict.appendChild(R.outcome(summary, results, strings)); }
+    var outcome = R.outcome ? R.outcome(summary, results, strings) : null;
+    if (outcome && outcome.childNodes.length) { verdict.appendChild(outcome); }
     var divergence = open ? null : renderDivergence(results, display, strings, compact);
     if (divergence) { verdict.appendChild(divergence); }
-    main.appendChild(verdict);
+    if (verdict.childNodes.length) { side.appendChild(verdict); }
     var groups = open ? null : renderGroups(results, summary, display, strings, poll, compact);
+    if (groups) { side.appendChild(groups); }
     container.classList.toggle("with-groups", !!groups);
     // A column per group needs the width: the groups' table goes under the result.
     container.classList.toggle("with-matrix", !!groups && groups.classList.contains("with-matrix"));
     container.setAttribute("data-slide", display.slide);
     container.appendChild(main);
-    if (groups) { container.appendChild(groups); }
+    if (side.childNodes.length) { container.appendChild(side); }
     return true;
   }
 
