@@ -405,6 +405,9 @@ def test_what_each_state_shows(slides):
     open_state(page, server, codes["results-yes_no"], "results-yes_no")
     assert page.inner_text("#p-results .apart .bar-figure[data-key=abstain]").startswith("2 ·")
     assert page.locator("#p-results .scale-track .seg.k-abstain").count() == 0
+    # Each group's bar is drawn on the same base (yes + no), abstentions left out of it too.
+    assert page.locator("#p-results .sm .seg.k-yes").count() == 3
+    assert page.locator("#p-results .sm .seg.k-no").count() == 3
     open_state(page, server, codes["results-majority_judgment"], "results-majority_judgment")
     assert page.locator("#p-results .profile-row").count() == 4
     assert page.locator("#p-results .profile-row .median").count() == 4

@@ -84,8 +84,11 @@
 
   /* ---------- scale: one stacked bar, thresholds marked ---------- */
 
-  function inBase(answer, summary) {
-    return !answer.base || answer.base === summary.base_note;
+  /* Whether an answer's share is on the base of the result (abstentions are not). A group's
+     summary has no base_note of its own: its base is the overall's. */
+  function inBase(answer, summary, results) {
+    var note = summary.base_note || (results && results.base_note);
+    return !answer.base || answer.base === note;
   }
 
   function segment(key, percent, text) {
@@ -100,7 +103,7 @@
     var track = el("div", "scale-track");
     track.setAttribute("aria-hidden", "true");
     (summary.answers || []).forEach(function (answer) {
-      if (!inBase(answer, summary)) { return; }
+      if (!inBase(answer, summary, results)) { return; }
       track.appendChild(segment(answer.key, answer.percent, mini ? "" : pct(answer.percent) + " %"));
     });
     bar.appendChild(track);
@@ -130,7 +133,7 @@
     var legend = el("ul", "scale-legend");
     var apart = [];
     (summary.answers || []).forEach(function (answer) {
-      if (!inBase(answer, summary)) { apart.push(answer); return; }
+      if (!inBase(answer, summary, results)) { apart.push(answer); return; }
       var item = el("li", "k-" + answer.key);
       item.appendChild(el("span", "sw"));
       item.appendChild(el("span", "bar-label", answer.label || answer.key));
