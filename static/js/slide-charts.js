@@ -112,6 +112,8 @@
       var threshold = rule[mark[0]];
       if (threshold === undefined || threshold === null) { return; }
       var at = mark[1] === "end" ? 100 - threshold : threshold;
+      // Room for the label above (read from the start) or below (from the end) the bar.
+      if (!mini) { bar.classList.add(mark[1] === "end" ? "label-below" : "label-above"); }
       var line = el("span", "mark mark-" + mark[0]);
       line.style.left = at + "%";
       line.setAttribute("aria-hidden", "true");
