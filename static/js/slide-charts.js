@@ -117,7 +117,7 @@
       var line = el("span", "mark mark-" + mark[0]);
       line.style.left = at + "%";
       line.setAttribute("aria-hidden", "true");
-      bar.appendChild(line);
+      track.appendChild(line);  // across the bar only, clear of the other mark's label
       if (!mini) {
         // Said in words beside the bar: the line alone would be read by nobody.
         var label = el("span", "mark-label mark-" + mark[0] + (at > 50 ? " to-left" : ""),
