@@ -89,6 +89,14 @@ SPECS = {
         {"poll_id": UNKNOWN, "show_live": True},
         {"poll_id": str(UNKNOWN), "show_live": "on"},
     ),
+    "set_projector_theme": Spec(
+        "idle",
+        {"theme": "dark"},
+        {"theme": "dark"},
+        {"theme": "neon"},
+        {"theme": ""},
+        "bad_request",
+    ),
 }
 
 
@@ -146,6 +154,7 @@ def _outcome(app, world: dict[str, int]) -> dict[str, Any]:
         shown = session.current_item_id
         return {
             "shown": None if shown is None else shown == world["item"],
+            "theme": session.projector_theme,
             "poll": None
             if poll is None
             else {

@@ -88,6 +88,14 @@ def test_every_method_is_described_everywhere(app, key: str) -> None:
         assert str(method.legend)
         assert strings["displays"][key]["chart"] in ("bars", "grades")
         assert strings["displays"][key]["group_cell"] in ("bars", "top", "leader")
+        display = strings["displays"][key]
+        assert display["slide"] in ("scale", "profile", "bars")
+        # A threshold is marked only on a scale, and only a threshold of the rule.
+        assert not display["marks"] or display["slide"] == "scale"
+        assert all(
+            rule in ("validated", "rework", "block") and side in ("start", "end")
+            for rule, side in display["marks"]
+        )
         assert str(method.consolidation_rule)
     for language in ("fr", "en"):
         text = method.document_text(language)

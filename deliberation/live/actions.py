@@ -192,6 +192,10 @@ def _set_show_live(session: LiveSession, payload: Payload, actor: str) -> None:
     voting.set_show_live(_poll(session, payload.id("poll_id")), show_live, actor=actor)
 
 
+def _set_projector_theme(session: LiveSession, payload: Payload, actor: str) -> None:
+    sessions.set_projector_theme(session, payload.value("theme"))
+
+
 def _tell_authors(published: Poll) -> None:
     """The console and the authors learn what the vote made of a proposal from the floor."""
     proposals.after_publish(published.id)
@@ -214,6 +218,7 @@ ACTIONS: dict[str, FacilitatorAction] = {
         FacilitatorAction("publish_poll", Capability.FACILITATE, _publish_poll, _tell_authors),
         FacilitatorAction("reset_poll", Capability.FACILITATE, _reset_poll),
         FacilitatorAction("set_show_live", Capability.FACILITATE, _set_show_live),
+        FacilitatorAction("set_projector_theme", Capability.FACILITATE, _set_projector_theme),
     )
 }
 

@@ -59,6 +59,15 @@ class Display:
     or ``"leader"`` (its first option and majority grade). ``support_column``: the group table
     has a support column. ``per_option``: a divergence is about one option (named with it).
     ``colours``: answer key → colour of its part in a group's bar.
+
+    On the projector (a slide, ``static/js/slide-charts.js``) each method is drawn as its
+    practitioners draw it: ``slide`` is ``"scale"`` (one stacked bar of the answers, the
+    answers outside the base drawn apart), ``"profile"`` (a merit profile per option: grades
+    stacked from best to worst, the median line, the majority grade in words) or ``"bars"``
+    (one bar per option, in ranking order when ``ranked``). ``marks``: the rule's thresholds
+    marked on the scale, as (rule key, side it is measured from: ``"start"`` or ``"end"``) —
+    support reaches the validation threshold from the left, blocks the block threshold from
+    the right.
     """
 
     chart: str = "bars"
@@ -67,6 +76,8 @@ class Display:
     support_column: bool = False
     per_option: bool = False
     colours: Mapping[str, str] = field(default_factory=dict)
+    slide: str = "bars"
+    marks: tuple[tuple[str, str], ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -76,6 +87,8 @@ class Display:
             "support_column": self.support_column,
             "per_option": self.per_option,
             "colours": dict(self.colours),
+            "slide": self.slide,
+            "marks": [list(mark) for mark in self.marks],
         }
 
 

@@ -70,6 +70,8 @@ CONSENSUS = VoteMethod(
     display=Display(
         chart="bars",
         group_cell="bars",
+        slide="scale",
+        marks=(("validated", "start"), ("block", "end")),
         support_column=True,
         colours={
             "full": "#1b6e37",

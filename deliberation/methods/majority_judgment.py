@@ -78,7 +78,9 @@ MAJORITY_JUDGMENT = VoteMethod(
         "Overall figure: every ballot of every territory added up, then the majority grade of "
         "the whole."
     ),
-    display=Display(chart="grades", ranked=True, group_cell="leader", per_option=True),
+    display=Display(
+        chart="grades", ranked=True, group_cell="leader", per_option=True, slide="profile"
+    ),
     documents={
         "fr": DocumentText(
             title="Jugement majoritaire",

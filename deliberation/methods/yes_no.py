@@ -54,6 +54,8 @@ YES_NO = VoteMethod(
     display=Display(
         chart="bars",
         group_cell="bars",
+        slide="scale",
+        marks=(("validated", "start"),),
         support_column=True,
         colours={"yes": "#1b6e37", "no": "#b3452c", "abstain": "#8a6a00"},
     ),

@@ -24,6 +24,7 @@ from .item_types import (
 from .live import (
     ADMISSIONS,
     POLL_STATES,
+    PROJECTOR_THEMES,
     SESSION_KINDS,
     AgendaItem,
     Ballot,
@@ -89,6 +90,7 @@ __all__ = [
     "item_type_of",
     "model_of",
     "ADMISSIONS",
+    "PROJECTOR_THEMES",
     "COMMENT_MODES",
     "COMMENT_STATES",
     "AGENDA_ITEM_TYPES",

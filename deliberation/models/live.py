@@ -26,6 +26,9 @@ from .process import Field, Process, Territory
 SESSION_KINDS = ("workshop", "assembly")
 # How a session admits participants: anyone with the join code, or one personal ticket each.
 ADMISSIONS = ("open", "tickets")
+# How the projector looks: light (the default), or dark with high contrast for a bright room
+# where a washed-out white background loses the bars (chosen in the console).
+PROJECTOR_THEMES = ("light", "dark")
 POLL_STATES = ("draft", "open", "closed", "published")
 
 
@@ -39,6 +42,9 @@ class LiveSession(Timestamped, db.Model):
         CheckConstraint("admission IN ('open', 'tickets')", name="live_session_admission_known"),
         CheckConstraint(
             "expected_count IS NULL OR expected_count >= 0", name="live_session_expected_count"
+        ),
+        CheckConstraint(
+            "projector_theme IN ('light', 'dark')", name="live_session_projector_theme_known"
         ),
     )
 
@@ -73,6 +79,10 @@ class LiveSession(Timestamped, db.Model):
     # The phones open in the easy-to-read mode unless a participant switched it off on their
     # phone (docs/phones.md, « Facile à lire et à comprendre »).
     easy_read: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Kept on the session, so that a projector reloaded mid-session keeps the theme chosen.
+    projector_theme: Mapped[str] = mapped_column(
+        String(10), default="light", server_default="light"
+    )
 
     process: Mapped[Process] = relationship()
     field: Mapped[Field | None] = relationship()

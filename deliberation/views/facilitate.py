@@ -35,6 +35,7 @@ from .live_common import (
     results_strings,
     session_for_code,
     session_locale,
+    slide_strings,
     too_many_code_guesses,
 )
 from .once import once_per_form
@@ -190,6 +191,8 @@ def console_strings() -> dict[str, Any]:
         "did_reset": _("Vote started again: its ballots were removed."),
         "did_live_on": _("Live results shown on the projector."),
         "did_live_off": _("Live results hidden from the projector."),
+        "did_theme_dark": _("The projector is dark, with high contrast."),
+        "did_theme_light": _("The projector is light."),
         "closed_elsewhere": _("The vote is closed (end of the countdown, or another console)."),
         "key_nothing": _("Nothing to do with this key at this step."),
         "confirm_reset": _(
@@ -418,7 +421,7 @@ def projector(code: str):
         config = {
             "code": live_session.join_code,
             "state": screens.state_for(live_session, "projector"),
-            "results": results_strings(),
+            "results": {**results_strings(), **slide_strings()},
         }
         return render_template(
             "live/projector.html",

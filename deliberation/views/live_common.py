@@ -189,6 +189,20 @@ def phone_strings() -> dict[str, Any]:
     }
 
 
+def slide_strings() -> dict[str, Any]:
+    """What the projector's slide says beside its pictures (static/js/slide-charts.js)."""
+    return {
+        "mark_validated": _("Validated from %(t)s %%", t="{t}"),
+        "mark_rework": _("To rework from %(t)s %%", t="{t}"),
+        "mark_block": _("Blocks: under %(t)s %%", t="{t}"),
+        "apart_note": _("not in the base: a share of the %(b)s ballots cast", b="{b}"),
+        "median": _("Median"),
+        "group_ballots": _("%(n)s ballots", n="{n}"),
+        "group_ballots_one": _("1 ballot"),
+        "sm_support": _("Support %(p)s %%", p="{p}"),
+    }
+
+
 def process_language(live_session: LiveSession) -> str:
     language = live_session.process.language or "fr"
     return language if language in ("fr", "en") else "fr"

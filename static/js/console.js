@@ -170,6 +170,10 @@
     show("c-secret-hint", !!poll && !!poll.secret && poll.state === "open");
     show("form-reset", !!poll && poll.state !== "draft");
     $("live-toggle").checked = !!(poll && poll.show_live);
+    // The theme another console chose (or this one, before a reload).
+    if (s.session && s.session.projector_theme && document.activeElement !== $("projector-theme")) {
+      $("projector-theme").value = s.session.projector_theme;
+    }
     $("btn-idle").disabled = !item || !!(poll && poll.state === "open");
     var ids = (s.agenda || []).map(function (entry) { return entry.id; });
     var nextIndex = item ? ids.indexOf(item.id) + 1 : 0;
@@ -290,6 +294,8 @@
     } else if (event === "set_show_live") {
       data.poll_id = intOrNull(form.elements.poll_id.value);
       data.show_live = form.elements.show_live.checked;
+    } else if (event === "set_projector_theme") {
+      data.theme = form.elements.theme.value;
     } else {
       data.poll_id = intOrNull(form.elements.poll_id.value);
     }
@@ -305,6 +311,7 @@
     if (event === "publish_poll") { return S.did_publish; }
     if (event === "reset_poll") { return S.did_reset; }
     if (event === "set_show_live") { return data.show_live ? S.did_live_on : S.did_live_off; }
+    if (event === "set_projector_theme") { return data.theme === "dark" ? S.did_theme_dark : S.did_theme_light; }
     return S.done;
   }
 

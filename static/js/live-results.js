@@ -354,6 +354,8 @@
     countdown: countdown,
     clockOffset: clockOffset,
     formatSeconds: formatSeconds,
-    groupLabel: groupLabel
+    groupLabel: groupLabel,
+    // The verdict badge and its reason, for the projector's slide (static/js/slide-charts.js).
+    outcome: renderOutcome
   };
 })();

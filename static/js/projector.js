@@ -1,14 +1,92 @@
-/* The projector view: idle QR code, the item under discussion, live counts, results.
-   It shows only what the room may see; the server decides (docs/protocol.md §2). */
+/* The projector view: a slide — the join screen, the item under discussion, live counts,
+   results — that fills the screen and never scrolls. It shows only what the room may see;
+   the server decides (docs/protocol.md §2). The type is as large as the screen allows: fit()
+   shrinks it step by step (the --s scale of projector.css) until everything fits, never
+   below a thirtieth of the screen's height. */
 (function () {
   "use strict";
 
   var R = window.LiveResults;
+  var Slide = window.SlideCharts;
   var config = JSON.parse(document.getElementById("live-config").textContent);
   var S = config.results;
   var $ = function (id) { return document.getElementById(id); };
+  var root = $("projector");
   var live = null;
   var offset = 0;
+
+  /* ---------- fitting the slide to the screen ---------- */
+
+  function overflows() {
+    var main = $("p-main");
+    return main.scrollHeight > main.clientHeight + 1 || main.scrollWidth > main.clientWidth + 1 ||
+      root.scrollHeight > root.clientHeight + 1 || root.scrollWidth > root.clientWidth + 1;
+  }
+
+  function setScale(value) {
+    root.style.setProperty("--s", String(value));
+  }
+
+  /* The largest scale in [0, 1] at which nothing overflows (a bisection: a few layouts). */
+  function largestScale() {
+    setScale(1);
+    if (!overflows()) { return 1; }
+    var low = 0, high = 1;
+    for (var i = 0; i < 7; i++) {
+      var middle = (low + high) / 2;
+      setScale(middle);
+      if (overflows()) { high = middle; } else { low = middle; }
+    }
+    setScale(low);
+    return low;
+  }
+
+  /* A number that does not fit its part of a bar is left out there: the legend says it. */
+  function hideCrampedNumbers() {
+    var numbers = root.querySelectorAll(".seg-num");
+    for (var i = 0; i < numbers.length; i++) {
+      var number = numbers[i];
+      number.classList.remove("cramped");
+      if (number.scrollWidth > number.parentNode.clientWidth) { number.classList.add("cramped"); }
+    }
+  }
+
+  /* The steps the slide goes down, in order, until it fits at the smallest type: beside
+     results, the item's text goes, then option labels are cut to two lines' worth, then to
+     one line beside their bar (with the base line and the group note left out), then
+     shorter. */
+  var STEPS = [
+    { squeeze: "", compact: 0 },
+    { squeeze: "squeeze", compact: 0 },
+    { squeeze: "squeeze", compact: 1 },
+    { squeeze: "squeeze squeeze-more", compact: 2 },
+    { squeeze: "squeeze squeeze-more", compact: 3 }
+  ];
+  var fits = 0;
+
+  function fit() {
+    var withResults = !!(live && live.results && live.poll) && !$("p-results").hidden;
+    var last = withResults ? STEPS.length - 1 : 0;
+    for (var level = 0; level <= last; level++) {
+      root.classList.remove("squeeze", "squeeze-more");
+      if (STEPS[level].squeeze) { root.className += " " + STEPS[level].squeeze; }
+      if (withResults && (level === 0 || STEPS[level].compact !== STEPS[level - 1].compact)) {
+        Slide.render($("p-results"), live.results, live.poll, S, STEPS[level].compact);
+      }
+      largestScale();
+      if (!overflows()) { break; }
+    }
+    hideCrampedNumbers();
+    root.setAttribute("data-fit", String(++fits));
+  }
+
+  var fitTimer = null;
+  function fitSoon() {
+    if (fitTimer) { return; }
+    fitTimer = window.requestAnimationFrame(function () { fitTimer = null; fit(); });
+  }
+
+  /* ---------- state ---------- */
 
   function setCounts(voted, connected) {
     var node = $("p-counts");
@@ -27,13 +105,15 @@
     var box = $("p-results");
     var shown = !!(results && poll);
     box.hidden = !shown;
-    $("projector").classList.toggle("has-results", shown);
+    root.classList.toggle("has-results", shown);
     // Options are listed with their bars: the item text would only repeat them.
     var item = live && live.item;
-    $("projector").classList.toggle("options-poll", !!item && item.type === "action_paths");
-    if (shown) { R.render(box, results, poll, S, { groups: true }); }
-    var hiddenNote = $("p-hidden-note");
-    hiddenNote.hidden = !(poll && poll.state === "open" && !shown);
+    root.classList.toggle("options-poll", !!item && (item.type === "action_paths" ||
+      !!(poll && poll.options && poll.options.length > 1)));
+    // Drawn by fit(), at the first step where the slide fits.
+    if (!shown) { box.textContent = ""; }
+    $("p-hidden-note").hidden = !(poll && poll.state === "open" && !shown);
+    fitSoon();
   }
 
   var tickCountdown = R.countdown("p-countdown", function () {
@@ -43,12 +123,18 @@
     node.classList.toggle("ending", left <= 10);
   });
 
+  function applyTheme(session) {
+    var theme = session && session.projector_theme === "dark" ? "dark" : "light";
+    root.setAttribute("data-theme", theme);
+  }
+
   function applyState(s) {
     live = s;
     offset = R.clockOffset(s.server_time);
-    var root = $("projector");
+    applyTheme(s.session);
     var item = s.item;
     root.classList.toggle("idle", !item);
+    root.classList.toggle("amendment", !!(item && item.amendment));
     root.setAttribute("data-state", item ? (s.poll ? s.poll.state : "item") : "idle");
     $("p-idle").hidden = !!item;
     $("p-item").hidden = !item;
@@ -70,6 +156,7 @@
     setCounts(counts.voted, counts.connected);
     renderResults(s.results, poll);
     tickCountdown();
+    fitSoon();
   }
 
   function applyTally(t) {
@@ -82,7 +169,9 @@
     }
   }
 
-  if (config.state) { applyState(config.state); }
+  window.addEventListener("resize", fitSoon);
+  if (document.fonts && document.fonts.ready) { document.fonts.ready.then(fitSoon); }
+  if (config.state) { applyState(config.state); } else { fitSoon(); }
   if (typeof window.io !== "function") { return; }
   var socket = window.io({ auth: { role: "projector", code: config.code } });
   socket.on("connect", function () { $("p-offline").hidden = true; });

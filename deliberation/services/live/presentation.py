@@ -64,6 +64,7 @@ def state_for(
                 "admission": session.admission,
                 # The organisers' default for the phones (docs/phones.md, easy to read).
                 "easy_read": session.easy_read,
+                "projector_theme": session.projector_theme or "light",
             },
             "item": present_item(item) if item is not None else None,
             "poll": voting.describe_poll(poll) if poll is not None else None,

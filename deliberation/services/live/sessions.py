@@ -23,6 +23,7 @@ from ...extensions import db
 from ...models import (
     ADMISSIONS,
     AGENDA_ITEM_TYPES,
+    PROJECTOR_THEMES,
     SESSION_KINDS,
     TEXT_MAX,
     TITLE_MAX,
@@ -392,3 +393,12 @@ def show_item(session: LiveSession, agenda_item: AgendaItem | None) -> None:
                 "poll_open", lazy_gettext("Close the vote in progress before moving on.")
             )
         session.current_item_id = target
+
+
+@writes
+def set_projector_theme(session: LiveSession, theme: Any) -> None:
+    """The projector's look, kept on the session: every projector follows it live, and one
+    reloaded mid-session comes back with it."""
+    if not isinstance(theme, str) or theme not in PROJECTOR_THEMES:
+        raise SessionError("bad_request")
+    session.projector_theme = theme
