@@ -344,6 +344,7 @@ class Bench:
                 await screens.start()
             self.halls.append(Hall(index, session, screens))
             self.halls[-1].figures["phones"] = per_session[index]
+            self.halls[-1].figures["session_id"] = session["session_id"]
         meter.start()
         cpu_start = meter.cpu()
         figures["server_rss_idle_mb"] = round(meter.rss() / 2**20, 1)
