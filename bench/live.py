@@ -48,7 +48,7 @@ TARGETS = {
     "ack_p99_ms": 250,
     "projector_final_ms": 500,
     "server_kib_per_phone": 100,
-    "resync_s": 30,
+    "resync_s": 5,
     "page_weight_bytes": 50_000,
 }
 # A host killed in the middle of the vote: its phones back through nginx, every ballot in.
@@ -392,6 +392,9 @@ class Bench:
                 (rss_connected - rss_before_sockets) / 1024 / max(figures["connected"], 1), 1
             )
         figures["server_cpu_connect_s"] = round(meter.cpu() - cpu_before_sockets, 2)
+        if args.hosts:
+            # How nginx spread the phones (sticky by their device cookie).
+            figures["sockets_per_host"] = deployment.sockets_per_host()
 
         progress(f"{figures['connected']} connected in {figures['connect_s']} s; opening the poll")
         for hall in self.halls:
@@ -692,6 +695,8 @@ def missed_targets(figures: dict[str, Any]) -> list[str]:
         value = figures.get(key)
         if key not in figures:
             continue
+        if key == "ack_p99_ms" and (figures.get("failover") or figures.get("reconnect")):
+            continue  # the outage is in it: those runs are judged on their recovery
         if value is None or value >= limit:
             missed.append(f"{key}={value} (target < {limit})")
     for key in ("lost", "double_counted", "wrong_choice"):

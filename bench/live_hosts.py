@@ -85,12 +85,15 @@ def render_nginx(
         "@STATIC@": str(ROOT / "static") + "/",
         "@EXTRA@": extra,
     }
-    text = TEMPLATE.read_text(encoding="utf-8")
-    for name, value in values.items():
-        text = text.replace(name, value)
-    if "@" in "".join(line.split("#")[0] for line in text.splitlines()):
-        raise ValueError("a placeholder of deploy/nginx.conf.template was left unfilled")
-    return text
+    lines = []
+    for line in TEMPLATE.read_text(encoding="utf-8").splitlines():
+        if not line.lstrip().startswith("#"):  # the header's comments name the placeholders
+            for name, value in values.items():
+                line = line.replace(name, value)
+            if "@" in line.split("#")[0]:
+                raise ValueError(f"deploy/nginx.conf.template: unfilled placeholder in {line!r}")
+        lines.append(line)
+    return "\n".join(lines) + "\n"
 
 
 def _relays() -> str:
@@ -198,6 +201,19 @@ class Hosts(Deployment):
         for server, address in zip(self.servers, self.addresses, strict=True):
             _wait_for_port(address, APP_PORT, server, "server")
         return [url]
+
+    def sockets_per_host(self) -> list[int]:
+        """Established connections to each host's server port (phones, screens)."""
+        counts = []
+        for index in range(len(self.servers)):
+            listing = subprocess.run(
+                ["ip", "netns", "exec", NAMESPACE.format(index), "ss", "-Htn", "state"]
+                + ["established", f"( sport = :{APP_PORT} )"],
+                capture_output=True,
+                text=True,
+            )
+            counts.append(len(listing.stdout.splitlines()))
+        return counts
 
     def kill(self, index: int) -> float:
         """SIGKILL one host's server, as a machine that dies; return when."""

@@ -58,6 +58,17 @@ def cookie_value(response: Any, name: str) -> str | None:
     return morsel.value if morsel is not None else None
 
 
+class KeptOptions(dict):
+    """python-engineio's client moves a ``Cookie`` header into its HTTP session's cookie
+    jar (one jar for a generator's hundreds of phones: each phone's cookie cannot live
+    there) and pops ``headers`` from ``websocket_extra_options`` at the first connection.
+    Keeping them here sends this phone's cookie with every websocket handshake, the
+    reconnections included, as a browser does."""
+
+    def pop(self, key: Any, default: Any = None) -> Any:
+        return self.get(key, default)
+
+
 @dataclass
 class Phone:
     index: int
@@ -176,7 +187,10 @@ class Generator:
             http_session=self.http,
             # Offer permessage-deflate as every phone browser does (aiohttp does not by
             # default): the server's cost of compressing each message is part of the load.
-            websocket_extra_options={"compress": 15} if self.config.get("deflate", True) else {},
+            websocket_extra_options=KeptOptions(
+                {"compress": 15} if self.config.get("deflate", True) else {},
+                headers=self.cookies(phone),
+            ),
         )
 
         async def on_connect() -> None:
@@ -232,7 +246,6 @@ class Generator:
                     await phone.client.connect(
                         phone.base_url,
                         transports=["websocket"],
-                        headers=self.cookies(phone),
                         auth={"role": "phone", "token": phone.token},
                         wait_timeout=30,
                     )
@@ -354,7 +367,6 @@ class Generator:
                 await phone.client.connect(
                     phone.base_url,
                     transports=["websocket"],
-                    headers=self.cookies(phone),
                     auth={"role": "phone", "token": phone.token},
                     wait_timeout=30,
                 )
