@@ -70,6 +70,9 @@ class Deployment:
             # counts outlive a run): the address ceiling is not what is measured here. The
             # per-session allowance (JOIN_LIMIT_PER_SESSION) stays at its default.
             "JOIN_LIMIT_PER_ADDRESS": "1000000 per minute",
+            # Likewise the sockets one address may hold: a hall connecting on a saturated
+            # machine leaves abandoned attempts open until their ping times out.
+            "SOCKETS_PER_ADDRESS": "1000000",
         }
         self.env.pop("SOCKETIO_MESSAGE_QUEUE", None)
         if self.processes > 1:
