@@ -168,7 +168,17 @@ class Screens:
         for client in (self.projector, self.facilitator):
             with contextlib.suppress(Exception):  # already gone
                 await asyncio.wait_for(client.disconnect(), timeout=5)
-        await self.dial()
+        for attempt in range(10):
+            try:
+                await self.dial()
+                return
+            except Exception:  # noqa: BLE001 - a server still saturated: dial again
+                if attempt == 9:
+                    raise
+                for client in (self.projector, self.facilitator):
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(client.disconnect(), timeout=5)
+                await asyncio.sleep(2)
 
     async def dial(self) -> None:
         import socketio
