@@ -183,7 +183,11 @@ def set_up_sessions(
             title = "General assembly (bench)" if kind == "assembly" else "Workshop"
             session = sessions.create_session(process, kind, f"{title} {index + 1}")
             if phones and session.admission == "tickets":
-                admission.issue_tickets(session, phones)
+                # In sheets of at most MAX_TICKETS_PER_BATCH, as an organiser prints them.
+                for start in range(0, phones, admission.MAX_TICKETS_PER_BATCH):
+                    admission.issue_tickets(
+                        session, min(admission.MAX_TICKETS_PER_BATCH, phones - start)
+                    )
             item = sessions.add_agenda_item(session, "free", text="Do we adopt the recommendation?")
             tickets = [ticket.code for ticket in admission.tickets_of(session)]
             results.append(
