@@ -79,7 +79,7 @@ def render_nginx(
         "@PREFIX@": str(prefix),
         "@ERROR_LOG@": str(prefix / "error.log"),
         "@SERVERS@": "\n        ".join(
-            f"server {address} max_fails=1 fail_timeout=10s;" for address in servers
+            f"server {address} max_fails=3 fail_timeout=5s;" for address in servers
         ),
         "@LISTEN@": f"listen {listen};",
         "@STATIC@": str(ROOT / "static") + "/",

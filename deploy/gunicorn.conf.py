@@ -5,7 +5,8 @@
 Flask-SocketIO needs ONE worker per gunicorn process: gunicorn's own balancing across
 workers is not sticky, and a polling Socket.IO client must reach the same process on every
 request. To use more cores, start several gunicorn processes on several ports, put nginx in
-front (``deploy/nginx.conf.template``: sticky by the phone's device cookie) and give them the same ``SOCKETIO_MESSAGE_QUEUE`` and ``DATABASE_URL``.
+front (``deploy/nginx.conf.template``: sticky by the phone's device cookie) and give
+them the same ``SOCKETIO_MESSAGE_QUEUE`` and ``DATABASE_URL``.
 """
 
 import os

@@ -65,7 +65,7 @@ def test_the_shipped_nginx_template_is_filled_in_completely(tmp_path):
     text = render_nginx(["10.77.0.11:5000", "10.77.0.12:5000"], "127.0.0.1:8080", tmp_path)
     code = "\n".join(line.split("#")[0] for line in text.splitlines())
     assert "@" not in code
-    assert "server 10.77.0.11:5000 max_fails=1 fail_timeout=10s;" in code
+    assert "server 10.77.0.11:5000 max_fails=3 fail_timeout=5s;" in code
     assert re.search(r"hash \$assises_client consistent;", code)
     assert "proxy_set_header Upgrade $http_upgrade;" in code
 
