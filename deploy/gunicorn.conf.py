@@ -20,6 +20,9 @@ workers = 1
 # gevent's default is 1,000 simultaneous connections per worker: a hall holds more phones
 # (each keeps one websocket open), plus the projector, the consoles and page loads.
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "10000"))
+# Connections waiting to be accepted: a hall reconnecting at once opens thousands in a
+# second (gunicorn's default, said here because `python app.py` uses the same).
+backlog = int(os.environ.get("LISTEN_BACKLOG", "2048"))
 # Websockets live for hours; gunicorn's timeout only watches the worker's heartbeat.
 timeout = 60
 graceful_timeout = 20
