@@ -209,10 +209,10 @@ class Screens:
         # The console may lose its connection while the server is saturated (pings
         # answered late): it reconnects by itself; wait for it rather than fail the run.
         ack: Any = None
-        for _attempt in range(120):
+        deadline = time.time() + 120  # then the caller closes the poll through the service
+        while ack is None and time.time() < deadline:
             try:
-                ack = await self.facilitator.call(event, payload, timeout=60)
-                break
+                ack = await self.facilitator.call(event, payload, timeout=30)
             except Exception:  # noqa: BLE001 - BadNamespaceError while reconnecting
                 await asyncio.sleep(1)
         if ack is None:
