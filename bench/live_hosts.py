@@ -138,6 +138,12 @@ class Hosts(Deployment):
         }
 
     def make_network(self) -> None:
+        # The names are fixed: a second run at once would tear down the first one's network.
+        if _ip("link", "show", BRIDGE, check=False).returncode == 0:
+            raise RuntimeError(
+                f"{BRIDGE} exists: another bench.live --hosts is running, or a killed one left"
+                " it (python -m bench.live_hosts --clean)"
+            )
         clean()
         self.made = True
         _ip("link", "add", BRIDGE, "type", "bridge")
