@@ -43,4 +43,11 @@ if __name__ == "__main__":
         sys.exit(f"Not serving: {problem}")
     gc_pacing.install()  # full garbage collections between votes (see the module)
     print(f"Serving on http://{host}:{port}  (Ctrl+C to stop)", flush=True)
-    socketio.run(app, host=host, port=port, log_output=bool(os.environ.get("ACCESS_LOG")))
+    # A hall that reconnects at once (the wifi back, a host lost behind nginx) opens
+    # thousands of connections within a second; gevent listens with a queue of 128, and
+    # the kernel drops the connections beyond it (clients retry 1 s, 3 s later). gunicorn's
+    # default, 2048 (capped by net.core.somaxconn).
+    backlog = int(os.environ.get("LISTEN_BACKLOG", "2048"))
+    socketio.run(
+        app, host=host, port=port, log_output=bool(os.environ.get("ACCESS_LOG")), backlog=backlog
+    )

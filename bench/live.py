@@ -41,17 +41,29 @@ from .live_servers import (
     bulk_join,
     page_weight,
     read_back,
-    set_up_session,
+    set_up_sessions,
 )
 
 TARGETS = {
     "ack_p99_ms": 250,
     "projector_final_ms": 500,
     "server_kib_per_phone": 100,
-    "resync_s": 30,
+    "resync_s": 5,
     "page_weight_bytes": 50_000,
 }
+# A host killed in the middle of the vote: its phones back through nginx, every ballot in.
+FAILOVER_TARGETS = {"failover_whole_s": 15}
 PHASE_TIMEOUT_S = 600
+# The shapes of a plenary day (issue 17): defaults of each --scenario, which the other
+# options still override.
+SCENARIOS: dict[str, dict[str, Any]] = {
+    "hall": {},
+    "workshops": {"phones": 2000, "sessions": 5, "stagger": 3.0},
+    "burst": {"phones": 2000, "window": 2.0},
+    "http": {"phones": 1000, "window": 5.0, "http": "api"},
+    "hosts": {"phones": 4000, "hosts": 2, "join": "bulk"},
+    "failover": {"phones": 4000, "hosts": 2, "join": "bulk", "failover": True},
+}
 
 
 def progress(message: str) -> None:
@@ -78,18 +90,32 @@ class ServerMeter:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
+        self._cpu_of_dead: dict[int, float] = {}
+
     def rss(self) -> int:
-        return sum(process.memory_info().rss for process in self.processes)
+        return sum(self._each(lambda process: process.memory_info().rss, 0))
 
     def cpu(self) -> float:
-        return sum(sum(process.cpu_times()[:2]) for process in self.processes)
+        return sum(self._each(lambda process: sum(process.cpu_times()[:2]), None))
+
+    def _each(self, measure: Any, of_dead: Any) -> list[Any]:
+        """One measure per server; a server killed (--failover) keeps its last CPU time."""
+        import psutil
+
+        values = []
+        for process in self.processes:
+            try:
+                value = measure(process)
+                if of_dead is None:
+                    self._cpu_of_dead[process.pid] = value
+            except psutil.Error:
+                value = of_dead if of_dead is not None else self._cpu_of_dead.get(process.pid, 0)
+            values.append(value)
+        return values
 
     def _sample(self) -> None:
         while not self._stop.wait(0.2):
-            try:
-                self.peak_rss = max(self.peak_rss, self.rss())
-            except Exception:  # noqa: BLE001, S112 - a server that ended: stop sampling
-                return
+            self.peak_rss = max(self.peak_rss, self.rss())
 
     def start(self) -> None:
         self.peak_rss = self.rss()
@@ -113,11 +139,17 @@ class Screens:
         self.http: Any = None
         self.cookie_header = ""
 
-    async def start(self) -> None:
+    async def start(self, login_from: Screens | None = None) -> None:
+        """Log the facilitator in (or reuse another hall's log-in: one organiser runs every
+        workshop, and log-ins are throttled per account), then open both sockets."""
         import aiohttp
         import yarl
 
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        if login_from is not None:
+            self.cookie_header = login_from.cookie_header
+            await self.dial()
+            return
         async with self.http.get(f"{self.base_url}/login") as page:
             token = CSRF_INPUT.search(await page.text())
         form = {"csrf_token": token.group(1) if token else "", "email": ORGANIZER_EMAIL}
@@ -136,7 +168,17 @@ class Screens:
         for client in (self.projector, self.facilitator):
             with contextlib.suppress(Exception):  # already gone
                 await asyncio.wait_for(client.disconnect(), timeout=5)
-        await self.dial()
+        for attempt in range(10):
+            try:
+                await self.dial()
+                return
+            except Exception:  # noqa: BLE001 - a server still saturated: dial again
+                if attempt == 9:
+                    raise
+                for client in (self.projector, self.facilitator):
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(client.disconnect(), timeout=5)
+                await asyncio.sleep(2)
 
     async def dial(self) -> None:
         import socketio
@@ -167,10 +209,10 @@ class Screens:
         # The console may lose its connection while the server is saturated (pings
         # answered late): it reconnects by itself; wait for it rather than fail the run.
         ack: Any = None
-        for _attempt in range(120):
+        deadline = time.time() + 120  # then the caller closes the poll through the service
+        while ack is None and time.time() < deadline:
             try:
-                ack = await self.facilitator.call(event, payload, timeout=60)
-                break
+                ack = await self.facilitator.call(event, payload, timeout=30)
             except Exception:  # noqa: BLE001 - BadNamespaceError while reconnecting
                 await asyncio.sleep(1)
         if ack is None:
@@ -197,6 +239,21 @@ class Screens:
             await self.http.close()
 
 
+class Hall:
+    """One session of the run: its screens, its generators, its poll."""
+
+    def __init__(self, index: int, session: dict[str, Any], screens: Screens) -> None:
+        self.index = index
+        self.session = session
+        self.screens = screens
+        self.generators: list[int] = []  # indexes into Bench.generators
+        self.opened_at = 0.0
+        self.poll: dict[str, Any] = {}
+        self.figures: dict[str, Any] = {}
+        self.acked: list[tuple[str, str]] = []
+        self.last_ack_at = 0.0
+
+
 class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
@@ -205,6 +262,7 @@ class Bench:
         self.command_queues: list[Any] = []
         self.generators: list[Any] = []
         self.figures: dict[str, Any] = {}
+        self.halls: list[Hall] = []
 
     async def gather(self, kind: str) -> dict[int, Any]:
         """One message of this kind from every generator."""
@@ -234,16 +292,18 @@ class Bench:
         except queue.Empty:
             return None
 
-    def broadcast(self, *command: Any) -> None:
-        for commands in self.command_queues:
-            commands.put(command)
+    def broadcast(self, *command: Any, generators: list[int] | None = None) -> None:
+        for index, commands in enumerate(self.command_queues):
+            if generators is None or index in generators:
+                commands.put(command)
 
-    def spawn(self, servers: list[str], session: dict[str, Any], tokens: list[str]) -> None:
-        phones = self.args.phones
+    def spawn(self, servers: list[str], hall: Hall, phones: int, tokens: list[str]) -> None:
+        """The load generators of one hall's ``phones`` phones."""
         count = max(1, math.ceil(phones / self.args.per_generator))
-        for generator in range(count):
-            commands = self.context.Queue()
-            indexes = list(range(generator, phones, count))
+        session = hall.session
+        for local in range(count):
+            generator = len(self.generators)
+            indexes = list(range(local, phones, count))
             config = {
                 "generator": generator,
                 "tokens": [tokens[i] for i in indexes] if tokens else None,
@@ -256,11 +316,14 @@ class Bench:
                 "settle_s": 150,
                 "seed": 1000 + generator,
                 "drop": self.args.reconnect,
+                "transport": self.args.http or "socket",
             }
+            commands = self.context.Queue()
             process = self.context.Process(
                 target=generator_main, args=(config, commands, self.results), daemon=True
             )
             process.start()
+            hall.generators.append(generator)
             self.generators.append(process)
             self.command_queues.append(commands)
 
@@ -274,22 +337,34 @@ class Bench:
             # The default allowance of new places per session (3,000 a minute) is sized for
             # a hall of 2,000; a bigger hall is sized by its operator (docs/deployment.md).
             deployment.env["JOIN_LIMIT_PER_SESSION"] = f"{2 * args.phones} per minute"
+            if hasattr(deployment, "host_env"):
+                deployment.host_env["JOIN_LIMIT_PER_SESSION"] = f"{2 * args.phones} per minute"
         app = deployment.app()
-        session = set_up_session(app, args.phones)
+        self.deployment_workdir = deployment.workdir
+        per_session = [len(range(k, args.phones, args.sessions)) for k in range(args.sessions)]
+        kind = "workshop" if args.sessions > 1 else "assembly"
+        sessions = set_up_sessions(app, args.sessions, max(per_session), kind)
         servers = deployment.start()
         meter = ServerMeter([server.pid for server in deployment.servers])
-        screens = Screens(servers[0], session)
-        await screens.start()
+        for index, session in enumerate(sessions):
+            screens = Screens(servers[0], session)
+            if self.halls:
+                await screens.start(login_from=self.halls[0].screens)
+            else:
+                await screens.start()
+            self.halls.append(Hall(index, session, screens))
+            self.halls[-1].figures["phones"] = per_session[index]
+            self.halls[-1].figures["session_id"] = session["session_id"]
         meter.start()
         cpu_start = meter.cpu()
         figures["server_rss_idle_mb"] = round(meter.rss() / 2**20, 1)
 
-        tokens: list[str] = []
-        if args.join == "bulk":
-            progress(f"{args.phones} phones joining through services.live.sessions.join (untimed)")
-            tokens = bulk_join(app, session, args.phones)
-        progress(f"{len(servers)} server(s) up; {args.phones} phones joining over HTTP")
-        self.spawn(servers, session, tokens)
+        progress(f"{len(deployment.servers)} server(s) up; {args.phones} phones joining")
+        for hall, phones in zip(self.halls, per_session, strict=True):
+            tokens: list[str] = []
+            if args.join == "bulk":
+                tokens = bulk_join(app, hall.session, phones)
+            self.spawn(servers, hall, phones, tokens)
         started = time.time()
         joined = await self.gather("joined")
         join_ms = [ms for report in joined.values() for ms in report["join_ms"]]
@@ -322,102 +397,224 @@ class Bench:
         await asyncio.sleep(1)
         rss_connected = meter.rss()
         figures["server_rss_connected_mb"] = round(rss_connected / 2**20, 1)
-        figures["server_kib_per_phone"] = round(
-            (rss_connected - rss_before_sockets) / 1024 / max(figures["connected"], 1), 1
-        )
+        if not args.http:  # phones without a socket hold no server memory
+            figures["server_kib_per_phone"] = round(
+                (rss_connected - rss_before_sockets) / 1024 / max(figures["connected"], 1), 1
+            )
         figures["server_cpu_connect_s"] = round(meter.cpu() - cpu_before_sockets, 2)
+        if args.hosts:
+            # How nginx spread the phones (sticky by their device cookie).
+            figures["sockets_per_host"] = deployment.sockets_per_host()
 
         progress(f"{figures['connected']} connected in {figures['connect_s']} s; opening the poll")
-        await screens.redial()
+        for hall in self.halls:
+            await hall.screens.redial()
         profilers = start_profilers(deployment, args.profile)
         cpu_before_vote = meter.cpu()
         generator_cpu_before = _cpu_of(psutil, self.generators)
-        opened_at = time.time()
-        state = await screens.action(
-            "open_poll",
-            {"item_id": session["item_id"], "method": "yes_no", "show_live": args.show_live},
+        first_open = time.time()
+        killer = None
+        await asyncio.gather(
+            *(self.open_poll(hall, first_open, args.stagger) for hall in self.halls)
         )
-        figures["open_poll_ms"] = round((time.time() - opened_at) * 1000, 1)
-        poll_id = state["poll"]["id"]
+        opened_at = self.halls[0].opened_at
         if args.reconnect:
             self.broadcast("drop", opened_at + args.window / 2)
+        if args.failover:
+            killer = asyncio.create_task(self.kill_a_host(deployment, opened_at + args.window / 2))
         done = await self.gather("done")
         all_done_at = time.time()
-        acked = [ballot for report in done.values() for ballot in report["acked_ballots"]]
-        ack_ms = [ms for report in done.values() for ms in report["ack_ms"]]
-        # From the console's open_poll to the phones seeing the poll open (the fan-out).
-        seen = sorted(at for report in done.values() for at in report.pop("poll_seen_at"))
-        if seen:
-            figures["poll_seen_p50_ms"] = round((seen[len(seen) // 2] - opened_at) * 1000, 1)
-            figures["poll_seen_all_ms"] = round((seen[-1] - opened_at) * 1000, 1)
-        # When each ballot was sent and how long its ack took, per generator (kept with --keep).
-        timeline = {index: report.pop("ack_timeline") for index, report in done.items()}
-        # The same, leaving out the ballots sent within a second of the poll opening (while
-        # the new state is still going out to the hall): where the slow ones are.
-        later = [ms for pairs in timeline.values() for sent, ms in pairs if sent - opened_at >= 1]
-        figures["ack_p99_after_1s_ms"] = percentile(later, 0.99)
-        if args.keep:
-            (deployment.workdir / "ack_timeline.json").write_text(json.dumps(timeline))
-        last_ack_at = max((r["last_ack_at"] for r in done.values() if r["last_ack_at"]), default=0)
-        figures["votes_sent"] = sum(report["sent"] for report in done.values())
-        figures["votes_acked"] = len(acked)
-        figures["acks_duplicate"] = sum(report["duplicates"] for report in done.values())
-        figures["resends"] = sum(report["resends"] for report in done.values())
-        errors = _merge(report["ack_errors"] for report in done.values())
-        if errors:
-            figures["ack_errors"] = errors
-        retried = _merge(report["refusals_retried"] for report in done.values())
-        if retried:
-            figures["refusals_retried"] = retried
-        figures["ack_p50_ms"] = percentile(ack_ms, 0.5)
-        figures["ack_p95_ms"] = percentile(ack_ms, 0.95)
-        figures["ack_p99_ms"] = percentile(ack_ms, 0.99)
-        figures["ack_max_ms"] = percentile(ack_ms, 1.0)
-        if args.reconnect:
-            dropped_at = min((r["dropped_at"] for r in done.values() if r["dropped_at"]), default=0)
-            last_resync = max(
-                (r["last_resync_at"] for r in done.values() if r["last_resync_at"]), default=0
-            )
-            figures["dropped"] = sum(report["dropped"] for report in done.values())
-            figures["resynced"] = sum(report["resynced"] for report in done.values())
-            complete = dropped_at and last_resync and figures["resynced"] == figures["dropped"]
-            figures["resync_s"] = round(last_resync - dropped_at, 2) if complete else None
-
-        progress(f"{figures['votes_acked']} ballots acknowledged; checking the projector")
-        final_seen = await screens.wait_for_count(len(acked), timeout=10)
-        figures["projector_final_ms"] = (
-            round((final_seen - last_ack_at) * 1000, 1) if final_seen else None
+        if killer is not None:
+            await killer
+        self.vote_figures(done)
+        if args.reconnect or args.failover:
+            self.recovery_figures(done)
+        figures["poll_seen_all_ms"] = max(
+            (h.figures.get("poll_seen_all_ms") or 0 for h in self.halls), default=None
         )
-        figures["projector_connected"] = screens.projector_connected
+
+        progress(f"{figures['votes_acked']} ballots acknowledged; checking the projectors")
+        for hall in self.halls:
+            final_seen = await hall.screens.wait_for_count(len(hall.acked), timeout=10)
+            hall.figures["projector_final_ms"] = (
+                round((final_seen - hall.last_ack_at) * 1000, 1) if final_seen else None
+            )
+        finals = [hall.figures["projector_final_ms"] for hall in self.halls]
+        figures["projector_final_ms"] = None if None in finals else max(finals)
+        figures["projector_connected"] = self.halls[0].screens.projector_connected
         figures["server_cpu_vote_s"] = round(meter.cpu() - cpu_before_vote, 2)
         figures["generator_cpu_vote_s"] = round(
             _cpu_of(psutil, self.generators) - generator_cpu_before, 2
         )
-        figures["vote_phase_s"] = round(all_done_at - opened_at, 2)
+        figures["vote_phase_s"] = round(all_done_at - first_open, 2)
         stop_profilers(profilers)
-        try:
-            closing = time.time()
-            await screens.action("close_poll", {"poll_id": poll_id})
-            # A secret close rewrites every ballot of the poll in its transaction.
-            figures["close_poll_ms"] = round((time.time() - closing) * 1000, 1)
-        except RuntimeError:
-            # The console socket did not come back from a saturated server: close the
-            # poll through the service so the count can still be read back.
-            figures["console_lost"] = True
-            close_directly(app, poll_id)
+        for hall in self.halls:
+            try:
+                closing = time.time()
+                await hall.screens.action("close_poll", {"poll_id": hall.poll["id"]})
+                # A secret close rewrites every ballot of the poll in its transaction.
+                hall.figures["close_poll_ms"] = round((time.time() - closing) * 1000, 1)
+            except RuntimeError:
+                # The console socket did not come back from a saturated server: close the
+                # poll through the service so the count can still be read back.
+                figures["console_lost"] = True
+                close_directly(app, hall.poll["id"])
+        figures["close_poll_ms"] = self.halls[0].figures.get("close_poll_ms")
         figures["server_rss_mb"] = round(meter.peak_rss / 2**20, 1)
         figures["server_cpu_s"] = round(meter.cpu() - cpu_start, 2)
         meter.stop()
 
-        first_token = acked[0][0] if acked else None
-        if first_token:
-            figures.update(await page_weight(servers[0], session["code"], first_token))
+        first = self.halls[0].acked
+        if first and not args.hosts:
+            figures.update(
+                await page_weight(servers[0], self.halls[0].session["code"], first[0][0])
+            )
         self.broadcast("finish")
-        await screens.stop()
+        for hall in self.halls:
+            await hall.screens.stop()
         for process in self.generators:
             process.join(timeout=30)
-        figures.update(read_back(app, session["session_id"], acked))
+        totals: dict[str, Any] = {}
+        for hall in self.halls:
+            counted = read_back(app, hall.session["session_id"], hall.acked)
+            hall.figures.update(counted)
+            for key, value in counted.items():
+                if isinstance(value, bool):
+                    totals[key] = totals.get(key, True) and value
+                elif isinstance(value, int) and key != "poll_id":
+                    totals[key] = totals.get(key, 0) + value
+        figures.update(totals)
+        if len(self.halls) > 1:
+            figures["sessions"] = [
+                {key: hall.figures.get(key) for key in SESSION_FIGURES} for hall in self.halls
+            ]
         return figures
+
+    async def open_poll(self, hall: Hall, first: float, stagger: float) -> None:
+        """The facilitator of this hall opens its poll ``stagger`` s after the previous
+        hall's (workshops do not vote in step)."""
+        await asyncio.sleep(max(0.0, first + hall.index * stagger - time.time()))
+        hall.opened_at = time.time()
+        state = await hall.screens.action(
+            "open_poll",
+            {
+                "item_id": hall.session["item_id"],
+                "method": "yes_no",
+                "show_live": self.args.show_live,
+            },
+        )
+        hall.figures["open_poll_ms"] = round((time.time() - hall.opened_at) * 1000, 1)
+        hall.figures["opened_after_s"] = round(hall.opened_at - first, 2)
+        hall.poll = state["poll"]
+        if hall.index == 0:
+            self.figures["open_poll_ms"] = hall.figures["open_poll_ms"]
+        if self.args.http:
+            # Phones without a socket learn it from the page they reload.
+            self.broadcast("poll", hall.poll, generators=hall.generators)
+
+    async def kill_a_host(self, deployment: Any, at: float) -> None:
+        """SIGKILL the last host's server at ``at``, in the middle of the vote."""
+        self.broadcast("failover", at)
+        await asyncio.sleep(max(0.0, at - time.time()))
+        self.figures["killed_at"] = deployment.kill(len(deployment.servers) - 1)
+        self.figures["killed_host"] = len(deployment.servers) - 1
+        progress(f"host {self.figures['killed_host']} killed (SIGKILL)")
+
+    def vote_figures(self, done: dict[int, Any]) -> None:
+        figures = self.figures
+        all_ack_ms: list[float] = []
+        all_later: list[float] = []
+        timeline: dict[int, Any] = {}
+        for hall in self.halls:
+            reports = [done[g] for g in hall.generators]
+            hall.acked = [ballot for report in reports for ballot in report["acked_ballots"]]
+            ack_ms = [ms for report in reports for ms in report["ack_ms"]]
+            all_ack_ms += ack_ms
+            # From the console's open_poll to the phones seeing the poll open (the fan-out).
+            seen = sorted(at for report in reports for at in report.pop("poll_seen_at"))
+            if seen:
+                hall.figures["poll_seen_p50_ms"] = round(
+                    (seen[len(seen) // 2] - hall.opened_at) * 1000, 1
+                )
+                hall.figures["poll_seen_all_ms"] = round((seen[-1] - hall.opened_at) * 1000, 1)
+            for generator in hall.generators:
+                timeline[generator] = done[generator].pop("ack_timeline")
+                # Ballots sent a second or more after the opening: where the slow ones are.
+                all_later += [ms for sent, ms in timeline[generator] if sent - hall.opened_at >= 1]
+            hall.last_ack_at = max(
+                (r["last_ack_at"] for r in reports if r["last_ack_at"]), default=0
+            )
+            hall.figures["votes_acked"] = len(hall.acked)
+            hall.figures["ack_p50_ms"] = percentile(ack_ms, 0.5)
+            hall.figures["ack_p99_ms"] = percentile(ack_ms, 0.99)
+            hall.figures["ack_max_ms"] = percentile(ack_ms, 1.0)
+        if self.args.keep:
+            (self.deployment_workdir / "ack_timeline.json").write_text(json.dumps(timeline))
+        reports = list(done.values())
+        figures["poll_seen_p50_ms"] = self.halls[0].figures.get("poll_seen_p50_ms")
+        figures["ack_p99_after_1s_ms"] = percentile(all_later, 0.99)
+        figures["votes_sent"] = sum(report["sent"] for report in reports)
+        figures["votes_acked"] = sum(len(hall.acked) for hall in self.halls)
+        figures["acks_duplicate"] = sum(report["duplicates"] for report in reports)
+        figures["resends"] = sum(report["resends"] for report in reports)
+        errors = _merge(report["ack_errors"] for report in reports)
+        if errors:
+            figures["ack_errors"] = errors
+        retried = _merge(report["refusals_retried"] for report in reports)
+        if retried:
+            figures["refusals_retried"] = retried
+        figures["ack_p50_ms"] = percentile(all_ack_ms, 0.5)
+        figures["ack_p95_ms"] = percentile(all_ack_ms, 0.95)
+        figures["ack_p99_ms"] = percentile(all_ack_ms, 0.99)
+        figures["ack_max_ms"] = percentile(all_ack_ms, 1.0)
+        page_ms = [ms for report in reports for ms in report["page_ms"]]
+        if page_ms:  # --http form: the page reloaded before posting its form
+            figures["page_p50_ms"] = percentile(page_ms, 0.5)
+            figures["page_p99_ms"] = percentile(page_ms, 0.99)
+
+    def recovery_figures(self, done: dict[int, Any]) -> None:
+        """After a drop (--reconnect) or a host's death (--failover): how long until every
+        phone that lost its connection had a state again (and, failover, its ballot
+        acknowledged)."""
+        figures = self.figures
+        reports = list(done.values())
+        last_resync = max((r["last_resync_at"] for r in reports if r["last_resync_at"]), default=0)
+        figures["dropped"] = sum(report["dropped"] for report in reports)
+        figures["resynced"] = sum(report["resynced"] for report in reports)
+        complete = last_resync and figures["resynced"] == figures["dropped"]
+        if self.args.reconnect:
+            dropped_at = min((r["dropped_at"] for r in reports if r["dropped_at"]), default=0)
+            complete = complete and dropped_at
+            figures["resync_s"] = round(last_resync - dropped_at, 2) if complete else None
+        else:
+            killed_at = figures.get("killed_at") or 0
+            figures["failover_resync_s"] = (
+                round(last_resync - killed_at, 2) if complete and killed_at else None
+            )
+            last_ack = max(hall.last_ack_at for hall in self.halls)
+            whole = max(last_resync, last_ack) if complete else 0
+            # The hall is whole again once every moved phone is back AND every ballot is in.
+            figures["failover_whole_s"] = round(whole - killed_at, 2) if whole else None
+            figures.pop("killed_at", None)
+
+
+SESSION_FIGURES = (
+    "session_id",
+    "phones",
+    "opened_after_s",
+    "open_poll_ms",
+    "poll_seen_all_ms",
+    "ack_p50_ms",
+    "ack_p99_ms",
+    "ack_max_ms",
+    "projector_final_ms",
+    "votes_acked",
+    "votes_counted",
+    "lost",
+    "double_counted",
+    "wrong_choice",
+    "counters_match_ballots",
+)
 
 
 def close_directly(app: Any, poll_id: int) -> None:
@@ -508,6 +705,8 @@ def missed_targets(figures: dict[str, Any]) -> list[str]:
         value = figures.get(key)
         if key not in figures:
             continue
+        if key == "ack_p99_ms" and (figures.get("failover") or figures.get("reconnect")):
+            continue  # the outage is in it: those runs are judged on their recovery
         if value is None or value >= limit:
             missed.append(f"{key}={value} (target < {limit})")
     for key in ("lost", "double_counted", "wrong_choice"):
@@ -515,25 +714,54 @@ def missed_targets(figures: dict[str, Any]) -> list[str]:
             missed.append(f"{key}={figures[key]}")
     if figures.get("votes_counted") != figures.get("phones"):
         missed.append(f"votes_counted={figures.get('votes_counted')} of {figures.get('phones')}")
+    # Workshops: every session on its own.
+    for number, session in enumerate(figures.get("sessions") or [], start=1):
+        for key in ("ack_p99_ms", "projector_final_ms"):
+            value = session.get(key)
+            if value is None or value >= TARGETS[key]:
+                missed.append(f"session {number}: {key}={value} (target < {TARGETS[key]})")
+    for key, limit in FAILOVER_TARGETS.items():
+        if key in figures and (figures[key] is None or figures[key] >= limit):
+            missed.append(f"{key}={figures[key]} (target < {limit})")
     return missed
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.live", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--phones", type=int, default=200)
+    parser.add_argument(
+        "--scenario",
+        choices=tuple(SCENARIOS),
+        default="hall",
+        help="defaults for a shape of the day (docs/benchmarks.md); other options override",
+    )
+    parser.add_argument("--phones", type=int, help="phones in all (default 200)")
     parser.add_argument("--processes", type=int, default=1, help="server processes (2+: PG+Redis)")
     parser.add_argument("--reconnect", action="store_true", help="every phone drops mid-poll")
-    parser.add_argument("--window", type=float, default=10.0, help="voting window, seconds")
+    parser.add_argument("--window", type=float, help="voting window, seconds (default 10)")
     parser.add_argument("--per-generator", type=int, default=500, help="phones per generator")
+    parser.add_argument("--sessions", type=int, help="sessions voting side by side (workshops)")
+    parser.add_argument(
+        "--stagger", type=float, help="seconds between two sessions' poll openings (default 3)"
+    )
+    parser.add_argument(
+        "--http",
+        choices=("api", "form"),
+        help="phones without a socket: POST /api/ballots, or the no-JavaScript form",
+    )
+    parser.add_argument(
+        "--hosts", type=int, help="server processes on hosts of their own behind nginx (root)"
+    )
+    parser.add_argument(
+        "--failover", action="store_true", help="SIGKILL the last host's server mid-vote"
+    )
     parser.add_argument(
         "--show-live", action="store_true", help="results on the projector during the vote"
     )
     parser.add_argument(
         "--join",
         choices=("http", "bulk"),
-        default="http",
         help="phones join over HTTP (default, timed) or in bulk through the service (faster)",
     )
     parser.add_argument("--profile", metavar="DIR", help="py-spy the servers during the vote")
@@ -541,12 +769,40 @@ def main(argv: list[str] | None = None) -> int:
         "--keep", action="store_true", help="keep the temporary directory (server logs)"
     )
     args = parser.parse_args(argv)
+    defaults = {
+        "phones": 200,
+        "window": 10.0,
+        "sessions": 1,
+        "stagger": 3.0,
+        "http": None,
+        "hosts": 0,
+        "join": "http",
+        **SCENARIOS[args.scenario],
+    }
+    for name, value in defaults.items():
+        if getattr(args, name) in (None, False):
+            setattr(args, name, value)
+    if args.hosts:
+        args.processes = args.hosts
+    if args.failover and args.hosts < 2:
+        parser.error("--failover needs --hosts 2 or more (its phones need another host)")
+    if args.http and (args.reconnect or args.failover):
+        parser.error("--http phones hold no connection to drop")
+    return args
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
     fd_limit = raise_fd_limit()
     figures: dict[str, Any] = {
+        "scenario": args.scenario,
         "phones": args.phones,
         "processes": args.processes,
+        "hosts": args.hosts,
+        "sessions_count": args.sessions,
+        "transport": args.http or "socket",
         "reconnect": args.reconnect,
+        "failover": args.failover,
         "window_s": args.window,
         "join": args.join,
         "fd_soft_limit": fd_limit,
@@ -554,18 +810,35 @@ def main(argv: list[str] | None = None) -> int:
         "message_queue": "redis" if args.processes > 1 else None,
     }
     needed = args.phones // max(args.processes, 1) + 100
+    if args.failover:  # the survivors take the dead host's phones
+        needed = args.phones + 100
     if fd_limit < needed:
         print(f"file-descriptor limit {fd_limit} < {needed}: raise `ulimit -n`", file=sys.stderr)
         return 2
-    deployment = Deployment(args.processes)
+    if args.hosts:
+        from .live_hosts import Hosts, unavailable
+
+        reason = unavailable()
+        if reason:
+            print(f"--hosts: {reason}", file=sys.stderr)
+            return 2
+        deployment: Deployment = Hosts(args.processes)
+        figures["proxy"] = "nginx (deploy/nginx.conf.template)"
+    else:
+        deployment = Deployment(args.processes)
     bench = Bench(args)
     bench.figures = figures
     status = 0
+    # Ctrl-C and SIGTERM alike end in the finally below: servers, nginx, namespaces and the
+    # database are removed whatever happened.
+    signal.signal(signal.SIGTERM, _interrupted)
     try:
         asyncio.run(bench.run(deployment))
-    except Exception as error:  # noqa: BLE001 - reported in the JSON line
+    except (Exception, KeyboardInterrupt) as error:  # noqa: BLE001 - reported in the JSON line
         figures["error"] = f"{type(error).__name__}: {error}"
         figures["server_log_tail"] = deployment.log_tail()[-1500:]
+        if hasattr(deployment, "nginx_log_tail"):
+            figures["nginx_log_tail"] = deployment.nginx_log_tail()
         status = 1
     finally:
         for process in bench.generators:
@@ -581,6 +854,10 @@ def main(argv: list[str] | None = None) -> int:
     figures.pop("page_parts", None) if not args.keep else None
     print(json.dumps(figures), flush=True)
     return 1 if (missed or status) else status
+
+
+def _interrupted(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt("SIGTERM")
 
 
 if __name__ == "__main__":

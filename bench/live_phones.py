@@ -6,9 +6,17 @@ Socket.IO client over the websocket transport, and when a ``state`` shows an ope
 votes once at a random moment of the voting window. An unacknowledged ballot stays pending
 and is sent again, with the same ``ballot_id``, after every reconnection.
 
+Phones of the ``api`` or ``form`` transport never open a socket (a phone without a live
+connection, docs/protocol.md §10): told that a poll opened (``poll``), each posts its ballot
+at a random moment of the window, by ``POST /api/ballots`` (the HTTP twin of ``vote``) or by
+reloading the phone page and posting its plain form (``POST /s/<CODE>/vote``), as a phone
+without JavaScript does; ``live_http.py``.
+
 The process talks to the orchestrator through two queues: it reports ``joined``,
 ``connected`` and ``done``, and obeys ``connect``, ``drop`` (abort every websocket at a
-given wall-clock time, as a hall whose wifi fails) and ``finish``.
+given wall-clock time, as a hall whose wifi fails), ``poll`` (HTTP phones: a poll opened),
+``failover`` (a host is killed at that wall-clock time: its phones' connections drop and come
+back through nginx by themselves) and ``finish``.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import gc
 import random
 import re
 import resource
+import secrets
 import threading
 import time
 import uuid
@@ -49,12 +58,25 @@ def cookie_value(response: Any, name: str) -> str | None:
     return morsel.value if morsel is not None else None
 
 
+class KeptOptions(dict):
+    """python-engineio's client moves a ``Cookie`` header into its HTTP session's cookie
+    jar (one jar for a generator's hundreds of phones: each phone's cookie cannot live
+    there) and pops ``headers`` from ``websocket_extra_options`` at the first connection.
+    Keeping them here sends this phone's cookie with every websocket handshake, the
+    reconnections included, as a browser does."""
+
+    def pop(self, key: Any, default: Any = None) -> Any:
+        return self.get(key, default)
+
+
 @dataclass
 class Phone:
     index: int
     base_url: str
     token: str = ""
     ticket: str = ""  # the personal ticket this phone joins with
+    device: str = ""  # its device_id cookie (nginx keeps a phone on one host by it)
+    session_cookie: str = ""  # Flask's session cookie (the CSRF token of its forms)
     client: Any = None
     ballot: dict | None = None  # the pending (or acknowledged) ballot
     answer: str = ""
@@ -101,6 +123,12 @@ class Generator:
         self.vote_tasks: list[asyncio.Task] = []
         self.server_errors: dict[str, int] = {}
         self.http: Any = None
+        self.transport = config.get("transport", "socket")
+        self.failover_at: float | None = None
+        self.page_ms: list[float] = []  # form phones: the phone page reloaded to vote
+        for phone in self.phones:
+            # Phones joined in bulk have no device cookie yet: a browser would have one.
+            phone.device = secrets.token_urlsafe(24)
 
     # -- joining over HTTP ----------------------------------------------------------------
 
@@ -137,6 +165,8 @@ class Generator:
                         if answer.status != 200 or not token:
                             raise RuntimeError(f"join post {answer.status}")
                     phone.token = token
+                    phone.device = device_cookie or phone.device
+                    phone.session_cookie = cookie_value(answer, "session") or session_cookie
                     self.join_ms.append((time.perf_counter() - started) * 1000)
                     return
                 except Exception as error:  # noqa: BLE001 - counted and retried
@@ -157,7 +187,10 @@ class Generator:
             http_session=self.http,
             # Offer permessage-deflate as every phone browser does (aiohttp does not by
             # default): the server's cost of compressing each message is part of the load.
-            websocket_extra_options={"compress": 15} if self.config.get("deflate", True) else {},
+            websocket_extra_options=KeptOptions(
+                {"compress": 15} if self.config.get("deflate", True) else {},
+                headers=self.cookies(phone),
+            ),
         )
 
         async def on_connect() -> None:
@@ -165,6 +198,14 @@ class Generator:
 
         async def on_disconnect(*_args: Any) -> None:
             phone.connected_event.clear()
+            if (
+                self.failover_at is not None
+                and time.time() >= self.failover_at - 0.5
+                and phone.dropped_at is None
+            ):
+                # Its host is gone: it comes back through nginx (python-socketio redials).
+                phone.dropped_at = time.time()
+                phone.resynced_at = None
             if phone.ack_future is not None and not phone.ack_future.done():
                 phone.ack_future.set_exception(ConnectionError("disconnected"))
 
@@ -227,6 +268,11 @@ class Generator:
                     key = type(error).__name__ + ": " + (phone.refusal or str(error)[:60])
                     self.connect_errors[key] = self.connect_errors.get(key, 0) + 1
                     return
+
+    def cookies(self, phone: Phone) -> dict[str, str]:
+        """What a browser sends with its websocket handshake: its device cookie (by which
+        nginx keeps it on one host, deploy/nginx.conf.template)."""
+        return {"Cookie": f"device_id={phone.device}"}
 
     async def _first_state(self, phone: Phone) -> None:
         while phone.states == 0:
@@ -344,7 +390,9 @@ class Generator:
             }
             self.results.put(("joined", self.config["generator"], figures))
             await self.expect("connect")
-            elapsed = await self.every_phone(self.connect, CONNECT_CONCURRENCY)
+            # HTTP phones open no socket: they are "connected" as soon as they joined.
+            step = self.connect if self.transport == "socket" else self.no_socket
+            elapsed = await self.every_phone(step, CONNECT_CONCURRENCY)
             figures = {
                 "connected": sum(1 for p in self.phones if p.connected_at),
                 "connect_ms": self.connect_ms,
@@ -364,6 +412,10 @@ class Generator:
                 return_exceptions=True,
             )
             await self.http.close()
+
+    async def no_socket(self, phone: Phone, _limit: asyncio.Semaphore) -> None:
+        if phone.token:
+            phone.connected_at = time.time()
 
     async def every_phone(self, step: Any, concurrency: int) -> float:
         """Run ``step(phone, limit)`` for every phone, ``concurrency`` at a time; seconds."""
@@ -387,6 +439,10 @@ class Generator:
                 command = self.inbox.get_nowait()
                 if command[0] == "drop":
                     drop_at = command[1]
+                elif command[0] == "failover":
+                    self.failover_at = command[1]
+                elif command[0] == "poll":
+                    self.poll_opened(command[1])
             if drop_at is not None and time.time() >= drop_at:
                 self.drop_all()
                 drop_at = None
@@ -398,14 +454,30 @@ class Generator:
             resynced = all(
                 phone.dropped_at is None or phone.resynced_at is not None for phone in self.phones
             )
+            # A host is to be killed: not done before it was (and its phones came back).
+            failover_pending = self.failover_at is not None and time.time() < self.failover_at + 2
             if (
                 finished
                 and resynced
                 and drop_at is None
+                and not failover_pending
                 and self.config["expect_drop_done"](self.phones)
             ):
                 break
             await asyncio.sleep(0.05)
+
+    def poll_opened(self, poll: dict) -> None:
+        """HTTP phones: the poll is open (a phone without a socket learns it from the
+        page it reloads); each votes at a random moment of the window."""
+        from .live_http import vote_http
+
+        now = time.time()
+        for phone in self.phones:
+            if phone.token and not phone.voting:
+                phone.voting = True
+                phone.poll_seen_at = now
+                delay = self.rng.uniform(0, self.config["window_s"])
+                self.vote_tasks.append(asyncio.create_task(vote_http(self, phone, poll, delay)))
 
     def report(self) -> dict[str, Any]:
         acked = [p for p in self.phones if p.acked_at is not None]
@@ -432,6 +504,7 @@ class Generator:
                 (p.resynced_at for p in self.phones if p.resynced_at), default=None
             ),
             "still_connected": sum(1 for p in self.phones if p.connected_event.is_set()),
+            "page_ms": self.page_ms,
         }
 
 

@@ -70,6 +70,9 @@ class Deployment:
             # counts outlive a run): the address ceiling is not what is measured here. The
             # per-session allowance (JOIN_LIMIT_PER_SESSION) stays at its default.
             "JOIN_LIMIT_PER_ADDRESS": "1000000 per minute",
+            # Likewise the sockets one address may hold: a hall connecting on a saturated
+            # machine leaves abandoned attempts open until their ping times out.
+            "SOCKETS_PER_ADDRESS": "1000000",
         }
         self.env.pop("SOCKETIO_MESSAGE_QUEUE", None)
         if self.processes > 1:
@@ -153,11 +156,21 @@ class Deployment:
 
 def set_up_session(app: Any, phones: int = 0) -> dict[str, Any]:
     """An organiser, a small process, a general-assembly session with one question."""
+    return set_up_sessions(app, 1, phones)[0]
+
+
+def set_up_sessions(
+    app: Any, count: int, phones: int = 0, kind: str = "assembly"
+) -> list[dict[str, Any]]:
+    """An organiser, a small process, ``count`` sessions of that kind with one question
+    each. A general assembly admits with personal tickets (one issued per phone); a
+    workshop with its join code alone (the defaults of ``sessions.create_session``)."""
     from deliberation.extensions import db
     from deliberation.models import Process
     from deliberation.services.live import admission, sessions
     from deliberation.services.people import accounts, membership
 
+    results = []
     with app.app_context():
         organizer, _created = accounts.create_or_update_organizer(
             ORGANIZER_EMAIL, ORGANIZER_PASSWORD, "Bench"
@@ -165,21 +178,29 @@ def set_up_session(app: Any, phones: int = 0) -> dict[str, Any]:
         process = Process(slug="bench-hall", title="Bench hall", language="en")
         db.session.add(process)
         db.session.commit()
-        membership.add_member(process, organizer, "facilitator")  # runs the session
-        # A general assembly admits with personal tickets (the default): one per phone.
-        session = sessions.create_session(process, "assembly", "General assembly (bench)")
-        if phones:
-            admission.issue_tickets(session, phones)
-        item = sessions.add_agenda_item(session, "free", text="Do we adopt the recommendation?")
-        result = {
-            "session_id": session.id,
-            "code": session.join_code,
-            "item_id": item.id,
-            "groups": list(process.groups or []),
-            "tickets": [ticket.code for ticket in admission.tickets_of(session)],
-        }
+        membership.add_member(process, organizer, "facilitator")  # runs the sessions
+        for index in range(count):
+            title = "General assembly (bench)" if kind == "assembly" else "Workshop"
+            session = sessions.create_session(process, kind, f"{title} {index + 1}")
+            if phones and session.admission == "tickets":
+                # In sheets of at most MAX_TICKETS_PER_BATCH, as an organiser prints them.
+                for start in range(0, phones, admission.MAX_TICKETS_PER_BATCH):
+                    admission.issue_tickets(
+                        session, min(admission.MAX_TICKETS_PER_BATCH, phones - start)
+                    )
+            item = sessions.add_agenda_item(session, "free", text="Do we adopt the recommendation?")
+            tickets = [ticket.code for ticket in admission.tickets_of(session)]
+            results.append(
+                {
+                    "session_id": session.id,
+                    "code": session.join_code,
+                    "item_id": item.id,
+                    "groups": list(process.groups or []),
+                    "tickets": tickets or [""] * phones,
+                }
+            )
         db.session.remove()
-    return result
+    return results
 
 
 def bulk_join(app: Any, session: dict[str, Any], phones: int) -> list[str]:

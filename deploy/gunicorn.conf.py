@@ -5,7 +5,8 @@
 Flask-SocketIO needs ONE worker per gunicorn process: gunicorn's own balancing across
 workers is not sticky, and a polling Socket.IO client must reach the same process on every
 request. To use more cores, start several gunicorn processes on several ports, put nginx in
-front (``ip_hash``) and give them the same ``SOCKETIO_MESSAGE_QUEUE`` and ``DATABASE_URL``.
+front (``deploy/nginx.conf.template``: sticky by the phone's device cookie) and give
+them the same ``SOCKETIO_MESSAGE_QUEUE`` and ``DATABASE_URL``.
 """
 
 import os
@@ -19,6 +20,9 @@ workers = 1
 # gevent's default is 1,000 simultaneous connections per worker: a hall holds more phones
 # (each keeps one websocket open), plus the projector, the consoles and page loads.
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "10000"))
+# Connections waiting to be accepted: a hall reconnecting at once opens thousands in a
+# second (gunicorn's default, said here because `python app.py` uses the same).
+backlog = int(os.environ.get("LISTEN_BACKLOG", "2048"))
 # Websockets live for hours; gunicorn's timeout only watches the worker's heartbeat.
 timeout = 60
 graceful_timeout = 20

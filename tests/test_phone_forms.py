@@ -223,3 +223,40 @@ def test_the_forms_need_their_csrf_token(tmp_path):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_page_after_a_form_vote_says_recorded_when_another_caller_wrote_it(
+    app, live, monkeypatch
+):
+    """Group commit: a ballot may be written by another caller's transaction (the batch's
+    leader) while this request's session still reads a snapshot from before that commit.
+    The page the form answers with must still say the ballot is recorded."""
+    import threading
+
+    from deliberation.services.live import ballots as ballot_service
+
+    poll_id = open_poll(app, live, "yes_no")
+    client = joined(app, live["code"])
+    form = form_of(client, live["code"])
+
+    class AnotherLeader:
+        """Writes each batch in another thread's session, as a leader greenlet does."""
+
+        def submit(self, request):
+            outcome = []
+
+            def lead():
+                with app.app_context():
+                    outcome.append(ballot_service.cast_many([request])[0])
+                    db.session.remove()
+
+            thread = threading.Thread(target=lead)
+            thread.start()
+            thread.join()
+            return outcome[0]
+
+    monkeypatch.setitem(app.extensions, "ballot_writer", AnotherLeader())
+    page = client.post(f"/s/{live['code']}/vote", data={**form, "answer": "yes"})
+    assert page.status_code == 200
+    assert 'id="vote-status" data-kind="ok"' in page.data.decode()
+    assert ballots(app, poll_id) == [{"answer": "yes"}]

@@ -17,6 +17,8 @@ from typing import Any
 
 from flask import Flask
 from flask_babel import force_locale
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ..database import discard_failed_work
 from ..extensions import db, socketio
@@ -25,6 +27,8 @@ from ..services.live import sessions, voting
 from . import gc_pacing, rooms, screens
 
 log = logging.getLogger(__name__)
+# The database cannot be reached or has no connection free: the push is tried again.
+DATABASE_UNAVAILABLE = (OperationalError, PoolTimeout)
 
 _lock = threading.Lock()
 _dirty_sessions: set[int] = set()
@@ -114,6 +118,18 @@ def flush_now() -> int:
     for session_id in pending:
         try:
             _push_tally(session_id)
+        except DATABASE_UNAVAILABLE as error:
+            # No connection free in time (a host's phones all arriving at once, measured by
+            # bench.live --scenario failover) or the database down: an outage, not a bug.
+            # One line, and the session stays dirty, so its tally goes out at the next turn
+            # instead of the projector keeping an old count until something else changes.
+            discard_failed_work()
+            mark_dirty(session_id)
+            log.warning(
+                "tally push for session %s postponed: database unavailable (%s)",
+                session_id,
+                type(error).__name__,
+            )
         except Exception:  # one failing session must not starve the others
             discard_failed_work()  # the next session's push must not inherit a failed read
             log.exception("tally push failed for session %s", session_id)
