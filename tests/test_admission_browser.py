@@ -136,9 +136,24 @@ def test_tickets_and_secret_or_named_in_chromium(live_server, browser, tmp_path)
     bob.check("input[name=answer][value=no]")
     bob.click("#send")
     bob.wait_for_selector("#vote-status[data-kind=ok]")
+    ana.wait_for_selector("#ballot:not([hidden])")
+    ana.check("input[name=answer][value=abstain]")
+    ana.click("#send")
+    ana.wait_for_selector("#vote-status[data-kind=ok]")
     console.click("#btn-close")
     console.wait_for_selector("#record-panel:not([hidden])")
     assert "Bob Ticket" in console.inner_text("#record-rows")
+    # The abstention is drawn apart from yes / no, last, its share on its own base.
+    console.wait_for_selector("#c-results .bar-figure[data-key=abstain]")
+    figures = console.eval_on_selector_all(
+        "#c-results .bars .bar-figure", "nodes => nodes.map(n => n.dataset.key)"
+    )
+    assert figures[-1] == "abstain"
+    assert console.inner_text("#c-results .bar-figure[data-key=abstain]") == (
+        "1 · 50 % of the ballots cast"
+    )
+    assert console.inner_text("#c-results .bar-figure[data-key=no]") == "1 · 100 %"
+    assert console.locator("#c-results .bar-track.apart").count() == 1
 
     assert errors == []
     for context in (console_context, ana_context, bob_context):

@@ -114,8 +114,8 @@ def results_strings() -> dict[str, Any]:
         "outcomes": outcome_labels(),
         "bases": method_strings("base_notes"),
         **method_strings("result_strings"),
-        "support": _("Support: %(p)s %% (threshold %(t)s %%)", p="{p}", t="{t}"),
-        "blocks": _("Blocks: %(p)s %% (must stay under %(t)s %%)", p="{p}", t="{t}"),
+        # An answer outside the base of the shares (abstentions): its share has its own base.
+        "apart_share": _("%(p)s %% of the ballots cast", p="{p}"),
         "by_group": _("By group"),
         "group": _("Group"),
         "ballots": _("Ballots"),

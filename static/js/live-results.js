@@ -68,7 +68,13 @@
     return answers.some(function (a) { return String(a.label || a.key).length > 32; });
   }
 
-  function renderBars(summary, display) {
+  /* An answer counted outside the base of the shares (abstentions beside yes / no): drawn
+     after the others, set apart, its share said with its own base (the ballots cast). */
+  function outsideBase(answer, summary) {
+    return !!answer.base && answer.base !== summary.base_note;
+  }
+
+  function renderBars(summary, display, strings) {
     var answers = summary.answers || [];
     var list = el("div", longLabels(answers) ? "bars stacked" : "bars");
     if (display.ranked && summary.ranking) {
@@ -80,15 +86,21 @@
         return a;
       });
     }
+    answers = answers.filter(function (a) { return !outsideBase(a, summary); })
+      .concat(answers.filter(function (a) { return outsideBase(a, summary); }));
     answers.forEach(function (answer) {
-      var label = el("div", "bar-label", (answer.rank ? answer.rank + ". " : "") + (answer.label || answer.key));
+      var apart = outsideBase(answer, summary);
+      var label = el("div", apart ? "bar-label apart" : "bar-label", (answer.rank ? answer.rank + ". " : "") + (answer.label || answer.key));
       var track = el("div", "bar-track");
       var bar = el("div", "bar-fill k-" + answer.key);
       bar.style.width = Math.max(0, Math.min(100, answer.percent || 0)) + "%";
       track.appendChild(bar);
       track.setAttribute("aria-hidden", "true");
-      var figure = el("div", "bar-figure", answerFigure(answer));
+      var figure = el("div", "bar-figure", apart && strings.apart_share
+        ? answer.count + " · " + fill(strings.apart_share, { p: pct(answer.percent) })
+        : answerFigure(answer));
       figure.setAttribute("data-key", answer.key);
+      if (apart) { track.className += " apart"; }
       list.appendChild(label);
       list.appendChild(track);
       list.appendChild(figure);
@@ -284,7 +296,7 @@
     if (!summary.ballots) {
       main.appendChild(el("p", "p-waiting", strings.no_results));
     }
-    main.appendChild(display.chart === "grades" ? renderJudgment(summary, strings, poll) : renderBars(summary, display));
+    main.appendChild(display.chart === "grades" ? renderJudgment(summary, strings, poll) : renderBars(summary, display, strings));
     main.appendChild(renderOutcome(summary, results, strings));
     var divergence = open ? null : renderDivergence(results, display, strings);
     if (divergence) { main.appendChild(divergence); }
