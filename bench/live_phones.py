@@ -41,6 +41,14 @@ CONNECT_CONCURRENCY = 40
 ACK_TIMEOUT_S = 15.0
 MAX_ATTEMPTS = 20
 CONNECT_ATTEMPTS = 10
+# How long a dial waits for the server's answer to its Socket.IO CONNECT (its token checked,
+# its first state built). socket.io-client, the phones' library, waits up to its `timeout`
+# option, 20 s by default; python-socketio's client waits 1 s and then hangs up, and its own
+# reconnection (the one a failover relies on) does not let the caller choose. Measured: with
+# 1 s, a survivor taking 1,000+ phones at once answered each CONNECT in more than 1 s, each
+# phone hung up and dialled again, and the hall never came back (docs/benchmarks.md,
+# "Failover of a large hall").
+CONNECT_WAIT_S = 20.0
 
 
 def raise_fd_limit() -> int:
@@ -67,6 +75,18 @@ class KeptOptions(dict):
 
     def pop(self, key: Any, default: Any = None) -> Any:
         return self.get(key, default)
+
+
+def phone_client_class() -> type:
+    """python-socketio's AsyncClient, waiting for the CONNECT answer as long as a phone does
+    (``CONNECT_WAIT_S``) on every dial, its automatic reconnections included."""
+    import socketio
+
+    class PhoneClient(socketio.AsyncClient):
+        async def connect(self, *args: Any, wait_timeout: float = CONNECT_WAIT_S, **kwargs: Any):
+            return await super().connect(*args, wait_timeout=wait_timeout, **kwargs)
+
+    return PhoneClient
 
 
 @dataclass
@@ -126,6 +146,7 @@ class Generator:
         self.transport = config.get("transport", "socket")
         self.failover_at: float | None = None
         self.page_ms: list[float] = []  # form phones: the phone page reloaded to vote
+        self.client_class: Any = phone_client_class() if self.transport == "socket" else None
         for phone in self.phones:
             # Phones joined in bulk have no device cookie yet: a browser would have one.
             phone.device = secrets.token_urlsafe(24)
@@ -177,9 +198,7 @@ class Generator:
     # -- the socket ------------------------------------------------------------------------
 
     def make_client(self, phone: Phone) -> Any:
-        import socketio
-
-        client = socketio.AsyncClient(
+        client = self.client_class(
             reconnection=True,
             reconnection_delay=1,
             reconnection_delay_max=5,
