@@ -29,6 +29,30 @@ def test_a_scenario_sets_its_defaults_and_options_override_them():
 
 
 @pytest.mark.unit
+def test_a_phone_waits_for_its_connect_answer_on_every_dial_reconnections_included(monkeypatch):
+    """python-socketio's own reconnection dials with its default 1 s wait; a phone waits
+    as socket.io-client does. With 1 s, a failover of 2,000 phones never recovered."""
+    import asyncio
+
+    import socketio
+
+    from bench.live_phones import CONNECT_WAIT_S, phone_client_class
+
+    waits = []
+
+    async def connect(self, url, *args, wait_timeout=1, **kwargs):
+        waits.append(wait_timeout)
+
+    monkeypatch.setattr(socketio.AsyncClient, "connect", connect)
+    client = phone_client_class()()
+    # As _handle_reconnect calls it: no wait_timeout.
+    asyncio.run(client.connect("http://127.0.0.1:1", retry=False))
+    asyncio.run(client.connect("http://127.0.0.1:1", wait_timeout=30))
+    assert waits == [CONNECT_WAIT_S, 30]
+    assert CONNECT_WAIT_S >= 20
+
+
+@pytest.mark.unit
 def test_impossible_combinations_are_refused(capsys):
     with pytest.raises(SystemExit):
         live.parse(["--failover"])  # no other host to move to
