@@ -154,7 +154,8 @@ def test_synthesis_consolidation_and_final_status_agree(app, client, tmp_path):
         row = summary_row(html, *key)
         assert f"outcome-{outcomes[key].outcome}" in row
         assert f"<td>{outcomes[key].ballots}</td>" in row
-        assert f"{outcomes[key].support_percent:.1f}&nbsp;%" in row
+        # The page writes numbers in its language (French here: a decimal comma).
+        assert f"{outcomes[key].support_percent:.1f}&nbsp;%".replace(".", ",") in row
     traces = client.get(f"/organize/{slug}/traceability").get_data(as_text=True)
     assert "outcome-validated" in trace_entry(traces, "recommendation", rec2.id)
     assert "outcome-" not in trace_entry(traces, "action_path", path1.id)
