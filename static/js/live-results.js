@@ -367,6 +367,13 @@
     clockOffset: clockOffset,
     formatSeconds: formatSeconds,
     groupLabel: groupLabel,
+    // Shared with the projector's slide (static/js/slide-charts.js), which draws its own
+    // pictures from the same results.
+    overallOf: overallOf,
+    groupsOf: groupsOf,
+    short: short,
+    gradeLabel: gradeLabel,
+    answerFigure: answerFigure,
     // The verdict badge and its reason, for the projector's slide (static/js/slide-charts.js).
     outcome: renderOutcome
   };

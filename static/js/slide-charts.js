@@ -15,6 +15,8 @@
 
   var R = window.LiveResults;
   var el = R.el, fill = R.fill, pct = R.pct;
+  var overallOf = R.overallOf, groupsOf = R.groupsOf, short = R.short;
+  var gradeLabel = R.gradeLabel, answerFigure = R.answerFigure;
   var DEFAULT_DISPLAY = { slide: "bars", ranked: false, marks: [], per_option: false };
   var LONG = 30;
   // How far option labels are cut at each step of compaction (projector.js fit(): the slide
@@ -25,27 +27,6 @@
   function displayOf(method, strings) {
     var display = strings.displays && strings.displays[method];
     return display || DEFAULT_DISPLAY;
-  }
-
-  function overallOf(results) {
-    if (!results) { return null; }
-    return results.overall || results.summary || (results.answers ? results : null);
-  }
-
-  function groupsOf(results) {
-    var groups = results && (results.groups || results.by_group);
-    if (!groups) { return []; }
-    if (Array.isArray(groups)) { return groups; }
-    return Object.keys(groups).map(function (key) {
-      var entry = groups[key] || {};
-      if (entry.group === undefined) { entry.group = key; }
-      return entry;
-    });
-  }
-
-  function short(text, max) {
-    text = String(text);
-    return text.length > max ? text.slice(0, max - 1).replace(/\s+\S*$/, "") + "…" : text;
   }
 
   function clampPercent(value) {
@@ -61,12 +42,6 @@
     return fill(n === 1 ? strings.group_ballots_one : strings.group_ballots, { n: n });
   }
 
-  function gradeLabel(grade, strings, poll) {
-    var fromPoll = poll && poll.grades && poll.grades.filter(function (g) { return g.key === grade; })[0];
-    if (fromPoll && fromPoll.label) { return fromPoll.label; }
-    return (strings.grades && strings.grades[grade]) || grade;
-  }
-
   function gradeWords(entry, strings, poll) {
     if (!entry || !entry.majority_grade) { return "–"; }
     var sign = entry.sign === "+" ? " +" : entry.sign === "-" ? " −" : "";
@@ -76,10 +51,6 @@
   /* Long option labels (action paths…) go on their own line above their bar. */
   function longLabels(answers) {
     return answers.some(function (a) { return String(a.label || a.key).length > LONG; });
-  }
-
-  function answerFigure(answer) {
-    return answer.count + " · " + pct(answer.percent) + " %";
   }
 
   /* ---------- scale: one stacked bar, thresholds marked ---------- */
