@@ -7,16 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..extensions import limiter
 from ..models import JUSTIFICATION_MAX, STANCES, TEXT_MAX, TITLE_MAX, ExpertInvitation
 from ..refusals import Refused
-from ..services.authoring.text import render_markdown
 from ..services.experts import writing
 from ..services.experts.writing import REFERENCES_MAX, ExpertError
-from .common import refusal_response
+from .common import markdown_preview, refusal_response
 from .once import once_per_form
 from .organize_forms import ROLE_LABELS, STANCE_LABELS
 
@@ -122,15 +121,4 @@ def preview(token: str):
     """The organisers' live preview, for the expert: the same rendering, their link as key."""
     if writing.by_token(token) is None:
         return refusal_response(Refused("bad_request", _("This link no longer works.")))
-    payload = request.get_json(silent=True) or {}
-    text = payload.get("text", "") if isinstance(payload, dict) else ""
-    if not isinstance(text, str):
-        return refusal_response(Refused("bad_request", _("Nothing to preview.")))
-    too_long = len(text) > TEXT_MAX
-    return jsonify(
-        html=str(render_markdown(text[: TEXT_MAX * 2])),
-        length=len(text),
-        warning=_("Too long: %(count)d characters, at most %(max)d.", count=len(text), max=TEXT_MAX)
-        if too_long
-        else "",
-    )
+    return markdown_preview(request.get_json(silent=True))

@@ -23,7 +23,7 @@ from .. import inputs, methods
 from ..documents import jobs
 from ..extensions import db
 from ..live.revoke import recheck_facilitators
-from ..models import STANCES, TEXT_MAX, ExpertInput, Process, Territory, item_type_of
+from ..models import STANCES, ExpertInput, Process, Territory, item_type_of
 from ..models.item_types import AUTHORED_TYPES, ITEM_TYPES, TRACED_TYPES, TREE_TYPES
 from ..refusals import Refused
 from ..services.authoring import authoring, numbering
@@ -35,7 +35,7 @@ from ..services.authoring.versions import decode, history
 from ..services.people import access, membership
 from ..services.people.access import Capability
 from . import organize_errors
-from .common import process_or_404, refusal_response
+from .common import markdown_preview, process_or_404, refusal_response
 from .cooperative import render_template_cooperatively
 from .guard import SIGNED_IN, requires
 from .live_common import item_type_labels
@@ -485,15 +485,4 @@ def rollback(slug: str, item_type: str, item_id: int, number: int):
 @bp.post("/preview")
 @requires(SIGNED_IN)
 def preview():
-    payload = request.get_json(silent=True) or {}
-    text = payload.get("text", "")
-    if not isinstance(text, str):
-        return refusal_response(Refused("bad_request", _("Nothing to preview.")))
-    too_long = len(text) > TEXT_MAX
-    return jsonify(
-        html=str(render_markdown(text[: TEXT_MAX * 2])),
-        length=len(text),
-        warning=_("Too long: %(count)d characters, at most %(max)d.", count=len(text), max=TEXT_MAX)
-        if too_long
-        else "",
-    )
+    return markdown_preview(request.get_json(silent=True))
