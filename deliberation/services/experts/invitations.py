@@ -32,7 +32,7 @@ from ...models import (
     utcnow,
 )
 from ..authoring.versions import encode
-from ..registration.errors import clean, clean_text, required, too_long
+from ..registration.errors import bounded, clean, clean_text, too_long
 from ..validation import _
 from .writing import ExpertError, token_hash
 
@@ -75,14 +75,8 @@ def _new_token() -> str:
 def invite(process: Process, form: dict[str, Any], by: str) -> tuple[ExpertInvitation, str]:
     """A new invitation; returns it and the link's secret (shown once, never stored)."""
     errors: dict[str, str] = {}
-    name = clean(form.get("name"))
-    if not name:
-        errors["name"] = required()
-    elif len(name) > EXPERT_NAME_MAX:
-        errors["name"] = too_long(EXPERT_NAME_MAX)
-    affiliation = clean(form.get("affiliation"))
-    if len(affiliation) > TITLE_MAX:
-        errors["affiliation"] = too_long(TITLE_MAX)
+    name = bounded(form.get("name"), EXPERT_NAME_MAX, errors, "name", is_required=True)
+    affiliation = bounded(form.get("affiliation"), TITLE_MAX, errors, "affiliation")
     role = clean(form.get("role")) or "other"
     if role not in EXPERT_ROLES:
         errors["role"] = _("Choose a role from the list.")

@@ -40,3 +40,16 @@ def too_long(limit: int) -> str:
 
 def required() -> str:
     return _("This field is required.")
+
+
+def bounded(
+    value: Any, limit: int, errors: dict[str, str], key: str, is_required: bool = False
+) -> str:
+    """A one-line field cleaned, its message put in ``errors[key]`` when it is missing or
+    too long (a form says every fault at once)."""
+    text = clean(value)
+    if is_required and not text:
+        errors[key] = required()
+    elif len(text) > limit:
+        errors[key] = too_long(limit)
+    return text

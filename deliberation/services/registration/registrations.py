@@ -29,7 +29,7 @@ from ...models.registration import ACCESSIBILITY_MAX, EMAIL_MAX, NAME_MAX, ORGAN
 from ..live import admission
 from ..validation import is_email
 from . import events as event_rules
-from .errors import RegistrationError, clean, clean_text, required, too_long
+from .errors import RegistrationError, bounded, clean, clean_text, too_long
 
 SECRET_BYTES = 32
 
@@ -50,14 +50,8 @@ class Details:
 
 def _checked(process: Process, data: Mapping[str, Any], events: list[Event]) -> Details:
     errors: dict[str, str] = {}
-    name = clean(data.get("name"))
-    if not name:
-        errors["name"] = required()
-    elif len(name) > NAME_MAX:
-        errors["name"] = too_long(NAME_MAX)
-    organisation = clean(data.get("organisation"))
-    if len(organisation) > ORGANISATION_MAX:
-        errors["organisation"] = too_long(ORGANISATION_MAX)
+    name = bounded(data.get("name"), NAME_MAX, errors, "name", is_required=True)
+    organisation = bounded(data.get("organisation"), ORGANISATION_MAX, errors, "organisation")
     group = clean(data.get("group"))
     groups = process.groups or []
     if groups and group not in groups:
