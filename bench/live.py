@@ -381,9 +381,11 @@ class Bench:
         rss_before_sockets = meter.rss()
         cpu_before_sockets = meter.cpu()
         progress(f"{figures['joined']} joined in {figures['join_s']} s; connecting sockets")
+        connect_profilers = start_profilers(deployment, args.profile, "connect")
         self.broadcast("connect")
         started = time.time()
         connected = await self.gather("connected")
+        stop_profilers(connect_profilers)
         connect_ms = [ms for report in connected.values() for ms in report["connect_ms"]]
         figures["connected"] = sum(report["connected"] for report in connected.values())
         figures["connect_s"] = round(time.time() - started, 2)
@@ -409,7 +411,7 @@ class Bench:
         progress(f"{figures['connected']} connected in {figures['connect_s']} s; opening the poll")
         for hall in self.halls:
             await hall.screens.redial()
-        profilers = start_profilers(deployment, args.profile)
+        profilers = start_profilers(deployment, args.profile, "vote")
         cpu_before_vote = meter.cpu()
         generator_cpu_before = _cpu_of(psutil, self.generators)
         first_open = time.time()
@@ -627,8 +629,11 @@ def close_directly(app: Any, poll_id: int) -> None:
         db.session.remove()
 
 
-def start_profilers(deployment: Deployment, directory: str | None) -> list[subprocess.Popen]:
-    """py-spy on each server process during the vote (collapsed stacks, one file each)."""
+def start_profilers(
+    deployment: Deployment, directory: str | None, phase: str
+) -> list[subprocess.Popen]:
+    """py-spy on each server process during one phase, the sockets' connection or the vote
+    (collapsed stacks, one file per phase and server: ``<phase>-server-<i>.txt``)."""
     if not directory:
         return []
     os.makedirs(directory, exist_ok=True)
@@ -636,7 +641,7 @@ def start_profilers(deployment: Deployment, directory: str | None) -> list[subpr
     return [
         subprocess.Popen(
             [py_spy, "record", "--pid", str(server.pid), "--format", "raw", "--rate", "200"]
-            + ["--output", os.path.join(directory, f"server-{index}.txt"), "--nonblocking"],
+            + ["--output", os.path.join(directory, f"{phase}-server-{index}.txt"), "--nonblocking"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -764,7 +769,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         choices=("http", "bulk"),
         help="phones join over HTTP (default, timed) or in bulk through the service (faster)",
     )
-    parser.add_argument("--profile", metavar="DIR", help="py-spy the servers during the vote")
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="py-spy the servers while the phones connect and during the vote",
+    )
     parser.add_argument(
         "--keep", action="store_true", help="keep the temporary directory (server logs)"
     )
