@@ -30,7 +30,7 @@ from ..refusals import Refused
 from ..services.live import ballots, sessions
 from ..services.live.voting import VoteError
 from ..services.people import access, throttles
-from . import actions, broadcast, guard, phone_states, rooms, screens
+from . import actions, broadcast, gc_pacing, guard, phone_states, rooms, screens
 
 # The database cannot be reached or is locked: the client keeps what it sent and retries.
 DATABASE_UNAVAILABLE = (OperationalError, PoolTimeout)
@@ -178,6 +178,9 @@ def on_connect(auth: Any = None) -> None:
     emit("state", state)
     if presence.role == "phone":
         broadcast.presence_changed(presence.session_id)
+        # A hall (re)connecting is as busy as one voting: no full garbage collection (a
+        # pause of every greenlet) in the middle of it (gc_pacing).
+        gc_pacing.activity()
 
 
 def _phone_state_again(claims: sessions.TokenClaims, state: dict[str, Any]) -> dict[str, Any]:
