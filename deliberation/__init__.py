@@ -16,6 +16,7 @@ from .database import configure_engine
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate, socketio
 from .inputs import GuardedJSONProvider
 from .models import PROPOSAL_TEXT_MAX
+from .signing import SignedCookieSessions
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # Every JSON body read by a view goes through the checks of deliberation/inputs.py.
     app.json = GuardedJSONProvider(app)
+    app.session_interface = SignedCookieSessions()
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)

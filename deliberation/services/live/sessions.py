@@ -7,6 +7,7 @@ reads polls to describe them.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -177,7 +178,13 @@ def qr_svg(url: str) -> str:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT)
+    return _serializer_for(current_app.config["SECRET_KEY"])
+
+
+@functools.lru_cache(maxsize=8)
+def _serializer_for(secret_key: str) -> URLSafeTimedSerializer:
+    # Built once per key: every phone connecting checks its token with it.
+    return URLSafeTimedSerializer(secret_key, salt=TOKEN_SALT)
 
 
 def token_for(participant: Participant) -> str:
