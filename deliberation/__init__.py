@@ -65,9 +65,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     # SocketIO object and attached to every server init_app creates (one per app, in tests);
     # declared after, they would be attached to the first app's server only.
     from .live import handlers, proposals  # noqa: F401  (register the Socket.IO handlers)
+    from .live.footprint import keep_connections_small
     from .live.guard import TRANSPORT_MAX_BYTES, GuardedPacket
     from .live.manager import client_manager
-    from .live.footprint import keep_connections_small
     from .live.websocket import compress_each_message_alone, harden_transport
 
     message_queue = app.config.get("SOCKETIO_MESSAGE_QUEUE")

@@ -59,6 +59,7 @@ def _handler_with_a_small_read_buffer(
         rfile = sock.makefile("rb", REQUEST_READ_BUFFER_BYTES)
     _handler_init(handler, sock, address, server, rfile)
 
+
 _schedule_ping = engineio.socket.Socket.schedule_ping
 
 
