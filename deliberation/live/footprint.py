@@ -46,7 +46,8 @@ import simple_websocket
 from gevent import pywsgi
 from wsproto.utilities import LocalProtocolError
 
-# A request's line and headers (a phone's, cookies included: under 1 KiB) fit in one read.
+# A request line and its headers usually fit in one read (more reads otherwise, as any
+# buffered reader does): what a websocket keeps for its whole life after the handshake.
 REQUEST_READ_BUFFER_BYTES = 2048
 
 _handler_init = pywsgi.WSGIHandler.__init__
