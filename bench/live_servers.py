@@ -77,6 +77,11 @@ class Deployment:
         self.env.pop("SOCKETIO_MESSAGE_QUEUE", None)
         if self.processes > 1:
             self.env["SOCKETIO_MESSAGE_QUEUE"] = REDIS_URL
+            # A channel (and throttle keys) of its own: another run on the same Redis at the
+            # same moment has sessions with the same ids, whose messages must not reach it.
+            run = uuid.uuid4().hex[:12]
+            self.env["SOCKETIO_CHANNEL"] = f"bench-live-{run}"
+            self.env["RATELIMIT_KEY_PREFIX"] = f"bench-live-{run}"
         subprocess.run(
             [sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"],
             cwd=ROOT,

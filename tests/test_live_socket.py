@@ -400,7 +400,10 @@ def test_presence_is_shared_through_redis_when_the_queue_is_redis(app, monkeypat
     session_id = random.randint(10**8, 10**9)
     app.config["SOCKETIO_MESSAGE_QUEUE"] = REDIS_URL
     shared = redis.Redis.from_url(REDIS_URL)
-    other_process = f"{rooms.PREFIX}:{session_id}:another-process"
+    prefix = f"{rooms.PREFIX}:{app.config['SOCKETIO_CHANNEL']}:{session_id}"
+    other_process = f"{prefix}:another-process"
+    # Another deployment on the same Redis (its own channel), with a session of the same id.
+    other_deployment = f"{rooms.PREFIX}:another-channel:{session_id}:its-process"
     try:
         with app.app_context():
             rooms.add("sid-1", rooms.Presence(session_id, "phone", 1))
@@ -408,15 +411,16 @@ def test_presence_is_shared_through_redis_when_the_queue_is_redis(app, monkeypat
             rooms.add("sid-3", rooms.Presence(session_id, "projector"))
             # A phone connected to another server process, and one of ours seen there too.
             shared.hset(other_process, mapping={"x": "2", "y": "1"})
+            shared.hset(other_deployment, mapping={"z": "7"})
             assert rooms.connected_count(session_id) == 2
             assert rooms.local_participants(session_id) == {1}
             # Connecting wrote nothing to Redis; the broadcast loop's sync writes it at once.
-            ours = f"{rooms.PREFIX}:{session_id}:{rooms._process_id}"
+            ours = f"{prefix}:{rooms._process_id}"
             assert not shared.exists(ours)
             assert rooms.sync() == 1 and rooms.sync() == 0
             assert set(shared.hkeys(ours)) == {b"sid-1", b"sid-2"}
             rooms.refresh()
-            assert 0 < shared.ttl(f"{rooms.PREFIX}:{session_id}:{rooms._process_id}") <= 60
+            assert 0 < shared.ttl(f"{prefix}:{rooms._process_id}") <= 60
             rooms.remove("sid-1")
             rooms.remove("sid-2")
             assert rooms.connected_count(session_id) == 2  # participant 1 still on the other
@@ -427,7 +431,7 @@ def test_presence_is_shared_through_redis_when_the_queue_is_redis(app, monkeypat
             monkeypatch.setattr(rooms, "REMOTE_REFRESH_S", 0.0)
             assert rooms.connected_count(session_id) == 0
     finally:
-        shared.delete(other_process, f"{rooms.PREFIX}:{session_id}:{rooms._process_id}")
+        shared.delete(other_process, other_deployment, f"{prefix}:{rooms._process_id}")
         rooms.clear()
 
 

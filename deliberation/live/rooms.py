@@ -101,8 +101,15 @@ def _redis() -> Any | None:
     return client
 
 
+def _prefix(session_id: int) -> str:
+    # Deployments sharing one Redis each have their own channel (docs/deployment.md): their
+    # session ids overlap, so their presence is kept apart by it too.
+    channel = current_app.config.get("SOCKETIO_CHANNEL") or "flask-socketio"
+    return f"{PREFIX}:{channel}:{session_id}"
+
+
 def _key(session_id: int) -> str:
-    return f"{PREFIX}:{session_id}:{_process_id}"
+    return f"{_prefix(session_id)}:{_process_id}"
 
 
 def add(sid: str, presence: Presence) -> None:
@@ -197,7 +204,7 @@ def _remote_participants(client: Any, session_id: int) -> set[int]:
         return cached[1]
     remote: set[int] = set()
     ours = _key(session_id).encode()
-    for key in client.scan_iter(match=f"{PREFIX}:{session_id}:*", count=100):
+    for key in client.scan_iter(match=f"{_prefix(session_id)}:*", count=100):
         if key != ours:  # this process's phones are counted from memory, never stale
             remote.update(int(value) for value in client.hvals(key) if value.isdigit())
     _remote[session_id] = (now, remote)
