@@ -10,16 +10,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from .. import methods, refusals
 from ..methods import verdict
 from ..methods.majority_judgment import grade_labels
-from ..models import ITEM_TYPES, LiveSession, Process
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
+
+from ..models import ITEM_TYPES, PROPOSAL_TEXT_MAX, LiveSession, Process
 from ..services.live import sessions
 from ..services.people import throttles
+from ..translated import once_per_locale
 
 # Longer input is no code: refused without a lookup.
 CODE_INPUT_MAX = 20
@@ -62,8 +66,10 @@ def too_many_code_guesses(error: TooManyCodeGuesses):
     return page, 429, {"Retry-After": str(error.wait)}
 
 
+@once_per_locale
 def group_labels() -> dict[str, str]:
-    """Translated labels of the default group keys; a process may also use free labels."""
+    """Translated labels of the default group keys; a process may also use free labels.
+    Built once per language (deliberation.translated): shared, never to be changed."""
     return {
         "service_user": _("Service user"),
         "social_worker": _("Social worker or counsellor"),
@@ -80,11 +86,13 @@ def group_choices(process: Process) -> list[tuple[str, str]]:
     return [(key, labels.get(key, key)) for key in (process.groups or [])]
 
 
+@once_per_locale
 def item_type_labels() -> dict[str, str]:
     """Every item type's label (the registry's), in the current locale."""
     return {key: _(entry.label) for key, entry in ITEM_TYPES.items()}
 
 
+@once_per_locale
 def method_labels() -> dict[str, str]:
     return {method.key: str(method.label) for method in methods.METHODS}
 
@@ -98,11 +106,13 @@ def method_strings(attribute: str) -> dict[str, str]:
     return merged
 
 
+@once_per_locale
 def outcome_labels() -> dict[str, str]:
     """A vote's outcome, as the results renderer and the consolidation screens name it."""
     return verdict.outcome_labels()
 
 
+@once_per_locale
 def results_strings() -> dict[str, Any]:
     """Strings used by the results renderer shared by the projector and the console."""
     return {
@@ -149,6 +159,7 @@ def results_strings() -> dict[str, Any]:
     }
 
 
+@once_per_locale
 def phone_strings() -> dict[str, Any]:
     return {
         "online": _("Connected"),
@@ -189,6 +200,66 @@ def phone_strings() -> dict[str, Any]:
     }
 
 
+@once_per_locale
+def propose_config() -> Markup:
+    """What the phone's proposal form gives static/js/propose.js (templates/live/_propose.html),
+    as script JSON: the same for every phone of a language, serialised once."""
+    strings = {
+        "about": _("About: {title}"),
+        "aboutNothing": _("Nothing is on screen: you can send a comment."),
+        "commentOnly": _("On this item you can send a comment."),
+        "count": _("{count} / {max} characters"),
+        "empty": _("Write your proposal before sending it."),
+        "tooLong": _("Your proposal is too long."),
+        "sending": _("Sending…"),
+        "received": _("Your proposal has arrived. The facilitator will look at it."),
+        "offline": _("No connection: your proposal will be sent when the connection is back."),
+        "kinds": {
+            "amendment": _("New wording"),
+            "action_path": _("New action path"),
+            "implementation_condition": _("New implementation condition"),
+            "comment": _("Comment"),
+        },
+        "statuses": {
+            "sending": _("Sending…"),
+            "pending": _("Arrived, waiting for the facilitator"),
+            "accepted": _("Kept: the room will vote on it"),
+            "merged": _("Merged with a similar proposal"),
+            "returned": _("Sent back"),
+            "kept_as_comment": _("Kept as a comment for the proceedings"),
+            "adopted": _("Adopted by the room"),
+            "rejected": _("Not adopted (kept for the proceedings)"),
+        },
+        "reason": _("Reason: {reason}"),
+    }
+    return script_json({"maxLength": PROPOSAL_TEXT_MAX, "strings": strings})
+
+
+@once_per_locale
+def phone_config_strings() -> Markup:
+    """The two members of the phone's script configuration that are the same for every phone
+    of a language, ``"results"`` and ``"strings"``, as JSON text serialised once (for
+    :func:`script_config`)."""
+    return Markup(
+        f'"results": {script_json(results_strings())}, "strings": {script_json(phone_strings())}'
+    )
+
+
+def script_json(value: Any) -> Markup:
+    """``value|tojson`` (Flask's JSON, escaped to be safe in a ``<script>`` element)."""
+    return htmlsafe_json_dumps(value, dumps=current_app.json.dumps)
+
+
+def script_config(values: dict[str, Any], serialised: Markup) -> Markup:
+    """``values|tojson`` with more members already serialised (``"key": JSON, …``): one
+    object for the page's script, its constant part never serialised again."""
+    if not values:
+        return Markup(f"{{{serialised}}}")
+    text = script_json(values)
+    return Markup(f"{text[:-1]}, {serialised}}}")
+
+
+@once_per_locale
 def slide_strings() -> dict[str, Any]:
     """What the projector's slide says beside its pictures (static/js/slide-charts.js)."""
     return {

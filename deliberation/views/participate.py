@@ -41,8 +41,11 @@ from .live_common import (
     TooManyCodeGuesses,
     group_choices,
     group_labels,
+    phone_config_strings,
     phone_strings,
+    propose_config,
     results_strings,
+    script_config,
     session_for_code,
     session_locale,
     too_many_code_guesses,
@@ -270,42 +273,48 @@ def _phone_page(
     drawn as plain forms that work without it (docs/protocol.md §10)."""
     with session_locale(live_session):
         state = screens.state_for(live_session, "phone", participant)
-        strings = phone_strings()
-        config = {
-            "code": live_session.join_code,
-            "sessionId": live_session.id,
-            "token": token,
-            "joinUrl": url_for("participate.join", code=live_session.join_code),
-            "phoneUrl": url_for("participate.phone", code=live_session.join_code),
-            "ballotUrl": url_for("participate.api_ballot"),
-            "retryCodes": refusals.RETRY_CODES,
-            "state": state,
-            "strings": strings,
-            "results": results_strings(),
-            "easy": _easy_read(live_session),
-        }
+        # The strings are the same for every phone of a language: built and serialised
+        # once (views.live_common), only this phone's part of the configuration each time.
+        strings, results_words = phone_strings(), results_strings()
+        easy = _easy_read(live_session)
+        config_json = script_config(
+            {
+                "code": live_session.join_code,
+                "sessionId": live_session.id,
+                "token": token,
+                "joinUrl": url_for("participate.join", code=live_session.join_code),
+                "phoneUrl": url_for("participate.phone", code=live_session.join_code),
+                "ballotUrl": url_for("participate.api_ballot"),
+                "retryCodes": refusals.RETRY_CODES,
+                "state": state,
+                "easy": easy,
+            },
+            phone_config_strings(),
+        )
         poll = state["poll"]
         left = phone_page.seconds_left(poll, utcnow())
         results = None
         if poll and state["results"]:
-            display = config["results"]["displays"].get(poll["method"], {})
+            display = results_words["displays"].get(poll["method"], {})
             results = phone_page.plain_result(
-                state["results"], poll, display, config["results"], state["session"]["language"]
+                state["results"], poll, display, results_words, state["session"]["language"]
             )
         page = render_template(
             "live/phone.html",
-            easy=config["easy"],
+            easy=easy,
             seconds_left=left,
             countdown=phone_page.clock(left) if left is not None else "",
             plain_result=results,
             live_session=live_session,
             participant=participant,
             group_label=group_labels().get(participant.group, participant.group),
-            config=config,
+            config_json=config_json,
+            propose_config=propose_config(),
+            result_words=results_words,
             state=state,
             poll=poll,
             strings=strings,
-            item_kinds=config["results"].get("items", {}),
+            item_kinds=results_words.get("items", {}),
             ballot_id=phone_forms.new_ballot_id(),
             fields=extra.get("fields", {}),
             vote_error=extra.get("vote_error"),
