@@ -20,7 +20,7 @@ from ..methods.majority_judgment import grade_labels
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
-from ..models import ITEM_TYPES, PROPOSAL_TEXT_MAX, LiveSession, Process
+from ..models import ITEM_TYPES, PROPOSAL_TEXT_MAX, LiveSession, Participant, Process
 from ..services.live import sessions
 from ..services.people import throttles
 from ..translated import once_per_locale
@@ -50,6 +50,22 @@ def session_for_code(code: str | None) -> LiveSession | None:
     if live_session is None:
         throttles.CODE_GUESSES.hit(address)
     return live_session
+
+
+def session_and_participant(
+    code: str, token: str | None
+) -> tuple[LiveSession, Participant] | None:
+    """A phone's session and its participant (their token), read together: the way of every
+    request of a joined phone. An address over its budget of unknown codes is refused
+    first, as by :func:`session_for_code`; when nothing is found the caller asks that one,
+    which spends a unit of the budget only if the code itself is unknown."""
+    address = throttles.address_key(request.remote_addr)
+    wait = throttles.CODE_GUESSES.wait(address)
+    if wait:
+        raise TooManyCodeGuesses(wait)
+    if len(code) > CODE_INPUT_MAX:
+        return None
+    return sessions.session_and_participant(code, token)
 
 
 def too_many_code_guesses(error: TooManyCodeGuesses):
@@ -209,7 +225,7 @@ def propose_config() -> Markup:
         "aboutNothing": _("Nothing is on screen: you can send a comment."),
         "commentOnly": _("On this item you can send a comment."),
         "count": _("{count} / {max} characters"),
-        "empty": _("Write your proposal before sending it."),
+        "empty": str(refusals.message("empty")),  # the catalogue's words for the same refusal
         "tooLong": _("Your proposal is too long."),
         "sending": _("Sending…"),
         "received": _("Your proposal has arrived. The facilitator will look at it."),

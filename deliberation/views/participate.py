@@ -46,6 +46,7 @@ from .live_common import (
     propose_config,
     results_strings,
     script_config,
+    session_and_participant,
     session_for_code,
     session_locale,
     too_many_code_guesses,
@@ -53,6 +54,8 @@ from .live_common import (
 
 bp = Blueprint("participate", __name__)
 bp.register_error_handler(TooManyCodeGuesses, too_many_code_guesses)
+# The proposal form's script strings (templates/live/_propose.html, wherever it is drawn).
+bp.add_app_template_global(propose_config, "propose_config")
 
 TOKEN_COOKIE = "participant_token"
 TOKEN_MAX_AGE = 30 * 24 * 3600
@@ -253,9 +256,12 @@ def join_post(code: str):
 
 
 def _joined(code: str) -> tuple[LiveSession, Participant | None, str | None]:
-    live_session = _session_or_404(code)
     token = request.cookies.get(TOKEN_COOKIE)
-    return live_session, _participant_in(live_session, token), token
+    found = session_and_participant(code, token)  # one query on the way of every phone
+    if found is not None:
+        return found[0], found[1], token
+    # Not joined (or not to this session): the session alone, for the way to its join page.
+    return _session_or_404(code), None, token
 
 
 # What a plain form post (no JavaScript) says on the page it comes back to (``?sent=``).
@@ -309,7 +315,6 @@ def _phone_page(
             participant=participant,
             group_label=group_labels().get(participant.group, participant.group),
             config_json=config_json,
-            propose_config=propose_config(),
             result_words=results_words,
             state=state,
             poll=poll,
