@@ -26,7 +26,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-HIDDEN = re.compile(r'<input type="hidden" name="(poll_id|round|ballot_id|csrf_token)" value="([^"]*)"')
+HIDDEN = re.compile(
+    r'<input type="hidden" name="(poll_id|round|ballot_id|csrf_token)" value="([^"]*)"'
+)
 RECORDED = 'id="vote-status" data-kind="ok"'
 # Chromium's header: Flask-Compress answers the first it supports of zstd, br, gzip, deflate.
 BROWSER = {"Accept-Encoding": "gzip, deflate, br, zstd", "Accept-Language": "fr-BE,fr;q=0.9"}

@@ -40,4 +40,3 @@ def once_per_locale(build: Callable[[], T]) -> Callable[[], T]:
             return table
 
     return in_current_locale
-

@@ -13,13 +13,12 @@ from typing import Any
 from flask import current_app, render_template, request
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
 
 from .. import methods, refusals
 from ..methods import verdict
 from ..methods.majority_judgment import grade_labels
-from jinja2.utils import htmlsafe_json_dumps
-from markupsafe import Markup
-
 from ..models import ITEM_TYPES, PROPOSAL_TEXT_MAX, LiveSession, Participant, Process
 from ..services.live import sessions
 from ..services.people import throttles
@@ -52,9 +51,7 @@ def session_for_code(code: str | None) -> LiveSession | None:
     return live_session
 
 
-def session_and_participant(
-    code: str, token: str | None
-) -> tuple[LiveSession, Participant] | None:
+def session_and_participant(code: str, token: str | None) -> tuple[LiveSession, Participant] | None:
     """A phone's session and its participant (their token), read together: the way of every
     request of a joined phone. An address over its budget of unknown codes is refused
     first, as by :func:`session_for_code`; when nothing is found the caller asks that one,
