@@ -214,6 +214,42 @@ def phone_strings() -> dict[str, Any]:
 
 
 @once_per_locale
+def phone_words() -> dict[str, str]:
+    """The words of the phone page's own HTML (templates/live/phone.html and _propose.html):
+    one table per language, rather than some twenty ``_()`` through Flask-Babel on every
+    page drawn (docs/benchmarks.md, "The no-JavaScript form voter")."""
+    return {
+        "skip": _("Skip to the current item"),
+        "simple_page": _(
+            "Simple page: your vote is sent when you press the button. Refresh the page to "
+            "follow the room."
+        ),
+        "refresh": _("Refresh"),
+        "easy": _("Easy to read and understand"),
+        "in_short": _("In short"),
+        "stop_reading": _("Stop reading"),
+        "read_aloud": _("Read aloud"),
+        "time_left_shown": _("Time left when this page was shown."),
+        "results": _("Results"),
+        "documents": _("The workshop’s documents"),
+        "propose": _("Propose a change or a comment"),
+        "reloads": _("This page reloads itself to follow the room."),
+        "write_without_reloads": _("Write your proposal without reloads"),
+        "what": _("What do you propose?"),
+        "kind_amendment": _("A new wording of this item"),
+        "kind_action_path": _("A new action path for this finding"),
+        "kind_implementation_condition": _("A new implementation condition for this finding"),
+        "kind_comment": _("A comment"),
+        "your_text": _("Your text"),
+        "start_from_wording": _("Start from the current wording"),
+        "send_proposal": _("Send my proposal"),
+        "proposal_arrived": _("Your proposal has arrived. The facilitator will look at it."),
+        "my_proposals": _("My proposals"),
+        "no_proposals": _("You have not proposed anything yet."),
+    }
+
+
+@once_per_locale
 def propose_config() -> Markup:
     """What the phone's proposal form gives static/js/propose.js (templates/live/_propose.html),
     as script JSON: the same for every phone of a language, serialised once."""

@@ -43,6 +43,7 @@ from .live_common import (
     group_labels,
     phone_config_strings,
     phone_strings,
+    phone_words,
     propose_config,
     results_strings,
     script_config,
@@ -54,7 +55,9 @@ from .live_common import (
 
 bp = Blueprint("participate", __name__)
 bp.register_error_handler(TooManyCodeGuesses, too_many_code_guesses)
-# The proposal form's script strings (templates/live/_propose.html, wherever it is drawn).
+# The phone page's words and its proposal form's script strings, built once per language
+# (templates/live/phone.html, _propose.html, wherever they are drawn).
+bp.add_app_template_global(phone_words, "phone_words")
 bp.add_app_template_global(propose_config, "propose_config")
 
 TOKEN_COOKIE = "participant_token"
