@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import current_app, render_template, request, url_for
+from flask import current_app, render_template, request
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from jinja2.utils import htmlsafe_json_dumps
@@ -321,27 +321,6 @@ def slide_strings() -> dict[str, Any]:
         "group_ballots_one": _("1 ballot"),
         "sm_support": _("Support %(p)s %%", p="{p}"),
     }
-
-
-# url_for of an endpoint without arguments, per mount point (SCRIPT_NAME): the same on
-# every request, and the phone page names seven on every page drawn.
-_CONSTANT_URLS: dict[tuple[str, str, str], str] = {}
-
-
-def constant_url(endpoint: str, filename: str = "") -> str:
-    """``url_for(endpoint)`` (``url_for("static", filename=…)`` with ``filename``) for an
-    endpoint whose address takes nothing from the request but its mount point."""
-    key = (request.script_root, endpoint, filename)
-    url = _CONSTANT_URLS.get(key)
-    if url is None:
-        values = {"filename": filename} if filename else {}
-        url = _CONSTANT_URLS[key] = url_for(endpoint, **values)
-    return url
-
-
-def static_file_url(filename: str) -> str:
-    """``url_for("static", filename=filename)``, built once per file and mount point."""
-    return constant_url("static", filename)
 
 
 def process_language(live_session: LiveSession) -> str:

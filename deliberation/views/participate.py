@@ -39,7 +39,6 @@ from .common import refusal_response
 from .live_common import (
     CODE_INPUT_MAX,
     TooManyCodeGuesses,
-    constant_url,
     group_choices,
     group_labels,
     phone_config_strings,
@@ -51,7 +50,6 @@ from .live_common import (
     session_and_participant,
     session_for_code,
     session_locale,
-    static_file_url,
     too_many_code_guesses,
 )
 
@@ -61,7 +59,6 @@ bp.register_error_handler(TooManyCodeGuesses, too_many_code_guesses)
 # (templates/live/phone.html, _propose.html, wherever they are drawn).
 bp.add_app_template_global(phone_words, "phone_words")
 bp.add_app_template_global(propose_config, "propose_config")
-bp.add_app_template_global(static_file_url, "static_url")
 
 TOKEN_COOKIE = "participant_token"
 TOKEN_MAX_AGE = 30 * 24 * 3600
@@ -289,15 +286,14 @@ def _phone_page(
         # once (views.live_common), only this phone's part of the configuration each time.
         strings, results_words = phone_strings(), results_strings()
         easy = _easy_read(live_session)
-        phone_url = url_for("participate.phone", code=live_session.join_code)
         config_json = script_config(
             {
                 "code": live_session.join_code,
                 "sessionId": live_session.id,
                 "token": token,
                 "joinUrl": url_for("participate.join", code=live_session.join_code),
-                "phoneUrl": phone_url,
-                "ballotUrl": constant_url("participate.api_ballot"),
+                "phoneUrl": url_for("participate.phone", code=live_session.join_code),
+                "ballotUrl": url_for("participate.api_ballot"),
                 "retryCodes": refusals.RETRY_CODES,
                 "state": state,
                 "easy": easy,
@@ -322,7 +318,6 @@ def _phone_page(
             participant=participant,
             group_label=group_labels().get(participant.group, participant.group),
             config_json=config_json,
-            phone_url=phone_url,  # reloads and links: built once
             result_words=results_words,
             state=state,
             poll=poll,
