@@ -16,6 +16,7 @@ from .database import configure_engine
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate, socketio
 from .inputs import GuardedJSONProvider
 from .models import PROPOSAL_TEXT_MAX
+from .signing import SignedCookieSessions
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # Every JSON body read by a view goes through the checks of deliberation/inputs.py.
     app.json = GuardedJSONProvider(app)
+    app.session_interface = SignedCookieSessions()
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
@@ -65,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # SocketIO object and attached to every server init_app creates (one per app, in tests);
     # declared after, they would be attached to the first app's server only.
     from .live import handlers, proposals  # noqa: F401  (register the Socket.IO handlers)
+    from .live.footprint import keep_connections_small
     from .live.guard import TRANSPORT_MAX_BYTES, GuardedPacket
     from .live.manager import client_manager
     from .live.websocket import compress_each_message_alone, harden_transport
@@ -87,6 +90,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     compress_each_message_alone()  # no zlib objects kept per websocket (memory per phone)
     harden_transport()  # whole frames on slow readers, no traceback on garbage packets
+    keep_connections_small()  # fewer greenlets and records per websocket (memory per phone)
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:
         # Outside Socket.IO's middleware, so sockets see the client's address too. Only the

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -263,6 +264,31 @@ def log_in(page, base_url: str, email: str, password: str) -> None:
     page.fill('input[name="password"]', password)
     page.click('form.form button[type="submit"]')
     page.wait_for_url("**/organize/")
+
+
+class LiveConnectionBlocker:
+    """A network on which the live connection never gets through, for a Playwright page or
+    context: long-polling requests aborted and WebSockets closed by the "network" as soon
+    as they open (phone.js dials a WebSocket first). ``lift()`` brings the network back."""
+
+    def __init__(self, target) -> None:
+        self.blocked = True
+        target.route(self._socket_io, self._http)
+        target.route_web_socket(re.compile(r".*/socket\.io/.*"), self._websocket)
+
+    @staticmethod
+    def _socket_io(url: str) -> bool:
+        # The Socket.IO endpoint, not the client script under /static/vendor/socket.io/.
+        return "/socket.io/?" in url
+
+    def _http(self, route) -> None:
+        route.abort() if self.blocked else route.continue_()
+
+    def _websocket(self, websocket) -> None:
+        websocket.close() if self.blocked else websocket.connect_to_server()
+
+    def lift(self) -> None:
+        self.blocked = False
 
 
 @pytest.fixture

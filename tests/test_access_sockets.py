@@ -73,9 +73,9 @@ def refusals(monkeypatch) -> list[str]:
     seen: list[str] = []
     identify = handlers._identify
 
-    def spy(auth):
+    def spy(auth, claims):
         try:
-            return identify(auth)
+            return identify(auth, claims)
         except Refused as refusal:
             seen.append(refusal.code)
             raise

@@ -40,10 +40,11 @@ def live(app):
 
 def phone(live, name="") -> tuple:
     participant, token = sessions.join(live["code"], name)
+    participant_id = participant.id  # the connect handler ends this database session
     client = socketio.test_client(live["app"], auth={"role": "phone", "token": token})
     assert client.is_connected()
     client.get_received()
-    return client, participant.id
+    return client, participant_id
 
 
 def facilitator(live):

@@ -61,3 +61,18 @@ def test_a_new_state_and_a_ballot_count_as_activity(app, monkeypatch):
         monkeypatch.setattr(gc_pacing, "_last_activity", float("-inf"))
         broadcast.ballot_counted(session.id)
         assert gc_pacing._last_activity > 0
+
+
+def test_a_phone_connecting_counts_as_activity(app, monkeypatch):
+    """A hall reconnecting at once (the wifi back) must not get a full collection's pause."""
+    from deliberation.extensions import socketio
+    from deliberation.services.live import sessions
+    from tests.live_fixtures import make_process, workshop
+
+    with app.app_context():
+        session = workshop(make_process())
+        _participant, token = sessions.join(session.join_code, "")
+    monkeypatch.setattr(gc_pacing, "_last_activity", float("-inf"))
+    client = socketio.test_client(app, auth={"role": "phone", "token": token})
+    assert client.is_connected()
+    assert gc_pacing._last_activity > 0

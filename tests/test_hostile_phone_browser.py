@@ -15,15 +15,10 @@ import pytest
 from deliberation.extensions import db
 from deliberation.models import Poll
 from deliberation.services.live import voting
-from tests.conftest import LiveServer
+from tests.conftest import LiveConnectionBlocker, LiveServer
 from tests.test_crash_recovery import SECRET, prepare
 
 PHONE = {"width": 360, "height": 640}
-
-
-def socket_io(url: str) -> bool:
-    """The Socket.IO endpoint (not the client script, under /static/vendor/socket.io/)."""
-    return "/socket.io/?" in url
 
 
 @pytest.fixture
@@ -44,7 +39,7 @@ def open_phone(browser, server: LiveServer, ids: dict, token: str, errors: list)
     page = context.new_page()
     page.on("pageerror", lambda error: errors.append(str(error)))
     # No socket at all (a venue's wifi refusing websockets and polling): the HTTP fallback.
-    page.route(socket_io, lambda route: route.abort())
+    page.network = LiveConnectionBlocker(page)
     page.goto(f"{server.url}/s/{ids['code']}")
     page.wait_for_selector("#ballot:not([hidden])")
     return context, page
@@ -128,7 +123,7 @@ def test_a_ballot_from_before_a_reset_makes_the_phone_ask_again(hall, browser):
             voting.reset_poll(poll)
             voting.open_poll(poll.session, poll.agenda_item, "consensus")
             db.session.remove()
-        page.unroute(socket_io)  # the network is back
+        page.network.lift()  # the network is back
         page.wait_for_selector("#connection[data-state=online]", timeout=30_000)
         page.wait_for_selector("#vote-status[data-kind=bad]", timeout=15_000)
         assert "started again" in page.inner_text("#vote-status")

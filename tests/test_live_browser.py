@@ -294,3 +294,50 @@ def test_a_phone_whose_cookie_was_lost_comes_back_as_the_same_participant(live_s
     assert console.inner_text("#c-joined") == "1"  # the same place, not a second one
     context.close()
     console_context.close()
+
+
+@pytest.mark.timeout(120)
+def test_a_phone_dials_a_websocket_first_and_falls_back_to_polling(live_server, browser):
+    """One request per (re)connection where WebSockets pass (a hall reconnecting at once
+    costs the server that, not a long-polling handshake and its upgrade); long-polling on
+    the same dial where a proxy blocks them."""
+    base = live_server.url
+    console_context = browser.new_context()
+    console = console_context.new_page()
+    log_in(console, live_server)
+    code = create_workshop_on_field_one(console, base)
+
+    context, phone = join(browser, base, code, "Ana", "service_user")
+    assert phone.evaluate("window.LiveShared.socket().io.engine.transport.name") == "websocket"
+    polls: list[str] = []
+    phone.on("request", lambda request: "transport=polling" in request.url and polls.append(1))
+    phone.reload()
+    phone.wait_for_selector("#connection[data-state=online]")
+    assert polls == [], "no long-polling request where the WebSocket passes"
+    context.close()
+
+    blocked = browser.new_context(viewport=PHONE, is_mobile=True)
+    # A proxy that refuses WebSocket upgrades: every WebSocket fails before it opens, as
+    # the browser reports a refused handshake (an error, then a close with code 1006).
+    blocked.add_init_script(
+        """window.WebSocket = function RefusedWebSocket() {
+             var socket = this;
+             socket.readyState = 0;
+             setTimeout(function () {
+               socket.readyState = 3;
+               if (socket.onerror) { socket.onerror(new Event("error")); }
+               if (socket.onclose) { socket.onclose({ code: 1006, reason: "", wasClean: false }); }
+             }, 10);
+           };
+           window.WebSocket.prototype.close = function () {};
+           window.WebSocket.prototype.send = function () {};"""
+    )
+    phone = blocked.new_page()
+    phone.goto(f"{base}/j/{code}")
+    phone.fill("#name", "Bea")
+    phone.check("input[name=group][value=employer]")
+    phone.click("#join-form button[type=submit]")
+    phone.wait_for_selector("#connection[data-state=online]", timeout=20_000)
+    assert phone.evaluate("window.LiveShared.socket().io.engine.transport.name") == "polling"
+    blocked.close()
+    console_context.close()

@@ -89,3 +89,78 @@ def test_ballot_cast_on_one_process_reaches_projector_on_the_other(tmp_path, pg_
         assert voting.voted_count(db.session.get(Poll, poll_id)) == 1
         db.session.remove()
         db.engine.dispose()
+
+
+async def _first_state(url: str, token: str) -> dict:
+    import socketio
+
+    phone = socketio.AsyncClient(reconnection=False)
+    states: list[dict] = []
+    phone.on("state", lambda state: states.append(state))
+    await phone.connect(url, transports=["websocket"], auth={"role": "phone", "token": token})
+    try:
+        deadline = time.monotonic() + 10
+        while not states:
+            assert time.monotonic() < deadline, "no state on connect"
+            await asyncio.sleep(0.02)
+        return states[0]
+    finally:
+        await phone.disconnect()
+
+
+async def _connect_after_changes_elsewhere(phone_url: str, screens_url: str, session, tokens):
+    """A phone on process A keeps A's phone state (live/phone_states.py); the poll is then
+    opened and closed through process B: phones connecting to A afterwards must see each
+    change, although A made none of them."""
+    screens = Screens(screens_url, session)
+    await screens.start()
+    try:
+        assert (await _first_state(phone_url, tokens[0]))["poll"] is None
+        state = await screens.action(
+            "open_poll", {"item_id": session["item_id"], "method": "yes_no"}
+        )
+        poll_id = state["poll"]["id"]
+        deadline = time.monotonic() + 3  # well under phone_states.MAX_AGE_S
+        while True:  # the message crosses Redis: A delivers it a moment later
+            seen = (await _first_state(phone_url, tokens[1]))["poll"]
+            if seen is not None:
+                break
+            assert time.monotonic() < deadline, "process A kept serving the state before"
+            await asyncio.sleep(0.05)
+        assert seen["id"] == poll_id and seen["state"] == "open"
+        await screens.action("close_poll", {"poll_id": poll_id})
+        deadline = time.monotonic() + 3  # well under phone_states.MAX_AGE_S
+        while (await _first_state(phone_url, tokens[2]))["poll"]["state"] != "closed":
+            assert time.monotonic() < deadline, "process A kept serving the open poll"
+            await asyncio.sleep(0.05)
+    finally:
+        await screens.stop()
+
+
+def test_phones_connecting_to_one_process_see_what_changed_on_the_other(tmp_path, pg_database_url):
+    reason = redis_available()
+    if reason:
+        pytest.skip(reason)
+    app = make_app(tmp_path, pg_database_url)
+    session = set_up_session(app)
+    with app.app_context():
+        tokens = [sessions.join(session["code"], f"Phone {n}")[1] for n in range(3)]
+        db.session.commit()
+    env = {
+        "SECRET_KEY": "test-secret",
+        "SOCKETIO_MESSAGE_QUEUE": REDIS_URL,
+        "SOCKETIO_CHANNEL": f"deliberation-test-{uuid.uuid4().hex}",
+    }
+    servers = [LiveServer(tmp_path, env=env, database_url=pg_database_url) for _ in range(2)]
+    try:
+        for server in servers:
+            server.start()
+        asyncio.run(
+            _connect_after_changes_elsewhere(servers[0].url, servers[1].url, session, tokens)
+        )
+    finally:
+        for server in servers:
+            server.stop()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from tests.conftest import LiveConnectionBlocker
 from tests.test_accessibility import axe_violations, describe
 from tests.test_live_browser import PHONE, create_workshop_on_field_one, log_in
 
@@ -178,7 +179,7 @@ def test_before_the_socket_connects_the_header_says_votes_go_anyway_and_focus_fo
 
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
     # A network where the live connection never gets through: votes go over HTTP.
-    context.route(lambda url: "/socket.io/?" in url, lambda route: route.abort())
+    LiveConnectionBlocker(context)
     phone = context.new_page()
     phone.goto(f"{base}/j/{code}")
     phone.fill("#name", "Bea")

@@ -137,10 +137,10 @@ def flush_now() -> int:
 
 
 def _push_tally(session_id: int) -> None:
-    session = db.session.get(LiveSession, session_id)
+    # Read afresh in one query (a caller's session may hold an older copy of the row).
+    session = db.session.get(LiveSession, session_id, populate_existing=True)
     if session is None:
         return
-    db.session.refresh(session)
     # Labels are in the process language; this also runs outside any request.
     with force_locale(session.process.language or "fr"):
         for role, tally in tallies_for(session).items():

@@ -9,8 +9,9 @@ When serving (:func:`install`, called by ``app.py`` and the gunicorn config, nev
 tests), the objects alive after start-up are frozen (never scanned again), automatic full
 collections are switched off, and the broadcast loop calls :func:`collect_if_quiet`
 several times a second: it runs the full collection once nothing has happened for
-``QUIET_S`` (no ballot counted, no new state sent to a session's screens: a poll opening is
-when a hall starts voting), at most every ``MIN_INTERVAL_S``, and anyway after
+``QUIET_S`` (no ballot counted, no phone connecting, no new state sent to a session's
+screens: a poll opening is when a hall starts voting), at most every ``MIN_INTERVAL_S``,
+and anyway after
 ``MAX_DEFER_S``. The young generations are still collected as usual (a few milliseconds
 each). Reference counting, which frees almost everything, is untouched.
 """

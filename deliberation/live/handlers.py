@@ -11,6 +11,7 @@ import logging
 import math
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,7 +30,7 @@ from ..refusals import Refused
 from ..services.live import ballots, sessions
 from ..services.live.voting import VoteError
 from ..services.people import access, throttles
-from . import actions, broadcast, guard, rooms, screens
+from . import actions, broadcast, gc_pacing, guard, phone_states, rooms, screens
 
 # The database cannot be reached or is locked: the client keeps what it sent and retries.
 DATABASE_UNAVAILABLE = (OperationalError, PoolTimeout)
@@ -47,18 +48,23 @@ def _same_origin() -> bool:
     return urlsplit(origin).netloc == request.host or origin in allowed
 
 
-def _identify(auth: Any) -> tuple[LiveSession, rooms.Presence]:
+def _identify(auth: Any, claims: sessions.TokenClaims | None) -> Connection:
+    """Who connects, and the state they are sent first."""
     role = auth.get("role") if isinstance(auth, dict) else None
     if not isinstance(role, str) or role not in rooms.ROLE_ROOMS:
         raise Refused("bad_request")
     if role == "phone":
-        participant = sessions.participant_from_token(auth.get("token"))
-        if participant is None:
+        phone = screens.phone_state(claims)
+        if phone is None:
             raise Refused("invalid_token")
-        session = db.session.get(LiveSession, participant.session_id)
-        return session, rooms.Presence(session.id, role, participant.id, session.process.language)
+        identity, state = phone.identity, phone.state
+        presence = rooms.Presence(
+            identity.session_id, role, identity.participant_id, state["session"]["language"]
+        )
+        return Connection(presence, state, claims, phone.generation)
     if role == "projector":
-        return _projector_session(auth.get("code"))
+        session, presence = _projector_session(auth.get("code"))
+        return Connection(presence, screens.state_for(session, role))
     if not current_user.is_authenticated or not _same_origin():
         raise Refused("not_allowed")
     session_id = auth.get("session_id")
@@ -66,9 +72,19 @@ def _identify(auth: Any) -> tuple[LiveSession, rooms.Presence]:
     # A session the organiser may not run is refused as if it did not exist for them.
     if session is None or not access.can_facilitate(current_user, session):
         raise Refused("not_allowed")
-    return session, rooms.Presence(
+    presence = rooms.Presence(
         session.id, role, None, session.process.language, organizer_id=current_user.id
     )
+    return Connection(presence, screens.state_for(session, role))
+
+
+@dataclass(frozen=True)
+class Connection:
+    presence: rooms.Presence
+    state: dict[str, Any]
+    # A phone's token claims, and the generation of its session's phone state it was given.
+    claims: sessions.TokenClaims | None = None
+    generation: int = 0
 
 
 def _projector_session(code: Any) -> tuple[LiveSession, rooms.Presence]:
@@ -113,9 +129,12 @@ def on_unexpected_error(error: Exception) -> Any:
 def on_connect(auth: Any = None) -> None:
     # Counted before anything else, and in memory: an address over its cap, or a caller
     # reconnecting in a loop, costs no database access.
-    subject = sessions.token_subject(auth.get("token")) if isinstance(auth, dict) else None
+    # The token's signature is checked once; the connection is charged to whom it names.
+    claims = sessions.token_claims(auth.get("token")) if isinstance(auth, dict) else None
     refused = guard.admit_connection(
-        request.sid, request.remote_addr, guard.caller_key(request.sid, subject)
+        request.sid,
+        request.remote_addr,
+        guard.caller_key(request.sid, claims.subject if claims is not None else None),
     )
     if refused is not None:
         code, retry_after = refused
@@ -127,11 +146,7 @@ def on_connect(auth: Any = None) -> None:
             refusal["retry_after"] = math.ceil(retry_after * 10) / 10
         raise ConnectionRefusedError(code, refusal)
     try:
-        session, presence = _identify(auth)
-        participant = None
-        if presence.participant_id is not None:
-            participant = db.session.get(Participant, presence.participant_id)
-        state = screens.state_for(session, presence.role, participant)
+        connection = _identify(auth, claims)
     except Refused as refusal:
         guard.forget(request.sid)
         raise ConnectionRefusedError(refusal.code, refusal.payload()) from None
@@ -145,16 +160,39 @@ def on_connect(auth: Any = None) -> None:
     # socket): under a hall connecting at once, each of those lets hundreds of other
     # handlers run meanwhile, and a held connection starves the pool.
     db.session.remove()
+    presence, state = connection.presence, connection.state
     join_room(rooms.room(presence.session_id, presence.role))
     if presence.participant_id is not None:
         join_room(rooms.participant_room(presence.participant_id))
     if presence.organizer_id is not None:
         join_room(rooms.organizer_room(presence.organizer_id))
     rooms.add(request.sid, presence)
+    if (
+        connection.claims is not None
+        and phone_states.generation(presence.session_id) != connection.generation
+    ):
+        # A new state went to the phones' room while this phone was being identified,
+        # before it was in the room: it did not get it, so it is given it now.
+        state = _phone_state_again(connection.claims, state)
     broadcast.ensure_started(current_app._get_current_object())
     emit("state", state)
     if presence.role == "phone":
         broadcast.presence_changed(presence.session_id)
+        # A hall (re)connecting is as busy as one voting: no full garbage collection (a
+        # pause of every greenlet) in the middle of it (gc_pacing).
+        gc_pacing.activity()
+
+
+def _phone_state_again(claims: sessions.TokenClaims, state: dict[str, Any]) -> dict[str, Any]:
+    try:
+        again = screens.phone_state(claims)
+        return again.state if again is not None else state
+    except DATABASE_UNAVAILABLE:
+        # Keep the state read a moment ago: the next broadcast or sync brings the new one.
+        discard_failed_work()
+        return state
+    finally:
+        db.session.remove()
 
 
 @socketio.on("disconnect")

@@ -22,6 +22,8 @@ from typing import Any
 import socketio
 from bidict import ValueDuplicationError
 
+from . import phone_states, rooms
+
 Room = Hashable  # None (every connected sid), a sid, or an application room name
 Pending = dict[str, dict[str, int]]  # namespace -> sid -> times listed
 
@@ -168,8 +170,28 @@ class IndexedRoomsMixin:
         _discard_one(self.pending_disconnect, namespace, sid)
 
 
+def _note_phone_state(event: str, data: Any, room: Room) -> None:
+    """A ``state`` on its way to a session's phones' room: what phones connecting next get
+    (:mod:`.phone_states`)."""
+    if event != "state" or not isinstance(room, str) or not isinstance(data, dict):
+        return
+    session_id = rooms.session_of_phones_room(room)
+    if session_id is not None:
+        phone_states.delivered(session_id, data)
+
+
 class IndexedManager(IndexedRoomsMixin, socketio.Manager):
     """Single process."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        phone_states.follow_deliveries()
+
+    def emit(self, event: str, data: Any, namespace: str | None, room: Room = None, **kwargs: Any):
+        # Noted before the delivery: a phone joining the room meanwhile sees the new
+        # generation (phone_states) or gets the message.
+        _note_phone_state(event, data, kwargs.get("to") or room)
+        return super().emit(event, data, namespace, room=room, **kwargs)
 
     def disconnect_room(self, room: str, namespace: str = "/") -> None:
         """Disconnect every socket in ``room`` (an organiser whose sessions ended)."""
@@ -179,6 +201,19 @@ class IndexedManager(IndexedRoomsMixin, socketio.Manager):
 
 class IndexedRedisManager(IndexedRoomsMixin, socketio.RedisManager):
     """Several processes sharing a Redis message queue."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        phone_states.follow_deliveries()
+
+    def _handle_emit(self, message: dict[str, Any]) -> None:
+        # Every emit that reaches this process's sockets passes here, the process's own
+        # (python-socketio 5.x: PubSubManager.emit calls it before publishing) and the
+        # other processes' (read from Redis); tests/test_phone_states.py pins both.
+        data = message.get("data")
+        payload = data[0] if isinstance(data, list) and len(data) == 1 else None
+        _note_phone_state(message.get("event"), payload, message.get("room"))
+        super()._handle_emit(message)
 
     def disconnect_room(self, room: str, namespace: str = "/") -> None:
         """Disconnect every socket in ``room``, on every process.

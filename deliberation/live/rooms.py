@@ -65,6 +65,15 @@ def room(session_id: int, role: str) -> str:
     return f"session:{session_id}:{ROLE_ROOMS[role]}"
 
 
+def session_of_phones_room(name: str) -> int | None:
+    """The session whose phones' room ``name`` is (:func:`room` with role ``phone``), else None."""
+    prefix, _, rest = name.partition(":")
+    session_id, _, suffix = rest.partition(":")
+    if prefix != "session" or suffix != ROLE_ROOMS["phone"] or not session_id.isdigit():
+        return None
+    return int(session_id)
+
+
 def participant_room(participant_id: int) -> str:
     return f"participant:{participant_id}"
 

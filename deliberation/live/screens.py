@@ -9,14 +9,17 @@ console and projector pages) is built here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import render_template
 from flask_babel import force_locale
 
+from ..extensions import db
 from ..models import LiveSession, Participant
-from ..services.live import sessions
-from . import rooms
+from ..services.live import presentation, sessions, voting
+from ..services.live.sessions import PhoneIdentity
+from . import phone_states, rooms
 
 COMPARISON_TEMPLATE = "live/_amendment_compare.html"
 
@@ -33,6 +36,49 @@ def state_for(
         with force_locale(state["session"]["language"]):
             item["text_html"] = comparison_html(item["amendment"])
     return state
+
+
+@dataclass(frozen=True)
+class PhoneConnection:
+    identity: PhoneIdentity
+    state: dict[str, Any]
+    # The generation of the session's phone state it was given (see :mod:`.phone_states`).
+    generation: int
+
+
+def phone_state(claims: sessions.TokenClaims | None) -> PhoneConnection | None:
+    """A connecting phone's place and state: the session's common phone state (kept per
+    change by :mod:`.phone_states`, built here when nothing is kept), whether this
+    participant voted, the server's clock. None: the token no longer connects.
+
+    With a state kept, this is one read: the place and its ballot, together."""
+    session_id = claims.session_id if claims is not None else None
+    generation, common = (
+        phone_states.cached(session_id) if isinstance(session_id, int) else (0, None)
+    )
+    asked = _poll_asked(common["poll"]) if common is not None else None
+    identity = sessions.phone_identity(claims, asked)
+    if identity is None:
+        return None
+    voted = bool(identity.voted)
+    if common is None:
+        session = db.session.get(LiveSession, identity.session_id)
+        common = state_for(session, "phone")
+        phone_states.keep(identity.session_id, generation, common)
+        poll = common["poll"]
+        voted = poll is not None and voting.participant_voted(
+            poll["id"],
+            identity.participant_id,
+            sealed=voting.is_sealed(poll["secret"], poll["state"]),
+        )
+    state = {**common, "voted": voted, "server_time": presentation.server_time()}
+    return PhoneConnection(identity, state, generation)
+
+
+def _poll_asked(poll: dict[str, Any] | None) -> sessions.PollAsked | None:
+    if poll is None:
+        return None
+    return sessions.PollAsked(poll["id"], voting.is_sealed(poll["secret"], poll["state"]))
 
 
 def comparison_html(amendment: dict[str, Any]) -> str:

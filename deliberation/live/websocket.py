@@ -60,6 +60,7 @@ from wsproto.extensions import PerMessageDeflate
 from wsproto.frame_protocol import Opcode, RsvBits
 
 from ..offload import gevent_patched
+from .footprint import ReadsWhenAsked
 from .guard import TRANSPORT_MAX_BYTES
 
 log = logging.getLogger(__name__)
@@ -144,8 +145,11 @@ class WholeFrameSocket:
         return getattr(self._sock, name)
 
 
-class WholeFrameServer(simple_websocket.Server):
-    """simple-websocket's server with whole-frame writes and a maximum message size."""
+class WholeFrameServer(ReadsWhenAsked, simple_websocket.Server):
+    """simple-websocket's server with whole-frame writes and a maximum message size.
+
+    It reads in the handler, without a reader thread (footprint.ReadsWhenAsked).
+    """
 
     def __init__(self, environ: dict, *args: Any, **kwargs: Any) -> None:
         kwargs["max_message_size"] = kwargs.get("max_message_size") or TRANSPORT_MAX_BYTES

@@ -726,7 +726,15 @@
     setConnection(window.navigator.onLine === false ? "offline" : "connecting");
   }
 
-  socket = window.io({ auth: { role: "phone", token: token() } });
+  /* WebSocket first: one request per (re)connection instead of the four or five of
+     long-polling and its upgrade, which is what a hall reconnecting at once costs the server
+     (docs/benchmarks.md, "the connect path"). A network that blocks WebSockets (some proxies)
+     falls back to long-polling on the same dial (tryAllTransports, socket.io-client 4.8). */
+  socket = window.io({
+    auth: { role: "phone", token: token() },
+    transports: ["websocket", "polling"],
+    tryAllTransports: true
+  });
   window.LiveShared.shareSocket(socket); // propose.js (proposals from the floor) uses it
   setConnection("connecting");
   socket.on("connect", function () {

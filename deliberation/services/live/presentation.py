@@ -31,6 +31,11 @@ def _iso(moment: Any) -> str | None:
     return moment.isoformat(timespec="seconds") if moment is not None else None
 
 
+def server_time() -> str:
+    """The server's clock as every state carries it (screens correct their countdowns)."""
+    return _iso(utcnow())
+
+
 def screen_language(session: LiveSession) -> str:
     """The language every screen of a session is written in: the process's."""
     return session.process.language or "fr"
@@ -74,7 +79,7 @@ def state_for(
             "agenda": None,
             "record": None,
             "minutes": None,
-            "server_time": _iso(utcnow()),
+            "server_time": server_time(),
         }
         if role == "phone":
             state["voted"] = bool(

@@ -120,14 +120,31 @@ def voted_count(poll: Poll) -> int:
 def has_voted(poll: Poll, participant: Participant) -> bool:
     """Whether a ballot of this participant counts in the poll's current round: its ballot
     row, or once a secret poll closed, the voter roll (the ballots are anonymous then)."""
-    sealed = poll.secret and poll.state in ("closed", "published")
-    model = PollVoter if sealed else Ballot
+    return participant_voted(poll.id, participant.id, sealed=is_sealed(poll.secret, poll.state))
+
+
+def is_sealed(secret: bool, state: str) -> bool:
+    """A secret poll once closed: its ballots are anonymous, the voter roll says who voted."""
+    return bool(secret) and state in ("closed", "published")
+
+
+def voted_clause(poll_id: int, participant_id: Any, *, sealed: bool) -> Any:
+    """SQL truth of "a ballot of ``participant_id`` counts in the poll": its ballot row, or
+    the voter roll once a secret poll is closed (:func:`is_sealed`). Written against the
+    tables, not the ORM classes: a phone connecting pays it, and a Core statement costs a
+    third of the same ORM one (bench, "the connect path")."""
+    table = (PollVoter if sealed else Ballot).__table__
     return (
-        db.session.scalar(
-            db.select(model.id).filter_by(poll_id=poll.id, participant_id=participant.id).limit(1)
-        )
-        is not None
+        db.select(table.c.id)
+        .where(table.c.poll_id == poll_id, table.c.participant_id == participant_id)
+        .limit(1)
+        .exists()
     )
+
+
+def participant_voted(poll_id: int, participant_id: int, *, sealed: bool) -> bool:
+    """:func:`has_voted` from ids."""
+    return bool(db.session.scalar(db.select(voted_clause(poll_id, participant_id, sealed=sealed))))
 
 
 def answer_labels(poll: Poll) -> dict[str, str]:

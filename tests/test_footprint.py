@@ -1,0 +1,274 @@
+"""What a connected phone costs the server: the measures of deliberation/live/footprint.py,
+and the library code they stand in for (these pins fail when an upgrade changes it)."""
+
+from __future__ import annotations
+
+import gc
+import inspect
+import socket
+import sys
+import textwrap
+import threading
+
+import engineio
+import engineio.packet
+import engineio.socket
+import gevent
+import gevent.socket
+import greenlet
+import pytest
+import simple_websocket
+import simple_websocket.ws
+from gevent import pywsgi
+from wsproto import ConnectionType, WSConnection
+from wsproto.events import (
+    AcceptConnection,
+    CloseConnection,
+    Ping,
+    Pong,
+    Request,
+    TextMessage,
+)
+
+from deliberation.live import footprint
+from deliberation.live.websocket import WholeFrameServer
+
+
+@pytest.fixture(autouse=True)
+def installed():
+    footprint.keep_connections_small()  # what create_app does
+
+
+def _source(function) -> str:
+    return textwrap.dedent(inspect.getsource(function))
+
+
+# -- gevent's records of who spawned whom -------------------------------------------------
+
+
+def test_greenlets_keep_no_record_of_their_spawning():
+    spawned = gevent.spawn(lambda: None)
+    assert spawned.spawning_stack is None
+    assert spawned.spawn_tree_locals is None
+    spawned.join()
+
+
+# -- Engine.IO's ping -----------------------------------------------------------------------
+
+
+def _running_greenlets() -> int:
+    return sum(
+        1
+        for thing in gc.get_objects()
+        if isinstance(thing, greenlet.greenlet) and thing.gr_frame is not None
+    )
+
+
+def _engine_socket(ping_interval: float) -> engineio.socket.Socket:
+    server = engineio.Server(async_mode="gevent", ping_interval=ping_interval)
+    engine_socket = engineio.socket.Socket(server, "sid")
+    engine_socket.connected = True
+    return engine_socket
+
+
+def test_waiting_for_the_next_ping_runs_no_greenlet_and_the_ping_is_sent():
+    engine_socket = _engine_socket(ping_interval=0.05)
+    before = _running_greenlets()
+    engine_socket.schedule_ping()  # as Engine.IO does after the OPEN and each PONG
+    gevent.sleep(0)  # a task spawned would start here
+    assert engine_socket.last_ping is None  # waiting: a PONG now schedules nothing more
+    assert _running_greenlets() == before  # Engine.IO's task would be asleep here
+    gevent.sleep(0.2)
+    sent = engine_socket.queue.get_nowait()
+    assert sent.packet_type == engineio.packet.PING
+    assert engine_socket.last_ping is not None  # the ping timeout runs from now
+    assert engine_socket.queue.empty()  # one ping per PONG, not a stream of them
+
+
+def test_a_socket_closed_before_its_ping_is_sent_none():
+    engine_socket = _engine_socket(ping_interval=0.05)
+    engine_socket.schedule_ping()
+    engine_socket.closed = True
+    gevent.sleep(0.2)
+    assert engine_socket.queue.empty()
+
+
+def test_engineio_ping_task_is_still_sleep_then_ping():
+    """footprint._ping_now is this task after its sleep, and schedule_ping's condition."""
+    assert _source(footprint._schedule_ping) == textwrap.dedent("""\
+        def schedule_ping(self):
+            # only schedule a new ping if the previous ping wait cycle completed
+            if self.last_ping:
+                self.last_ping = None
+                self.server.start_background_task(self._send_ping)
+    """)
+    assert _source(engineio.socket.Socket._send_ping) == textwrap.dedent("""\
+        def _send_ping(self):
+            self.server.sleep(self.server.ping_interval)
+            if not self.closing and not self.closed:
+                self.last_ping = time.time()
+                self.send(packet.Packet(packet.PING))
+    """)
+
+
+# -- gevent's request buffer ----------------------------------------------------------------
+
+
+def test_the_http_handler_reads_through_a_small_buffer():
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        handler = pywsgi.WSGIHandler(ours, ("127.0.0.1", 1), server=None)
+        default = ours.makefile("rb", -1)
+        assert sys.getsizeof(handler.rfile) < sys.getsizeof(default) - 4096
+        default.close()
+        handler.rfile.close()
+    # footprint passes its reader through this parameter of gevent's handler.
+    assert "rfile" in inspect.signature(footprint._handler_init).parameters
+
+
+def test_a_request_with_long_headers_and_a_chunked_body_is_read_whole():
+    bodies = []
+
+    def application(environ, start_response):
+        bodies.append((environ["HTTP_COOKIE"], environ["wsgi.input"].read()))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    server = pywsgi.WSGIServer(("127.0.0.1", 0), application, log=None)
+    server.environ = {"SERVER_NAME": "test", "SERVER_PORT": "1"}
+    ours, theirs = gevent.socket.socketpair()
+    cookie = "token=" + "x" * 5000  # more than twice the buffer
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (b"a" * 3000, b"b" * 7))
+    request = (
+        (
+            "POST /api HTTP/1.1\r\nHost: test\r\nConnection: close\r\n"
+            f"Cookie: {cookie}\r\nTransfer-Encoding: chunked\r\n\r\n"
+        ).encode()
+        + chunks
+        + b"0\r\n\r\n"
+    )
+    theirs.sendall(request)
+    handler = pywsgi.WSGIHandler(ours, ("127.0.0.1", 1), server)
+    gevent.spawn(handler.handle).join(timeout=5)
+    answer = theirs.recv(65536)
+    theirs.close()
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:100]
+    assert bodies == [(cookie, b"a" * 3000 + b"b" * 7)]
+
+
+# -- websockets read in their handler ---------------------------------------------------------
+
+
+class _Peer:
+    """A browser's end of a websocket: wsproto over one end of a socket pair."""
+
+    def __init__(self, ping_interval: float | None = None) -> None:
+        self.sock, server_end = socket.socketpair()
+        self.ws = WSConnection(ConnectionType.CLIENT)
+        offer = self.ws.send(Request(host="test", target="/socket.io/?transport=websocket"))
+        headers = dict(
+            line.split(": ", 1) for line in offer.decode().split("\r\n")[1:] if ": " in line
+        )
+        environ = {
+            "SERVER_SOFTWARE": "gevent/26.9 Python/3.11",
+            "wsgi.input": server_end.makefile("rb"),
+            **{"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()},
+        }
+        self.server = WholeFrameServer(environ, ping_interval=ping_interval)
+        server_end.close()  # the server works on its own duplicate, as under gevent's pywsgi
+        self.sock.settimeout(5)
+        assert any(isinstance(event, AcceptConnection) for event in self.events())
+
+    def send(self, *events) -> None:
+        self.sock.sendall(b"".join(self.ws.send(event) for event in events))
+
+    def events(self) -> list:
+        self.ws.receive_data(self.sock.recv(65536))
+        return list(self.ws.events())
+
+
+def test_a_websocket_is_read_without_a_reader_thread():
+    threads = threading.active_count()
+    peer = _Peer()
+    assert threading.active_count() == threads  # simple-websocket would have started one
+    peer.send(
+        TextMessage(data="4first"),
+        TextMessage(data="4sec", message_finished=False),  # one message in two frames
+        TextMessage(data="ond"),
+        Ping(payload=b"are you there"),
+    )
+    assert peer.server.receive() == "4first"
+    assert peer.server.receive() == "4second"
+    assert peer.server.receive(timeout=0.05) is None  # the ping is no message
+    answers = peer.events()
+    assert [type(event) for event in answers] == [Pong]
+    assert answers[0].payload == b"are you there"
+    peer.server.send("4back")
+    assert [event.data for event in peer.events()] == ["4back"]
+    peer.sock.close()
+
+
+def test_a_websocket_closed_by_the_client_ends_and_frees_its_socket():
+    peer = _Peer()
+    peer.send(TextMessage(data="4last"), CloseConnection(code=1000))
+    assert peer.server.receive() == "4last"
+    with pytest.raises(simple_websocket.ConnectionClosed):
+        peer.server.receive()
+    assert peer.server.sock.fileno() == -1  # closed, as the reader thread would
+    assert any(isinstance(event, CloseConnection) for event in peer.events())  # answered
+    peer.sock.close()
+
+
+def test_a_websocket_whose_client_vanishes_ends_and_frees_its_socket():
+    peer = _Peer()
+    peer.sock.close()
+    with pytest.raises(simple_websocket.ConnectionClosed):
+        peer.server.receive()
+    assert peer.server.sock.fileno() == -1
+
+
+def test_a_websocket_closed_by_the_server_ends_the_read_that_follows():
+    peer = _Peer()
+    peer.server.close()  # Engine.IO's writer, when the socket is closed
+    with pytest.raises(simple_websocket.ConnectionClosed):
+        peer.server.receive()
+    assert peer.server.sock.fileno() == -1
+    peer.sock.close()
+
+
+def test_a_websocket_with_its_own_pings_keeps_its_reader_thread():
+    peer = _Peer(ping_interval=30)
+    assert isinstance(peer.server.thread, threading.Thread)
+    peer.send(TextMessage(data="4hello"))
+    assert peer.server.receive(timeout=5) == "4hello"
+    peer.sock.close()
+    peer.server.thread.join(timeout=5)
+
+
+READER_LOOP = [
+    "in_data = self.sock.recv(self.receive_bytes)",
+    "if len(in_data) == 0:",
+    "raise OSError()",
+    "self.ws.receive_data(in_data)",
+    "self.connected = self._handle_events()",
+    "except (OSError, ConnectionResetError,",
+    "LocalProtocolError):  # pragma: no cover",
+    "self.connected = False",
+    "self.event.set()",
+    "break",
+    "sel.close() if sel else None",
+    "self.sock.close()",
+]
+
+
+def _lines_in(source: str, expected: list[str]) -> bool:
+    lines = [line.strip() for line in source.splitlines()]
+    return any(lines[i : i + len(expected)] == expected for i in range(len(lines)))
+
+
+def test_simple_websocket_reader_loop_is_unchanged():
+    """ReadsWhenAsked._read_once is this loop's body without its pings."""
+    assert _lines_in(_source(simple_websocket.ws.Base._thread), READER_LOOP)
+    init = _source(simple_websocket.ws.Base.__init__)
+    assert "self.thread = thread_class(target=self._thread)" in init
+    assert "self.thread.start()" in init
