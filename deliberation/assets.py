@@ -16,22 +16,27 @@ from markupsafe import Markup
 CSS_DIR = Path(__file__).resolve().parent.parent / "static" / "css"
 
 
-@lru_cache(maxsize=8)
-def _read(name: str, mtime_ns: int) -> str:
-    return (CSS_DIR / name).read_text(encoding="utf-8")
+@lru_cache(maxsize=16)
+def _joined(names: tuple[str, ...], mtimes_ns: tuple[int, ...]) -> Markup:
+    # One string per set of files and their versions: a phone page is drawn for every phone
+    # on every reload, and its ~25 KB of CSS is the same each time (docs/benchmarks.md).
+    parts = []
+    for name in names:
+        text = (CSS_DIR / name).read_text(encoding="utf-8")
+        # "</style" cannot occur in our CSS; refuse it rather than let it end the element.
+        if "</" in text:
+            raise ValueError(f"{name} cannot be inlined")
+        parts.append(text)
+    return Markup("\n".join(parts))
 
 
 def inline_css(*names: str) -> Markup:
     """The stylesheets ``names`` of static/css, for a ``<style>`` element (read again when a
     file changes; names are the templates' literals, never a client's)."""
-    parts = []
+    mtimes = []
     for name in names:
         path = CSS_DIR / name
         if path.parent != CSS_DIR or path.suffix != ".css":
             raise ValueError(f"not a stylesheet of static/css: {name!r}")
-        # "</style" cannot occur in our CSS; refuse it rather than let it end the element.
-        text = _read(name, path.stat().st_mtime_ns)
-        if "</" in text:
-            raise ValueError(f"{name} cannot be inlined")
-        parts.append(text)
-    return Markup("\n".join(parts))
+        mtimes.append(path.stat().st_mtime_ns)
+    return _joined(names, tuple(mtimes))

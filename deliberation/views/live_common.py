@@ -10,16 +10,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
 
 from .. import methods, refusals
 from ..methods import verdict
 from ..methods.majority_judgment import grade_labels
-from ..models import ITEM_TYPES, LiveSession, Process
+from ..models import ITEM_TYPES, PROPOSAL_TEXT_MAX, LiveSession, Participant, Process
 from ..services.live import sessions
 from ..services.people import throttles
+from ..translated import once_per_locale
 
 # Longer input is no code: refused without a lookup.
 CODE_INPUT_MAX = 20
@@ -48,6 +51,20 @@ def session_for_code(code: str | None) -> LiveSession | None:
     return live_session
 
 
+def session_and_participant(code: str, token: str | None) -> tuple[LiveSession, Participant] | None:
+    """A phone's session and its participant (their token), read together: the way of every
+    request of a joined phone. An address over its budget of unknown codes is refused
+    first, as by :func:`session_for_code`; when nothing is found the caller asks that one,
+    which spends a unit of the budget only if the code itself is unknown."""
+    address = throttles.address_key(request.remote_addr)
+    wait = throttles.CODE_GUESSES.wait(address)
+    if wait:
+        raise TooManyCodeGuesses(wait)
+    if len(code) > CODE_INPUT_MAX:
+        return None
+    return sessions.session_and_participant(code, token)
+
+
 def too_many_code_guesses(error: TooManyCodeGuesses):
     """The page for an address refused by the code throttle (registered on the blueprints
     that look codes up)."""
@@ -62,8 +79,10 @@ def too_many_code_guesses(error: TooManyCodeGuesses):
     return page, 429, {"Retry-After": str(error.wait)}
 
 
+@once_per_locale
 def group_labels() -> dict[str, str]:
-    """Translated labels of the default group keys; a process may also use free labels."""
+    """Translated labels of the default group keys; a process may also use free labels.
+    Built once per language (deliberation.translated): shared, never to be changed."""
     return {
         "service_user": _("Service user"),
         "social_worker": _("Social worker or counsellor"),
@@ -80,11 +99,13 @@ def group_choices(process: Process) -> list[tuple[str, str]]:
     return [(key, labels.get(key, key)) for key in (process.groups or [])]
 
 
+@once_per_locale
 def item_type_labels() -> dict[str, str]:
     """Every item type's label (the registry's), in the current locale."""
     return {key: _(entry.label) for key, entry in ITEM_TYPES.items()}
 
 
+@once_per_locale
 def method_labels() -> dict[str, str]:
     return {method.key: str(method.label) for method in methods.METHODS}
 
@@ -98,11 +119,13 @@ def method_strings(attribute: str) -> dict[str, str]:
     return merged
 
 
+@once_per_locale
 def outcome_labels() -> dict[str, str]:
     """A vote's outcome, as the results renderer and the consolidation screens name it."""
     return verdict.outcome_labels()
 
 
+@once_per_locale
 def results_strings() -> dict[str, Any]:
     """Strings used by the results renderer shared by the projector and the console."""
     return {
@@ -149,6 +172,7 @@ def results_strings() -> dict[str, Any]:
     }
 
 
+@once_per_locale
 def phone_strings() -> dict[str, Any]:
     return {
         "online": _("Connected"),
@@ -189,6 +213,102 @@ def phone_strings() -> dict[str, Any]:
     }
 
 
+@once_per_locale
+def phone_words() -> dict[str, str]:
+    """The words of the phone page's own HTML (templates/live/phone.html and _propose.html):
+    one table per language, rather than some twenty ``_()`` through Flask-Babel on every
+    page drawn (docs/benchmarks.md, "The no-JavaScript form voter")."""
+    return {
+        "skip": _("Skip to the current item"),
+        "simple_page": _(
+            "Simple page: your vote is sent when you press the button. Refresh the page to "
+            "follow the room."
+        ),
+        "refresh": _("Refresh"),
+        "easy": _("Easy to read and understand"),
+        "in_short": _("In short"),
+        "stop_reading": _("Stop reading"),
+        "read_aloud": _("Read aloud"),
+        "time_left_shown": _("Time left when this page was shown."),
+        "results": _("Results"),
+        "documents": _("The workshop’s documents"),
+        "propose": _("Propose a change or a comment"),
+        "reloads": _("This page reloads itself to follow the room."),
+        "write_without_reloads": _("Write your proposal without reloads"),
+        "what": _("What do you propose?"),
+        "kind_amendment": _("A new wording of this item"),
+        "kind_action_path": _("A new action path for this finding"),
+        "kind_implementation_condition": _("A new implementation condition for this finding"),
+        "kind_comment": _("A comment"),
+        "your_text": _("Your text"),
+        "start_from_wording": _("Start from the current wording"),
+        "send_proposal": _("Send my proposal"),
+        "proposal_arrived": _("Your proposal has arrived. The facilitator will look at it."),
+        "my_proposals": _("My proposals"),
+        "no_proposals": _("You have not proposed anything yet."),
+    }
+
+
+@once_per_locale
+def propose_config() -> Markup:
+    """What the phone's proposal form gives static/js/propose.js (templates/live/_propose.html),
+    as script JSON: the same for every phone of a language, serialised once."""
+    strings = {
+        "about": _("About: {title}"),
+        "aboutNothing": _("Nothing is on screen: you can send a comment."),
+        "commentOnly": _("On this item you can send a comment."),
+        "count": _("{count} / {max} characters"),
+        "empty": str(refusals.message("empty")),  # the catalogue's words for the same refusal
+        "tooLong": _("Your proposal is too long."),
+        "sending": _("Sending…"),
+        "received": _("Your proposal has arrived. The facilitator will look at it."),
+        "offline": _("No connection: your proposal will be sent when the connection is back."),
+        "kinds": {
+            "amendment": _("New wording"),
+            "action_path": _("New action path"),
+            "implementation_condition": _("New implementation condition"),
+            "comment": _("Comment"),
+        },
+        "statuses": {
+            "sending": _("Sending…"),
+            "pending": _("Arrived, waiting for the facilitator"),
+            "accepted": _("Kept: the room will vote on it"),
+            "merged": _("Merged with a similar proposal"),
+            "returned": _("Sent back"),
+            "kept_as_comment": _("Kept as a comment for the proceedings"),
+            "adopted": _("Adopted by the room"),
+            "rejected": _("Not adopted (kept for the proceedings)"),
+        },
+        "reason": _("Reason: {reason}"),
+    }
+    return script_json({"maxLength": PROPOSAL_TEXT_MAX, "strings": strings})
+
+
+@once_per_locale
+def phone_config_strings() -> Markup:
+    """The two members of the phone's script configuration that are the same for every phone
+    of a language, ``"results"`` and ``"strings"``, as JSON text serialised once (for
+    :func:`script_config`)."""
+    return Markup(
+        f'"results": {script_json(results_strings())}, "strings": {script_json(phone_strings())}'
+    )
+
+
+def script_json(value: Any) -> Markup:
+    """``value|tojson`` (Flask's JSON, escaped to be safe in a ``<script>`` element)."""
+    return htmlsafe_json_dumps(value, dumps=current_app.json.dumps)
+
+
+def script_config(values: dict[str, Any], serialised: Markup) -> Markup:
+    """``values|tojson`` with more members already serialised (``"key": JSON, …``): one
+    object for the page's script, its constant part never serialised again."""
+    if not values:
+        return Markup(f"{{{serialised}}}")
+    text = script_json(values)
+    return Markup(f"{text[:-1]}, {serialised}}}")
+
+
+@once_per_locale
 def slide_strings() -> dict[str, Any]:
     """What the projector's slide says beside its pictures (static/js/slide-charts.js)."""
     return {

@@ -18,6 +18,7 @@ from ..models import MEMBER_ROLES, TITLE_MAX, Process
 from ..services.people import membership
 from ..services.people.access import Capability
 from ..services.people.membership import MembershipError
+from ..translated import once_per_locale
 from .common import process_or_404
 from .guard import requires
 from .once import once_per_form
@@ -28,6 +29,7 @@ bp = Blueprint("members", __name__, url_prefix="/organize/<slug>/members")
 NEW_LINK_KEY = "new_invitation_link"
 
 
+@once_per_locale  # every page's templates are given it (_labels below): built once
 def member_role_labels() -> dict[str, str]:
     return {
         "owner": _("Owner"),

@@ -41,8 +41,13 @@ from .live_common import (
     TooManyCodeGuesses,
     group_choices,
     group_labels,
+    phone_config_strings,
     phone_strings,
+    phone_words,
+    propose_config,
     results_strings,
+    script_config,
+    session_and_participant,
     session_for_code,
     session_locale,
     too_many_code_guesses,
@@ -50,6 +55,10 @@ from .live_common import (
 
 bp = Blueprint("participate", __name__)
 bp.register_error_handler(TooManyCodeGuesses, too_many_code_guesses)
+# The phone page's words and its proposal form's script strings, built once per language
+# (templates/live/phone.html, _propose.html, wherever they are drawn).
+bp.add_app_template_global(phone_words, "phone_words")
+bp.add_app_template_global(propose_config, "propose_config")
 
 TOKEN_COOKIE = "participant_token"
 TOKEN_MAX_AGE = 30 * 24 * 3600
@@ -250,9 +259,12 @@ def join_post(code: str):
 
 
 def _joined(code: str) -> tuple[LiveSession, Participant | None, str | None]:
-    live_session = _session_or_404(code)
     token = request.cookies.get(TOKEN_COOKIE)
-    return live_session, _participant_in(live_session, token), token
+    found = session_and_participant(code, token)  # one query on the way of every phone
+    if found is not None:
+        return found[0], found[1], token
+    # Not joined (or not to this session): the session alone, for the way to its join page.
+    return _session_or_404(code), None, token
 
 
 # What a plain form post (no JavaScript) says on the page it comes back to (``?sent=``).
@@ -270,42 +282,47 @@ def _phone_page(
     drawn as plain forms that work without it (docs/protocol.md §10)."""
     with session_locale(live_session):
         state = screens.state_for(live_session, "phone", participant)
-        strings = phone_strings()
-        config = {
-            "code": live_session.join_code,
-            "sessionId": live_session.id,
-            "token": token,
-            "joinUrl": url_for("participate.join", code=live_session.join_code),
-            "phoneUrl": url_for("participate.phone", code=live_session.join_code),
-            "ballotUrl": url_for("participate.api_ballot"),
-            "retryCodes": refusals.RETRY_CODES,
-            "state": state,
-            "strings": strings,
-            "results": results_strings(),
-            "easy": _easy_read(live_session),
-        }
+        # The strings are the same for every phone of a language: built and serialised
+        # once (views.live_common), only this phone's part of the configuration each time.
+        strings, results_words = phone_strings(), results_strings()
+        easy = _easy_read(live_session)
+        config_json = script_config(
+            {
+                "code": live_session.join_code,
+                "sessionId": live_session.id,
+                "token": token,
+                "joinUrl": url_for("participate.join", code=live_session.join_code),
+                "phoneUrl": url_for("participate.phone", code=live_session.join_code),
+                "ballotUrl": url_for("participate.api_ballot"),
+                "retryCodes": refusals.RETRY_CODES,
+                "state": state,
+                "easy": easy,
+            },
+            phone_config_strings(),
+        )
         poll = state["poll"]
         left = phone_page.seconds_left(poll, utcnow())
         results = None
         if poll and state["results"]:
-            display = config["results"]["displays"].get(poll["method"], {})
+            display = results_words["displays"].get(poll["method"], {})
             results = phone_page.plain_result(
-                state["results"], poll, display, config["results"], state["session"]["language"]
+                state["results"], poll, display, results_words, state["session"]["language"]
             )
         page = render_template(
             "live/phone.html",
-            easy=config["easy"],
+            easy=easy,
             seconds_left=left,
             countdown=phone_page.clock(left) if left is not None else "",
             plain_result=results,
             live_session=live_session,
             participant=participant,
             group_label=group_labels().get(participant.group, participant.group),
-            config=config,
+            config_json=config_json,
+            result_words=results_words,
             state=state,
             poll=poll,
             strings=strings,
-            item_kinds=config["results"].get("items", {}),
+            item_kinds=results_words.get("items", {}),
             ballot_id=phone_forms.new_ballot_id(),
             fields=extra.get("fields", {}),
             vote_error=extra.get("vote_error"),

@@ -19,6 +19,7 @@ from flask import current_app
 from flask_babel import lazy_gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ...database import writes
 from ...extensions import db
@@ -161,12 +162,41 @@ def set_easy_read(session: LiveSession, on: bool) -> None:
     session.easy_read = bool(on)
 
 
+def _possible_code(code: str) -> bool:
+    # Only a code that can exist is looked up (a NUL would even be refused by PostgreSQL).
+    return len(code) == CODE_LENGTH and set(code) <= _CODE_CHARACTERS
+
+
 def session_by_code(code: str | None) -> LiveSession | None:
     code = normalize_code(code)
-    # Only a code that can exist is looked up (a NUL would even be refused by PostgreSQL).
-    if len(code) != CODE_LENGTH or not set(code) <= _CODE_CHARACTERS:
+    if not _possible_code(code):
         return None
     return db.session.scalar(db.select(LiveSession).filter_by(join_code=code))
+
+
+def session_and_participant(
+    code: str | None, token: str | None
+) -> tuple[LiveSession, Participant] | None:
+    """The session a code names, with its process, and the participant a token names in
+    it, in one query (the phone page's every request read them in three); None when
+    either is not found (then :func:`session_by_code` tells which)."""
+    code = normalize_code(code)
+    claims = token_claims(token)
+    if claims is None or not isinstance(claims.session_id, int) or not _possible_code(code):
+        return None
+    found = db.session.execute(
+        db.select(LiveSession, Participant)
+        .join(Participant, Participant.session_id == LiveSession.id)
+        .options(joinedload(LiveSession.process))
+        .where(
+            LiveSession.join_code == code,
+            # As phone_identity: the token's participant, of the token's session.
+            Participant.token_id == claims.subject,
+            Participant.session_id == claims.session_id,
+            Participant.voided_at.is_(None),
+        )
+    ).first()
+    return (found[0], found[1]) if found is not None else None
 
 
 def qr_svg(url: str) -> str:
