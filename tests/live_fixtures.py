@@ -85,3 +85,11 @@ def make_member(process_id: int, organizer_id: int, role: str = "owner", territo
     process = db.session.get(Process, process_id)
     organizer = db.session.get(Organizer, organizer_id)
     return membership.add_member(process, organizer, role, territory_id)
+
+
+def announce(session_id: int) -> None:
+    """What the facilitator's action table does after every change (live/actions.py): the
+    new state to the session's screens — and to the phones' kept state (live/phone_states)."""
+    from deliberation.live import broadcast
+
+    broadcast.session_changed(session_id)

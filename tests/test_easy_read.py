@@ -26,7 +26,7 @@ from deliberation.services.authoring.authoring import ValidationError
 from deliberation.services.authoring.process_export import dump_process
 from deliberation.services.authoring.process_file import ProcessFileError, load_process_text
 from deliberation.services.live import ballots, phone_page, sessions, voting
-from tests.live_fixtures import ballot_id, make_member, make_process, workshop
+from tests.live_fixtures import announce, ballot_id, make_member, make_process, workshop
 
 NOW = datetime(2026, 5, 4, 10, 0, 0)
 SUMMARY = "On aide chaque personne.\nLa même personne suit le dossier."
@@ -183,7 +183,9 @@ def open_vote(app, room: dict, method: str = "consensus", **options) -> int:
     with app.app_context():
         session = db.session.get(LiveSession, room["session_id"])
         item = db.session.get(AgendaItem, room["item_id"])
-        return voting.open_poll(session, item, method, **options).id
+        poll_id = voting.open_poll(session, item, method, **options).id
+        announce(room["session_id"])
+        return poll_id
 
 
 def test_the_participant_switches_the_easy_mode_on_and_off_from_the_phone(app, client, room):
@@ -262,10 +264,12 @@ def test_the_page_without_javascript_shows_the_revealed_result(app, client, room
         for voter, answer in zip(voters, ("full", "full", "full", "block"), strict=True):
             ballots.cast(voter.id, poll_id, ballot_id(), {"answer": answer})
         voting.close_poll(db.session.get(Poll, poll_id))
+        announce(room["session_id"])
     page = phone(client, room["code"])
     assert re.search(r'<section id="phone-results" class="results" hidden', page)
     with app.app_context():
         voting.publish_poll(db.session.get(Poll, poll_id))
+        announce(room["session_id"])
     page = phone(client, room["code"])
     assert re.search(r'<section id="phone-results" class="results" +aria-labelledby', page)
     result = page.split('id="phone-results-body">', 1)[1].split("</section>", 1)[0]

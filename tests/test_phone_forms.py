@@ -11,7 +11,7 @@ import pytest
 from deliberation.extensions import db
 from deliberation.models import AgendaItem, Ballot, LiveSession, Poll, Proposal
 from deliberation.services.live import voting
-from tests.live_fixtures import free_item, make_process, workshop
+from tests.live_fixtures import announce, free_item, make_process, workshop
 
 OPTIONS = [
     {"key": "o1", "label": "Housing first"},
@@ -42,7 +42,9 @@ def open_poll(app, live, method: str, **options) -> int:
         item = db.session.get(AgendaItem, live["item_id"])
         for poll in db.session.scalars(db.select(Poll).filter_by(state="open")):
             voting.close_poll(poll)
-        return voting.open_poll(session, item, method, **options).id
+        poll_id = voting.open_poll(session, item, method, **options).id
+        announce(live["session_id"])
+        return poll_id
 
 
 def hidden(html: str, name: str) -> str:

@@ -8,7 +8,8 @@ message queue every process delivers it to its own phones): the client manager
 (:mod:`.manager`) hands each such state to :func:`delivered` as it delivers it, on every
 process, so this cache is never older than what the phones already connected were sent. A
 phone connecting gets that common state plus what only it may know (whether it voted) and
-the server's clock (:func:`deliberation.live.screens.phone_state`).
+the server's clock (:func:`deliberation.live.screens.phone_state`); so does the phone page
+drawn over HTTP, with or without its script (:func:`~deliberation.live.screens.phone_page_state`).
 
 Every session has a *generation*, bumped by each delivered state:
 

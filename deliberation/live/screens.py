@@ -60,19 +60,41 @@ def phone_state(claims: sessions.TokenClaims | None) -> PhoneConnection | None:
     identity = sessions.phone_identity(claims, asked)
     if identity is None:
         return None
-    voted = bool(identity.voted)
     if common is None:
         session = db.session.get(LiveSession, identity.session_id)
-        common = state_for(session, "phone")
-        phone_states.keep(identity.session_id, generation, common)
-        poll = common["poll"]
-        voted = poll is not None and voting.participant_voted(
-            poll["id"],
-            identity.participant_id,
-            sealed=voting.is_sealed(poll["secret"], poll["state"]),
-        )
-    state = {**common, "voted": voted, "server_time": presentation.server_time()}
+        state = _built(session, generation, identity.participant_id)
+        return PhoneConnection(identity, state, generation)
+    state = _personal(common, identity.participant_id, bool(identity.voted))
     return PhoneConnection(identity, state, generation)
+
+
+def phone_page_state(session: LiveSession, participant: Participant) -> dict[str, Any]:
+    """The state drawn on a joined phone's page (HTTP, with or without its script): the
+    same as a connecting phone's, from the same kept common state."""
+    generation, common = phone_states.cached(session.id)
+    if common is None:
+        return _built(session, generation, participant.id)
+    return _personal(common, participant.id)
+
+
+def _built(session: LiveSession, generation: int, participant_id: int) -> dict[str, Any]:
+    """The phone state built from the database, kept for the next phones."""
+    common = state_for(session, "phone")
+    phone_states.keep(session.id, generation, common)
+    return _personal(common, participant_id)
+
+
+def _personal(
+    common: dict[str, Any], participant_id: int, voted: bool | None = None
+) -> dict[str, Any]:
+    """The common state with this participant's ``voted`` (read unless given) and the
+    server's clock."""
+    if voted is None:
+        asked = _poll_asked(common["poll"])
+        voted = asked is not None and voting.participant_voted(
+            asked.poll_id, participant_id, sealed=asked.sealed
+        )
+    return {**common, "voted": voted, "server_time": presentation.server_time()}
 
 
 def _poll_asked(poll: dict[str, Any] | None) -> sessions.PollAsked | None:

@@ -281,7 +281,7 @@ def _phone_page(
     """The phone page: the live page's configuration for its script, and the same state
     drawn as plain forms that work without it (docs/protocol.md §10)."""
     with session_locale(live_session):
-        state = screens.state_for(live_session, "phone", participant)
+        state = screens.phone_page_state(live_session, participant)
         # The strings are the same for every phone of a language: built and serialised
         # once (views.live_common), only this phone's part of the configuration each time.
         strings, results_words = phone_strings(), results_strings()
