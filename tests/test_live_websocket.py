@@ -61,3 +61,43 @@ def test_messages_that_fit_in_one_packet_are_sent_uncompressed():
         client.receive_data(frame)
         received = [event for event in client.events() if isinstance(event, TextMessage)]
         assert "".join(event.data for event in received) == text
+
+
+def _deflating_pair():
+    from deliberation.live.websocket import per_message_deflate
+
+    client = WSConnection(ConnectionType.CLIENT)
+    server = WSConnection(ConnectionType.SERVER)
+    server.receive_data(
+        client.send(Request(host="x", target="/", extensions=[PerMessageDeflate()]))
+    )
+    next(event for event in server.events() if isinstance(event, Request))
+    client.receive_data(server.send(AcceptConnection(extensions=[per_message_deflate()])))
+    list(client.events())
+    return client, server
+
+
+def test_a_message_to_a_whole_room_is_compressed_once(monkeypatch):
+    """A poll opening sends the same state to every phone: one compression, not 2,000."""
+    import zlib
+
+    from deliberation.live import websocket
+
+    made: list[int] = []
+    compressobj = zlib.compressobj
+    monkeypatch.setattr(websocket.CompressLongMessages, "_last", None)
+    monkeypatch.setattr(
+        "wsproto.extensions.zlib.compressobj",
+        lambda *args: made.append(1) or compressobj(*args),
+    )
+    state = '42["state",' + '"' + "Le champ de l'insertion professionnelle. " * 60 + '"]'
+    other = state.replace("insertion", "formation")
+    pairs = [_deflating_pair() for _ in range(3)]
+    for text, compressions in ((state, 1), (other, 2), (state, 3)):
+        for client, server in pairs:
+            frame = server.send(TextMessage(data=text))
+            assert frame[0] & 0x40  # compressed
+            client.receive_data(frame)
+            received = [event for event in client.events() if isinstance(event, TextMessage)]
+            assert "".join(event.data for event in received) == text
+        assert len(made) == compressions, "each message compressed once for all the sockets"
