@@ -4,6 +4,7 @@ headless Chromium for the page tests."""
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.live_servers import set_up_session
 from deliberation import create_app
 from deliberation.extensions import db
 from deliberation.services.demo.demo import DEMO_LOGIN_FILE, read_login
@@ -264,6 +266,40 @@ def log_in(page, base_url: str, email: str, password: str) -> None:
     page.fill('input[name="password"]', password)
     page.click('form.form button[type="submit"]')
     page.wait_for_url("**/organize/")
+
+
+@pytest.fixture
+def app_for_two_processes(tmp_path, pg_database_url):
+    """An app on a throwaway PostgreSQL database with one bench session in it, for tests of
+    server processes sharing Redis (:func:`processes_sharing_redis`); skipped without Redis."""
+    reason = redis_available()
+    if reason:
+        pytest.skip(reason)
+    app = make_app(tmp_path, pg_database_url)
+    yield app, set_up_session(app)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@contextlib.contextmanager
+def processes_sharing_redis(tmp_path: Path, database_url: str, count: int = 2):
+    """``count`` server processes joined by the Redis message queue on a channel of their
+    own (another run on the same Redis must not see their messages), started, and stopped
+    at the end. The caller skips first when Redis is absent (``redis_available``)."""
+    env = {
+        "SECRET_KEY": "test-secret",
+        "SOCKETIO_MESSAGE_QUEUE": REDIS_URL,
+        "SOCKETIO_CHANNEL": f"deliberation-test-{uuid.uuid4().hex}",
+    }
+    servers = [LiveServer(tmp_path, env=env, database_url=database_url) for _ in range(count)]
+    try:
+        for server in servers:
+            server.start()
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
 
 
 class LiveConnectionBlocker:

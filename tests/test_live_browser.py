@@ -34,6 +34,15 @@ def create_workshop_on_field_one(page, base: str) -> str:
     return re.search(r"/projector/([A-Z0-9]{6})", page.content()).group(1)
 
 
+def console_with_a_workshop(browser, server):
+    """The demo organiser's console (its browser context) and the join code of a new
+    workshop on field 1."""
+    context = browser.new_context()
+    console = context.new_page()
+    log_in(console, server)
+    return context, create_workshop_on_field_one(console, server.url)
+
+
 def join(browser, base: str, code: str, name: str, group: str):
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
     phone = context.new_page()
@@ -245,10 +254,7 @@ def test_a_phone_refused_because_the_server_is_busy_dials_again(live_server, bro
     """Socket.IO does not retry a refused connection by itself: phone.js must (a hall
     connecting at once can find no database connection free: ``server_busy``)."""
     base = live_server.url
-    console_context = browser.new_context()
-    console = console_context.new_page()
-    log_in(console, live_server)
-    code = create_workshop_on_field_one(console, base)
+    console_context, code = console_with_a_workshop(browser, live_server)
     context, phone = join(browser, base, code, "Ana", "service_user")
     errors: list[str] = []
     phone.on("pageerror", lambda error: errors.append(str(error)))
@@ -302,11 +308,7 @@ def test_a_phone_dials_a_websocket_first_and_falls_back_to_polling(live_server, 
     costs the server that, not a long-polling handshake and its upgrade); long-polling on
     the same dial where a proxy blocks them."""
     base = live_server.url
-    console_context = browser.new_context()
-    console = console_context.new_page()
-    log_in(console, live_server)
-    code = create_workshop_on_field_one(console, base)
-
+    console_context, code = console_with_a_workshop(browser, live_server)
     context, phone = join(browser, base, code, "Ana", "service_user")
     assert phone.evaluate("window.LiveShared.socket().io.engine.transport.name") == "websocket"
     polls: list[str] = []

@@ -7,13 +7,10 @@ import asyncio
 import time
 import uuid
 
-import pytest
-
 from bench.live import Screens
-from bench.live_servers import set_up_session
 from deliberation.extensions import db
 from deliberation.services.live import sessions
-from tests.conftest import REDIS_URL, LiveServer, make_app, redis_available
+from tests.conftest import processes_sharing_redis
 
 
 async def _vote_across_processes(phone_url: str, screens_url: str, session: dict, token: str):
@@ -58,37 +55,21 @@ async def _vote_across_processes(phone_url: str, screens_url: str, session: dict
         await screens.stop()
 
 
-def test_ballot_cast_on_one_process_reaches_projector_on_the_other(tmp_path, pg_database_url):
-    reason = redis_available()
-    if reason:
-        pytest.skip(reason)
-    app = make_app(tmp_path, pg_database_url)
-    session = set_up_session(app)
+def test_ballot_cast_on_one_process_reaches_projector_on_the_other(
+    tmp_path, pg_database_url, app_for_two_processes
+):
+    app, session = app_for_two_processes
     with app.app_context():
         _participant, token = sessions.join(session["code"], "Phone on A")
-    env = {
-        "SECRET_KEY": "test-secret",
-        "SOCKETIO_MESSAGE_QUEUE": REDIS_URL,
-        # Its own channel: another run on the same Redis must not see these messages.
-        "SOCKETIO_CHANNEL": f"deliberation-test-{uuid.uuid4().hex}",
-    }
-    servers = [LiveServer(tmp_path, env=env, database_url=pg_database_url) for _ in range(2)]
-    try:
-        for server in servers:
-            server.start()
+    with processes_sharing_redis(tmp_path, pg_database_url) as servers:
         poll_id = asyncio.run(
             _vote_across_processes(servers[0].url, servers[1].url, session, token)
         )
-    finally:
-        for server in servers:
-            server.stop()
     with app.app_context():
         from deliberation.models import Poll
         from deliberation.services.live import voting
 
         assert voting.voted_count(db.session.get(Poll, poll_id)) == 1
-        db.session.remove()
-        db.engine.dispose()
 
 
 async def _first_state(url: str, token: str) -> dict:
@@ -137,30 +118,14 @@ async def _connect_after_changes_elsewhere(phone_url: str, screens_url: str, ses
         await screens.stop()
 
 
-def test_phones_connecting_to_one_process_see_what_changed_on_the_other(tmp_path, pg_database_url):
-    reason = redis_available()
-    if reason:
-        pytest.skip(reason)
-    app = make_app(tmp_path, pg_database_url)
-    session = set_up_session(app)
+def test_phones_connecting_to_one_process_see_what_changed_on_the_other(
+    tmp_path, pg_database_url, app_for_two_processes
+):
+    app, session = app_for_two_processes
     with app.app_context():
         tokens = [sessions.join(session["code"], f"Phone {n}")[1] for n in range(3)]
         db.session.commit()
-    env = {
-        "SECRET_KEY": "test-secret",
-        "SOCKETIO_MESSAGE_QUEUE": REDIS_URL,
-        "SOCKETIO_CHANNEL": f"deliberation-test-{uuid.uuid4().hex}",
-    }
-    servers = [LiveServer(tmp_path, env=env, database_url=pg_database_url) for _ in range(2)]
-    try:
-        for server in servers:
-            server.start()
+    with processes_sharing_redis(tmp_path, pg_database_url) as servers:
         asyncio.run(
             _connect_after_changes_elsewhere(servers[0].url, servers[1].url, session, tokens)
         )
-    finally:
-        for server in servers:
-            server.stop()
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()

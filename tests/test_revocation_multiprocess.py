@@ -5,16 +5,13 @@ them up), and a colleague's console on that process stays connected."""
 from __future__ import annotations
 
 import asyncio
-import uuid
-
-import pytest
 
 from bench.live_phones import CSRF_INPUT
-from bench.live_servers import ORGANIZER_EMAIL, ORGANIZER_PASSWORD, set_up_session
+from bench.live_servers import ORGANIZER_EMAIL, ORGANIZER_PASSWORD
 from deliberation.extensions import db
 from deliberation.models import LiveSession
 from deliberation.services.people.accounts import create_or_update_organizer
-from tests.conftest import REDIS_URL, LiveServer, make_app, redis_available
+from tests.conftest import processes_sharing_redis
 from tests.live_fixtures import make_member
 
 COLLEAGUE, COLLEAGUE_PASSWORD = "colleague@example.org", "a colleague's long pass"
@@ -78,30 +75,14 @@ async def _log_out_on_a(a_url: str, b_url: str, session_id: int) -> None:
                     await client.disconnect()
 
 
-def test_logout_on_one_process_disconnects_the_console_on_the_other(tmp_path, pg_database_url):
-    reason = redis_available()
-    if reason:
-        pytest.skip(reason)
-    app = make_app(tmp_path, pg_database_url)
-    session = set_up_session(app)
+def test_logout_on_one_process_disconnects_the_console_on_the_other(
+    tmp_path, pg_database_url, app_for_two_processes
+):
+    app, session = app_for_two_processes
     with app.app_context():
         colleague, _created = create_or_update_organizer(COLLEAGUE, COLLEAGUE_PASSWORD)
         process_id = db.session.get(LiveSession, session["session_id"]).process_id
         make_member(process_id, colleague.id, "co_organizer")
         db.session.remove()
-    env = {
-        "SECRET_KEY": "test-secret",
-        "SOCKETIO_MESSAGE_QUEUE": REDIS_URL,
-        "SOCKETIO_CHANNEL": f"deliberation-test-{uuid.uuid4().hex}",
-    }
-    servers = [LiveServer(tmp_path, env=env, database_url=pg_database_url) for _ in range(2)]
-    try:
-        for server in servers:
-            server.start()
+    with processes_sharing_redis(tmp_path, pg_database_url) as servers:
         asyncio.run(_log_out_on_a(servers[0].url, servers[1].url, session["session_id"]))
-    finally:
-        for server in servers:
-            server.stop()
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
