@@ -188,13 +188,7 @@ def session_and_participant(
         db.select(LiveSession, Participant)
         .join(Participant, Participant.session_id == LiveSession.id)
         .options(joinedload(LiveSession.process))
-        .where(
-            LiveSession.join_code == code,
-            # As phone_identity: the token's participant, of the token's session.
-            Participant.token_id == claims.subject,
-            Participant.session_id == claims.session_id,
-            Participant.voided_at.is_(None),
-        )
+        .where(LiveSession.join_code == code, *_place_held(claims))
     ).first()
     return (found[0], found[1]) if found is not None else None
 
@@ -289,10 +283,16 @@ def token_claims(token: Any) -> TokenClaims | None:
     return TokenClaims(subject=str(data.get("p")), session_id=data.get("s"))
 
 
-def token_subject(token: Any) -> str | None:
-    """Whom a token names (its participant's public id), from its signature alone."""
-    claims = token_claims(token)
-    return claims.subject if claims is not None else None
+def _place_held(claims: TokenClaims) -> list[Any]:
+    """The conditions under which a token's claims still hold a place: its participant, of
+    the session the token was signed for, not voided (a voided ticket's place no longer
+    connects or votes). On the table's columns: a Core statement stays Core with them."""
+    table = Participant.__table__
+    return [
+        table.c.token_id == claims.subject,
+        table.c.session_id == claims.session_id,
+        table.c.voided_at.is_(None),
+    ]
 
 
 @dataclass(frozen=True)
@@ -314,21 +314,21 @@ class PollAsked:
 def phone_identity(
     claims: TokenClaims | None, voted_in: PollAsked | None = None
 ) -> PhoneIdentity | None:
-    """The place a token's claims name, if it still connects (same checks as
-    :func:`participant_from_token`), and whether it voted in ``voted_in`` — one indexed read
+    """The place a token's claims name, if it still connects (:func:`_place_held`), and
+    whether it voted in ``voted_in`` — one indexed read
     of the tables, no ORM object: a hall reconnecting at once pays it a thousand times."""
     if claims is None:
         return None
+    if not isinstance(claims.session_id, int):
+        return None
     table = Participant.__table__
-    columns = [table.c.id, table.c.session_id, table.c.voided_at]
+    columns = [table.c.id, table.c.session_id]
     if voted_in is not None:
         voted = voting.voted_clause(voted_in.poll_id, table.c.id, sealed=voted_in.sealed)
         columns.append(voted.label("voted"))
-    row = db.session.execute(db.select(*columns).where(table.c.token_id == claims.subject)).first()
-    if row is None or row.session_id != claims.session_id:
+    row = db.session.execute(db.select(*columns).where(*_place_held(claims))).first()
+    if row is None:
         return None
-    if row.voided_at is not None:
-        return None  # its ticket was voided: the place no longer connects or votes
     return PhoneIdentity(
         participant_id=row.id,
         session_id=row.session_id,

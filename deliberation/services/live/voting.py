@@ -253,7 +253,7 @@ def _lock_poll(poll_id: int) -> Poll | None:
 def _audit(poll: Poll, action: str, actor: str, **details: Any) -> None:
     # A secret poll's distribution is only kept once folded at close: before that, the
     # audit keeps the turnout alone.
-    if poll.secret and poll.state not in ("closed", "published"):
+    if poll.secret and not is_sealed(poll.secret, poll.state):
         figures: dict[str, Any] = {"ballots": voted_count(poll)}
     else:
         figures = {"counts": counts_by_group(poll)}
