@@ -80,13 +80,10 @@ def _session_or_404(code: str) -> LiveSession:
     return live_session
 
 
-def _participant_in(live_session: LiveSession, token: str | None) -> Participant | None:
-    if not token:
-        return None
-    participant = sessions.participant_from_token(token)
-    if participant is None or participant.session_id != live_session.id:
-        return None
-    return participant
+def _holds_place_in(live_session: LiveSession, token: str | None) -> bool:
+    """Whether ``token`` still holds a place in this session (one read, no ORM object)."""
+    identity = sessions.phone_identity(sessions.token_claims(token))
+    return identity is not None and identity.session_id == live_session.id
 
 
 def _device_id() -> str:
@@ -182,7 +179,7 @@ def join(code: str):
         return redirect(
             url_for("participate.join", code=live_session.join_code, **request.args.to_dict())
         )
-    if _participant_in(live_session, request.cookies.get(TOKEN_COOKIE)) is not None:
+    if _holds_place_in(live_session, request.cookies.get(TOKEN_COOKIE)):
         # Scanning the QR code again leads back to one's own ballot page.
         return redirect(url_for("participate.phone", code=live_session.join_code))
     return _join_page(live_session, ticket=_ticket_input(request.args.get("ticket")))
@@ -194,7 +191,7 @@ def join_post(code: str):
     # A phone that already joined (token in its cookie, or in its localStorage when the
     # cookie was lost) comes back as the same participant rather than as a second voter.
     for kept in (request.form.get("token"), request.cookies.get(TOKEN_COOKIE)):
-        if _participant_in(live_session, kept) is not None:
+        if _holds_place_in(live_session, kept):
             response = redirect(url_for("participate.phone", code=live_session.join_code))
             return _with_token_cookie(response, kept)
 
