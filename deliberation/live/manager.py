@@ -180,12 +180,17 @@ def _note_phone_state(event: str, data: Any, room: Room) -> None:
         phone_states.delivered(session_id, data)
 
 
-class IndexedManager(IndexedRoomsMixin, socketio.Manager):
-    """Single process."""
+class ReportsPhoneStatesMixin:
+    """A manager that hands every state sent to a phones' room to :mod:`.phone_states`
+    (each subclass where its emits pass), which then keeps them."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         phone_states.follow_deliveries()
+
+
+class IndexedManager(ReportsPhoneStatesMixin, IndexedRoomsMixin, socketio.Manager):
+    """Single process."""
 
     def emit(self, event: str, data: Any, namespace: str | None, room: Room = None, **kwargs: Any):
         # Noted before the delivery: a phone joining the room meanwhile sees the new
@@ -199,17 +204,13 @@ class IndexedManager(IndexedRoomsMixin, socketio.Manager):
             self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
 
 
-class IndexedRedisManager(IndexedRoomsMixin, socketio.RedisManager):
+class IndexedRedisManager(ReportsPhoneStatesMixin, IndexedRoomsMixin, socketio.RedisManager):
     """Several processes sharing a Redis message queue."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        phone_states.follow_deliveries()
 
     def _handle_emit(self, message: dict[str, Any]) -> None:
         # Every emit that reaches this process's sockets passes here, the process's own
         # (python-socketio 5.x: PubSubManager.emit calls it before publishing) and the
-        # other processes' (read from Redis); tests/test_phone_states.py pins both.
+        # other processes' (read from Redis); tests/test_multiprocess.py pins it.
         data = message.get("data")
         payload = data[0] if isinstance(data, list) and len(data) == 1 else None
         _note_phone_state(message.get("event"), payload, message.get("room"))
