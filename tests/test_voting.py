@@ -439,3 +439,43 @@ def test_each_app_writes_its_ballots_to_its_own_database(tmp_path):
             db.session.remove()
     assert [count for count, _ in counted] == [1, 2]
     assert counted[0][1] != counted[1][1]
+
+
+def test_a_batch_writes_in_a_fixed_number_of_statements_on_postgresql(ctx):
+    """On PostgreSQL a batch's writes each go as one statement of arrays, not one message
+    per row: the cost per batch must not grow with its ballots (docs/benchmarks.md, "Fewer
+    round trips per batch"). Changes of vote included."""
+    from sqlalchemy import event
+
+    from deliberation.services.live.ballots import BallotRequest, cast_many
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs in process: executemany is its cheapest write")
+    session, poll = open_free_poll()
+    people = [voter.id for voter in voters(session, [""] * 30)]
+    poll_id = poll.id
+    cast_many([BallotRequest(p, poll_id, ballot_id(), {"answer": "full"}) for p in people[:10]])
+    db.session.commit()
+    executed: list[tuple[str, bool]] = []
+
+    def note(_conn, _cursor, statement, _parameters, _context, executemany):
+        executed.append((statement.split()[0], executemany))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        outcomes = cast_many(
+            [BallotRequest(p, poll_id, ballot_id(), {"answer": "mixed"}) for p in people]
+        )
+        db.session.commit()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert all(not isinstance(outcome, VoteError) for outcome in outcomes)
+    # Four reads, then: new ballots, changed ballots, counters, receipts — once each.
+    assert executed == [("SELECT", False)] * 4 + [
+        ("INSERT", False),
+        ("UPDATE", False),
+        ("INSERT", False),
+        ("INSERT", False),
+    ]
+    assert voting.counts_by_group(poll) == recount(poll) == {"": {"#ballots": 30, "mixed": 30}}
+    assert db.session.scalar(db.select(db.func.count(BallotReceipt.id))) == 40
