@@ -18,6 +18,7 @@ import segno
 from flask import current_app
 from flask_babel import lazy_gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -321,12 +322,11 @@ def phone_identity(
         return None
     if not isinstance(claims.session_id, int):
         return None
-    table = Participant.__table__
-    columns = [table.c.id, table.c.session_id]
+    parameters = {"subject": claims.subject, "session_id": claims.session_id}
     if voted_in is not None:
-        voted = voting.voted_clause(voted_in.poll_id, table.c.id, sealed=voted_in.sealed)
-        columns.append(voted.label("voted"))
-    row = db.session.execute(db.select(*columns).where(*_place_held(claims))).first()
+        parameters["poll_id"] = voted_in.poll_id
+    statement = _identity_statement(None if voted_in is None else voted_in.sealed)
+    row = db.session.execute(statement, parameters).first()
     if row is None:
         return None
     return PhoneIdentity(
@@ -334,6 +334,20 @@ def phone_identity(
         session_id=row.session_id,
         voted=bool(row.voted) if voted_in is not None else None,
     )
+
+
+@functools.cache
+def _identity_statement(sealed: bool | None) -> Any:
+    """:func:`phone_identity`'s read, built once per shape (no poll asked about, a poll's
+    ballots, a sealed poll's voter roll) with its values bound at each call: building the
+    statement was half the read's CPU (~350 → ~160 µs a phone, docs/benchmarks.md)."""
+    table = Participant.__table__
+    columns = [table.c.id, table.c.session_id]
+    if sealed is not None:
+        voted = voting.voted_clause(bindparam("poll_id"), table.c.id, sealed=sealed)
+        columns.append(voted.label("voted"))
+    claims = TokenClaims(subject=bindparam("subject"), session_id=bindparam("session_id"))
+    return db.select(*columns).where(*_place_held(claims))
 
 
 def participant_from_token(token: str | None) -> Participant | None:
