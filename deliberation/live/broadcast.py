@@ -24,6 +24,8 @@ from ..database import discard_failed_work
 from ..extensions import db, socketio
 from ..models import LiveSession, Poll
 from ..services.live import sessions, voting
+from ..services.live.turnout import Turnout
+from ..services.live.turnout import read as read_turnout
 from . import gc_pacing, rooms, screens
 
 log = logging.getLogger(__name__)
@@ -81,17 +83,17 @@ def mark_dirty(session_id: int) -> None:
         _dirty_sessions.add(session_id)
 
 
-def tallies_for(session: LiveSession) -> dict[str, dict[str, Any]]:
-    """The ``tally`` of each screen role: the counts read once, the results where visible."""
-    item = session.current_item
-    poll = voting.latest_poll(item) if item is not None else None
+def tallies_for(turnout: Turnout) -> dict[str, dict[str, Any]]:
+    """The ``tally`` of each screen role: the figures read once (:mod:`turnout`), the
+    distribution where visible, a ticket session's ticket counts for the consoles."""
+    poll = turnout.poll
     common: dict[str, Any] = {
-        "session_id": session.id,
+        "session_id": turnout.session_id,
         "poll_id": poll.id if poll is not None else None,
-        "voted": voting.voted_count(poll) if poll is not None else 0,
-        "connected": rooms.connected_count(session.id),
-        "joined": sessions.joined_count(session),
-        "expected": session.expected_count,
+        "voted": turnout.voted,
+        "connected": rooms.connected_count(turnout.session_id),
+        "joined": turnout.joined,
+        "expected": turnout.expected,
         "results": None,
         # Server clock (seconds since the epoch) when the push was built.
         "sent_at": round(time.time(), 3),
@@ -101,10 +103,15 @@ def tallies_for(session: LiveSession) -> dict[str, dict[str, Any]]:
     for role in ("projector", "facilitator"):
         payload = dict(common)
         if role == "facilitator":
-            payload["tickets"] = sessions.ticket_counts(session)
+            payload["tickets"] = (
+                sessions.ticket_counts(db.session.get(LiveSession, turnout.session_id))
+                if turnout.admission == "tickets"
+                else None
+            )
         # A secret poll's distribution goes out only once it is closed: turnout meanwhile.
         if poll is not None and voting.results_visible(poll, role):
-            results = results if results is not None else voting.results(poll)
+            if results is None:
+                results = voting.results(db.session.get(Poll, poll.id))
             payload["results"] = results
         tallies[role] = payload
     return tallies
@@ -137,13 +144,12 @@ def flush_now() -> int:
 
 
 def _push_tally(session_id: int) -> None:
-    # Read afresh in one query (a caller's session may hold an older copy of the row).
-    session = db.session.get(LiveSession, session_id, populate_existing=True)
-    if session is None:
+    turnout = read_turnout(session_id)
+    if turnout is None:
         return
     # Labels are in the process language; this also runs outside any request.
-    with force_locale(session.process.language or "fr"):
-        for role, tally in tallies_for(session).items():
+    with force_locale(turnout.language):
+        for role, tally in tallies_for(turnout).items():
             socketio.emit("tally", tally, to=rooms.room(session_id, role))
 
 

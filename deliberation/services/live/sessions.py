@@ -325,8 +325,8 @@ def phone_identity(
     parameters = {"subject": claims.subject, "session_id": claims.session_id}
     if voted_in is not None:
         parameters["poll_id"] = voted_in.poll_id
-    statement = _identity_statement(None if voted_in is None else voted_in.sealed)
-    row = db.session.execute(statement, parameters).first()
+    shape = _identity_statement(None if voted_in is None else voted_in.sealed)
+    row = db.session.execute(shape, parameters).first()
     if row is None:
         return None
     return PhoneIdentity(
@@ -338,9 +338,7 @@ def phone_identity(
 
 @functools.cache
 def _identity_statement(sealed: bool | None) -> Any:
-    """:func:`phone_identity`'s read, built once per shape (no poll asked about, a poll's
-    ballots, a sealed poll's voter roll) with its values bound at each call: building the
-    statement was half the read's CPU (~350 → ~160 µs a phone, docs/benchmarks.md)."""
+    """:func:`phone_identity`'s read built once per shape (building it was half its CPU)."""
     table = Participant.__table__
     columns = [table.c.id, table.c.session_id]
     if sealed is not None:

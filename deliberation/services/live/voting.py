@@ -43,6 +43,7 @@ from ...tally import OutcomeRule
 from ...tally.rules import BALLOTS_KEY
 from . import amendments, secrecy
 from .items import present_item
+from .turnout import PollSeen
 
 BALLOT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 OPTION_KEY = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -181,7 +182,7 @@ def describe_poll(poll: Poll) -> dict[str, Any]:
     }
 
 
-def results_visible(poll: Poll, role: str) -> bool:
+def results_visible(poll: Poll | PollSeen, role: str) -> bool:
     """Who may see the distribution. While a secret poll is open, nobody (the console
     included): every screen gets the turnout only, so no single ballot can be read off a
     change of the figures. ``show_live`` applies to named polls only."""
