@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from flask_babel import gettext as _
+from sqlalchemy import bindparam
 
 from ... import inputs, methods
 from ...extensions import db
@@ -32,12 +33,20 @@ from .voting import CastResult, VoteError
 Fields = Mapping[str, str]
 
 
+class FormPoll(Protocol):
+    """What a form's reader needs of its poll: a :class:`Poll`, or the row of one."""
+
+    method: str
+    options: list[dict[str, Any]] | None
+    dots: int | None
+
+
 def new_ballot_id() -> str:
     """The ballot id a rendered form carries: the same form posted twice counts once."""
     return uuid.uuid4().hex
 
 
-def _keys(poll: Poll) -> list[str]:
+def _keys(poll: FormPoll) -> list[str]:
     return [option["key"] for option in poll.options or []]
 
 
@@ -51,14 +60,14 @@ def _int(raw: str | None) -> int | None:
 # -- form fields → choice -------------------------------------------------------------------
 
 
-def _read_single(poll: Poll, fields: Fields) -> dict[str, Any]:
+def _read_single(poll: FormPoll, fields: Fields) -> dict[str, Any]:
     answer = fields.get("answer")
     if not answer:
         raise VoteError("invalid_choice", _("Choose an answer first."))
     return {"answer": answer}
 
 
-def _read_grades(poll: Poll, fields: Fields) -> dict[str, Any]:
+def _read_grades(poll: FormPoll, fields: Fields) -> dict[str, Any]:
     grades = {
         key: fields[f"grade-{index}"]
         for index, key in enumerate(_keys(poll))
@@ -73,7 +82,7 @@ def _read_grades(poll: Poll, fields: Fields) -> dict[str, Any]:
     return {"grades": grades}
 
 
-def _read_dots(poll: Poll, fields: Fields) -> dict[str, Any]:
+def _read_dots(poll: FormPoll, fields: Fields) -> dict[str, Any]:
     given: dict[str, int] = {}
     for index, key in enumerate(_keys(poll)):
         count = _int(fields.get(f"dots-{index}"))
@@ -96,7 +105,7 @@ def _read_dots(poll: Poll, fields: Fields) -> dict[str, Any]:
     return {"dots": given}
 
 
-def _read_order(poll: Poll, fields: Fields) -> dict[str, Any]:
+def _read_order(poll: FormPoll, fields: Fields) -> dict[str, Any]:
     keys = _keys(poll)
     ranks = {key: _int(fields.get(f"rank-{index}")) for index, key in enumerate(keys)}
     if sorted(rank or 0 for rank in ranks.values()) != list(range(1, len(keys) + 1)):
@@ -109,7 +118,7 @@ def _read_order(poll: Poll, fields: Fields) -> dict[str, Any]:
 
 # Keyed by ``VoteMethod.phone_form`` (static/js/phone.js keeps the same table, FORMS; the
 # templates are templates/live/_ballot_<form>.html).
-READERS: dict[str, Callable[[Poll, Fields], dict[str, Any]]] = {
+READERS: dict[str, Callable[[FormPoll, Fields], dict[str, Any]]] = {
     "single": _read_single,
     "grades": _read_grades,
     "dots": _read_dots,
@@ -117,25 +126,36 @@ READERS: dict[str, Callable[[Poll, Fields], dict[str, Any]]] = {
 }
 
 
-def choice_from_fields(poll: Poll, fields: Fields) -> dict[str, Any]:
+def choice_from_fields(poll: FormPoll, fields: Fields) -> dict[str, Any]:
     """The choice a posted ballot form stands for (the method checks it when cast)."""
     return READERS[methods.method(poll.method).phone_form](poll, fields)
 
 
-def cast_form(participant: Participant, fields: Fields) -> CastResult:
-    """Cast the ballot of a posted form: ``poll_id``, ``round``, ``ballot_id`` and the
-    method's fields. Raises :class:`VoteError` (nothing written) with a message for the
-    participant."""
+def cast_form(participant_id: int, session_id: int, fields: Fields) -> CastResult:
+    """Cast the ballot of a posted form (``poll_id``, ``round``, ``ballot_id`` and the
+    method's fields) for the participant ``participant_id`` of the session ``session_id``.
+    Raises :class:`VoteError` (nothing written) with a message for the participant."""
     poll_id = _int(fields.get("poll_id"))
-    poll = db.session.get(Poll, poll_id) if inputs.is_id(poll_id) else None
+    poll = (
+        db.session.execute(_POLL_READ, {"poll_id": poll_id}).first()
+        if inputs.is_id(poll_id)
+        else None
+    )
     if poll is None:
         raise VoteError("unknown_poll")
-    if poll.session_id != participant.session_id:
+    if poll.session_id != session_id:
         raise VoteError("not_in_session")
     choice = choice_from_fields(poll, fields)
     return ballots.cast(
-        participant.id, poll.id, fields.get("ballot_id"), choice, _int(fields.get("round"))
+        participant_id, poll.id, fields.get("ballot_id"), choice, _int(fields.get("round"))
     )
+
+
+# What the form's reader needs of its poll: a Core statement built once (a hall of phones
+# without JavaScript posts it a thousand times), its row read like the poll's attributes.
+_POLL_READ = db.select(
+    *(Poll.__table__.c[name] for name in ("id", "session_id", "method", "options", "dots"))
+).where(Poll.__table__.c.id == bindparam("poll_id"))
 
 
 # -- proposals -----------------------------------------------------------------------------
