@@ -296,14 +296,15 @@ def _back_to_phone(live_session: LiveSession, sent: str, anchor: str) -> Respons
 def vote_form(code: str):
     """A ballot from the phone page's plain form: the same ``cast`` as the socket's."""
     token = request.cookies.get(TOKEN_COOKIE)
-    seat = phone_view.seat_only(code, token)
-    if seat is None:
+    fields = request.form.to_dict()
+    found = phone_view.seat_and_posted_poll(code, token, phone_forms.posted_poll_id(fields))
+    if found is None:
         live_session = _session_or_404(code)
         return redirect(url_for("participate.join", code=live_session.join_code), 303)
-    fields = request.form.to_dict()
+    seat, poll = found
     with force_locale(page_language(seat.language)):
         try:
-            result = phone_forms.cast_form(seat.participant_id, seat.session_id, fields)
+            result = phone_forms.cast_form(seat.participant_id, seat.session_id, poll, fields)
         except voting.VoteError as error:
             return phone_view.page(
                 seat,

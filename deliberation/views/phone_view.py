@@ -21,7 +21,7 @@ from ..extensions import db
 from ..live import phone_states, screens
 from ..models import LiveSession, Participant, utcnow
 from ..services.live import phone_forms, phone_page, phone_seats, presentation, sessions, voting
-from ..services.live.phone_seats import PhoneSeat
+from ..services.live.phone_seats import PhoneSeat, PostedPoll
 from .handouts import field_documents_link
 from .live_common import (
     CODE_INPUT_MAX,
@@ -69,12 +69,15 @@ def seat_and_state(code: str, token: str | None) -> tuple[PhoneSeat, dict[str, A
     return seat, _personal(common, bool(seat.voted))
 
 
-def seat_only(code: str, token: str | None) -> PhoneSeat | None:
-    """A joined phone's seat, without its state (a form's post reads it after acting)."""
+def seat_and_posted_poll(
+    code: str, token: str | None, poll_id: int | None
+) -> tuple[PhoneSeat, PostedPoll | None] | None:
+    """A joined phone's seat with the poll its posted form names, read together; None
+    when the code or the place is not found (refused as :func:`seat_and_state` is)."""
     refuse_a_guessing_address()
     if len(code) > CODE_INPUT_MAX:
         return None
-    return phone_seats.phone_seat(code, sessions.token_claims(token))
+    return phone_seats.seat_and_posted_poll(code, sessions.token_claims(token), poll_id)
 
 
 def state_of(seat: PhoneSeat, voted_in_poll: int | None = None) -> dict[str, Any]:

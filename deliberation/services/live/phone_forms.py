@@ -21,20 +21,20 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam
 
-from ... import inputs, methods
-from ...extensions import db
-from ...models import Participant, Poll, Proposal
+from ... import methods
+from ...models import Participant, Proposal
 from ...models.item_types import AMENDABLE_TYPES
 from . import amendments, ballots
+from .phone_seats import PostedPoll
 from .voting import CastResult, VoteError
 
 Fields = Mapping[str, str]
 
 
 class FormPoll(Protocol):
-    """What a form's reader needs of its poll: a :class:`Poll`, or the row of one."""
+    """What a form's reader needs of its poll: a :class:`Poll`, or the one read with the
+    seat (:class:`PostedPoll`)."""
 
     method: str
     options: list[dict[str, Any]] | None
@@ -131,16 +131,14 @@ def choice_from_fields(poll: FormPoll, fields: Fields) -> dict[str, Any]:
     return READERS[methods.method(poll.method).phone_form](poll, fields)
 
 
-def cast_form(participant_id: int, session_id: int, fields: Fields) -> CastResult:
-    """Cast the ballot of a posted form (``poll_id``, ``round``, ``ballot_id`` and the
-    method's fields) for the participant ``participant_id`` of the session ``session_id``.
-    Raises :class:`VoteError` (nothing written) with a message for the participant."""
-    poll_id = _int(fields.get("poll_id"))
-    poll = (
-        db.session.execute(_POLL_READ, {"poll_id": poll_id}).first()
-        if inputs.is_id(poll_id)
-        else None
-    )
+def cast_form(
+    participant_id: int, session_id: int, poll: PostedPoll | None, fields: Fields
+) -> CastResult:
+    """Cast the ballot of a posted form for the participant ``participant_id`` of the
+    session ``session_id``: the ``poll`` its ``poll_id`` names (read with the participant's
+    seat, :func:`phone_seats.seat_and_posted_poll`; None: no such poll), its ``round``,
+    ``ballot_id`` and the method's fields. Raises :class:`VoteError` (nothing written)
+    with a message for the participant."""
     if poll is None:
         raise VoteError("unknown_poll")
     if poll.session_id != session_id:
@@ -151,11 +149,9 @@ def cast_form(participant_id: int, session_id: int, fields: Fields) -> CastResul
     )
 
 
-# What the form's reader needs of its poll: a Core statement built once (a hall of phones
-# without JavaScript posts it a thousand times), its row read like the poll's attributes.
-_POLL_READ = db.select(
-    *(Poll.__table__.c[name] for name in ("id", "session_id", "method", "options", "dots"))
-).where(Poll.__table__.c.id == bindparam("poll_id"))
+def posted_poll_id(fields: Fields) -> int | None:
+    """The poll a posted ballot form names (not yet checked: an id of any shape)."""
+    return _int(fields.get("poll_id"))
 
 
 # -- proposals -----------------------------------------------------------------------------

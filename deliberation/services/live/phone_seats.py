@@ -17,8 +17,9 @@ from typing import Any
 
 from sqlalchemy import bindparam
 
+from ... import inputs
 from ...extensions import db
-from ...models import Field, LiveSession, Participant, Process
+from ...models import Field, LiveSession, Participant, Poll, Process
 from . import sessions, voting
 
 
@@ -72,6 +73,48 @@ def phone_seat(
     """The seat a token's claims hold in the session a code names (a place held as
     :func:`sessions.place_held` says), and whether it voted in ``voted_in``; None when the
     code or the place is not found (then :func:`sessions.session_by_code` tells which)."""
+    row = _seat_row(code, claims, voted_in, None)
+    return _seat(row, voted_in) if row is not None else None
+
+
+@dataclass(frozen=True)
+class PostedPoll:
+    """The poll a posted ballot form names, as its reader needs it (phone_forms)."""
+
+    id: int
+    session_id: int
+    method: str
+    options: list[dict[str, Any]] | None
+    dots: int | None
+
+
+def seat_and_posted_poll(
+    code: str | None, claims: sessions.TokenClaims | None, poll_id: int | None
+) -> tuple[PhoneSeat, PostedPoll | None] | None:
+    """:func:`phone_seat`, with the poll a posted form names (None: no such poll, in any
+    session) read in the same statement."""
+    asked = poll_id if inputs.is_id(poll_id) else None
+    row = _seat_row(code, claims, None, asked)
+    if row is None:
+        return None
+    poll = None
+    if asked is not None and row.poll_session_id is not None:
+        poll = PostedPoll(
+            id=asked,
+            session_id=row.poll_session_id,
+            method=row.poll_method,
+            options=row.poll_options,
+            dots=row.poll_dots,
+        )
+    return _seat(row, None), poll
+
+
+def _seat_row(
+    code: str | None,
+    claims: sessions.TokenClaims | None,
+    voted_in: sessions.PollAsked | None,
+    poll_id: int | None,
+) -> Any:
     code = sessions.normalize_code(code)
     if claims is None or not isinstance(claims.session_id, int):
         return None
@@ -86,9 +129,13 @@ def phone_seat(
     if voted_in is not None:
         parameters["poll_id"] = voted_in.poll_id
         sealed = voted_in.sealed
-    row = db.session.execute(_statement(sealed), parameters).first()
-    if row is None:
-        return None
+    if poll_id is not None:
+        parameters["posted_poll_id"] = poll_id
+    statement = _statement(sealed, poll_id is not None)
+    return db.session.execute(statement, parameters).first()
+
+
+def _seat(row: Any, voted_in: sessions.PollAsked | None) -> PhoneSeat:
     return PhoneSeat(
         session_id=row.session_id,
         join_code=row.join_code,
@@ -105,11 +152,12 @@ def phone_seat(
 
 
 @functools.cache
-def _statement(sealed: bool | None) -> Any:
+def _statement(sealed: bool | None, posted_poll: bool) -> Any:
     """The seat's statement, with the ballot's look-up (``sealed``: in the voter roll of a
-    closed secret poll) or without it (None). Built once: only its parameters change."""
+    closed secret poll) or without it (None), and the posted form's poll or not. Built once
+    per shape: only its parameters change."""
     seats, places = LiveSession.__table__, Participant.__table__
-    processes, fields = Process.__table__, Field.__table__
+    processes, fields, polls = Process.__table__, Field.__table__, Poll.__table__
     columns = [
         seats.c.id.label("session_id"),
         seats.c.join_code,
@@ -126,13 +174,23 @@ def _statement(sealed: bool | None) -> Any:
     if sealed is not None:
         voted = voting.voted_clause(bindparam("poll_id"), places.c.id, sealed=sealed)
         columns.append(voted.label("voted"))
+    joined = (
+        seats.join(processes, processes.c.id == seats.c.process_id)
+        .join(places, places.c.session_id == seats.c.id)
+        .outerjoin(fields, fields.c.id == seats.c.field_id)
+    )
+    if posted_poll:
+        # Whatever its session: the form's reader tells a poll of another session apart.
+        joined = joined.outerjoin(polls, polls.c.id == bindparam("posted_poll_id"))
+        columns += [
+            polls.c.session_id.label("poll_session_id"),
+            polls.c.method.label("poll_method"),
+            polls.c.options.label("poll_options"),
+            polls.c.dots.label("poll_dots"),
+        ]
     return (
         db.select(*columns)
-        .select_from(
-            seats.join(processes, processes.c.id == seats.c.process_id)
-            .join(places, places.c.session_id == seats.c.id)
-            .outerjoin(fields, fields.c.id == seats.c.field_id)
-        )
+        .select_from(joined)
         .where(
             seats.c.join_code == bindparam("code"),
             *sessions.place_held(bindparam("subject"), bindparam("session_id")),
