@@ -251,6 +251,9 @@ def phone_words() -> dict[str, str]:
         "proposal_arrived": _("Your proposal has arrived. The facilitator will look at it."),
         "my_proposals": _("My proposals"),
         "no_proposals": _("You have not proposed anything yet."),
+        # Filled in by the template (%-formatted, as Jinja's gettext does).
+        "joined_as": _("You joined as %(name)s."),
+        "group_is": _("Group: %(group)s."),
     }
 
 
