@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import event
 
 from deliberation.extensions import db
-from deliberation.models import Ballot, LiveSession, Participant, utcnow
+from deliberation.models import Ballot, Field, LiveSession, Participant, utcnow
 from deliberation.services.live import sessions, voting
-from tests.live_fixtures import announce, free_item, make_process, workshop
+from tests.live_fixtures import announce, first_field, free_item, make_process, workshop
 
 
 @pytest.fixture
@@ -145,3 +145,19 @@ def test_a_form_naming_another_sessions_poll_is_refused(app, room):
     assert 'data-kind="bad"' in answer.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Ballot.id))) == 0
+
+
+def test_the_page_links_to_its_fields_handouts_once_published(app, room):
+    ann = _phone(app, room["tokens"][0])
+    with app.app_context():
+        session = db.session.get(LiveSession, room["session"])
+        field = first_field(session.process)
+        session.field_id = field.id
+        db.session.commit()
+        slug, field_id = session.process.slug, field.id
+    assert 'class="documents-link"' not in ann.get(f"/s/{room['code']}").get_data(as_text=True)
+    with app.app_context():
+        db.session.get(Field, field_id).handouts_published_at = utcnow()
+        db.session.commit()
+    page = ann.get(f"/s/{room['code']}").get_data(as_text=True)
+    assert f'<a href="/p/{slug}/documents#field-{field_id}">' in page
