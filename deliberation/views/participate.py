@@ -279,11 +279,15 @@ def phone(code: str):
 
 
 def _phone_page_of(
-    live_session: LiveSession, participant: Participant, token: str | None, *args, **extra
+    live_session: LiveSession,
+    participant: Participant,
+    token: str | None,
+    status: int = 200,
+    **extra: Any,
 ) -> Response:
     """The phone page of ORM objects already read (the join form's answer, a refusal)."""
     seat = phone_seats.seat_of(live_session, participant)
-    return phone_view.page(seat, phone_view.state_of(seat), token, *args, **extra)
+    return phone_view.page(seat, phone_view.state_of(seat), token, status, **extra)
 
 
 def _back_to_phone(live_session: LiveSession, sent: str, anchor: str) -> Response:
