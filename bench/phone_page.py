@@ -8,7 +8,8 @@ phone's browser: ``Accept-Encoding: gzip, deflate, br, zstd``). It loads its pho
 (``GET /s/<CODE>``), then posts the page's form (``POST /s/<CODE>/vote``), whose answer is the
 page again drawn with « recorded ». Prints JSON: the CPU milliseconds (``time.process_time``,
 this process only: no other process's load counts) per GET and per POST, their sum per voter,
-and the bytes of a page. ``--profile`` writes a cProfile of all the requests to FILE.
+the SQL statements per GET and per POST (every one the engine sends, ``BEGIN`` included), and
+the bytes of a page. ``--profile`` writes a cProfile of all the requests to FILE.
 
 CPU time is reliable on a shared machine; wall-clock time is not, and is not printed.
 """
@@ -71,7 +72,9 @@ def measure(voters: int, language: str, easy: bool, profile: str | None) -> dict
     )
     code, tokens = _world(app, voters + 1, language, easy)
     server = _ServerClock(app)
+    statements = _StatementCount(app)
     get_cpu = post_cpu = 0.0
+    get_statements = post_statements = 0
     page_bytes = sent_bytes = 0
     profiler = cProfile.Profile() if profile else None
     for index, token in enumerate(tokens):
@@ -80,8 +83,9 @@ def measure(voters: int, language: str, easy: bool, profile: str | None) -> dict
         warm_up = index == 0  # first request of the process: templates compiled, caches filled
         if profiler and not warm_up:
             profiler.enable()
+        statements.seen = 0
         page = client.get(f"/s/{code}", headers=BROWSER)
-        got = server.last
+        got, got_statements = server.last, statements.seen
         if profiler:
             profiler.disable()
         assert page.status_code == 200, page.status_code
@@ -90,8 +94,9 @@ def measure(voters: int, language: str, easy: bool, profile: str | None) -> dict
         fields["answer"] = "full"
         if profiler and not warm_up:
             profiler.enable()
+        statements.seen = 0
         answer = client.post(f"/s/{code}/vote", data=fields, headers=BROWSER)
-        posted = server.last
+        posted, posted_statements = server.last, statements.seen
         if profiler:
             profiler.disable()
         assert answer.status_code == 200 and RECORDED in _decoded(answer), answer.status_code
@@ -99,6 +104,8 @@ def measure(voters: int, language: str, easy: bool, profile: str | None) -> dict
             continue
         get_cpu += got
         post_cpu += posted
+        get_statements += got_statements
+        post_statements += posted_statements
         page_bytes = len(_decoded(page))
         sent_bytes = len(page.get_data())
     if profiler and profile:
@@ -110,6 +117,8 @@ def measure(voters: int, language: str, easy: bool, profile: str | None) -> dict
         "get_cpu_ms": round(get_cpu / voters * 1000, 2),
         "post_cpu_ms": round(post_cpu / voters * 1000, 2),
         "voter_cpu_ms": round((get_cpu + post_cpu) / voters * 1000, 2),
+        "get_statements": round(get_statements / voters, 2),
+        "post_statements": round(post_statements / voters, 2),
         "page_bytes": page_bytes,
         "page_bytes_sent": sent_bytes,
         "encoding": page.headers.get("Content-Encoding", ""),
@@ -136,6 +145,23 @@ class _ServerClock:
                 answer.close()
         self.last = time.process_time() - started
         return [body]
+
+
+class _StatementCount:
+    """The SQL statements the app's engine sends (a listener of a few instructions each,
+    inside the CPU measured: negligible beside a statement)."""
+
+    def __init__(self, app: Any) -> None:
+        from sqlalchemy import event
+
+        from deliberation.extensions import db
+
+        self.seen = 0
+        with app.app_context():
+            event.listen(db.engine, "before_cursor_execute", self._count)
+
+    def _count(self, *_args: Any) -> None:
+        self.seen += 1
 
 
 def _decoded(response: Any) -> str:

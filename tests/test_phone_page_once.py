@@ -49,7 +49,7 @@ def _script_json(page: str, element_id: str) -> dict:
     return json.loads(found.group(1))
 
 
-def test_the_phone_reads_its_session_process_and_participant_in_one_query(app, room):
+def _selects_of_a_page(app, room) -> list[str]:
     statements: list[str] = []
     with app.app_context():
         engine = db.engine
@@ -63,12 +63,28 @@ def test_the_phone_reads_its_session_process_and_participant_in_one_query(app, r
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert page.status_code == 200 and "Le vote est ouvert." in page.get_data(as_text=True)
-    selects = [s for s in statements if s.startswith("SELECT")]
-    assert "FROM live_session JOIN participant" in selects[0] and "JOIN process" in selects[0]
-    # None of the three read again, each on its own.
-    assert not [
-        s for s in selects[1:] if re.match(r"SELECT (live_session|process|participant)\.", s)
-    ]
+    return [s for s in statements if s.startswith("SELECT")]
+
+
+def test_the_phone_reads_its_session_process_and_participant_in_one_query(app, room):
+    # The first page builds the session's phone state (nothing kept yet), the next ones
+    # find it kept: in both, the session, its process and the participant in one query.
+    for _page in ("state built", "state kept"):
+        selects = _selects_of_a_page(app, room)
+        first = selects[0]
+        assert "FROM live_session JOIN" in first
+        assert "JOIN process" in first and "JOIN participant" in first
+        # None of the three read again, each on its own.
+        assert not [
+            s for s in selects[1:] if re.match(r"SELECT (live_session|process|participant)\.", s)
+        ]
+
+
+def test_with_the_state_kept_the_page_is_one_read_with_its_ballot(app, room):
+    """The seat and whether it voted in the poll on screen, in one statement (issue 17)."""
+    _selects_of_a_page(app, room)  # keeps the session's phone state
+    selects = _selects_of_a_page(app, room)
+    assert len(selects) == 1 and "FROM ballot" in selects[0], selects
 
 
 def test_a_token_of_another_session_or_none_leads_to_the_join_page(app, room):

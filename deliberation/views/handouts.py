@@ -203,4 +203,9 @@ def handouts_link(live_session: LiveSession) -> str | None:
     field_ = live_session.field if live_session.field_id else None
     if field_ is None or field_.handouts_published_at is None:
         return None
-    return url_for("documents.page", slug=live_session.process.slug, _anchor=f"field-{field_.id}")
+    return field_documents_link(live_session.process.slug, field_.id)
+
+
+def field_documents_link(process_slug: str, field_id: int) -> str:
+    """The public documents page, at one field's handouts."""
+    return url_for("documents.page", slug=process_slug, _anchor=f"field-{field_id}")

@@ -56,13 +56,18 @@ def session_and_participant(code: str, token: str | None) -> tuple[LiveSession, 
     request of a joined phone. An address over its budget of unknown codes is refused
     first, as by :func:`session_for_code`; when nothing is found the caller asks that one,
     which spends a unit of the budget only if the code itself is unknown."""
-    address = throttles.address_key(request.remote_addr)
-    wait = throttles.CODE_GUESSES.wait(address)
-    if wait:
-        raise TooManyCodeGuesses(wait)
+    refuse_a_guessing_address()
     if len(code) > CODE_INPUT_MAX:
         return None
     return sessions.session_and_participant(code, token)
+
+
+def refuse_a_guessing_address() -> None:
+    """Raise :class:`TooManyCodeGuesses` when this address is over its budget of unknown
+    codes: checked before any look-up by code, so that it learns nothing more."""
+    wait = throttles.CODE_GUESSES.wait(throttles.address_key(request.remote_addr))
+    if wait:
+        raise TooManyCodeGuesses(wait)
 
 
 def too_many_code_guesses(error: TooManyCodeGuesses):
@@ -246,6 +251,9 @@ def phone_words() -> dict[str, str]:
         "proposal_arrived": _("Your proposal has arrived. The facilitator will look at it."),
         "my_proposals": _("My proposals"),
         "no_proposals": _("You have not proposed anything yet."),
+        # Filled in by the template (%-formatted, as Jinja's gettext does).
+        "joined_as": _("You joined as %(name)s."),
+        "group_is": _("Group: %(group)s."),
     }
 
 
@@ -323,9 +331,14 @@ def slide_strings() -> dict[str, Any]:
     }
 
 
-def process_language(live_session: LiveSession) -> str:
-    language = live_session.process.language or "fr"
+def page_language(language: str | None) -> str:
+    """The language a live page is drawn in: its process's, when the pages speak it."""
+    language = language or "fr"
     return language if language in ("fr", "en") else "fr"
+
+
+def process_language(live_session: LiveSession) -> str:
+    return page_language(live_session.process.language)
 
 
 @contextmanager

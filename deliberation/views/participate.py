@@ -18,13 +18,14 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 
 from .. import inputs, refusals
 from ..extensions import csrf, db
-from ..live import broadcast, proposals, screens
-from ..models import LiveSession, Participant, utcnow
+from ..live import broadcast, proposals
+from ..models import LiveSession, Participant
 from ..refusals import Refused
 from ..services.live import (
     admission,
@@ -32,26 +33,25 @@ from ..services.live import (
     ballots,
     phone_forms,
     phone_page,
+    phone_seats,
     sessions,
     voting,
 )
+from . import phone_view
 from .common import refusal_response
 from .live_common import (
     CODE_INPUT_MAX,
     TooManyCodeGuesses,
     group_choices,
-    group_labels,
-    phone_config_strings,
-    phone_strings,
+    page_language,
     phone_words,
     propose_config,
-    results_strings,
-    script_config,
     session_and_participant,
     session_for_code,
     session_locale,
     too_many_code_guesses,
 )
+from .phone_view import easy_read_mode
 
 bp = Blueprint("participate", __name__)
 bp.register_error_handler(TooManyCodeGuesses, too_many_code_guesses)
@@ -139,17 +139,11 @@ def enter_code():
     return redirect(url_for("participate.join", code=live_session.join_code))
 
 
-def _easy_read(live_session: LiveSession) -> bool:
-    """This phone's mode: its own choice (cookie), else the session's default."""
-    choice = phone_page.easy_choice(request.cookies.get(phone_page.EASY_COOKIE))
-    return phone_page.easy_read_for(choice, live_session.easy_read)
-
-
 def _join_page(live_session: LiveSession, status: int = 200, **form: Any) -> Response:
     with session_locale(live_session):
         page = render_template(
             "live/join.html",
-            easy=_easy_read(live_session),
+            easy=easy_read_mode(live_session.easy_read),
             live_session=live_session,
             groups=group_choices(live_session.process),
             name=form.get("name", ""),
@@ -251,7 +245,7 @@ def join_post(code: str):
     # round trip (2 s on "Slow 3G"), and this one is on every participant's way in. Its
     # address becomes /s/<CODE> (phone.js: history.replaceState; without scripts, the page's
     # refresh and forms lead there); a reload re-posting this form finds the token cookie.
-    response = _phone_page(live_session, participant, token)
+    response = _phone_page_of(live_session, participant, token)
     return _with_device_cookie(_with_token_cookie(response, token), device)
 
 
@@ -264,98 +258,36 @@ def _joined(code: str) -> tuple[LiveSession, Participant | None, str | None]:
     return _session_or_404(code), None, token
 
 
-# What a plain form post (no JavaScript) says on the page it comes back to (``?sent=``).
-SENT_NOTICES = ("vote", "proposal")
+@bp.get("/s/<code>")
+def phone(code: str):
+    token = request.cookies.get(TOKEN_COOKIE)
+    found = phone_view.seat_and_state(code, token)  # one read, with the session's state kept
+    if found is None:
+        # Not joined (or not to this session): the session alone, for the way to its join
+        # page (under its own address first, when the code was typed otherwise).
+        live_session = _session_or_404(code)
+        if code != live_session.join_code:
+            return redirect(url_for("participate.phone", code=live_session.join_code))
+        return redirect(url_for("participate.join", code=live_session.join_code))
+    seat, state = found
+    if code != seat.join_code:
+        return redirect(url_for("participate.phone", code=seat.join_code))
+    sent = request.args.get("sent")
+    sent = sent if sent in phone_view.SENT_NOTICES else None
+    writing = request.args.get("write") == "1"
+    return phone_view.page(seat, state, token, sent=sent, writing=writing)
 
 
-def _phone_page(
+def _phone_page_of(
     live_session: LiveSession,
     participant: Participant,
     token: str | None,
     status: int = 200,
     **extra: Any,
 ) -> Response:
-    """The phone page: the live page's configuration for its script, and the same state
-    drawn as plain forms that work without it (docs/protocol.md §10)."""
-    with session_locale(live_session):
-        state = screens.phone_page_state(live_session, participant)
-        # The strings are the same for every phone of a language: built and serialised
-        # once (views.live_common), only this phone's part of the configuration each time.
-        strings, results_words = phone_strings(), results_strings()
-        easy = _easy_read(live_session)
-        config_json = script_config(
-            {
-                "code": live_session.join_code,
-                "sessionId": live_session.id,
-                "token": token,
-                "joinUrl": url_for("participate.join", code=live_session.join_code),
-                "phoneUrl": url_for("participate.phone", code=live_session.join_code),
-                "ballotUrl": url_for("participate.api_ballot"),
-                "retryCodes": refusals.RETRY_CODES,
-                "state": state,
-                "easy": easy,
-            },
-            phone_config_strings(),
-        )
-        poll = state["poll"]
-        left = phone_page.seconds_left(poll, utcnow())
-        results = None
-        if poll and state["results"]:
-            display = results_words["displays"].get(poll["method"], {})
-            results = phone_page.plain_result(
-                state["results"], poll, display, results_words, state["session"]["language"]
-            )
-        page = render_template(
-            "live/phone.html",
-            easy=easy,
-            seconds_left=left,
-            countdown=phone_page.clock(left) if left is not None else "",
-            plain_result=results,
-            live_session=live_session,
-            participant=participant,
-            group_label=group_labels().get(participant.group, participant.group),
-            config_json=config_json,
-            result_words=results_words,
-            state=state,
-            poll=poll,
-            strings=strings,
-            item_kinds=results_words.get("items", {}),
-            ballot_id=phone_forms.new_ballot_id(),
-            fields=extra.get("fields", {}),
-            vote_error=extra.get("vote_error"),
-            sent=extra.get("sent"),
-            proposal=extra.get("proposal", {}),
-            proposal_target=phone_forms.proposal_target(state["item"]),
-            proposal_kinds=phone_forms.proposal_kinds(state["item"]),
-            writing=extra.get("writing", False),
-            # Without JavaScript the page follows the room by reloading, but never while a
-            # ballot waits for this participant's answer, a proposal is being written or an
-            # error is shown (a reload would clear what they typed or chose).
-            refresh=phone_page.refresh_seconds(
-                poll,
-                bool(state["voted"]),
-                left,
-                holding=bool(
-                    extra.get("writing") or extra.get("vote_error") or extra.get("proposal")
-                ),
-            ),
-        )
-    response = make_response(page, status)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.get("/s/<code>")
-def phone(code: str):
-    live_session, participant, token = _joined(code)
-    if code != live_session.join_code:
-        return redirect(url_for("participate.phone", code=live_session.join_code))
-    if participant is None:
-        return redirect(url_for("participate.join", code=live_session.join_code))
-    sent = request.args.get("sent")
-    sent = sent if sent in SENT_NOTICES else None
-    writing = request.args.get("write") == "1"
-    return _phone_page(live_session, participant, token, sent=sent, writing=writing)
+    """The phone page of ORM objects already read (the join form's answer, a refusal)."""
+    seat = phone_seats.seat_of(live_session, participant)
+    return phone_view.page(seat, phone_view.state_of(seat), token, status, **extra)
 
 
 def _back_to_phone(live_session: LiveSession, sent: str, anchor: str) -> Response:
@@ -367,17 +299,20 @@ def _back_to_phone(live_session: LiveSession, sent: str, anchor: str) -> Respons
 @bp.post("/s/<code>/vote")
 def vote_form(code: str):
     """A ballot from the phone page's plain form: the same ``cast`` as the socket's."""
-    live_session, participant, token = _joined(code)
-    if participant is None:
-        return redirect(url_for("participate.join", code=live_session.join_code), 303)
+    token = request.cookies.get(TOKEN_COOKIE)
     fields = request.form.to_dict()
-    with session_locale(live_session):
+    found = phone_view.seat_and_posted_poll(code, token, phone_forms.posted_poll_id(fields))
+    if found is None:
+        live_session = _session_or_404(code)
+        return redirect(url_for("participate.join", code=live_session.join_code), 303)
+    seat, poll = found
+    with force_locale(page_language(seat.language)):
         try:
-            result = phone_forms.cast_form(participant, fields)
+            result = phone_forms.cast_form(seat.participant_id, seat.session_id, poll, fields)
         except voting.VoteError as error:
-            return _phone_page(
-                live_session,
-                participant,
+            return phone_view.page(
+                seat,
+                phone_view.state_of(seat),
                 token,
                 error.status,
                 fields=fields,
@@ -388,7 +323,10 @@ def vote_form(code: str):
     # The page with its confirmation at once, not a redirect to it: a round trip less on a
     # slow network (docs/benchmarks.md). Posting it again (a reload) sends the same ballot
     # id, a resend counted once; the form's action ends in #vote-status, where the page opens.
-    return _phone_page(live_session, participant, token, sent="vote")
+    # The seat read before the cast still holds (plain values), and the ballot just cast
+    # says that the participant voted: the answer reads nothing more.
+    state = phone_view.state_of(seat, voted_in_poll=result.poll_id)
+    return phone_view.page(seat, state, token, sent="vote")
 
 
 @bp.get("/s/<code>/vote")
@@ -413,7 +351,7 @@ def propose_form(code: str):
                 "text": form.get("text", ""),
                 "error": str(error.message),
             }
-            return _phone_page(live_session, participant, token, error.status, proposal=proposal)
+            return _phone_page_of(live_session, participant, token, error.status, proposal=proposal)
     if not duplicate:
         proposals.announce(live_session.id)
     return _back_to_phone(live_session, "proposal", "propose-status")

@@ -18,18 +18,27 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from flask_babel import gettext as _
 
-from ... import inputs, methods
-from ...extensions import db
-from ...models import Participant, Poll, Proposal
+from ... import methods
+from ...models import Participant, Proposal
 from ...models.item_types import AMENDABLE_TYPES
 from . import amendments, ballots
+from .phone_seats import PostedPoll
 from .voting import CastResult, VoteError
 
 Fields = Mapping[str, str]
+
+
+class FormPoll(Protocol):
+    """What a form's reader needs of its poll: a :class:`Poll`, or the one read with the
+    seat (:class:`PostedPoll`)."""
+
+    method: str
+    options: list[dict[str, Any]] | None
+    dots: int | None
 
 
 def new_ballot_id() -> str:
@@ -37,7 +46,7 @@ def new_ballot_id() -> str:
     return uuid.uuid4().hex
 
 
-def _keys(poll: Poll) -> list[str]:
+def _keys(poll: FormPoll) -> list[str]:
     return [option["key"] for option in poll.options or []]
 
 
@@ -51,14 +60,14 @@ def _int(raw: str | None) -> int | None:
 # -- form fields → choice -------------------------------------------------------------------
 
 
-def _read_single(poll: Poll, fields: Fields) -> dict[str, Any]:
+def _read_single(poll: FormPoll, fields: Fields) -> dict[str, Any]:
     answer = fields.get("answer")
     if not answer:
         raise VoteError("invalid_choice", _("Choose an answer first."))
     return {"answer": answer}
 
 
-def _read_grades(poll: Poll, fields: Fields) -> dict[str, Any]:
+def _read_grades(poll: FormPoll, fields: Fields) -> dict[str, Any]:
     grades = {
         key: fields[f"grade-{index}"]
         for index, key in enumerate(_keys(poll))
@@ -73,7 +82,7 @@ def _read_grades(poll: Poll, fields: Fields) -> dict[str, Any]:
     return {"grades": grades}
 
 
-def _read_dots(poll: Poll, fields: Fields) -> dict[str, Any]:
+def _read_dots(poll: FormPoll, fields: Fields) -> dict[str, Any]:
     given: dict[str, int] = {}
     for index, key in enumerate(_keys(poll)):
         count = _int(fields.get(f"dots-{index}"))
@@ -96,7 +105,7 @@ def _read_dots(poll: Poll, fields: Fields) -> dict[str, Any]:
     return {"dots": given}
 
 
-def _read_order(poll: Poll, fields: Fields) -> dict[str, Any]:
+def _read_order(poll: FormPoll, fields: Fields) -> dict[str, Any]:
     keys = _keys(poll)
     ranks = {key: _int(fields.get(f"rank-{index}")) for index, key in enumerate(keys)}
     if sorted(rank or 0 for rank in ranks.values()) != list(range(1, len(keys) + 1)):
@@ -109,7 +118,7 @@ def _read_order(poll: Poll, fields: Fields) -> dict[str, Any]:
 
 # Keyed by ``VoteMethod.phone_form`` (static/js/phone.js keeps the same table, FORMS; the
 # templates are templates/live/_ballot_<form>.html).
-READERS: dict[str, Callable[[Poll, Fields], dict[str, Any]]] = {
+READERS: dict[str, Callable[[FormPoll, Fields], dict[str, Any]]] = {
     "single": _read_single,
     "grades": _read_grades,
     "dots": _read_dots,
@@ -117,25 +126,32 @@ READERS: dict[str, Callable[[Poll, Fields], dict[str, Any]]] = {
 }
 
 
-def choice_from_fields(poll: Poll, fields: Fields) -> dict[str, Any]:
+def choice_from_fields(poll: FormPoll, fields: Fields) -> dict[str, Any]:
     """The choice a posted ballot form stands for (the method checks it when cast)."""
     return READERS[methods.method(poll.method).phone_form](poll, fields)
 
 
-def cast_form(participant: Participant, fields: Fields) -> CastResult:
-    """Cast the ballot of a posted form: ``poll_id``, ``round``, ``ballot_id`` and the
-    method's fields. Raises :class:`VoteError` (nothing written) with a message for the
-    participant."""
-    poll_id = _int(fields.get("poll_id"))
-    poll = db.session.get(Poll, poll_id) if inputs.is_id(poll_id) else None
+def cast_form(
+    participant_id: int, session_id: int, poll: PostedPoll | None, fields: Fields
+) -> CastResult:
+    """Cast the ballot of a posted form for the participant ``participant_id`` of the
+    session ``session_id``: the ``poll`` its ``poll_id`` names (read with the participant's
+    seat, :func:`phone_seats.seat_and_posted_poll`; None: no such poll), its ``round``,
+    ``ballot_id`` and the method's fields. Raises :class:`VoteError` (nothing written)
+    with a message for the participant."""
     if poll is None:
         raise VoteError("unknown_poll")
-    if poll.session_id != participant.session_id:
+    if poll.session_id != session_id:
         raise VoteError("not_in_session")
     choice = choice_from_fields(poll, fields)
     return ballots.cast(
-        participant.id, poll.id, fields.get("ballot_id"), choice, _int(fields.get("round"))
+        participant_id, poll.id, fields.get("ballot_id"), choice, _int(fields.get("round"))
     )
+
+
+def posted_poll_id(fields: Fields) -> int | None:
+    """The poll a posted ballot form names (not yet checked: an id of any shape)."""
+    return _int(fields.get("poll_id"))
 
 
 # -- proposals -----------------------------------------------------------------------------

@@ -163,14 +163,14 @@ def set_easy_read(session: LiveSession, on: bool) -> None:
     session.easy_read = bool(on)
 
 
-def _possible_code(code: str) -> bool:
+def possible_code(code: str) -> bool:
     # Only a code that can exist is looked up (a NUL would even be refused by PostgreSQL).
     return len(code) == CODE_LENGTH and set(code) <= _CODE_CHARACTERS
 
 
 def session_by_code(code: str | None) -> LiveSession | None:
     code = normalize_code(code)
-    if not _possible_code(code):
+    if not possible_code(code):
         return None
     return db.session.scalar(db.select(LiveSession).filter_by(join_code=code))
 
@@ -183,13 +183,13 @@ def session_and_participant(
     either is not found (then :func:`session_by_code` tells which)."""
     code = normalize_code(code)
     claims = token_claims(token)
-    if claims is None or not isinstance(claims.session_id, int) or not _possible_code(code):
+    if claims is None or not isinstance(claims.session_id, int) or not possible_code(code):
         return None
     found = db.session.execute(
         db.select(LiveSession, Participant)
         .join(Participant, Participant.session_id == LiveSession.id)
         .options(joinedload(LiveSession.process))
-        .where(LiveSession.join_code == code, *_place_held(claims))
+        .where(LiveSession.join_code == code, *place_held(claims.subject, claims.session_id))
     ).first()
     return (found[0], found[1]) if found is not None else None
 
@@ -284,14 +284,15 @@ def token_claims(token: Any) -> TokenClaims | None:
     return TokenClaims(subject=str(data.get("p")), session_id=data.get("s"))
 
 
-def _place_held(claims: TokenClaims) -> list[Any]:
-    """The conditions under which a token's claims still hold a place: its participant, of
-    the session the token was signed for, not voided (a voided ticket's place no longer
-    connects or votes). On the table's columns: a Core statement stays Core with them."""
+def place_held(subject: Any, session_id: Any) -> list[Any]:
+    """The conditions under which a token's claims (``subject``, ``session_id``: values or
+    bound parameters) still hold a place: its participant, of the session the token was
+    signed for, not voided (a voided ticket's place no longer connects or votes). On the
+    table's columns: a Core statement stays Core with them."""
     table = Participant.__table__
     return [
-        table.c.token_id == claims.subject,
-        table.c.session_id == claims.session_id,
+        table.c.token_id == subject,
+        table.c.session_id == session_id,
         table.c.voided_at.is_(None),
     ]
 
@@ -315,7 +316,7 @@ class PollAsked:
 def phone_identity(
     claims: TokenClaims | None, voted_in: PollAsked | None = None
 ) -> PhoneIdentity | None:
-    """The place a token's claims name, if it still connects (:func:`_place_held`), and
+    """The place a token's claims name, if it still connects (:func:`place_held`), and
     whether it voted in ``voted_in`` — one indexed read
     of the tables, no ORM object: a hall reconnecting at once pays it a thousand times."""
     if claims is None:
@@ -344,8 +345,7 @@ def _identity_statement(sealed: bool | None) -> Any:
     if sealed is not None:
         voted = voting.voted_clause(bindparam("poll_id"), table.c.id, sealed=sealed)
         columns.append(voted.label("voted"))
-    claims = TokenClaims(subject=bindparam("subject"), session_id=bindparam("session_id"))
-    return db.select(*columns).where(*_place_held(claims))
+    return db.select(*columns).where(*place_held(bindparam("subject"), bindparam("session_id")))
 
 
 def participant_from_token(token: str | None) -> Participant | None:
