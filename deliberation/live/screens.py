@@ -56,7 +56,7 @@ def phone_state(claims: sessions.TokenClaims | None) -> PhoneConnection | None:
     generation, common = (
         phone_states.cached(session_id) if isinstance(session_id, int) else (0, None)
     )
-    asked = _poll_asked(common["poll"]) if common is not None else None
+    asked = poll_asked(common["poll"]) if common is not None else None
     identity = sessions.phone_identity(claims, asked)
     if identity is None:
         return None
@@ -64,7 +64,7 @@ def phone_state(claims: sessions.TokenClaims | None) -> PhoneConnection | None:
         session = db.session.get(LiveSession, identity.session_id)
         state = _built(session, generation, identity.participant_id)
         return PhoneConnection(identity, state, generation)
-    state = _personal(common, identity.participant_id, bool(identity.voted))
+    state = personal_state(common, identity.participant_id, bool(identity.voted))
     return PhoneConnection(identity, state, generation)
 
 
@@ -74,30 +74,30 @@ def phone_page_state(session: LiveSession, participant: Participant) -> dict[str
     generation, common = phone_states.cached(session.id)
     if common is None:
         return _built(session, generation, participant.id)
-    return _personal(common, participant.id)
+    return personal_state(common, participant.id)
 
 
 def _built(session: LiveSession, generation: int, participant_id: int) -> dict[str, Any]:
     """The phone state built from the database, kept for the next phones."""
     common = state_for(session, "phone")
     phone_states.keep(session.id, generation, common)
-    return _personal(common, participant_id)
+    return personal_state(common, participant_id)
 
 
-def _personal(
+def personal_state(
     common: dict[str, Any], participant_id: int, voted: bool | None = None
 ) -> dict[str, Any]:
     """The common state with this participant's ``voted`` (read unless given) and the
-    server's clock."""
+    server's clock: what a connecting phone gets, and what its page over HTTP draws."""
     if voted is None:
-        asked = _poll_asked(common["poll"])
+        asked = poll_asked(common["poll"])
         voted = asked is not None and voting.participant_voted(
             asked.poll_id, participant_id, sealed=asked.sealed
         )
     return {**common, "voted": voted, "server_time": presentation.server_time()}
 
 
-def _poll_asked(poll: dict[str, Any] | None) -> sessions.PollAsked | None:
+def poll_asked(poll: dict[str, Any] | None) -> sessions.PollAsked | None:
     if poll is None:
         return None
     return sessions.PollAsked(poll["id"], voting.is_sealed(poll["secret"], poll["state"]))

@@ -20,7 +20,7 @@ from .. import refusals
 from ..extensions import db
 from ..live import phone_states, screens
 from ..models import LiveSession, Participant, utcnow
-from ..services.live import phone_forms, phone_page, phone_seats, presentation, sessions, voting
+from ..services.live import phone_forms, phone_page, phone_seats, sessions
 from ..services.live.phone_seats import PhoneSeat, PostedPoll
 from .handouts import field_documents_link
 from .live_common import (
@@ -54,7 +54,7 @@ def seat_and_state(code: str, token: str | None) -> tuple[PhoneSeat, dict[str, A
     claims = sessions.token_claims(token)
     session_id = claims.session_id if claims is not None else None
     common = phone_states.cached(session_id)[1] if isinstance(session_id, int) else None
-    asked = _poll_asked(common["poll"]) if common is not None else None
+    asked = screens.poll_asked(common["poll"]) if common is not None else None
     if common is None:
         # Nothing kept for the session (a change not yet sent to its phones' room, or kept
         # too long): its objects read together, the state built from them and kept, as for
@@ -66,7 +66,7 @@ def seat_and_state(code: str, token: str | None) -> tuple[PhoneSeat, dict[str, A
     seat = phone_seats.phone_seat(code, claims, asked)
     if seat is None:
         return None
-    return seat, _personal(common, bool(seat.voted))
+    return seat, screens.personal_state(common, seat.participant_id, bool(seat.voted))
 
 
 def seat_and_posted_poll(
@@ -87,13 +87,8 @@ def state_of(seat: PhoneSeat, voted_in_poll: int | None = None) -> dict[str, Any
     if common is None:
         return _built_state(seat)
     poll = common["poll"]
-    if voted_in_poll is not None and poll is not None and poll["id"] == voted_in_poll:
-        return _personal(common, True)
-    asked = _poll_asked(poll)
-    voted = asked is not None and voting.participant_voted(
-        asked.poll_id, seat.participant_id, sealed=asked.sealed
-    )
-    return _personal(common, voted)
+    voted = True if poll is not None and poll["id"] == voted_in_poll else None
+    return screens.personal_state(common, seat.participant_id, voted)
 
 
 def _built_state(seat: PhoneSeat) -> dict[str, Any]:
@@ -102,18 +97,6 @@ def _built_state(seat: PhoneSeat) -> dict[str, Any]:
         db.session.get(LiveSession, seat.session_id),
         db.session.get(Participant, seat.participant_id),
     )
-
-
-def _personal(common: dict[str, Any], voted: bool) -> dict[str, Any]:
-    # As live.screens gives a connecting phone: the common state, whether this participant
-    # voted, the server's clock.
-    return {**common, "voted": voted, "server_time": presentation.server_time()}
-
-
-def _poll_asked(poll: dict[str, Any] | None) -> sessions.PollAsked | None:
-    if poll is None:
-        return None
-    return sessions.PollAsked(poll["id"], voting.is_sealed(poll["secret"], poll["state"]))
 
 
 def page(
