@@ -74,3 +74,22 @@ def test_socket_connections_from_another_site_are_refused(client):
     assert foreign.status_code == 400
     same = client.get(path, headers={"Origin": "http://localhost"})
     assert same.status_code == 200
+
+
+def test_sqlite_keeps_its_connections_under_a_crowd(app):
+    """A crowd of requests holds more connections at once than SQLAlchemy's default pool
+    keeps (5): the ones beyond it were opened (their pragmas run) and closed again for
+    every request. Sixteen held at once are all kept for the next crowd."""
+    from sqlalchemy import event
+
+    opened = []
+    with app.app_context():
+        event.listen(db.engine, "connect", lambda *_args: opened.append(1))
+        for crowd in ("first", "second"):
+            if crowd == "second":
+                opened.clear()
+            held = [db.engine.connect() for _ in range(16)]
+            for connection in held:
+                connection.exec_driver_sql("SELECT 1")
+                connection.close()
+    assert opened == []  # the second crowd opened nothing
