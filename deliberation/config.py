@@ -22,7 +22,7 @@ def _database_url(instance_path: str) -> str:
     return "sqlite:///" + str(Path(instance_path) / "deliberation.sqlite")
 
 
-def _engine_options(url: str) -> dict:
+def engine_options(url: str) -> dict:
     # Under gevent one process runs hundreds of handlers at once: a larger pool than
     # SQLAlchemy's 5 + 10, and a wait short enough to answer "server busy" rather than hang.
     if url.startswith("postgresql"):
@@ -96,7 +96,7 @@ def from_environment(instance_path: str, root_path: str) -> dict:
     # served over plain HTTP keeps them usable.
     secure_cookies = _flag("COOKIE_SECURE", default=trusted_proxies > 0)
     return {
-        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(url),
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(url),
         # None: create_app reads (or makes) instance/secret_key; see deliberation/keys.py.
         "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
         "TRUSTED_PROXIES": trusted_proxies,
