@@ -133,7 +133,6 @@ def cast_many(requests: list[BallotRequest]) -> list[Outcome]:
                 written = {todo[0]: VoteError("server_busy")}
             else:
                 log.error("a ballot could not be written: %s", type(error).__name__)
-                print(error)
                 written = {todo[0]: VoteError("server_error")}
         for index, outcome in written.items():
             outcomes[index] = outcome
@@ -293,10 +292,10 @@ def _write(
 # -- statements, built once per process and dialect ------------------------------------------
 
 # The rows each write takes, column by column. On PostgreSQL a batch's rows travel as one
-# array per column in ONE statement (``unnest``): an executemany through psycopg sends one
-# message per row, and every message to the server costs the sender a loopback send and a
-# wakeup of the server process (~50-100 µs of CPU each, measured: docs/benchmarks.md, "Fewer
-# round trips per batch"). On SQLite (in process) executemany is the cheapest.
+# array per column in ONE statement (``unnest``): an executemany through psycopg runs (and
+# sends) one statement per row, each ~50-100 µs of the server's CPU under gevent, whether
+# pipelined or not (docs/benchmarks.md, "Fewer round trips per batch"). On SQLite (in
+# process) executemany is the cheapest.
 BULK_COLUMNS: dict[str, tuple[str, ...]] = {
     "insert_ballot": ("poll_id", "participant_id", "choice", "group", "cast_at"),
     "update_ballot": ("ballot_row", "choice", "group", "cast_at"),
