@@ -339,6 +339,23 @@ def test_a_reader_that_takes_nothing_is_given_up(gevent_pair, monkeypatch):
         written.send(b"next")
 
 
+def test_a_socket_of_another_kind_is_written_through_its_own_sendall(monkeypatch):
+    """A TLS socket (gevent.ssl's, a subclass) must never be written to below its TLS."""
+
+    class Wrapping(gevent.socket.socket):
+        sent: list[bytes] = []
+
+        def sendall(self, data, flags=0):
+            self.sent.append(bytes(data))
+
+    monkeypatch.setattr(websocket, "gevent_patched", lambda: True)
+    ours, theirs = gevent.socket.socketpair()
+    wrapping = Wrapping(fileno=ours.detach())
+    with wrapping, theirs:
+        assert websocket.WholeFrameSocket(wrapping).send(b"frame") == 5
+        assert Wrapping.sent == [b"frame"]
+
+
 def test_gevent_sockets_wrap_a_non_blocking_socket():
     """WholeFrameSocket's first write goes straight to it."""
 

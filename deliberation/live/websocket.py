@@ -42,7 +42,6 @@ Socket.IO (docs/deployment.md, "Transport defects worked around"):
 
 from __future__ import annotations
 
-import _socket
 import contextlib
 import logging
 import socket
@@ -57,6 +56,7 @@ import engineio.exceptions
 import engineio.packet
 import engineio.socket
 import gevent
+import gevent.socket
 import simple_websocket
 import simple_websocket.ws
 from gevent import pywsgi
@@ -135,6 +135,9 @@ class WholeFrameSocket:
         self._write = threading.Lock()
         self._broken = False
         self._gevent = gevent_patched()
+        # Written straight to the OS socket only when gevent's is a plain TCP socket: a TLS
+        # socket (gevent.ssl, a subclass) must go through its own send.
+        self._plain_gevent_socket = self._gevent and type(sock) is gevent.socket.socket
 
     def send(self, data: bytes) -> int:
         with self._write:
@@ -146,11 +149,10 @@ class WholeFrameSocket:
             # The kernel almost always takes a whole message at once: one non-blocking
             # write (gevent keeps the socket non-blocking), and gevent's sendall with a
             # timer only for what a full buffer left (~15 % of a room message's CPU).
-            raw = getattr(self._sock, "_sock", None)
             sent = 0
-            if isinstance(raw, _socket.socket):
+            if self._plain_gevent_socket:
                 try:
-                    sent = raw.send(data)
+                    sent = self._sock._sock.send(data)  # the OS socket gevent wraps
                 except BlockingIOError:
                     sent = 0
                 if sent == len(data):
@@ -260,7 +262,7 @@ class SharedFrames:
     """
 
     KEPT = 16
-    MAX_MESSAGE_CHARS = 65536  # a larger message is built for each socket (none is, today)
+    MAX_MESSAGE_CHARS = 65536  # a larger one is framed for each socket, as before
 
     def __init__(self) -> None:
         self._frames: OrderedDict[tuple[Hashable, str | bytes], bytes] = OrderedDict()
