@@ -150,12 +150,14 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             load_start = os.getloadavg()
             profiler = profile(server.pid, args.profile) if args.profile else None
             before, started = server_cpu_s(server.pid), time.perf_counter()
+            clients_started = time.process_time()
             for n in range(warm_up + 1, warm_up + args.messages + 1):
                 hall.expect(n * args.sockets)
                 await send(n)
                 await asyncio.wait_for(hall.all_received.wait(), timeout=60)
             room_s = server_cpu_s(server.pid) - before
             elapsed = time.perf_counter() - started
+            clients_s = time.process_time() - clients_started
             load_end = os.getloadavg()
             if profiler is not None:
                 profiler.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
@@ -176,6 +178,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "fixed_cpu_s": round(fixed_s, 3),
         "server_us_per_message_per_socket": round(per_socket_s * 1e6, 2),
         "elapsed_s": round(elapsed, 2),
+        "clients_cpu_s": round(clients_s, 2),
         "wrong_messages": hall.wrong,
         "load_start": [round(x, 2) for x in load_start],
         "load_end": [round(x, 2) for x in load_end],
