@@ -9,7 +9,11 @@ others do not). Then ``--messages`` room messages are sent one after the other, 
 every client has received the previous one; the server's CPU (utime + stime from
 ``/proc/<pid>/stat``) is read before and after. The same number of messages sent to an empty
 room gives the fixed cost of a message (the HTTP request that triggers it); what remains,
-divided by messages x sockets, is the server's CPU per message per socket.
+divided by messages x sockets, is the server's CPU per message per socket. Each message
+carries the server's clock at the emit: ``room_ms_*`` is how long the room took, from the
+emit to the last client's receipt (median and worst over the messages; the clients' own CPU,
+``clients_cpu_s``, bounds it from below). ``elapsed_s`` also holds each trigger's HTTP round
+trip (~40 ms of delayed acknowledgement each), not a latency to read.
 
 Prints one JSON line: the figures, and the load average at the start and the end (a CPU
 figure is comparable across loads, but not exactly: caches and frequency are shared).
@@ -21,8 +25,10 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -32,6 +38,7 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 CONNECT_CONCURRENCY = 50
+SENT_AT = re.compile(r'"sent_at":([0-9.]+)')
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -65,6 +72,8 @@ class Hall:
         self.wrong = 0
         self.all_received = asyncio.Event()
         self.expected = 0
+        # generation -> seconds from the emit to the last socket's receipt
+        self.last_received: dict[int, float] = {}
 
     def expect(self, total: int) -> None:
         self.expected = total
@@ -73,8 +82,11 @@ class Hall:
             self.all_received.set()
 
     def got(self, data: str, generation: int) -> None:
+        now = time.time()
         if f'"generation":{generation},' not in data:
             self.wrong += 1
+        sent_at = float(SENT_AT.search(data).group(1))
+        self.last_received[generation] = max(self.last_received.get(generation, 0), now - sent_at)
         self.received += 1
         if self.received >= self.expected:
             self.all_received.set()
@@ -168,6 +180,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+    room_times = [hall.last_received[n] for n in range(warm_up + 1, warm_up + args.messages + 1)]
     per_socket_s = (room_s - fixed_s) / (args.messages * args.sockets)
     return {
         "sockets": args.sockets,
@@ -179,6 +192,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "server_us_per_message_per_socket": round(per_socket_s * 1e6, 2),
         "elapsed_s": round(elapsed, 2),
         "clients_cpu_s": round(clients_s, 2),
+        "room_ms_median": round(1000 * statistics.median(room_times), 1),
+        "room_ms_max": round(1000 * max(room_times), 1),
         "wrong_messages": hall.wrong,
         "load_start": [round(x, 2) for x in load_start],
         "load_end": [round(x, 2) for x in load_end],

@@ -19,6 +19,7 @@ if __name__ == "__main__":
 
 import random  # noqa: E402
 import sys  # noqa: E402
+import time  # noqa: E402
 
 from flask import Flask, request  # noqa: E402
 from flask_socketio import SocketIO, join_room  # noqa: E402
@@ -74,7 +75,9 @@ def make_server() -> tuple[Flask, SocketIO]:
     def emit() -> str:
         n = int(request.args["n"])
         text = item_text(n, int(request.args["size"]))
-        state = {"session": 1, "generation": n, "poll": {"id": n, "text": text}}
+        # The clock on which the clients measure how long the whole room took (loopback).
+        state = {"session": 1, "generation": n, "sent_at": time.time()}
+        state["poll"] = {"id": n, "text": text}
         socketio.emit("state", state, to=request.args.get("room", PHONES_ROOM))
         return "sent"
 
