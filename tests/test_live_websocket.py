@@ -363,3 +363,140 @@ def test_gevent_sockets_wrap_a_non_blocking_socket():
     with ours, theirs:
         assert isinstance(ours._sock, _socket.socket)
         assert ours._sock.gettimeout() == 0.0
+
+
+# -- a frame written by the sender when nothing is waiting -------------------------------------
+
+
+class _GeventPhone:
+    """A browser on a gevent socket pair, and Engine.IO's socket of its websocket (as its
+    handler leaves it: upgraded, its WholeFrameServer known), without a writer greenlet."""
+
+    def __init__(self, buffers: int | None = None) -> None:
+        self.sock, server_end = gevent.socket.socketpair()
+        if buffers:
+            server_end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, buffers)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, buffers)
+        self.ws = WSConnection(ConnectionType.CLIENT)
+        request = self.ws.send(Request(host="test", target="/"))
+        headers = dict(
+            line.split(": ", 1) for line in request.decode().split("\r\n")[1:] if ": " in line
+        )
+        environ = {
+            "SERVER_SOFTWARE": "gevent/26.9 Python/3.11",
+            "wsgi.input": server_end.makefile("rb"),
+            **{"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()},
+        }
+        self.server = WholeFrameServer(environ)
+        server_end.close()
+        self.sock.settimeout(5)
+        self.ws.receive_data(self.sock.recv(65536))
+        assert any(isinstance(event, AcceptConnection) for event in self.ws.events())
+        self.engine = engineio.socket.Socket(engineio.Server(async_mode="gevent"), "sid")
+        self.engine.connected = self.engine.upgraded = True
+        self.engine.writes_at_once = self.server
+
+    def messages(self, count: int) -> list[str]:
+        received: list[str] = []
+        part = ""
+        while len(received) < count:
+            self.ws.receive_data(self.sock.recv(1 << 20))
+            for event in self.ws.events():
+                if isinstance(event, TextMessage):  # wsproto hands a long one in parts
+                    part += event.data
+                    if event.message_finished:
+                        received.append(part)
+                        part = ""
+        return received
+
+    def close(self) -> None:
+        self.sock.close()
+        self.server.sock.close()
+
+
+def _message(text: str) -> engineio.packet.Packet:
+    return engineio.packet.Packet(engineio.packet.MESSAGE, text)
+
+
+@pytest.fixture
+def at_once(monkeypatch):
+    monkeypatch.setattr(websocket, "gevent_patched", lambda: True)  # gevent's sockets
+    monkeypatch.setattr(engineio.socket.Socket, "send", websocket._send_at_once_or_queue)
+    monkeypatch.setattr(websocket, "shared_frames", SharedFrames())
+    phones: list[_GeventPhone] = []
+    yield lambda **kwargs: phones.append(_GeventPhone(**kwargs)) or phones[-1]
+    for phone in phones:
+        phone.close()
+
+
+def test_a_websocket_with_nothing_waiting_is_written_by_the_sender(at_once):
+    phone = at_once()
+    phone.engine.send(_message('2["state",{"generation":1}]'))
+    assert phone.engine.queue.qsize() == 0  # no writer greenlet woken for it
+    assert phone.messages(1) == ['42["state",{"generation":1}]']
+
+
+def test_a_message_behind_queued_ones_is_queued_behind_them(at_once):
+    phone = at_once()
+    first, second = _message("2first"), _message("2second")
+    phone.engine.queue.put(first)  # not written yet by the socket's writer
+    phone.engine.send(second)
+    assert [phone.engine.queue.get_nowait(), phone.engine.queue.get_nowait()] == [first, second]
+
+
+@pytest.mark.parametrize("busy", ["a frame being written", "an upgrade under way"])
+def test_a_websocket_busy_gets_its_message_through_the_queue(at_once, busy):
+    phone = at_once()
+    if busy == "a frame being written":
+        phone.server.sock._write.acquire()
+    else:
+        phone.engine.upgrading = True
+    message = _message("2ack")
+    phone.engine.send(message)
+    assert phone.engine.queue.get_nowait() is message
+
+
+def test_a_frame_the_kernel_takes_in_part_is_finished_before_anything_follows(at_once):
+    phone = at_once(buffers=4096)
+    long_state = "2" + "état de la session " * 3000  # 54 KiB: many times the buffers
+    phone.engine.send(_message(long_state))
+    assert phone.engine.queue.qsize() == 0  # sent: the rest is being finished
+    ack = _message("2ack")
+    phone.engine.send(ack)
+    assert phone.engine.queue.get_nowait() is ack  # not into the middle of the frame
+    assert phone.messages(1) == ["4" + long_state]  # whole (read while it is finished)
+    phone.server.send(ack.encode())  # what the writer then does, the lock given back
+    assert phone.messages(1) == ["42ack"]
+
+
+def test_a_reader_that_takes_nothing_holds_no_sender(at_once, monkeypatch):
+    monkeypatch.setattr(websocket, "SLOW_READER_TIMEOUT_S", 0.2)
+    phone = at_once(buffers=4096)
+    phone.engine.send(_message("2" + "x" * 60000))  # returns: the rest is not its to wait on
+    gevent.sleep(0.5)
+    assert phone.server.sock._broken  # given up, as the writer would
+    assert phone.server.sock._write.acquire(blocking=False)  # and the lock given back
+
+
+def test_engineio_send_and_its_websocket_handler_are_unchanged():
+    """_send_at_once_or_queue is Engine.IO's send with the write done at once when it can;
+    the websocket handler gets SimpleWebSocketWSGI, whose .ws is simple-websocket's server."""
+    from engineio.async_drivers import _websocket_wsgi
+
+    assert textwrap.dedent(inspect.getsource(websocket._engineio_send)) == textwrap.dedent('''\
+        def send(self, pkt):
+            """Send a packet to the client."""
+            if not self.check_ping_timeout():
+                return
+            else:
+                self.queue.put(pkt)
+            self.server.logger.info('%s: Sending packet %s data %s',
+                                    self.sid, packet.packet_names[pkt.packet_type],
+                                    pkt.data if not isinstance(pkt.data, bytes)
+                                    else '<binary>')
+    ''')
+    call = inspect.getsource(_websocket_wsgi.SimpleWebSocketWSGI.__call__)
+    assert "self.ws = simple_websocket.Server(environ, **self.server_args)" in call
+    assert "ret = self.app(self)" in call
+    upgrade = inspect.getsource(engineio.socket.Socket._upgrade_websocket)
+    assert "self._websocket_handler, self.server)" in upgrade

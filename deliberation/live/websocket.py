@@ -15,6 +15,11 @@ RFC 7692 allows: compressing it would cost both ends CPU and save no airtime.
 simple-websocket has no option for this; it names wsproto's ``PerMessageDeflate`` when it
 accepts a handshake, so that name is given the parameters here (once per process).
 
+A message to a room (a poll opening in front of 2,000 phones) is framed once for all the
+sockets that agreed the same extensions (:class:`SharedFrames`), and written by the sender
+itself to every websocket with nothing queued and nothing being written
+(:func:`_send_at_once_or_queue`), instead of waking each socket's writer greenlet.
+
 :func:`harden_transport` works around what a slow or hostile client could do below
 Socket.IO (docs/deployment.md, "Transport defects worked around"):
 
@@ -160,6 +165,36 @@ class WholeFrameSocket:
             self._send_rest(memoryview(data)[sent:])
         return len(data)
 
+    def send_at_once(self, data: bytes) -> bool:
+        """Write ``data`` now if nothing is being written and the kernel takes some of it at
+        once; False when nothing was written (the caller queues it). Never waits: what a
+        full buffer leaves is finished by a greenlet of its own, the lock held until then
+        (nothing may be written in the middle of a frame)."""
+        if not self._plain_gevent_socket or self._broken:
+            return False
+        if not self._write.acquire(blocking=False):
+            return False
+        try:
+            sent = self._sock._sock.send(data)
+        except OSError:  # BlockingIOError, or the connection is gone: the writer will see
+            sent = 0
+        if sent == len(data):
+            self._write.release()
+            return True
+        if sent == 0:
+            self._write.release()
+            return False
+        gevent.spawn(self._finish_and_release, memoryview(data)[sent:])
+        return True
+
+    def _finish_and_release(self, rest: memoryview) -> None:
+        try:
+            self._send_rest(rest)
+        except OSError:
+            pass  # the connection is shut: the writer's next write ends it
+        finally:
+            self._write.release()
+
     def _send_rest(self, rest: memoryview) -> None:
         try:
             with gevent.Timeout(SLOW_READER_TIMEOUT_S):
@@ -216,6 +251,9 @@ class WholeFrameServer(ReadsWhenAsked, simple_websocket.Server):
         ):
             super().send(data)
             return
+        self.sock.send(self._shared_frame(data))
+
+    def _shared_frame(self, data: str | bytes) -> bytes:
         key = (self.frame_form, data)
         frame = shared_frames.get(key)
         if frame is None:
@@ -223,7 +261,18 @@ class WholeFrameServer(ReadsWhenAsked, simple_websocket.Server):
             event = Message(data=data) if isinstance(data, bytes) else TextMessage(data=data)
             frame = bytes(self.ws.send(event))
             shared_frames.put(key, frame)
-        self.sock.send(frame)
+        return frame
+
+    def send_at_once(self, data: Any) -> bool:
+        if (
+            self.frame_form is None
+            or not self.connected
+            or self.ws.state is not ConnectionState.OPEN
+            or not isinstance(data, str | bytes)
+            or len(data) > SharedFrames.MAX_MESSAGE_CHARS
+        ):
+            return False
+        return self.sock.send_at_once(self._shared_frame(data))
 
 
 # -- one frame per room message -------------------------------------------------------------
@@ -284,6 +333,49 @@ class SharedFrames:
 shared_frames = SharedFrames()
 
 
+# -- written by the sender when nothing is waiting ------------------------------------------
+
+_engineio_send = engineio.socket.Socket.send
+_engineio_websocket_handler = engineio.socket.Socket._websocket_handler
+
+
+def _websocket_handler_writing_at_once(engine_socket: engineio.socket.Socket, ws: Any) -> Any:
+    # ws is Engine.IO's SimpleWebSocketWSGI; its .ws our WholeFrameServer, for the life of
+    # the connection (test_engineio_send_and_its_websocket_handler_are_unchanged).
+    engine_socket.writes_at_once = getattr(ws, "ws", None)
+    try:
+        return _engineio_websocket_handler(engine_socket, ws)
+    finally:
+        engine_socket.writes_at_once = None
+
+
+def _send_at_once_or_queue(engine_socket: engineio.socket.Socket, pkt: Any) -> None:
+    """Engine.IO's ``Socket.send``, which queues every packet for the socket's writer
+    greenlet: a websocket with nothing queued and nothing being written gets the frame from
+    the sender at once (``WholeFrameServer.send_at_once``); anything else is queued as
+    before, behind what is already queued, so a socket's messages keep their order.
+
+    A room message woke 2,000 writer greenlets, each to write one frame: ~35 % of its CPU
+    (docs/benchmarks.md, "One message to a room")."""
+    ws = getattr(engine_socket, "writes_at_once", None)
+    if (
+        ws is None
+        or not engine_socket.upgraded
+        or engine_socket.upgrading  # packets are held while a transport is upgraded
+        or engine_socket.queue.qsize()
+        or not isinstance(ws, WholeFrameServer)
+    ):
+        _engineio_send(engine_socket, pkt)
+        return
+    if not engine_socket.check_ping_timeout():
+        return
+    if not ws.send_at_once(pkt.encode()):
+        engine_socket.queue.put(pkt)
+    engine_socket.server.logger.info("%s: Sending packet %s data %s", engine_socket.sid,
+        engineio.packet.packet_names[pkt.packet_type],
+        pkt.data if not isinstance(pkt.data, bytes) else "<binary>")  # fmt: skip
+
+
 # -- Engine.IO packets a client could not have meant ----------------------------------------
 
 _engineio_decode = engineio.packet.Packet.decode
@@ -332,3 +424,5 @@ def harden_transport() -> None:
     simple_websocket.Server = WholeFrameServer
     engineio.packet.Packet.decode = _decode_or_close
     engineio.socket.Socket.handle_post_request = _post_or_refuse
+    engineio.socket.Socket.send = _send_at_once_or_queue
+    engineio.socket.Socket._websocket_handler = _websocket_handler_writing_at_once
