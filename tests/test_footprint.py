@@ -9,8 +9,10 @@ import socket
 import sys
 import textwrap
 import threading
+import time
 
 import engineio
+import engineio.exceptions
 import engineio.packet
 import engineio.socket
 import gevent
@@ -272,3 +274,84 @@ def test_simple_websocket_reader_loop_is_unchanged():
     init = _source(simple_websocket.ws.Base.__init__)
     assert "self.thread = thread_class(target=self._thread)" in init
     assert "self.thread.start()" in init
+
+
+# -- Engine.IO's websocket writer waits without a timer --------------------------------------
+
+
+def _writer_socket(*, service_task: bool, upgraded: bool = True) -> engineio.socket.Socket:
+    # The shortest wait Engine.IO's poll allows itself: ping_interval + ping_timeout.
+    server = engineio.Server(async_mode="gevent", ping_interval=0.02, ping_timeout=0.02)
+    if service_task:
+        server.service_task_handle = gevent.spawn(lambda: None)  # as after the first connect
+    engine_socket = engineio.socket.Socket(server, "sid")
+    engine_socket.connected = True
+    engine_socket.upgraded = upgraded
+    return engine_socket
+
+
+def test_a_websocket_writer_waits_for_its_next_packet_as_long_as_it_takes():
+    engine_socket = _writer_socket(service_task=True)
+    waiting = gevent.spawn(engine_socket.poll)
+    gevent.sleep(0.2)  # five times Engine.IO's timeout
+    assert not waiting.ready()
+    first = engineio.packet.Packet(engineio.packet.MESSAGE, "first")
+    second = engineio.packet.Packet(engineio.packet.MESSAGE, "second")
+    engine_socket.queue.put(first)
+    engine_socket.queue.put(second)
+    engine_socket.queue.put(None)  # closed after them
+    assert waiting.get(timeout=5) == [first, second]  # in order, all that was queued
+    assert engine_socket.poll() == []  # then the end, kept for the next poll
+    assert engine_socket.queue.unfinished_tasks == 0  # close(wait=True) would not hang
+
+
+def test_a_silent_client_still_ends_its_writer():
+    """The wait's timeout is no longer what ends it: the PING left unanswered does."""
+    engine_socket = _writer_socket(service_task=True)
+    waiting = gevent.spawn(engine_socket.poll)
+    engine_socket.last_ping = time.time() - 1  # sent, and not answered within ping_timeout
+    assert engine_socket.check_ping_timeout() is False  # what Engine.IO's service task calls
+    assert waiting.get(timeout=5) == []
+    assert engine_socket.closed
+
+
+@pytest.mark.parametrize(
+    "service_task, upgraded", [(False, True), (True, False)], ids=["no service task", "polling"]
+)
+def test_a_poll_without_the_service_task_or_on_polling_keeps_its_timeout(service_task, upgraded):
+    engine_socket = _writer_socket(service_task=service_task, upgraded=upgraded)
+    with pytest.raises(engineio.exceptions.QueueEmpty):
+        gevent.spawn(engine_socket.poll).get(timeout=5)
+
+
+def test_engineio_poll_is_unchanged():
+    """footprint._poll_without_a_timer is this without the first wait's timeout, and relies
+    on the service task checking every socket's PING, started at the first connection."""
+    assert _source(footprint._poll) == textwrap.dedent("""\
+        def poll(self):
+            \"\"\"Wait for packets to send to the client.\"\"\"
+            queue_empty = self.server.get_queue_empty_exception()
+            try:
+                packets = [self.queue.get(
+                    timeout=self.server.ping_interval + self.server.ping_timeout)]
+                self.queue.task_done()
+            except queue_empty:
+                raise exceptions.QueueEmpty()
+            if packets == [None]:
+                return []
+            while True:
+                try:
+                    pkt = self.queue.get(block=False)
+                    self.queue.task_done()
+                    if pkt is None:
+                        self.queue.put(None)
+                        break
+                    packets.append(pkt)
+                except queue_empty:
+                    break
+            return packets
+    """)
+    service = _source(engineio.Server._service_task)
+    assert "elif not s.closing:" in service and "s.check_ping_timeout()" in service
+    connect = _source(engineio.Server._handle_connect)
+    assert "self.service_task_handle = self.start_background_task(" in connect

@@ -1,4 +1,5 @@
-"""The server memory a connected phone costs (issue 17: under 60 KiB a phone).
+"""The server memory a connected phone costs (issue 17: under 60 KiB a phone), and the CPU
+of each message it is sent.
 
 Measured with 2,000 phones on one process (tracemalloc diffed between the joins and all
 sockets connected, gc counts by type, each greenlet's saved stack; docs/benchmarks.md,
@@ -27,6 +28,12 @@ its frames) and gevent's bookkeeping of who spawned it.
   as fast as its messages are handled, no faster (nothing piles up in ``input_buffer``).
   Only without simple-websocket's own pings (``ping_interval``: Engine.IO never asks for
   them, it pings above the websocket), which need the thread to send them on time.
+* Engine.IO's writer of a websocket waits for its next packet with a timeout
+  (``ping_interval + ping_timeout``): a timer of the loop made, started and cancelled for
+  every message a socket is sent, ~20 % of the server's CPU for a message to a room
+  (docs/benchmarks.md, "One message to a room"). Under gevent, with Engine.IO's service
+  task running (it closes a socket whose PING goes unanswered, which ends its writer), the
+  writer waits without it. Polling transports keep Engine.IO's wait.
 * gevent's HTTP handler reads requests through an 8 KiB buffer kept for the connection's
   whole life; after a websocket's handshake it is never read again. A request line and its
   headers fit in ``REQUEST_READ_BUFFER_BYTES``; a longer header or a body is read in more
@@ -82,10 +89,44 @@ def _schedule_ping_on_a_timer(engine_socket: engineio.socket.Socket) -> None:
         gevent.spawn_later(engine_socket.server.ping_interval, _ping_now, engine_socket)
 
 
+_poll = engineio.socket.Socket.poll
+
+
+def _poll_without_a_timer(engine_socket: engineio.socket.Socket) -> list[Any]:
+    server = engine_socket.server
+    if not (
+        engine_socket.upgraded
+        and server.async_mode == "gevent"
+        and server.service_task_handle is not None
+    ):
+        return _poll(engine_socket)
+    # Engine.IO's Socket.poll (python-engineio 4.15; test_engineio_poll_is_unchanged fails if
+    # it changes) without the timeout of its first wait: the writer of a websocket waits for
+    # the next packet with no timer of the loop set and cancelled each time. That timeout
+    # only ended the writer of a socket silent for ping_interval + ping_timeout; the
+    # service task closes such a socket first (its PING unanswered for ping_timeout), which
+    # queues the None that ends the writer.
+    queue = engine_socket.queue
+    first = queue.get()
+    queue.task_done()
+    if first is None:
+        return []
+    packets = [first]
+    while queue.qsize():
+        packet = queue.get_nowait()
+        queue.task_done()
+        if packet is None:
+            queue.put(None)
+            break
+        packets.append(packet)
+    return packets
+
+
 def keep_connections_small() -> None:
     """Install the measures above (idempotent: once per process is enough)."""
     gevent.config.track_greenlet_tree = False
     engineio.socket.Socket.schedule_ping = _schedule_ping_on_a_timer
+    engineio.socket.Socket.poll = _poll_without_a_timer
     pywsgi.WSGIHandler.__init__ = _handler_with_a_small_read_buffer
 
 

@@ -15,6 +15,11 @@ RFC 7692 allows: compressing it would cost both ends CPU and save no airtime.
 simple-websocket has no option for this; it names wsproto's ``PerMessageDeflate`` when it
 accepts a handshake, so that name is given the parameters here (once per process).
 
+A message to a room (a poll opening in front of 2,000 phones) is framed once for all the
+sockets that agreed the same extensions (:class:`SharedFrames`), and written by the sender
+itself to every websocket with nothing queued and nothing being written
+(:func:`_send_at_once_or_queue`), instead of waking each socket's writer greenlet.
+
 :func:`harden_transport` works around what a slow or hostile client could do below
 Socket.IO (docs/deployment.md, "Transport defects worked around"):
 
@@ -47,15 +52,21 @@ import logging
 import socket
 import threading
 import time
+from collections import OrderedDict
+from collections.abc import Hashable
 from functools import partial
 from typing import Any
 
 import engineio.exceptions
 import engineio.packet
 import engineio.socket
+import gevent
+import gevent.socket
 import simple_websocket
 import simple_websocket.ws
 from gevent import pywsgi
+from wsproto import ConnectionState, WSConnection
+from wsproto.events import Message, TextMessage
 from wsproto.extensions import PerMessageDeflate
 from wsproto.frame_protocol import Opcode, RsvBits
 
@@ -128,28 +139,74 @@ class WholeFrameSocket:
         self._sock = sock
         self._write = threading.Lock()
         self._broken = False
+        self._gevent = gevent_patched()
+        # Written straight to the OS socket only when gevent's is a plain TCP socket: a TLS
+        # socket (gevent.ssl, a subclass) must go through its own send.
+        self._plain_gevent_socket = self._gevent and type(sock) is gevent.socket.socket
 
     def send(self, data: bytes) -> int:
         with self._write:
             if self._broken:
                 raise BrokenPipeError("the connection was given up (slow reader)")
-            if not gevent_patched():
+            if not self._gevent:
                 self._sock.sendall(data)  # a thread of its own: blocking only it
                 return len(data)
-            import gevent  # only ever imported where gevent already runs the process
-
-            try:
-                with gevent.Timeout(SLOW_READER_TIMEOUT_S):
-                    self._sock.sendall(data)
-            except gevent.Timeout:
-                # Half a frame went out: nothing more may follow it on this connection.
-                self._broken = True
-                log.warning("websocket closed: the client read nothing for %ss",
-                            SLOW_READER_TIMEOUT_S)  # fmt: skip
-                with contextlib.suppress(OSError):
-                    self._sock.shutdown(socket.SHUT_RDWR)
-                raise BrokenPipeError("slow reader") from None
+            # The kernel almost always takes a whole message at once: one non-blocking
+            # write (gevent keeps the socket non-blocking), and gevent's sendall with a
+            # timer only for what a full buffer left (~15 % of a room message's CPU).
+            sent = 0
+            if self._plain_gevent_socket:
+                try:
+                    sent = self._sock._sock.send(data)  # the OS socket gevent wraps
+                except BlockingIOError:
+                    sent = 0
+                if sent == len(data):
+                    return sent
+            self._send_rest(memoryview(data)[sent:])
         return len(data)
+
+    def send_at_once(self, data: bytes) -> bool:
+        """Write ``data`` now if nothing is being written and the kernel takes some of it at
+        once; False when nothing was written (the caller queues it). Never waits: what a
+        full buffer leaves is finished by a greenlet of its own, the lock held until then
+        (nothing may be written in the middle of a frame)."""
+        if not self._plain_gevent_socket or self._broken:
+            return False
+        if not self._write.acquire(blocking=False):
+            return False
+        try:
+            sent = self._sock._sock.send(data)
+        except OSError:  # BlockingIOError, or the connection is gone: the writer will see
+            sent = 0
+        if sent == len(data):
+            self._write.release()
+            return True
+        if sent == 0:
+            self._write.release()
+            return False
+        gevent.spawn(self._finish_and_release, memoryview(data)[sent:])
+        return True
+
+    def _finish_and_release(self, rest: memoryview) -> None:
+        try:
+            self._send_rest(rest)
+        except OSError:
+            pass  # the connection is shut: the writer's next write ends it
+        finally:
+            self._write.release()
+
+    def _send_rest(self, rest: memoryview) -> None:
+        try:
+            with gevent.Timeout(SLOW_READER_TIMEOUT_S):
+                self._sock.sendall(rest)
+        except gevent.Timeout:
+            # Half a frame went out: nothing more may follow it on this connection.
+            self._broken = True
+            log.warning("websocket closed: the client read nothing for %ss",
+                        SLOW_READER_TIMEOUT_S)  # fmt: skip
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
+            raise BrokenPipeError("slow reader") from None
 
     def recv(self, size: int) -> bytes:
         if gevent_patched():
@@ -164,19 +221,159 @@ class WholeFrameSocket:
 
 
 class WholeFrameServer(ReadsWhenAsked, simple_websocket.Server):
-    """simple-websocket's server with whole-frame writes and a maximum message size.
+    """simple-websocket's server with whole-frame writes, a maximum message size and frames
+    shared between sockets (:class:`SharedFrames`).
 
     It reads in the handler, without a reader thread (footprint.ReadsWhenAsked).
     """
 
     def __init__(self, environ: dict, *args: Any, **kwargs: Any) -> None:
         kwargs["max_message_size"] = kwargs.get("max_message_size") or TRANSPORT_MAX_BYTES
+        self.frame_form: Hashable | None = None
         super().__init__(environ, *args, **kwargs)
 
     def handshake(self) -> None:
         # Called by simple-websocket's constructor before it writes anything.
         self.sock = WholeFrameSocket(self.sock)
         super().handshake()
+        if self.connected:
+            self.frame_form = frame_form(self.ws)
+
+    def send(self, data: Any) -> None:
+        """simple-websocket's ``send``, the frame taken from :data:`shared_frames` when a
+        socket of the same frame form has built it already."""
+        if (
+            self.frame_form is None
+            or not self.connected
+            or self.ws.state is not ConnectionState.OPEN
+            or not isinstance(data, str | bytes)
+            or len(data) > SharedFrames.MAX_MESSAGE_CHARS
+        ):
+            super().send(data)
+            return
+        self.sock.send(self._shared_frame(data))
+
+    def _shared_frame(self, data: str | bytes) -> bytes:
+        key = (self.frame_form, data)
+        frame = shared_frames.get(key)
+        if frame is None:
+            # This socket's own wsproto builds it, exactly as simple-websocket would have.
+            event = Message(data=data) if isinstance(data, bytes) else TextMessage(data=data)
+            frame = bytes(self.ws.send(event))
+            shared_frames.put(key, frame)
+        return frame
+
+    def send_at_once(self, data: Any) -> bool:
+        if (
+            self.frame_form is None
+            or not self.connected
+            or self.ws.state is not ConnectionState.OPEN
+            or not isinstance(data, str | bytes)
+            or len(data) > SharedFrames.MAX_MESSAGE_CHARS
+        ):
+            return False
+        return self.sock.send_at_once(self._shared_frame(data))
+
+
+# -- one frame per room message -------------------------------------------------------------
+
+
+def frame_form(ws: WSConnection) -> Hashable | None:
+    """What a server's frame of a whole message depends on besides the message: the
+    extensions agreed (only ours, without context takeover, and its window). None for a
+    connection whose frames may depend on its past (context takeover, another extension):
+    its frames are its own."""
+    connection = ws.connection
+    if connection is None or connection._proto.client:
+        return None
+    form: list[tuple[str, int]] = []
+    for extension in connection._proto.extensions:
+        if not (
+            isinstance(extension, CompressLongMessages)
+            and extension.server_no_context_takeover
+            and extension.client_no_context_takeover
+        ):
+            return None
+        form.append((extension.name, extension.server_max_window_bits))
+    return tuple(form)
+
+
+class SharedFrames:
+    """The websocket frames of the last messages sent, by frame form and message.
+
+    A room message reaches every socket of the room as the same Engine.IO packet, whose
+    encoding python-engineio caches: the same string, handed to each socket's ``send``.
+    wsproto then built the same frame for each (UTF-8 encoding, the compressor's cached
+    result, the header: ~14 % of a room message's CPU on the server). Here the first socket
+    of each frame form builds it with its own wsproto, and the others write those bytes.
+    Messages to one socket (an acknowledgement) pass through too, and soon leave: the
+    last ``KEPT`` messages are kept, the least recently sent first out.
+    """
+
+    KEPT = 16
+    MAX_MESSAGE_CHARS = 65536  # a larger one is framed for each socket, as before
+
+    def __init__(self) -> None:
+        self._frames: OrderedDict[tuple[Hashable, str | bytes], bytes] = OrderedDict()
+
+    def get(self, key: tuple[Hashable, str | bytes]) -> bytes | None:
+        frame = self._frames.get(key)
+        if frame is not None:
+            with contextlib.suppress(KeyError):  # another thread may have dropped it
+                self._frames.move_to_end(key)
+        return frame
+
+    def put(self, key: tuple[Hashable, str | bytes], frame: bytes) -> None:
+        self._frames[key] = frame
+        while len(self._frames) > self.KEPT:
+            with contextlib.suppress(KeyError):
+                self._frames.popitem(last=False)
+
+
+shared_frames = SharedFrames()
+
+
+# -- written by the sender when nothing is waiting ------------------------------------------
+
+_engineio_send = engineio.socket.Socket.send
+_engineio_websocket_handler = engineio.socket.Socket._websocket_handler
+
+
+def _websocket_handler_writing_at_once(engine_socket: engineio.socket.Socket, ws: Any) -> Any:
+    # ws is Engine.IO's SimpleWebSocketWSGI; its .ws our WholeFrameServer, for the life of
+    # the connection (test_engineio_send_and_its_websocket_handler_are_unchanged).
+    engine_socket.writes_at_once = getattr(ws, "ws", None)
+    try:
+        return _engineio_websocket_handler(engine_socket, ws)
+    finally:
+        engine_socket.writes_at_once = None
+
+
+def _send_at_once_or_queue(engine_socket: engineio.socket.Socket, pkt: Any) -> None:
+    """Engine.IO's ``Socket.send``, which queues every packet for the socket's writer
+    greenlet: a websocket with nothing queued and nothing being written gets the frame from
+    the sender at once (``WholeFrameServer.send_at_once``); anything else is queued as
+    before, behind what is already queued, so a socket's messages keep their order.
+
+    A room message woke 2,000 writer greenlets, each to write one frame: ~35 % of its CPU
+    (docs/benchmarks.md, "One message to a room")."""
+    ws = getattr(engine_socket, "writes_at_once", None)
+    if (
+        ws is None
+        or not engine_socket.upgraded
+        or engine_socket.upgrading  # packets are held while a transport is upgraded
+        or engine_socket.queue.qsize()
+        or not isinstance(ws, WholeFrameServer)
+    ):
+        _engineio_send(engine_socket, pkt)
+        return
+    if not engine_socket.check_ping_timeout():
+        return
+    if not ws.send_at_once(pkt.encode()):
+        engine_socket.queue.put(pkt)
+    engine_socket.server.logger.info("%s: Sending packet %s data %s", engine_socket.sid,
+        engineio.packet.packet_names[pkt.packet_type],
+        pkt.data if not isinstance(pkt.data, bytes) else "<binary>")  # fmt: skip
 
 
 # -- Engine.IO packets a client could not have meant ----------------------------------------
@@ -227,3 +424,5 @@ def harden_transport() -> None:
     simple_websocket.Server = WholeFrameServer
     engineio.packet.Packet.decode = _decode_or_close
     engineio.socket.Socket.handle_post_request = _post_or_refuse
+    engineio.socket.Socket.send = _send_at_once_or_queue
+    engineio.socket.Socket._websocket_handler = _websocket_handler_writing_at_once
