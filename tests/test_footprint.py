@@ -35,8 +35,11 @@ from wsproto.events import (
     TextMessage,
 )
 
-from deliberation.live import footprint
+from deliberation.extensions import socketio
+from deliberation.live import broadcast, footprint, rooms
 from deliberation.live.websocket import WholeFrameServer
+from deliberation.services.live import sessions
+from tests.live_fixtures import make_process, workshop
 
 
 @pytest.fixture(autouse=True)
@@ -338,3 +341,29 @@ def test_flask_match_request_still_keeps_the_routing_exception():
             except HTTPException as e:
                 self.request.routing_exception = e
     """)
+
+
+def test_a_phone_connecting_and_syncing_leaves_no_request_to_the_cycle_collector(app):
+    """The app's own socket events (Flask-SocketIO's request context per event)."""
+    rooms.clear()
+    broadcast.reset()
+    with app.app_context():
+        code = workshop(make_process()).join_code
+        _, token = sessions.join(code, "", "service_user")
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        client = socketio.test_client(app, auth={"role": "phone", "token": token})
+        assert client.is_connected()
+        client.emit("sync", callback=True)
+        client.disconnect()
+        gc.collect()
+        left = [thing for thing in gc.garbage if isinstance(thing, flask.Request | NotFound)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+        rooms.clear()
+        broadcast.reset()
+    assert left == []
