@@ -10,11 +10,14 @@ import sys
 import textwrap
 import threading
 import time
+import weakref
 
 import engineio
 import engineio.exceptions
 import engineio.packet
 import engineio.socket
+import flask
+import flask.ctx
 import gevent
 import gevent.socket
 import greenlet
@@ -22,6 +25,8 @@ import pytest
 import simple_websocket
 import simple_websocket.ws
 from gevent import pywsgi
+from werkzeug.exceptions import NotFound
+from werkzeug.test import EnvironBuilder
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import (
     AcceptConnection,
@@ -32,8 +37,11 @@ from wsproto.events import (
     TextMessage,
 )
 
-from deliberation.live import footprint
+from deliberation.extensions import socketio
+from deliberation.live import broadcast, footprint, rooms
 from deliberation.live.websocket import WholeFrameServer
+from deliberation.services.live import sessions
+from tests.live_fixtures import make_process, workshop
 
 
 @pytest.fixture(autouse=True)
@@ -355,3 +363,90 @@ def test_engineio_poll_is_unchanged():
     assert "elif not s.closing:" in service and "s.check_ping_timeout()" in service
     connect = _source(engineio.Server._handle_connect)
     assert "self.service_task_handle = self.start_background_task(" in connect
+
+
+# -- a socket event's request context -------------------------------------------------------
+
+
+def _request_freed_without_the_cycle_collector(app: flask.Flask, path: str) -> bool:
+    """Push and pop a request context for ``path`` (as Flask-SocketIO does for each socket
+    event, from the handshake's environ); True if its request is gone by reference counting."""
+    environ = EnvironBuilder(path=path).get_environ()
+    gc.collect()
+    gc.disable()
+    try:
+        with app.request_context(environ) as context:
+            request = weakref.ref(context.request)
+            unmatched = context.request.routing_exception
+            assert isinstance(unmatched, NotFound)
+        del context, unmatched
+        return request() is None
+    finally:
+        gc.enable()
+        gc.collect()
+
+
+def test_a_socket_event_context_is_freed_without_the_cycle_collector():
+    app = flask.Flask(__name__)
+    assert _request_freed_without_the_cycle_collector(app, "/socket.io/")
+
+
+def test_without_the_measure_flask_leaves_a_cycle(monkeypatch):
+    """Why the measure: Flask's unmatched request holds its NotFound, whose traceback holds
+    the request (what gc_pacing's deferred collections then left in memory)."""
+    monkeypatch.setattr(flask.ctx.RequestContext, "match_request", footprint._match_request)
+    app = flask.Flask(__name__)
+    assert not _request_freed_without_the_cycle_collector(app, "/socket.io/")
+
+
+def test_routing_answers_are_unchanged():
+    app = flask.Flask(__name__)
+    app.add_url_rule("/page/", "page", lambda: "page")
+    client = app.test_client()
+    assert client.get("/nowhere").status_code == 404
+    assert client.post("/page/").status_code == 405
+    redirected = client.get("/page")  # strict slashes: Flask redirects to /page/
+    assert redirected.status_code == 308
+    assert redirected.headers["Location"].endswith("/page/")
+    assert client.get("/page/").get_data(as_text=True) == "page"
+
+
+def test_flask_match_request_still_keeps_the_routing_exception():
+    """footprint._match_request_without_a_cycle relies on this method's body."""
+    assert _source(footprint._match_request) == textwrap.dedent("""\
+        def match_request(self) -> None:
+            \"\"\"Can be overridden by a subclass to hook into the matching
+            of the request.
+            \"\"\"
+            try:
+                result = self.url_adapter.match(return_rule=True)  # type: ignore
+                self.request.url_rule, self.request.view_args = result  # type: ignore
+            except HTTPException as e:
+                self.request.routing_exception = e
+    """)
+
+
+def test_a_phone_connecting_and_syncing_leaves_no_request_to_the_cycle_collector(app):
+    """The app's own socket events (Flask-SocketIO's request context per event)."""
+    rooms.clear()
+    broadcast.reset()
+    with app.app_context():
+        code = workshop(make_process()).join_code
+        _, token = sessions.join(code, "", "service_user")
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        client = socketio.test_client(app, auth={"role": "phone", "token": token})
+        assert client.is_connected()
+        client.emit("sync", callback=True)
+        client.disconnect()
+        gc.collect()
+        left = [thing for thing in gc.garbage if isinstance(thing, flask.Request | NotFound)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+        rooms.clear()
+        broadcast.reset()
+    assert left == []
