@@ -330,3 +330,39 @@ def test_the_app_with_a_redis_queue_uses_the_indexed_redis_manager(tmp_path):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_a_message_to_a_socket_of_this_process_is_not_published(tmp_path, monkeypatch):
+    """With a Redis queue, a message to one socket of this process is delivered here only;
+    one to a room, or to a socket this process does not hold, still goes to the others."""
+    reason = redis_available()
+    if reason:
+        pytest.skip(reason)
+    channel = f"deliberation-test-{uuid.uuid4().hex}"
+    app = make_app(tmp_path, SOCKETIO_MESSAGE_QUEUE=REDIS_URL, SOCKETIO_CHANNEL=channel)
+    manager = socketio.server.manager
+    published, delivered = [], []
+    monkeypatch.setattr(manager, "_publish", published.append)
+    monkeypatch.setattr(
+        manager.server, "_send_eio_packet", lambda eio_sid, _packet: delivered.append(eio_sid)
+    )
+    try:
+        here = manager.connect("eio-here", "/")
+        connecting = manager.pre_connect("eio-connecting", "/")
+        manager.enter_room(here, "/", "session:1:phone", eio_sid="eio-here")
+        published.clear()
+        manager.emit("state", {"a": 1}, "/", to=here)
+        manager.emit("state", {"a": 2}, "/", to=connecting)
+        assert published == [] and delivered == ["eio-here", "eio-connecting"]
+        manager.emit("state", {"a": 3}, "/", to="session:1:phone")
+        manager.emit("state", {"a": 4}, "/", to="sid-of-another-process")
+        assert [message["room"] for message in published] == [
+            "session:1:phone",
+            "sid-of-another-process",
+        ]
+    finally:
+        if manager.redis is not None:
+            manager.redis.close()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

@@ -207,6 +207,19 @@ class IndexedManager(ReportsPhoneStatesMixin, IndexedRoomsMixin, socketio.Manage
 class IndexedRedisManager(ReportsPhoneStatesMixin, IndexedRoomsMixin, socketio.RedisManager):
     """Several processes sharing a Redis message queue."""
 
+    def emit(self, event: str, data: Any, namespace: str | None = None, room: Room = None,
+             **kwargs: Any):  # fmt: skip
+        # A message to one socket of this process (a connecting phone's own state, a
+        # console's answer) concerns no other process: python-socketio would publish it
+        # all the same, and every other process would unpickle it to find no such socket.
+        target = kwargs.get("to") or room
+        namespace = namespace or "/"
+        if isinstance(target, str) and (
+            self.is_connected(target, namespace) or self.is_pre_connected(target, namespace)
+        ):
+            kwargs["ignore_queue"] = True
+        return super().emit(event, data, namespace, room=room, **kwargs)
+
     def _handle_emit(self, message: dict[str, Any]) -> None:
         # Every emit that reaches this process's sockets passes here, the process's own
         # (python-socketio 5.x: PubSubManager.emit calls it before publishing) and the
