@@ -27,7 +27,7 @@ from deliberation.models import (
     TextVersion,
 )
 from deliberation.services.authoring import authoring
-from deliberation.services.live import amendments, ballots, voting
+from deliberation.services.live import amendments, ballots, phone_seats, voting
 from deliberation.services.live.amendments import ProposalError
 from tests.conftest import make_app
 
@@ -178,7 +178,8 @@ def test_a_proposal_may_be_as_long_as_the_limit_the_phone_shows(room):
     _, ana, _ = room
     longest, _dup = amendments.propose(ana, "comment", "y" * PROPOSAL_TEXT_MAX)
     assert len(db.session.get(Proposal, longest.id).text) == PROPOSAL_TEXT_MAX
-    form = render_template("live/_propose.html", live_session=amendments.session_of(longest))
+    seat = phone_seats.seat_of(amendments.session_of(longest), ana)
+    form = render_template("live/_propose.html", seat=seat)
     assert f'maxlength="{PROPOSAL_TEXT_MAX}"' in form
     assert f'"maxLength": {PROPOSAL_TEXT_MAX}' in form
 
@@ -528,11 +529,13 @@ def test_page_partials_render_with_their_strings(app, lang):
 
     with app.test_request_context(), force_locale(lang):
         session = build_session()
+        seat = phone_seats.seat_of(session, add_participant(session, "Ana"))
         for template, config_id in (
             ("live/_propose.html", "propose-config"),
             ("live/_moderation.html", "moderation-config"),
         ):
-            html = render_template(template, live_session=session)
+            # The phone's form is drawn for a participant's seat, the console's for a session.
+            html = render_template(template, live_session=session, seat=seat)
             match = re.search(
                 rf'<script type="application/json" id="{config_id}"[^>]*>(.*?)</script>', html, re.S
             )

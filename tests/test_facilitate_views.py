@@ -259,7 +259,7 @@ def test_console_counts_phones_connected_apart_from_the_connection_status(app, f
     stays « Connecté »: one msgid for both rendered the count in the singular."""
     from flask_babel import force_locale
 
-    from deliberation.views.participate import phone_strings
+    from deliberation.views.live_common import phone_strings
 
     console = facilitator.get(
         f"/facilitate/session/{world['session_id']}", headers={"Accept-Language": "fr"}
