@@ -7,6 +7,7 @@ import _socket
 import inspect
 import socket
 import textwrap
+from typing import Any
 
 import engineio.packet
 import engineio.socket
@@ -129,6 +130,23 @@ LONG_STATE = '42["state",' + '"' + "Le champ de l'insertion professionnelle. " *
 ACK = '43[{"ok":true,"ballot_id":"b3f1c2d4e5","duplicate":false}]'
 
 
+def _server_of(client: WSConnection, server_end: Any, offer: list | None = None) -> Any:
+    """The server's end of a websocket whose browser (``client``) asks to upgrade, with
+    ``offer``'s extensions, as gevent's handler hands the request to simple-websocket."""
+    request = client.send(Request(host="test", target="/", extensions=offer or []))
+    headers = dict(
+        line.split(": ", 1) for line in request.decode().split("\r\n")[1:] if ": " in line
+    )
+    environ = {
+        "SERVER_SOFTWARE": "gevent/26.9 Python/3.11",
+        "wsgi.input": server_end.makefile("rb"),
+        **{"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()},
+    }
+    server = WholeFrameServer(environ)
+    server_end.close()
+    return server
+
+
 class _Phone:
     """A browser's end of a websocket (wsproto over a socket pair), against the server class
     Engine.IO uses once the app is made (``WholeFrameServer``)."""
@@ -137,17 +155,7 @@ class _Phone:
 
         self.sock, server_end = socket.socketpair()
         self.ws = WSConnection(ConnectionType.CLIENT)
-        request = self.ws.send(Request(host="test", target="/", extensions=offer or []))
-        headers = dict(
-            line.split(": ", 1) for line in request.decode().split("\r\n")[1:] if ": " in line
-        )
-        environ = {
-            "SERVER_SOFTWARE": "gevent/26.9 Python/3.11",
-            "wsgi.input": server_end.makefile("rb"),
-            **{"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()},
-        }
-        self.server = WholeFrameServer(environ)
-        server_end.close()
+        self.server = _server_of(self.ws, server_end, offer)
         self.sock.settimeout(5)
         self.frames: list[bytes] = []
         assert any(isinstance(event, AcceptConnection) for event in self.events())
@@ -382,17 +390,7 @@ class _GeventPhone:
             server_end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, buffers)
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, buffers)
         self.ws = WSConnection(ConnectionType.CLIENT)
-        request = self.ws.send(Request(host="test", target="/"))
-        headers = dict(
-            line.split(": ", 1) for line in request.decode().split("\r\n")[1:] if ": " in line
-        )
-        environ = {
-            "SERVER_SOFTWARE": "gevent/26.9 Python/3.11",
-            "wsgi.input": server_end.makefile("rb"),
-            **{"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()},
-        }
-        self.server = WholeFrameServer(environ)
-        server_end.close()
+        self.server = _server_of(self.ws, server_end)
         self.sock.settimeout(5)
         self.ws.receive_data(self.sock.recv(65536))
         assert any(isinstance(event, AcceptConnection) for event in self.ws.events())

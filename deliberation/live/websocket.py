@@ -242,16 +242,22 @@ class WholeFrameServer(ReadsWhenAsked, simple_websocket.Server):
     def send(self, data: Any) -> None:
         """simple-websocket's ``send``, the frame taken from :data:`shared_frames` when a
         socket of the same frame form has built it already."""
-        if (
+        if not self._may_share(data):
+            super().send(data)
+            return
+        self.sock.send(self._shared_frame(data))
+
+    def _may_share(self, data: Any) -> bool:
+        """Whether this message's frame is one every socket of this frame form shares: an
+        open connection whose frames do not depend on its past, a whole message not too long
+        to be kept."""
+        return not (
             self.frame_form is None
             or not self.connected
             or self.ws.state is not ConnectionState.OPEN
             or not isinstance(data, str | bytes)
             or len(data) > SharedFrames.MAX_MESSAGE_CHARS
-        ):
-            super().send(data)
-            return
-        self.sock.send(self._shared_frame(data))
+        )
 
     def _shared_frame(self, data: str | bytes) -> bytes:
         key = (self.frame_form, data)
@@ -264,13 +270,7 @@ class WholeFrameServer(ReadsWhenAsked, simple_websocket.Server):
         return frame
 
     def send_at_once(self, data: Any) -> bool:
-        if (
-            self.frame_form is None
-            or not self.connected
-            or self.ws.state is not ConnectionState.OPEN
-            or not isinstance(data, str | bytes)
-            or len(data) > SharedFrames.MAX_MESSAGE_CHARS
-        ):
+        if not self._may_share(data):
             return False
         return self.sock.send_at_once(self._shared_frame(data))
 
