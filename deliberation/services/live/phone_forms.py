@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from flask_babel import gettext as _
 
@@ -32,21 +32,12 @@ from .voting import CastResult, VoteError
 Fields = Mapping[str, str]
 
 
-class FormPoll(Protocol):
-    """What a form's reader needs of its poll: a :class:`Poll`, or the one read with the
-    seat (:class:`PostedPoll`)."""
-
-    method: str
-    options: list[dict[str, Any]] | None
-    dots: int | None
-
-
 def new_ballot_id() -> str:
     """The ballot id a rendered form carries: the same form posted twice counts once."""
     return uuid.uuid4().hex
 
 
-def _keys(poll: FormPoll) -> list[str]:
+def _keys(poll: PostedPoll) -> list[str]:
     return [option["key"] for option in poll.options or []]
 
 
@@ -60,14 +51,14 @@ def _int(raw: str | None) -> int | None:
 # -- form fields → choice -------------------------------------------------------------------
 
 
-def _read_single(poll: FormPoll, fields: Fields) -> dict[str, Any]:
+def _read_single(poll: PostedPoll, fields: Fields) -> dict[str, Any]:
     answer = fields.get("answer")
     if not answer:
         raise VoteError("invalid_choice", _("Choose an answer first."))
     return {"answer": answer}
 
 
-def _read_grades(poll: FormPoll, fields: Fields) -> dict[str, Any]:
+def _read_grades(poll: PostedPoll, fields: Fields) -> dict[str, Any]:
     grades = {
         key: fields[f"grade-{index}"]
         for index, key in enumerate(_keys(poll))
@@ -82,7 +73,7 @@ def _read_grades(poll: FormPoll, fields: Fields) -> dict[str, Any]:
     return {"grades": grades}
 
 
-def _read_dots(poll: FormPoll, fields: Fields) -> dict[str, Any]:
+def _read_dots(poll: PostedPoll, fields: Fields) -> dict[str, Any]:
     given: dict[str, int] = {}
     for index, key in enumerate(_keys(poll)):
         count = _int(fields.get(f"dots-{index}"))
@@ -105,7 +96,7 @@ def _read_dots(poll: FormPoll, fields: Fields) -> dict[str, Any]:
     return {"dots": given}
 
 
-def _read_order(poll: FormPoll, fields: Fields) -> dict[str, Any]:
+def _read_order(poll: PostedPoll, fields: Fields) -> dict[str, Any]:
     keys = _keys(poll)
     ranks = {key: _int(fields.get(f"rank-{index}")) for index, key in enumerate(keys)}
     if sorted(rank or 0 for rank in ranks.values()) != list(range(1, len(keys) + 1)):
@@ -118,7 +109,7 @@ def _read_order(poll: FormPoll, fields: Fields) -> dict[str, Any]:
 
 # Keyed by ``VoteMethod.phone_form`` (static/js/phone.js keeps the same table, FORMS; the
 # templates are templates/live/_ballot_<form>.html).
-READERS: dict[str, Callable[[FormPoll, Fields], dict[str, Any]]] = {
+READERS: dict[str, Callable[[PostedPoll, Fields], dict[str, Any]]] = {
     "single": _read_single,
     "grades": _read_grades,
     "dots": _read_dots,
@@ -126,7 +117,7 @@ READERS: dict[str, Callable[[FormPoll, Fields], dict[str, Any]]] = {
 }
 
 
-def choice_from_fields(poll: FormPoll, fields: Fields) -> dict[str, Any]:
+def choice_from_fields(poll: PostedPoll, fields: Fields) -> dict[str, Any]:
     """The choice a posted ballot form stands for (the method checks it when cast)."""
     return READERS[methods.method(poll.method).phone_form](poll, fields)
 

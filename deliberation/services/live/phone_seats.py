@@ -12,7 +12,7 @@ is plain values that no commit expires (docs/benchmarks.md, "The no-JavaScript f
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam
@@ -42,9 +42,6 @@ class PhoneSeat:
     group: str
     # Whether the participant voted in the poll asked about; None when none was asked.
     voted: bool | None = None
-
-    def having_voted(self, voted: bool) -> PhoneSeat:
-        return replace(self, voted=voted)
 
 
 def seat_of(live_session: LiveSession, participant: Participant) -> PhoneSeat:
