@@ -45,11 +45,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config_module.from_environment(app.instance_path, str(ROOT)))
     if test_config:
         app.config.from_mapping(test_config)
-        if "SQLALCHEMY_ENGINE_OPTIONS" not in test_config:
-            # The pool that suits the database given, not the environment's.
-            app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config_module.engine_options(
-                app.config["SQLALCHEMY_DATABASE_URI"]
-            )
+    # The pool that suits the database in use (a test may give another than the environment's).
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        config_module.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
+    )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = keys.instance_secret_key(app.instance_path)
 

@@ -96,7 +96,6 @@ def from_environment(instance_path: str, root_path: str) -> dict:
     # served over plain HTTP keeps them usable.
     secure_cookies = _flag("COOKIE_SECURE", default=trusted_proxies > 0)
     return {
-        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(url),
         # Brotli (what Safari, so every iPhone, accepts) at quality 2, not Flask-Compress's 4:
         # the phone page in 0.27 ms instead of 0.50 ms of CPU, 5 % more bytes (12.6 KB
         # instead of 11.9 KB; docs/benchmarks.md, "The no-JavaScript form voter").
