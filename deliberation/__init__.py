@@ -7,11 +7,12 @@ from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
 from . import headers, keys, operations
-from .assets import inline_css
+from .assets import inline_css, static_url
 from .database import configure_engine
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate, socketio
 from .inputs import GuardedJSONProvider
@@ -61,7 +62,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(operations.MIGRATIONS_DIR), render_as_batch=True)
     babel.init_app(app, locale_selector=select_locale)
-    login_manager.init_app(app)
+    # Templates get the lazy ``current_user`` proxy, not Flask-Login's processor that loads
+    # the user for every page drawn: a phone's page never asks who is signed in, and that
+    # load would cost each page a session check (and a phone's second page a new cookie).
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(lambda: {"current_user": current_user})
     csrf.init_app(app)
     compress.init_app(app)
     limiter.init_app(app)
@@ -113,6 +118,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # The bound the phone's form shows is the one the service applies.
     app.jinja_env.globals["PROPOSAL_TEXT_MAX"] = PROPOSAL_TEXT_MAX
     app.jinja_env.globals["inline_css"] = inline_css
+    app.jinja_env.globals["static_url"] = static_url
     views.register(app)
     cli.register(app)
     return app

@@ -1,4 +1,5 @@
-"""Stylesheets inlined in the pages a phone opens first (join, code entry, ballot).
+"""Stylesheets inlined in the pages a phone opens first (join, code entry, ballot), and the
+addresses of the static files those pages name.
 
 On a slow network every request costs a round trip (2 s on "Slow 3G"): a stylesheet in a
 ``<link>`` holds the first paint back by one. The phone pages carry theirs in a
@@ -11,6 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from flask import request, url_for
 from markupsafe import Markup
 
 CSS_DIR = Path(__file__).resolve().parent.parent / "static" / "css"
@@ -40,3 +42,15 @@ def inline_css(*names: str) -> Markup:
             raise ValueError(f"not a stylesheet of static/css: {name!r}")
         mtimes.append(path.stat().st_mtime_ns)
     return _joined(names, tuple(mtimes))
+
+
+def static_url(filename: str) -> str:
+    """``url_for("static", filename=…)`` built once per file: the phone page names six
+    scripts and is drawn for every phone on every reload (docs/benchmarks.md)."""
+    return _static_url(request.script_root, filename)
+
+
+@lru_cache(maxsize=64)
+def _static_url(script_root: str, filename: str) -> str:
+    # script_root is in the key: it is all of the request that a static file's path depends on.
+    return url_for("static", filename=filename)

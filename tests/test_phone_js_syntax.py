@@ -13,7 +13,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 # The pages a participant's phone opens.
 PHONE_TEMPLATES = ("live/enter_code.html", "live/join.html", "live/phone.html")
-SCRIPT = re.compile(r"""filename=['"]([^'"]+\.js)['"]""")
+# url_for("static", filename=…) or static_url(…) (deliberation/assets.py, the phone page).
+SCRIPT = re.compile(r"""(?:filename=|static_url\()['"]([^'"]+\.js)['"]""")
 
 
 def phone_scripts() -> list[str]:

@@ -139,3 +139,31 @@ def test_the_page_of_a_session_in_easy_read_has_its_words(app, room):
         sessions.set_easy_read(db.session.get(LiveSession, room["fr"]["id"]), True)
     html = _phone(app, room, "fr").get(f"/s/{room['fr']['code']}").get_data(as_text=True)
     assert "En bref" in html and "Lire à voix haute" in html
+
+
+def test_a_phone_reloading_its_page_gets_its_cookie_once(app, room):
+    """The CSRF secret goes into the session cookie on the first page; later pages set no
+    cookie: nothing on the phone's pages loads the signed-in user (Flask-Login's session
+    check would otherwise mark the session and send a new cookie with the second page)."""
+    phone = _phone(app, room, "fr")
+    code = room["fr"]["code"]
+    first = phone.get(f"/s/{code}")
+    assert [c for c in first.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    for _reload in range(2):
+        again = phone.get(f"/s/{code}")
+        assert again.status_code == 200
+        assert not [c for c in again.headers.getlist("Set-Cookie") if c.startswith("session=")]
+
+
+def test_the_page_links_follow_the_root_the_app_is_mounted_at(app, room):
+    """The page's links are built once per session code, and per mount point: two
+    deployments of one app under two prefixes each get their own."""
+    code = room["fr"]["code"]
+    for root in ("", "/assises", "/autre"):
+        phone = _phone(app, room, "fr")
+        page = phone.get(f"/s/{code}", base_url=f"http://localhost{root}/")
+        html = page.get_data(as_text=True)
+        assert f'action="{root}/s/{code}/vote#vote-status"' in html
+        assert f'action="{root}/s/{code}/propose"' in html
+        assert f'src="{root}/static/js/phone.js"' in html
+        assert _script_json(html, "live-config")["phoneUrl"] == f"{root}/s/{code}"

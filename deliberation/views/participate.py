@@ -59,6 +59,8 @@ bp.register_error_handler(TooManyCodeGuesses, too_many_code_guesses)
 # (templates/live/phone.html, _propose.html, wherever they are drawn).
 bp.add_app_template_global(phone_words, "phone_words")
 bp.add_app_template_global(propose_config, "propose_config")
+# Its links, built once per session code (the proposal form, drawn on its own, finds them).
+bp.add_app_template_global(phone_view.phone_links, "phone_links")
 
 TOKEN_COOKIE = "participant_token"
 TOKEN_MAX_AGE = 30 * 24 * 3600

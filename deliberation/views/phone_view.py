@@ -11,6 +11,8 @@ screen, together; the answer of a ballot reads nothing, since the cast just said
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from flask import Response, make_response, render_template, request, url_for
@@ -36,6 +38,39 @@ from .live_common import (
 
 # What a plain form post (no JavaScript) says on the page it comes back to (``?sent=``).
 SENT_NOTICES = ("vote", "proposal")
+
+
+@dataclass(frozen=True)
+class PhoneLinks:
+    """The addresses a phone page links and posts to (templates/live/phone.html)."""
+
+    page: str
+    write: str  # the page, held still to write a proposal (no reload)
+    easy_read: str
+    vote: str
+    propose: str
+    join: str
+    ballot: str
+
+
+def phone_links(code: str) -> PhoneLinks:
+    """The links of the phone page of the session ``code`` names: the same for every phone
+    of a session, built once rather than by a dozen ``url_for`` on every page drawn."""
+    return _phone_links(request.script_root, code)
+
+
+@lru_cache(maxsize=256)
+def _phone_links(script_root: str, code: str) -> PhoneLinks:
+    # script_root is in the key: it is all of the request that url_for's paths depend on.
+    return PhoneLinks(
+        page=url_for("participate.phone", code=code),
+        write=url_for("participate.phone", code=code, write=1, _anchor="propose"),
+        easy_read=url_for("participate.easy_read", code=code),
+        vote=url_for("participate.vote_form", code=code, _anchor="vote-status"),
+        propose=url_for("participate.propose_form", code=code),
+        join=url_for("participate.join", code=code),
+        ballot=url_for("participate.api_ballot"),
+    )
 
 
 def easy_read_mode(session_default: bool) -> bool:
@@ -113,14 +148,15 @@ def page(
         # once (views.live_common), only this phone's part of the configuration each time.
         strings, results_words = phone_strings(), results_strings()
         easy = easy_read_mode(seat.easy_read)
+        links = phone_links(seat.join_code)
         config_json = script_config(
             {
                 "code": seat.join_code,
                 "sessionId": seat.session_id,
                 "token": token,
-                "joinUrl": url_for("participate.join", code=seat.join_code),
-                "phoneUrl": url_for("participate.phone", code=seat.join_code),
-                "ballotUrl": url_for("participate.api_ballot"),
+                "joinUrl": links.join,
+                "phoneUrl": links.page,
+                "ballotUrl": links.ballot,
                 "retryCodes": refusals.RETRY_CODES,
                 "state": state,
                 "easy": easy,
@@ -147,6 +183,7 @@ def page(
             countdown=phone_page.clock(left) if left is not None else "",
             plain_result=results,
             seat=seat,
+            links=links,
             group_label=group_labels().get(seat.group, seat.group),
             documents_url=documents_url,
             config_json=config_json,
