@@ -32,6 +32,12 @@ def select_locale() -> str:
     return request.accept_languages.best_match(["fr", "en"]) or "fr"
 
 
+def lazy_current_user() -> dict:
+    """``current_user`` for the templates: Flask-Login's proxy, the user loaded only when a
+    template reads it."""
+    return {"current_user": current_user}
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
@@ -66,7 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # the user for every page drawn: a phone's page never asks who is signed in, and that
     # load would cost each page a session check (and a phone's second page a new cookie).
     login_manager.init_app(app, add_context_processor=False)
-    app.context_processor(lambda: {"current_user": current_user})
+    app.context_processor(lazy_current_user)
     csrf.init_app(app)
     compress.init_app(app)
     limiter.init_app(app)
